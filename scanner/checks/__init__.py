@@ -1,0 +1,1 @@
+"""Checks judge facts against the policy; see `interface.py`."""

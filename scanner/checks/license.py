@@ -1,0 +1,193 @@
+"""The `license.*` rules: missing, unknown, denied, conflicting and conditional licenses.
+
+Conditions, obligations and restrictions come from the knowledge base entry of every license in
+the effective expression, so a fine-tune inherits its base model's obligations too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from scanner.checks.interface import Check, CheckContext, finding
+from scanner.inventory import Component, Finding
+from scanner.licensing.expressions import (
+    category_rank,
+    conjoin,
+    expression_category,
+    expression_keys,
+    resolve_declared,
+)
+from scanner.licensing.knowledge_base import LicenseEntry
+
+
+class LicenseCheck(Check):
+    """Judges the license facts of models and datasets."""
+
+    name = "license"
+
+    def run(self, components: Sequence[Component], context: CheckContext) -> Iterator[Finding]:
+        for component in components:
+            if component.type in ("model", "dataset"):
+                yield from self._check(component, context)
+
+    def _check(self, component: Component, context: CheckContext) -> Iterator[Finding]:
+        facts = component.license
+        kb = context.kb
+        declared = [resolve_declared(value, kb) for value in facts.declared]
+        for item in declared:
+            for name in item.unresolved:
+                yield finding(
+                    "license.unresolved",
+                    component,
+                    f"declared license {name!r} is not in the knowledge base; review its terms by hand",
+                    declared=item.written,
+                )
+        if facts.effective is None:
+            if not facts.declared:
+                yield finding(
+                    "license.missing",
+                    component,
+                    "no license declared in a model card and no license file recognised",
+                    card=component.card.path if component.card else None,
+                )
+            return
+
+        declared_keys = {key for item in declared for key in item.keys}
+        undeclared_detected = [key for key in facts.detected if key not in declared_keys]
+        if declared_keys and undeclared_detected:
+            yield finding(
+                "license.mismatch",
+                component,
+                f"card declares {', '.join(facts.declared)} but the license file contains "
+                f"{', '.join(undeclared_detected)}",
+                declared=list(facts.declared),
+                detected=list(facts.detected),
+            )
+
+        own_keys = declared_keys | set(facts.detected)
+        yield from self._conflicts(component, context, own_keys)
+        for key in expression_keys(facts.effective):
+            entry = kb.entries.get(key)
+            if entry is not None:
+                yield from self._policy(component, context, entry)
+                yield from self._terms(component, context, entry)
+
+    def _conflicts(
+        self, component: Component, context: CheckContext, own_keys: set[str]
+    ) -> Iterator[Finding]:
+        kb = context.kb
+        own_expression = conjoin(sorted(own_keys))
+        own_category = expression_category(own_expression, kb) if own_keys else None
+        for key in component.license.inherited:
+            if key in own_keys or own_category is None:
+                continue
+            inherited = kb[key]
+            if category_rank(own_category) < category_rank(inherited.category):
+                chain = [
+                    e.value for e in component.license.evidence if e.source.startswith("base model")
+                ]
+                yield finding(
+                    "license.conflict-with-base",
+                    component,
+                    f"declares {own_expression} ({own_category}) but its base model is under "
+                    f"{key} ({inherited.category}), whose terms flow down to derivatives",
+                    declared=own_expression,
+                    inherited=key,
+                    base_models=list(component.base_models),
+                    chain=chain,
+                )
+
+    def _policy(
+        self, component: Component, context: CheckContext, entry: LicenseEntry
+    ) -> Iterator[Finding]:
+        rules = context.policy.licenses
+        if entry.key in rules.deny:
+            yield finding(
+                "license.denied",
+                component,
+                f"{entry.key} is denied by the policy",
+                license=entry.key,
+            )
+        elif entry.category in rules.deny_categories:
+            yield finding(
+                "license.denied",
+                component,
+                f"{entry.key} is {entry.category}, a category the policy denies",
+                license=entry.key,
+                category=entry.category,
+            )
+        elif rules.allow and entry.key not in rules.allow:
+            yield finding(
+                "license.denied",
+                component,
+                f"{entry.key} is not on the policy's allow list",
+                license=entry.key,
+            )
+
+    def _terms(
+        self, component: Component, context: CheckContext, entry: LicenseEntry
+    ) -> Iterator[Finding]:
+        commercial = context.policy.context.commercial_use
+        if entry.category == "research-only" and commercial is not False:
+            yield finding(
+                "license.research-only",
+                component,
+                f"{entry.name} limits use to research"
+                + ("; the policy context says the use is commercial" if commercial else ""),
+                severity=None if commercial else "warning",
+                license=entry.key,
+            )
+        elif not entry.commercial_use and commercial is not False:
+            yield finding(
+                "license.noncommercial",
+                component,
+                f"{entry.name} forbids commercial use"
+                + ("; the policy context says the use is commercial" if commercial else ""),
+                severity=None if commercial else "warning",
+                license=entry.key,
+            )
+        mau = context.policy.context.monthly_active_users
+        for condition in entry.conditions:
+            threshold = condition.parameters.get("monthly_active_users_over")
+            if condition.id != "monthly-active-users" or threshold is None:
+                continue
+            evidence = {"license": entry.key, "section": condition.section, "threshold": threshold}
+            if mau is None:
+                yield finding(
+                    "license.mau-threshold",
+                    component,
+                    f"{entry.key}: {condition.summary} (policy context does not state monthly_active_users)",
+                    severity="note",
+                    **evidence,
+                )
+            elif mau > threshold:
+                yield finding(
+                    "license.mau-threshold",
+                    component,
+                    f"{entry.key}: {mau:,} monthly active users exceed {threshold:,}; {condition.summary}",
+                    severity="error",
+                    monthly_active_users=mau,
+                    **evidence,
+                )
+        for obligation in entry.obligations:
+            text = f': "{obligation.text}"' if obligation.text else ""
+            yield finding(
+                "license.obligation",
+                component,
+                f"{entry.key} §{obligation.section}: {obligation.summary}{text}",
+                license=entry.key,
+                obligation=obligation.id,
+                section=obligation.section,
+                text=obligation.text,
+            )
+        for restriction in entry.restrictions:
+            if restriction.id == "acceptable-use-policy":
+                yield finding(
+                    "license.acceptable-use-policy",
+                    component,
+                    f"{entry.key} §{restriction.section}: {restriction.summary}"
+                    + (f" ({restriction.url})" if restriction.url else ""),
+                    license=entry.key,
+                    section=restriction.section,
+                    url=restriction.url,
+                )

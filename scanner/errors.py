@@ -1,0 +1,24 @@
+"""The errors a user can cause, each mapped to one of the contract's exit codes.
+
+Anything else that escapes is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class AiscanError(Exception):
+    """An error to report as one line, ending the run with `exit_code`."""
+
+    exit_code = 3
+
+
+class UsageError(AiscanError):
+    """The user asked for something impossible: bad flag, missing target, bad policy (exit 2)."""
+
+    exit_code = 2
+
+
+class ScanIncomplete(AiscanError):
+    """The scan itself could not complete, e.g. an unreadable target (exit 3)."""
+
+    exit_code = 3

@@ -1,0 +1,1 @@
+"""Formats render a `ScanResult`; see `interface.py`."""

@@ -1,0 +1,92 @@
+"""A terminal summary: one row per component, then the findings, worst first."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+
+from scanner.formats.interface import ReportFormat
+from scanner.inventory import ScanResult
+
+_STYLE = {"error": "bold red", "warning": "yellow", "note": "cyan"}
+
+
+def _parameters(count: int) -> str:
+    for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if count >= size:
+            return f"{count / size:.1f}{unit}"
+    return str(count)
+
+
+class TableFormat(ReportFormat):
+    """rich tables for people at a terminal; plain text when written to a file."""
+
+    name = "table"
+
+    def render(self, result: ScanResult, *, color: bool = False) -> str:
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
+        buffer = io.StringIO()
+        console = Console(
+            file=buffer, force_terminal=color, no_color=not color, width=None if color else 140
+        )
+        per_component: dict[str | None, Counter[str]] = {}
+        for f in result.findings:
+            if f.waived is None:
+                per_component.setdefault(f.component, Counter())[f.severity] += 1
+
+        components = Table(
+            title=f"aiscan: {len(result.components)} component(s)", title_justify="left"
+        )
+        for column in (
+            "Component",
+            "Type",
+            "Source",
+            "Effective license",
+            "Category",
+            "Weights",
+            "Findings",
+        ):
+            components.add_column(column, overflow="fold")
+        for component in result.components:
+            counts = per_component.get(component.ref, Counter())
+            summary = Text()
+            for severity in ("error", "warning", "note"):
+                if counts[severity]:
+                    summary.append(
+                        f"{counts[severity]} {severity}{'s' if counts[severity] > 1 else ''} ",
+                        _STYLE[severity],
+                    )
+            headers = [f.safetensors for f in component.files if f.safetensors is not None]
+            weights = ""
+            if headers:
+                dtypes = sorted({d for h in headers for d in h.dtypes})
+                weights = f"{_parameters(sum(h.parameter_count for h in headers))} params {'/'.join(dtypes)}"
+            components.add_row(
+                component.name + (f"@{component.version[:12]}" if component.version else ""),
+                component.type,
+                component.source,
+                component.license.effective or "-",
+                component.license.category,
+                weights,
+                summary or Text("clean", "green"),
+            )
+        console.print(components)
+
+        if result.findings:
+            findings = Table(title="Findings", title_justify="left")
+            for column in ("Severity", "Rule", "Component", "Message"):
+                findings.add_column(column, overflow="fold")
+            for f in result.findings:
+                severity = Text(f.severity + (" (waived)" if f.waived else ""), _STYLE[f.severity])
+                findings.add_row(severity, f.rule, f.component or "-", f.message)
+            console.print(findings)
+
+        waived = f", {result.waived_count} waived" if result.waived_count else ""
+        console.print(
+            f"{result.count('error')} error(s), {result.count('warning')} warning(s), "
+            f"{result.count('note')} note(s){waived}; failing on {result.fail_on} → exit {result.exit_code}"
+        )
+        return buffer.getvalue()

@@ -1,0 +1,1 @@
+"""Reading weights: strict header parsing (and, later, hashing) that records facts for checks."""

@@ -1,0 +1,255 @@
+"""Strict safetensors header reader: structure facts without reading or mapping tensor data.
+
+Hand-written rather than `safetensors.safe_open` because the reference loader is lenient where a
+supply-chain check must not be: it keeps the last of duplicate tensor names, memory-maps the file
+(SIGBUS on a file truncated under it) and stops at the first problem. This reader uses plain
+`read()` on the first 8 + N bytes and reports every defect it finds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from scanner.inventory import HeaderDefect, SafetensorsHeader
+
+MAX_HEADER_SIZE = 100_000_000
+"""The format's limit on the JSON header (the reference implementation refuses larger)."""
+
+DTYPE_BITS: dict[str, int] = {
+    "BOOL": 8,
+    "F4": 4,
+    "F6_E2M3": 6,
+    "F6_E3M2": 6,
+    "U8": 8,
+    "I8": 8,
+    "F8_E5M2": 8,
+    "F8_E4M3": 8,
+    "F8_E8M0": 8,
+    "F8_E4M3FNUZ": 8,
+    "F8_E5M2FNUZ": 8,
+    "I16": 16,
+    "U16": 16,
+    "F16": 16,
+    "BF16": 16,
+    "I32": 32,
+    "U32": 32,
+    "F32": 32,
+    "C64": 64,
+    "F64": 64,
+    "I64": 64,
+    "U64": 64,
+}
+"""Every dtype of the safetensors format (0.8) and its width in bits."""
+
+_TENSOR_FIELDS = frozenset({"dtype", "shape", "data_offsets"})
+
+
+class SafetensorsReadError(OSError):
+    """The file could not be read at all (vanished, permission denied)."""
+
+
+class _DuplicateKeys(dict):
+    """A JSON object that remembers keys seen more than once (json keeps only the last)."""
+
+    duplicates: list[str]
+
+
+def _object_pairs(pairs: list[tuple[str, Any]]) -> _DuplicateKeys:
+    result = _DuplicateKeys(pairs)
+    counts = Counter(key for key, _ in pairs)
+    result.duplicates = sorted(key for key, count in counts.items() if count > 1)
+    return result
+
+
+def _is_natural(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def read_header(path: str | os.PathLike[str]) -> SafetensorsHeader:
+    """Read and validate the header of one safetensors file.
+
+    Raises `SafetensorsReadError` only when the file cannot be opened or read; every structural
+    problem is returned as a `HeaderDefect` so a caller can report all of them.
+    """
+    try:
+        with Path(path).open("rb") as handle:
+            file_size = os.fstat(handle.fileno()).st_size
+            prefix = handle.read(8)
+            if len(prefix) < 8:
+                return _defective(
+                    0,
+                    "truncated",
+                    f"file is {file_size} bytes, shorter than the 8-byte header length",
+                )
+            (header_size,) = struct.unpack("<Q", prefix)
+            if header_size > MAX_HEADER_SIZE:
+                return _defective(
+                    header_size,
+                    "malformed",
+                    f"header length {header_size} exceeds the format's limit of {MAX_HEADER_SIZE} bytes",
+                )
+            if 8 + header_size > file_size:
+                return _defective(
+                    header_size,
+                    "truncated",
+                    f"header length {header_size} runs past the end of the {file_size}-byte file",
+                )
+            raw = handle.read(header_size)
+    except OSError as exc:
+        raise SafetensorsReadError(exc.errno, exc.strerror, str(path)) from exc
+    if len(raw) < header_size:
+        return _defective(header_size, "truncated", "file shrank while its header was being read")
+    return _parse(raw, header_size, file_size)
+
+
+def _defective(header_size: int, kind: str, message: str) -> SafetensorsHeader:
+    return SafetensorsHeader(
+        header_size=header_size,
+        tensor_count=0,
+        parameter_count=0,
+        dtypes={},
+        metadata={},
+        defects=(HeaderDefect(kind, message),),  # type: ignore[arg-type]
+    )
+
+
+def _parse(raw: bytes, header_size: int, file_size: int) -> SafetensorsHeader:
+    defects: list[HeaderDefect] = []
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _defective(
+            header_size, "malformed", f"header is not UTF-8 ({exc.reason} at byte {exc.start})"
+        )
+    decoder = json.JSONDecoder(object_pairs_hook=_object_pairs)
+    try:
+        document, end = decoder.raw_decode(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        return _defective(header_size, "malformed", f"header is not valid JSON: {exc}")
+    if text[end:].strip(" "):
+        defects.append(
+            HeaderDefect("malformed", "header padding contains characters other than spaces")
+        )
+    if not isinstance(document, dict):
+        return _defective(header_size, "malformed", "header is not a JSON object")
+    for name in document.duplicates:
+        defects.append(
+            HeaderDefect(
+                "duplicate-tensor",
+                f"tensor name {name!r} appears more than once; loaders keep only the last",
+            )
+        )
+
+    metadata: dict[str, str] = {}
+    raw_metadata = document.pop("__metadata__", None)
+    if raw_metadata is not None:
+        if isinstance(raw_metadata, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in raw_metadata.items()
+        ):
+            metadata = dict(raw_metadata)
+        else:
+            defects.append(HeaderDefect("malformed", "__metadata__ must map strings to strings"))
+
+    dtypes: Counter[str] = Counter()
+    parameters = 0
+    spans: list[tuple[int, int, str]] = []
+    for name, info in document.items():
+        problem = _tensor_problem(name, info)
+        if problem:
+            defects.append(HeaderDefect("malformed", problem))
+            continue
+        numel = 1
+        for dim in info["shape"]:
+            numel *= dim
+        begin, end = info["data_offsets"]
+        bits = numel * DTYPE_BITS[info["dtype"]]
+        if bits % 8:
+            defects.append(
+                HeaderDefect(
+                    "malformed",
+                    f"tensor {name!r}: {numel} × {info['dtype']} does not fill whole bytes",
+                )
+            )
+        elif end - begin != bits // 8:
+            defects.append(
+                HeaderDefect(
+                    "malformed",
+                    f"tensor {name!r}: offsets span {end - begin} bytes, shape and dtype need {bits // 8}",
+                )
+            )
+        dtypes[info["dtype"]] += 1
+        parameters += numel
+        spans.append((begin, end, name))
+
+    data_size = file_size - 8 - header_size
+    defects.extend(_layout_defects(spans, data_size))
+    return SafetensorsHeader(
+        header_size=header_size,
+        tensor_count=len(spans),
+        parameter_count=parameters,
+        dtypes=dict(sorted(dtypes.items())),
+        metadata=metadata,
+        defects=tuple(defects),
+    )
+
+
+def _tensor_problem(name: str, info: Any) -> str | None:
+    """Describe what is wrong with one tensor entry, or return None when it is well-formed."""
+    if not isinstance(info, dict):
+        return f"entry {name!r} is not a tensor description"
+    unknown = set(info) - _TENSOR_FIELDS
+    if unknown:
+        return f"tensor {name!r} has unknown fields {sorted(unknown)}"
+    missing = _TENSOR_FIELDS - set(info)
+    if missing:
+        return f"tensor {name!r} lacks {sorted(missing)}"
+    if info["dtype"] not in DTYPE_BITS:
+        return f"tensor {name!r} has unknown dtype {info['dtype']!r}"
+    shape = info["shape"]
+    if not isinstance(shape, list) or not all(_is_natural(d) for d in shape):
+        return f"tensor {name!r} has an invalid shape {shape!r}"
+    offsets = info["data_offsets"]
+    if (
+        not isinstance(offsets, list)
+        or len(offsets) != 2
+        or not all(_is_natural(o) for o in offsets)
+        or offsets[1] < offsets[0]
+    ):
+        return f"tensor {name!r} has invalid data_offsets {offsets!r}"
+    return None
+
+
+def _layout_defects(spans: list[tuple[int, int, str]], data_size: int) -> list[HeaderDefect]:
+    """Check that tensors tile the data section exactly: from 0, no gap, no overlap, no excess."""
+    defects = []
+    position = 0
+    for begin, end, name in sorted(spans):
+        if begin > position:
+            defects.append(
+                HeaderDefect("malformed", f"gap of {begin - position} bytes before tensor {name!r}")
+            )
+        elif begin < position:
+            defects.append(
+                HeaderDefect("malformed", f"tensor {name!r} overlaps the previous tensor")
+            )
+        position = max(position, end)
+    if position > data_size:
+        defects.append(
+            HeaderDefect(
+                "truncated",
+                f"tensors need {position} data bytes but the file holds {data_size}: "
+                f"{position - data_size} bytes are missing",
+            )
+        )
+    elif position < data_size:
+        defects.append(
+            HeaderDefect(
+                "malformed", f"{data_size - position} trailing bytes after the last tensor"
+            )
+        )
+    return defects

@@ -1,0 +1,182 @@
+"""The facts aiscan gathers and the findings it derives from them.
+
+Sources fill these frozen dataclasses and never judge; checks read them and never touch files.
+Keeping facts immutable lets every stage pass them on without defensive copies.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ComponentType = Literal["model", "dataset", "library", "file"]
+FileFormat = Literal["safetensors", "pickle", "gguf", "onnx", "other"]
+Severity = Literal["error", "warning", "note"]
+
+SEVERITY_RANK: Mapping[str, int] = {"note": 0, "warning": 1, "error": 2}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a conclusion came from, quoted so a reader can check it."""
+
+    source: str
+    value: str
+
+
+@dataclass(frozen=True)
+class HeaderDefect:
+    """One structural problem found in a weights file header.
+
+    `kind` is the integrity rule it maps to: `truncated`, `malformed` or `duplicate-tensor`.
+    """
+
+    kind: Literal["truncated", "malformed", "duplicate-tensor"]
+    message: str
+
+
+@dataclass(frozen=True)
+class SafetensorsHeader:
+    """What a safetensors header says, measured without reading the tensor data."""
+
+    header_size: int
+    tensor_count: int
+    parameter_count: int
+    dtypes: Mapping[str, int]
+    metadata: Mapping[str, str]
+    defects: tuple[HeaderDefect, ...] = ()
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One file of a component, with what is known about its bytes."""
+
+    path: str
+    size: int | None
+    format: FileFormat
+    sha256: str | None = None
+    verified: bool | None = None
+    safetensors: SafetensorsHeader | None = None
+    license_detected: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    """The model card's front matter as written, plus where it is.
+
+    `error` is set when the card exists but could not be read or parsed; the other fields are
+    then empty, because nothing from a broken card can be trusted.
+    """
+
+    path: str
+    license: tuple[str, ...] = ()
+    license_name: str | None = None
+    license_link: str | None = None
+    license_line: int | None = None
+    base_models: tuple[str, ...] = ()
+    base_model_relation: str | None = None
+    datasets: tuple[str, ...] = ()
+    pipeline_tag: str | None = None
+    library_name: str | None = None
+    tags: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class LicenseFacts:
+    """A component's license: what its author declared, what aiscan recognised, and the verdict.
+
+    `declared` and `detected` are facts from the source. `effective` (knowledge-base keys as an
+    SPDX-style expression) and `category` are filled in by license resolution, which also appends
+    the evidence for its conclusion.
+    """
+
+    declared: tuple[str, ...] = ()
+    detected: tuple[str, ...] = ()
+    effective: str | None = None
+    category: str = "unknown"
+    inherited: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something a source could not read: recorded so nothing skipped is reported clean."""
+
+    location: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Component:
+    """One thing a product ships or uses: a model, a dataset, a library or a file."""
+
+    ref: str
+    type: ComponentType
+    name: str
+    source: str
+    location: str
+    version: str | None = None
+    purl: str | None = None
+    license: LicenseFacts = field(default_factory=LicenseFacts)
+    base_models: tuple[str, ...] = ()
+    datasets: tuple[str, ...] = ()
+    files: tuple[FileEntry, ...] = ()
+    card: CardFacts | None = None
+    refs: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """An approved exception from the policy for one rule on matching components."""
+
+    rule: str
+    component: str
+    reason: str
+    approved_by: str | None = None
+    expires: datetime.date | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A judgement about a component (or the scan as a whole when `component` is None)."""
+
+    rule: str
+    severity: Severity
+    component: str | None
+    message: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    waived: Waiver | None = None
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """Everything one run produced; formats render this and nothing else."""
+
+    tool_version: str
+    targets: tuple[str, ...]
+    components: tuple[Component, ...]
+    findings: tuple[Finding, ...]
+    fail_on: Severity = "error"
+    policy: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 when no unwaived finding reaches the fail level, 1 otherwise (the CLI adds 2 and 3)."""
+        threshold = SEVERITY_RANK[self.fail_on]
+        failing = any(
+            f.waived is None and SEVERITY_RANK[f.severity] >= threshold for f in self.findings
+        )
+        return 1 if failing else 0
+
+    def count(self, severity: Severity) -> int:
+        """Unwaived findings of one severity."""
+        return sum(1 for f in self.findings if f.severity == severity and f.waived is None)
+
+    @property
+    def waived_count(self) -> int:
+        return sum(1 for f in self.findings if f.waived is not None)

@@ -1,0 +1,1 @@
+"""The AI-license knowledge base, license identification and expressions."""

@@ -1,0 +1,107 @@
+"""License expressions over knowledge-base keys (`apache-2.0 AND llama3`, `mit OR apache-2.0`).
+
+license-expression does the parsing; this module maps each symbol, whatever name it was written
+under, to a knowledge-base key and ranks expressions by restrictiveness.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from scanner.licensing.knowledge_base import CATEGORIES, LicenseKnowledgeBase
+
+
+@cache
+def _licensing():
+    from license_expression import Licensing
+
+    return Licensing()
+
+
+@dataclass(frozen=True)
+class ResolvedExpression:
+    """A declared license value mapped onto the knowledge base."""
+
+    written: str
+    expression: str | None
+    keys: tuple[str, ...]
+    unresolved: tuple[str, ...]
+
+
+def resolve_declared(value: str, kb: LicenseKnowledgeBase) -> ResolvedExpression:
+    """Map a declared license (id, name, URL or expression) to knowledge-base keys.
+
+    A whole-string match comes first so names containing 'and'/'or' words or URLs are not split.
+    """
+    whole = kb.identify_name(value)
+    if whole is not None:
+        return ResolvedExpression(value, whole, (whole,), ())
+    from license_expression import ExpressionError, LicenseSymbol
+
+    licensing = _licensing()
+    try:
+        parsed = licensing.parse(value, validate=False)
+    except (ExpressionError, TypeError, ValueError):
+        return ResolvedExpression(value, None, (), (value,))
+    if parsed is None:
+        return ResolvedExpression(value, None, (), (value,))
+    mapping = {}
+    keys: list[str] = []
+    unresolved: list[str] = []
+    for symbol in licensing.license_symbols(parsed, unique=True):
+        key = kb.identify_name(symbol.key)
+        if key is None:
+            unresolved.append(symbol.key)
+            continue
+        mapping[symbol] = LicenseSymbol(key)
+        if key not in keys:
+            keys.append(key)
+    if unresolved:
+        return ResolvedExpression(value, None, tuple(keys), tuple(unresolved))
+    return ResolvedExpression(value, str(parsed.subs(mapping)), tuple(keys), ())
+
+
+def expression_keys(expression: str | None) -> tuple[str, ...]:
+    """The distinct license keys in an expression, in order of appearance."""
+    if not expression:
+        return ()
+    licensing = _licensing()
+    return tuple(
+        s.key for s in licensing.license_symbols(licensing.parse(expression, validate=False))
+    )
+
+
+def conjoin(expressions: list[str]) -> str | None:
+    """AND together expressions, dropping repeats; None when there is nothing to join."""
+    parts: list[str] = []
+    for expression in expressions:
+        if expression and expression not in parts:
+            parts.append(expression)
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    return " AND ".join(f"({p})" if " OR " in p else p for p in parts)
+
+
+def category_rank(category: str) -> int:
+    """Restrictiveness of a category: higher is more restrictive; unknown ranks highest."""
+    return CATEGORIES.index(category) if category != "unknown" else len(CATEGORIES)
+
+
+def expression_category(expression: str | None, kb: LicenseKnowledgeBase) -> str:
+    """The category of an expression: AND takes the most, OR the least restrictive term."""
+    if not expression:
+        return "unknown"
+    licensing = _licensing()
+
+    def walk(node) -> str:
+        if isinstance(node, licensing.AND | licensing.OR):
+            categories = [walk(arg) for arg in node.args]
+            pick = max if isinstance(node, licensing.AND) else min
+            return pick(categories, key=category_rank)
+        entry = kb.entries.get(node.key)
+        return entry.category if entry else "unknown"
+
+    return walk(licensing.parse(expression, validate=False))

@@ -1,0 +1,326 @@
+"""Loads and validates the AI-license knowledge base (`licenses/*.yaml`).
+
+The schema is documented in `licenses/README.md`. Validation is strict because checks act on
+these entries: a typo in an obligation id would silently drop a legal obligation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from scanner.resources import data_dir
+
+CATEGORIES = (
+    "permissive",
+    "weak-copyleft",
+    "strong-copyleft",
+    "restricted",
+    "non-commercial",
+    "research-only",
+    "proprietary",
+    "unknown",
+)
+"""License categories, least to most restrictive (`unknown` is ranked as most restrictive)."""
+
+CONDITION_IDS = frozenset(
+    {"monthly-active-users", "non-commercial", "research-only", "separate-license", "other"}
+)
+OBLIGATION_IDS = frozenset(
+    {
+        "include-license",
+        "attribution",
+        "name-prefix",
+        "notice-file",
+        "state-changes",
+        "share-alike",
+        "pass-on-use-restrictions",
+        "disclose-source",
+        "other",
+    }
+)
+RESTRICTION_IDS = frozenset(
+    {
+        "acceptable-use-policy",
+        "no-improving-other-models",
+        "non-commercial",
+        "research-only",
+        "field-of-use",
+        "no-derivatives",
+        "trademark",
+        "other",
+    }
+)
+_CLAUSE_FIELDS = frozenset({"id", "summary", "section", "text", "url"})
+_ENTRY_FIELDS = frozenset(
+    {
+        "key",
+        "name",
+        "spdx",
+        "scancode",
+        "url",
+        "category",
+        "commercial_use",
+        "derivatives_inherit",
+        "aliases",
+        "text",
+        "markers",
+        "not_markers",
+        "conditions",
+        "obligations",
+        "restrictions",
+    }
+)
+
+_NON_WORD = re.compile(r"[^a-z0-9+]+")
+_URL_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?")
+
+
+def normalize_text(text: str) -> str:
+    """Fold case and punctuation so phrases match across formatting differences."""
+    return _NON_WORD.sub(" ", text.lower()).strip()
+
+
+def normalize_name(name: str) -> str:
+    """Normalise a license name, id or URL for alias lookup."""
+    name = name.strip().strip("\"'").lower()
+    if "://" in name or name.startswith("www."):
+        name = _URL_PREFIX.sub("", name).rstrip("/")
+        for suffix in (".html", ".htm", ".md", ".txt"):
+            name = name.removesuffix(suffix)
+    return normalize_text(name)
+
+
+class KnowledgeBaseError(Exception):
+    """An entry of the knowledge base breaks the schema."""
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A condition, obligation or restriction of a license, with the section it comes from.
+
+    `parameters` holds numeric facts checks compare against (e.g. `monthly_active_users_over`).
+    """
+
+    id: str
+    summary: str
+    section: str
+    text: str | None = None
+    url: str | None = None
+    parameters: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LicenseEntry:
+    """One license of the knowledge base."""
+
+    key: str
+    name: str
+    category: str
+    commercial_use: bool
+    derivatives_inherit: bool
+    spdx: str | None
+    scancode: str | None
+    url: str | None
+    aliases: tuple[str, ...]
+    text_file: Path | None
+    text_source: str | None
+    markers: tuple[str, ...]
+    not_markers: tuple[str, ...]
+    conditions: tuple[Clause, ...]
+    obligations: tuple[Clause, ...]
+    restrictions: tuple[Clause, ...]
+
+    @property
+    def spdx_ref(self) -> str:
+        """The identifier to use in SPDX documents: SPDX id, ScanCode LicenseRef, or our own."""
+        if self.spdx:
+            return self.spdx
+        if self.scancode:
+            return f"LicenseRef-scancode-{self.scancode}"
+        return f"LicenseRef-aiscan-{self.key}"
+
+    @property
+    def text(self) -> str | None:
+        """The bundled full text, when the license may be redistributed."""
+        if self.text_file is None:
+            return None
+        return self.text_file.read_text(encoding="utf-8")
+
+
+def _require(condition: bool, where: str, message: str) -> None:
+    if not condition:
+        raise KnowledgeBaseError(f"{where}: {message}")
+
+
+def _string_list(raw: Any, where: str, field_name: str) -> tuple[str, ...]:
+    raw = raw or []
+    _require(
+        isinstance(raw, list) and all(isinstance(item, str) and item for item in raw),
+        where,
+        f"`{field_name}` must be a list of non-empty strings",
+    )
+    return tuple(raw)
+
+
+def _clauses(raw: Any, allowed_ids: frozenset[str], where: str, kind: str) -> tuple[Clause, ...]:
+    raw = raw or []
+    _require(isinstance(raw, list), where, f"`{kind}` must be a list")
+    clauses = []
+    for index, item in enumerate(raw):
+        at = f"{where}: {kind}[{index}]"
+        _require(isinstance(item, dict), at, "must be a mapping")
+        _require(
+            item.get("id") in allowed_ids, at, f"id {item.get('id')!r} not in {sorted(allowed_ids)}"
+        )
+        for required in ("summary", "section"):
+            _require(
+                isinstance(item.get(required), str) and item[required].strip() != "",
+                at,
+                f"`{required}` is required (every clause cites its section)",
+            )
+        parameters = {k: v for k, v in item.items() if k not in _CLAUSE_FIELDS}
+        _require(
+            all(isinstance(v, int) and not isinstance(v, bool) for v in parameters.values()),
+            at,
+            f"unknown fields or non-integer parameters: {sorted(parameters)}",
+        )
+        clauses.append(
+            Clause(
+                id=item["id"],
+                summary=item["summary"].strip(),
+                section=str(item["section"]).strip(),
+                text=item.get("text"),
+                url=item.get("url"),
+                parameters=parameters,
+            )
+        )
+    return tuple(clauses)
+
+
+def parse_entry(raw: Any, path: Path) -> LicenseEntry:
+    """Validate one YAML document and turn it into a `LicenseEntry`."""
+    where = path.name
+    _require(isinstance(raw, dict), where, "must be a mapping")
+    unknown = set(raw) - _ENTRY_FIELDS
+    _require(not unknown, where, f"unknown fields {sorted(unknown)}")
+    _require(raw.get("key") == path.stem, where, f"key {raw.get('key')!r} must equal the file name")
+    _require(isinstance(raw.get("name"), str) and raw["name"], where, "`name` is required")
+    _require(raw.get("category") in CATEGORIES, where, f"category must be one of {CATEGORIES}")
+    for flag in ("commercial_use", "derivatives_inherit"):
+        _require(isinstance(raw.get(flag), bool), where, f"`{flag}` must be true or false")
+    text = raw.get("text") or {}
+    _require(isinstance(text, dict), where, "`text` must be a mapping with `file` and `source`")
+    text_file = None
+    if text.get("file"):
+        text_file = path.parent / text["file"]
+        _require(text_file.is_file(), where, f"text file {text['file']} does not exist")
+    markers = _string_list(raw.get("markers"), where, "markers")
+    if text_file is not None:
+        body = normalize_text(text_file.read_text(encoding="utf-8"))
+        for marker in markers:
+            _require(
+                normalize_text(marker) in body, where, f"marker {marker!r} not in {text['file']}"
+            )
+    return LicenseEntry(
+        key=raw["key"],
+        name=raw["name"],
+        category=raw["category"],
+        commercial_use=raw["commercial_use"],
+        derivatives_inherit=raw["derivatives_inherit"],
+        spdx=raw.get("spdx"),
+        scancode=raw.get("scancode"),
+        url=raw.get("url"),
+        aliases=_string_list(raw.get("aliases"), where, "aliases"),
+        text_file=text_file,
+        text_source=text.get("source"),
+        markers=markers,
+        not_markers=_string_list(raw.get("not_markers"), where, "not_markers"),
+        conditions=_clauses(raw.get("conditions"), CONDITION_IDS, where, "conditions"),
+        obligations=_clauses(raw.get("obligations"), OBLIGATION_IDS, where, "obligations"),
+        restrictions=_clauses(raw.get("restrictions"), RESTRICTION_IDS, where, "restrictions"),
+    )
+
+
+class LicenseKnowledgeBase:
+    """All license entries, indexed by every name they are known under."""
+
+    def __init__(self, entries: Iterable[LicenseEntry]) -> None:
+        self.entries: dict[str, LicenseEntry] = {}
+        self._by_name: dict[str, str] = {}
+        for entry in sorted(entries, key=lambda e: e.key):
+            self.entries[entry.key] = entry
+        # Own aliases first, then derived names (SPDX ids, ScanCode keys, names, URLs), so an
+        # explicit alias always wins over a derived one.
+        for entry in self.entries.values():
+            for alias in (entry.key, *entry.aliases):
+                self._add_name(alias, entry.key, explicit=True)
+        for entry in self.entries.values():
+            derived = [entry.name, entry.spdx, entry.scancode, entry.url]
+            if entry.scancode:
+                derived.append(f"LicenseRef-scancode-{entry.scancode}")
+            derived.append(entry.spdx_ref)
+            for name in derived:
+                if name:
+                    self._add_name(name, entry.key, explicit=False)
+
+    def _add_name(self, name: str, key: str, *, explicit: bool) -> None:
+        normalized = normalize_name(name)
+        owner = self._by_name.get(normalized)
+        if owner is not None and owner != key:
+            if explicit:
+                raise KnowledgeBaseError(f"alias {name!r} belongs to both {owner} and {key}")
+            return
+        self._by_name[normalized] = key
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.entries
+
+    def __getitem__(self, key: str) -> LicenseEntry:
+        return self.entries[key]
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def identify_name(self, name: str) -> str | None:
+        """Map a license id, name or URL as written anywhere to a knowledge-base key."""
+        return self._by_name.get(normalize_name(name))
+
+    def identify_text(self, text: str) -> tuple[str, ...]:
+        """Return the keys of every license whose markers all occur in `text`."""
+        body = normalize_text(text)
+        found = []
+        for entry in self.entries.values():
+            if not entry.markers:
+                continue
+            if all(normalize_text(m) in body for m in entry.markers) and not any(
+                normalize_text(m) in body for m in entry.not_markers
+            ):
+                found.append(entry.key)
+        return tuple(found)
+
+
+def load_knowledge_base(directory: Path) -> LicenseKnowledgeBase:
+    """Read and validate every `*.yaml` entry in `directory`."""
+    import yaml
+
+    entries = []
+    for path in sorted(directory.glob("*.yaml")):
+        if path.name == "models.yaml":
+            continue
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise KnowledgeBaseError(f"{path.name}: invalid YAML: {exc}") from exc
+        entries.append(parse_entry(raw, path))
+    return LicenseKnowledgeBase(entries)
+
+
+@cache
+def default_knowledge_base() -> LicenseKnowledgeBase:
+    """The knowledge base shipped with aiscan, loaded once per process."""
+    return load_knowledge_base(data_dir("licenses"))

@@ -1,0 +1,218 @@
+"""Every rule aiscan can report, with its default severity and the help a reader needs.
+
+Rule ids are a contract (ARCHITECTURE.md): users' waivers, baselines and CI scripts name them.
+New rules may be added; existing ids never change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scanner.inventory import Severity
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: id, default severity, a one-line summary and longer help."""
+
+    id: str
+    severity: Severity
+    summary: str
+    help: str
+
+
+_RULES = (
+    Rule(
+        "license.missing",
+        "error",
+        "No license declared or found",
+        "Neither the model card nor a license file names a license. Without one, no right to use "
+        "or redistribute the model has been granted. Ask the publisher, or waive with evidence.",
+    ),
+    Rule(
+        "license.unresolved",
+        "warning",
+        "License not recognised",
+        "A license is declared but aiscan's knowledge base does not know it (for example "
+        "`license: other` without `license_name`). Review the terms by hand.",
+    ),
+    Rule(
+        "license.denied",
+        "error",
+        "License denied by policy",
+        "The effective license, or its category, is on the policy's deny list or outside its allow list.",
+    ),
+    Rule(
+        "license.conflict-with-base",
+        "error",
+        "Declared license less restrictive than the base model's",
+        "The card declares a license that is less restrictive than the license of its base model, "
+        "whose terms flow down to derivatives. The base model's terms still govern use.",
+    ),
+    Rule(
+        "license.mismatch",
+        "warning",
+        "Card and license file disagree",
+        "The license named in the card differs from the license text shipped in the folder. Both "
+        "are treated as applying until the publisher clarifies.",
+    ),
+    Rule(
+        "license.noncommercial",
+        "error",
+        "Non-commercial license used commercially",
+        "The license forbids commercial use and the policy context says the product is commercial.",
+    ),
+    Rule(
+        "license.research-only",
+        "error",
+        "Research-only license used outside research",
+        "The license limits use to research and the policy context says the product is commercial.",
+    ),
+    Rule(
+        "license.mau-threshold",
+        "warning",
+        "Monthly-active-users condition",
+        "The license requires a separate license above a number of monthly active users. An error "
+        "when the policy context's monthly_active_users exceeds it, a note when it is not stated.",
+    ),
+    Rule(
+        "license.obligation",
+        "note",
+        "License obligation to honour",
+        "Something the license requires of whoever distributes or uses the model, such as an "
+        "attribution text or including the license.",
+    ),
+    Rule(
+        "license.acceptable-use-policy",
+        "note",
+        "Acceptable-use policy applies",
+        "The license incorporates an acceptable-use policy that every use must comply with.",
+    ),
+    Rule(
+        "provenance.unpinned-revision",
+        "warning",
+        "Model revision not pinned",
+        "A model is referenced by branch name instead of a 40-hex commit, so its bytes can change.",
+    ),
+    Rule(
+        "provenance.remote-code",
+        "warning",
+        "Model runs remote code",
+        "Loading this model executes Python code shipped with it.",
+    ),
+    Rule(
+        "provenance.unsafe-format",
+        "warning",
+        "Pickle-based weights",
+        "Pickle-based weight files (.bin, .pt, .pth, .ckpt, .pkl) can execute code when loaded. "
+        "Prefer safetensors.",
+    ),
+    Rule(
+        "provenance.publisher-denied",
+        "error",
+        "Publisher not allowed",
+        "The model's publisher is on the policy's deny list or outside its allow list.",
+    ),
+    Rule(
+        "provenance.card-missing",
+        "warning",
+        "No model card",
+        "The model has no README.md card, so its license, lineage and intended use are undocumented.",
+    ),
+    Rule(
+        "provenance.card-incomplete",
+        "note",
+        "Model card lacks key fields",
+        "The card omits fields a reviewer needs: license, base_model for a derivative, datasets.",
+    ),
+    Rule(
+        "provenance.card-invalid",
+        "warning",
+        "Model card unreadable",
+        "The card's front matter could not be parsed (invalid or unsafe YAML, not UTF-8, too large); "
+        "nothing it says was used.",
+    ),
+    Rule(
+        "provenance.undeclared-model",
+        "warning",
+        "Model used in code but not declared",
+        "Code loads a model that the project's inventory does not declare.",
+    ),
+    Rule(
+        "integrity.malformed",
+        "error",
+        "Malformed weights file",
+        "The safetensors header breaks the format: bad JSON, unknown dtype, offsets that overlap, "
+        "leave gaps or disagree with shapes, trailing bytes.",
+    ),
+    Rule(
+        "integrity.truncated",
+        "error",
+        "Truncated weights file",
+        "The file is shorter than its header says: an interrupted download or a damaged copy.",
+    ),
+    Rule(
+        "integrity.duplicate-tensor",
+        "error",
+        "Duplicate tensor name",
+        "A tensor name appears twice in the header; loaders silently keep the last one, so the "
+        "file can hide weights.",
+    ),
+    Rule(
+        "integrity.hash-mismatch",
+        "error",
+        "Hash differs from the reference",
+        "The file's SHA-256 differs from the published or recorded one.",
+    ),
+    Rule(
+        "integrity.missing-shard",
+        "error",
+        "Shard missing",
+        "A shard named by the safetensors index is absent.",
+    ),
+    Rule(
+        "integrity.unverified",
+        "note",
+        "No reference hash",
+        "The file was hashed but no reference was available to compare with.",
+    ),
+    Rule(
+        "dependency.license-denied",
+        "error",
+        "Dependency license denied by policy",
+        "A Python package's license is denied by the policy.",
+    ),
+    Rule(
+        "dependency.license-unknown",
+        "warning",
+        "Dependency license unknown",
+        "A Python package's license could not be determined from its metadata.",
+    ),
+    Rule(
+        "policy.waiver-expired",
+        "warning",
+        "Waiver expired",
+        "A waiver's expiry date has passed; it no longer applies.",
+    ),
+    Rule(
+        "policy.waiver-unused",
+        "note",
+        "Waiver matched nothing",
+        "A waiver in the policy matched no finding; it may be stale.",
+    ),
+    Rule(
+        "scan.unreadable",
+        "error",
+        "Could not read part of the target",
+        "A file or folder could not be read (permission denied, vanished, link loop), so it was "
+        "not examined. Nothing unread is reported clean.",
+    ),
+    Rule(
+        "scan.nothing-found",
+        "warning",
+        "Nothing to scan",
+        "The target holds no model folder, cache repo or other component.",
+    ),
+)
+
+RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}

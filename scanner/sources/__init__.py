@@ -1,0 +1,1 @@
+"""Sources gather facts about components; see `interface.py`."""
