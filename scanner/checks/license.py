@@ -170,11 +170,11 @@ class LicenseCheck(Check):
                     **evidence,
                 )
         for obligation in entry.obligations:
-            text = f': "{obligation.text}"' if obligation.text else ""
+            exact = f'"{obligation.text}". ' if obligation.text else ""
             yield finding(
                 "license.obligation",
                 component,
-                f"{entry.key} §{obligation.section}: {obligation.summary}{text}",
+                f"{entry.key} §{obligation.section} {obligation.id}: {exact}{obligation.summary}",
                 license=entry.key,
                 obligation=obligation.id,
                 section=obligation.section,

@@ -76,12 +76,18 @@ class TableFormat(ReportFormat):
         console.print(components)
 
         if result.findings:
+            names = {c.ref: c.name for c in result.components}
             findings = Table(title="Findings", title_justify="left")
             for column in ("Severity", "Rule", "Component", "Message"):
                 findings.add_column(column, overflow="fold")
             for f in result.findings:
                 severity = Text(f.severity + (" (waived)" if f.waived else ""), _STYLE[f.severity])
-                findings.add_row(severity, f.rule, f.component or "-", f.message)
+                # Notes can be long license clauses: one line each keeps errors visible; the JSON
+                # report and `aiscan licenses show` carry the full text.
+                message = Text(f.message, no_wrap=f.severity == "note", overflow="ellipsis")
+                findings.add_row(
+                    severity, f.rule, names.get(f.component, f.component or "-"), message
+                )
             console.print(findings)
 
         waived = f", {result.waived_count} waived" if result.waived_count else ""

@@ -1,0 +1,54 @@
+"""Measures how long `aiscan --help` and `aiscan --version` take to start.
+
+Goal (issue: foundation): under 0.3 s, which keeps heavy imports (huggingface_hub, rich, yaml,
+license-expression) out of the CLI's import path. Run: `python benchmarks/startup.py`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+RUNS = 15
+GOAL_SECONDS = 0.3
+
+
+def time_command(argv: list[str]) -> float:
+    """Median wall time of `argv` over RUNS runs, after one warm-up run."""
+    subprocess.run(argv, check=True, capture_output=True)
+    samples = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        subprocess.run(argv, check=True, capture_output=True)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main() -> int:
+    aiscan = shutil.which("aiscan")
+    commands = {
+        "python -c pass (interpreter floor)": [sys.executable, "-c", "pass"],
+        "aiscan --help": [aiscan or "aiscan", "--help"],
+        "aiscan --version": [aiscan or "aiscan", "--version"],
+        "aiscan scan --help": [aiscan or "aiscan", "scan", "--help"],
+    }
+    if aiscan is None:
+        print("aiscan is not on PATH; install it first (pip install .)", file=sys.stderr)
+        return 2
+    print(f"{'command':40} {'median (s)':>10}")
+    worst = 0.0
+    for label, argv in commands.items():
+        seconds = time_command(argv)
+        print(f"{label:40} {seconds:10.3f}")
+        if label.startswith("aiscan"):
+            worst = max(worst, seconds)
+    verdict = "meets" if worst < GOAL_SECONDS else "MISSES"
+    print(f"slowest aiscan start: {worst:.3f} s, {verdict} the {GOAL_SECONDS} s goal")
+    return 0 if worst < GOAL_SECONDS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
