@@ -354,7 +354,8 @@ def load_policy(reference: str, kb: LicenseKnowledgeBase) -> Policy:
     """Load a shipped policy by name (`default`, `strict`) or a policy file by path."""
     path = _resolve_reference(reference, None).resolve()
     data = _load_chain(_read_yaml_policy(path), path.parent, (path,))
-    return _build(data, str(path) if _shipped_policy_path(reference) != path else reference, kb)
+    shipped = _shipped_policy_path(reference)
+    return _build(data, reference if shipped and shipped.resolve() == path else str(path), kb)
 
 
 def find_target_policy(targets: list[Path]) -> tuple[str, dict[str, Any], Path] | None:
