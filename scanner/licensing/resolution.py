@@ -22,37 +22,100 @@ from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
 
 def resolve_licenses(components: Sequence[Component], kb: LicenseKnowledgeBase) -> list[Component]:
-    """Return the components with their effective license and category filled in."""
+    """Return the components with their effective license and category filled in.
+
+    Inheritance walks every ancestor reachable through `base_model` links (breadth first, each
+    visited once), so the outcome is the same whatever order the components were found in and
+    a cycle in card data cannot loop.
+    """
     by_name = {c.name.lower(): c for c in components if c.type == "model"}
-    resolved: dict[str, Component] = {}
+    own = {c.ref: _own_terms(c, kb) for c in components}
+    resolved = []
+    for component in components:
+        inherited: list[str] = []
+        evidence: list[Evidence] = []
+        for ancestor, path in _ancestors(component, by_name):
+            for key in own[ancestor.ref].keys:
+                entry = kb.entries.get(key)
+                if entry is None or not entry.derivatives_inherit or key in inherited:
+                    continue
+                inherited.append(key)
+                via = f" (via {' -> '.join(path[:-1])})" if len(path) > 1 else ""
+                evidence.append(
+                    Evidence(
+                        f"base model {ancestor.name}",
+                        f"{ancestor.ref}{via} is under {key} ({entry.name}), "
+                        "whose terms flow down to derivatives",
+                    )
+                )
+        resolved.append(
+            dataclasses.replace(
+                component,
+                license=own[component.ref].conclude(component.license, inherited, evidence, kb),
+            )
+        )
+    return resolved
 
-    def resolve(component: Component, chain: tuple[str, ...]) -> Component:
-        if component.ref in resolved:
-            return resolved[component.ref]
-        bases = []
-        for base_name in component.base_models:
-            base = by_name.get(base_name.lower())
-            if base is not None and base.ref not in chain and base.ref != component.ref:
-                bases.append(resolve(base, (*chain, component.ref)))
-        result = dataclasses.replace(component, license=_conclude(component, bases, kb))
-        resolved[component.ref] = result
-        return result
 
-    return [resolve(c, ()) for c in components]
+def _ancestors(
+    component: Component, by_name: dict[str, Component]
+) -> list[tuple[Component, list[str]]]:
+    """Every scanned ancestor of `component` with the chain of names leading to it."""
+    found: list[tuple[Component, list[str]]] = []
+    seen = {component.ref}
+    queue = [(component, [])]
+    while queue:
+        current, path = queue.pop(0)
+        for name in current.base_models:
+            base = by_name.get(name.lower())
+            if base is None or base.ref in seen:
+                continue
+            seen.add(base.ref)
+            chain = [*path, base.name]
+            found.append((base, chain))
+            queue.append((base, chain))
+    return found
 
 
-def _conclude(
-    component: Component, bases: list[Component], kb: LicenseKnowledgeBase
-) -> LicenseFacts:
+@dataclasses.dataclass(frozen=True)
+class _OwnTerms:
+    """A component's own license terms, before anything is inherited."""
+
+    expressions: tuple[str, ...]
+    keys: frozenset[str]
+    unresolved: bool
+    evidence: tuple[Evidence, ...]
+
+    def conclude(
+        self,
+        facts: LicenseFacts,
+        inherited: list[str],
+        inherited_evidence: list[Evidence],
+        kb: LicenseKnowledgeBase,
+    ) -> LicenseFacts:
+        added = [key for key in inherited if key not in self.keys]
+        effective = conjoin([*self.expressions, *added])
+        return LicenseFacts(
+            declared=facts.declared,
+            detected=facts.detected,
+            effective=effective,
+            category="unknown" if self.unresolved else expression_category(effective, kb),
+            inherited=tuple(inherited),
+            evidence=(*facts.evidence, *self.evidence, *inherited_evidence),
+        )
+
+
+def _own_terms(component: Component, kb: LicenseKnowledgeBase) -> _OwnTerms:
+    """Declared licenses mapped to the knowledge base, plus licenses detected in files."""
     facts = component.license
-    evidence = list(facts.evidence)
-    own: list[str] = []
-    unresolved: list[str] = []
+    expressions: list[str] = []
+    evidence: list[Evidence] = []
+    unresolved = False
     for value in facts.declared:
         declared = resolve_declared(value, kb)
-        unresolved.extend(declared.unresolved)
+        unresolved = unresolved or bool(declared.unresolved)
         if declared.expression:
-            own.append(declared.expression)
+            expressions.append(declared.expression)
             evidence.append(
                 Evidence("knowledge base", f"declared {value!r} is {declared.expression}")
             )
@@ -60,32 +123,9 @@ def _conclude(
             evidence.append(
                 Evidence("knowledge base", f"declared {value!r} is not a known license")
             )
-    own_keys = {key for expression in own for key in expression_keys(expression)}
+    keys = {key for expression in expressions for key in expression_keys(expression)}
     for key in facts.detected:
-        if key not in own_keys:
-            own.append(key)
-            own_keys.add(key)
-
-    inherited: list[str] = []
-    for base in bases:
-        for key in expression_keys(base.license.effective):
-            entry = kb.entries.get(key)
-            if entry is None or not entry.derivatives_inherit or key in inherited:
-                continue
-            inherited.append(key)
-            evidence.append(
-                Evidence(
-                    f"base model {base.name}",
-                    f"{base.ref} is under {key} ({entry.name}), whose terms flow down to derivatives",
-                )
-            )
-    effective = conjoin(own + [key for key in inherited if key not in own_keys])
-    category = "unknown" if unresolved else expression_category(effective, kb)
-    return LicenseFacts(
-        declared=facts.declared,
-        detected=facts.detected,
-        effective=effective,
-        category=category,
-        inherited=tuple(inherited),
-        evidence=tuple(evidence),
-    )
+        if key not in keys:
+            expressions.append(key)
+            keys.add(key)
+    return _OwnTerms(tuple(expressions), frozenset(keys), unresolved, tuple(evidence))
