@@ -85,7 +85,7 @@ def main() -> None:
 
 
 @main.command(epilog=EXIT_CODES_HELP)
-@click.argument("targets", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("targets", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
 @click.option(
     "--policy",
     "-p",
@@ -212,3 +212,209 @@ def licenses_show(license_name: str, show_text: bool, output_format: str) -> Non
     click.echo(
         render_license(kb[key], output_format, show_text=show_text, color=_color(None)), nl=False
     )
+
+
+def _verify_options(
+    structure_only: bool,
+    jobs: int | None,
+    no_cache: bool,
+    rehash: bool,
+    lock: Path | None,
+    against: Path | None,
+) -> Any:
+    """Build `VerifyOptions` from the flags shared by `verify` and `lock`."""
+    import dataclasses
+
+    from scanner.errors import UsageError
+    from scanner.integrity.lockfile import load_lockfile
+    from scanner.integrity.references import BomDigests, References
+    from scanner.verify import VerifyOptions
+
+    if jobs is not None and jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    references = References(
+        lockfile=load_lockfile(lock) if lock else None,
+        bom=BomDigests.load(against) if against else None,
+    )
+    options = VerifyOptions(
+        structure_only=structure_only,
+        read_cache=not (no_cache or rehash),
+        write_cache=not no_cache,
+        references=references,
+    )
+    return options if jobs is None else dataclasses.replace(options, jobs=jobs)
+
+
+def _run_verify(targets: tuple[Path, ...], options: Any, policy: str | None) -> Any:
+    from scanner.config import resolve_policy
+    from scanner.errors import UsageError
+    from scanner.integrity.progress import TerminalProgress, progress_wanted
+    from scanner.licensing.knowledge_base import default_knowledge_base
+    from scanner.verify import run_verify
+
+    for target in targets:
+        if not target.exists() and not target.is_symlink():
+            raise UsageError(f"target {str(target)!r} does not exist")
+    kb = default_knowledge_base()
+    chosen = resolve_policy(policy, list(targets), kb)
+    return run_verify(
+        list(targets),
+        chosen,
+        kb,
+        options,
+        progress=TerminalProgress() if progress_wanted() else None,
+        warn=lambda message: click.echo(f"aiscan: warning: {message}", err=True),
+    )
+
+
+_HASH_OPTIONS = (
+    click.option(
+        "--jobs",
+        "-j",
+        type=int,
+        metavar="N",
+        help="Files hashed in parallel (default: every available core).",
+    ),
+    click.option(
+        "--no-cache", is_flag=True, help="Neither read nor write the hash cache; hash everything."
+    ),
+    click.option(
+        "--rehash",
+        is_flag=True,
+        help="Ignore cached digests and hash everything again (the cache is refreshed).",
+    ),
+)
+
+
+def _hash_options(command: F) -> F:
+    for option in reversed(_HASH_OPTIONS):
+        command = option(command)
+    return command
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("targets", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
+@click.option(
+    "--structure-only", is_flag=True, help="Check headers, shard indexes and layout; no hashing."
+)
+@click.option(
+    "--lock",
+    "lock",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="An aiscan-lock/1 file (from `aiscan lock`): expected files, sizes and SHA-256.",
+)
+@click.option(
+    "--against",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="BOM",
+    help="A CycloneDX JSON BOM whose file components carry SHA-256 hashes.",
+)
+@_hash_options
+@click.option("--policy", "-p", metavar="NAME|FILE", help="Policy for severities and waivers.")
+@click.option(
+    "--format",
+    "-f",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report here instead of stdout.",
+)
+@click.option("--fail-on", type=click.Choice(["error", "warning", "note"]))
+@_reports_errors
+def verify(
+    targets: tuple[Path, ...],
+    structure_only: bool,
+    lock: Path | None,
+    against: Path | None,
+    jobs: int | None,
+    no_cache: bool,
+    rehash: bool,
+    policy: str | None,
+    output_format: str,
+    output: Path | None,
+    fail_on: str | None,
+) -> None:
+    """Verify safetensors structure and file hashes of model folders and HF caches.
+
+    Every header and shard index is checked strictly; then every file is hashed (SHA-256, all
+    cores, cached by inode and timestamps) and compared with, in this order: the --lock file,
+    the --against BOM, the HF cache blob name. Files without a reference are reported as
+    unverified with their hash. Nothing is written into the targets.
+    """
+    import dataclasses
+
+    from scanner.formats.registry import get_format
+
+    options = _verify_options(structure_only, jobs, no_cache, rehash, lock, against)
+    result = _run_verify(targets, options, policy)
+    if fail_on:
+        result = dataclasses.replace(result, fail_on=fail_on)
+    _write(get_format(output_format).render(result, color=_color(output)), output)
+    if output is not None:
+        click.echo(
+            f"aiscan: {len(result.components)} component(s), {result.count('error')} error(s), "
+            f"{result.count('warning')} warning(s), {result.count('note')} note(s) → {output}",
+            err=True,
+        )
+    sys.exit(result.exit_code)
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("targets", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
+@_hash_options
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the lock file here instead of stdout.",
+)
+@_reports_errors
+def lock(
+    targets: tuple[Path, ...],
+    jobs: int | None,
+    no_cache: bool,
+    rehash: bool,
+    output: Path | None,
+) -> None:
+    """Record every file's revision, path, size and SHA-256 in an aiscan-lock/1 file.
+
+    The store is verified first (structure, HF blob names); when any error is found, the
+    findings are printed, no lock file is written and the exit code is 1, so damage is never
+    recorded as the expected state.
+    """
+    from scanner.formats.registry import get_format
+    from scanner.integrity.lockfile import LockedComponent, LockedFile, render_lockfile
+
+    options = _verify_options(False, jobs, no_cache, rehash, None, None)
+    result = _run_verify(targets, options, None)
+    errors = [f for f in result.findings if f.severity == "error" and f.waived is None]
+    if errors:
+        click.echo(get_format("table").render(result, color=_color(None)), err=True, nl=False)
+        click.echo("aiscan: error: the store has errors; no lock file written", err=True)
+        sys.exit(1)
+    locked = [
+        LockedComponent(
+            ref=c.ref,
+            name=c.name,
+            revision=c.version,
+            location=c.location,
+            files={
+                f.path: LockedFile(f.path, f.size, f.sha256)
+                for f in c.files
+                if f.sha256 is not None and f.size is not None
+            },
+        )
+        for c in result.components
+    ]
+    _write(render_lockfile(locked, f"aiscan {__version__}"), output)
+    if output is not None:
+        files = sum(len(c.files) for c in locked)
+        click.echo(
+            f"aiscan: locked {files} file(s) of {len(locked)} component(s) → {output}", err=True
+        )

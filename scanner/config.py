@@ -158,6 +158,8 @@ def validate_policy_document(data: Any, where: Located) -> None:
         if not isinstance(rules, dict):
             raise _fail(where, ("rules",), "must map rule ids to error, warning, note or off")
         for rule, level in rules.items():
+            if level is False:  # YAML 1.1 reads a bare `off` as false
+                rules[rule] = level = "off"
             if rule not in RULES:
                 raise _fail(where, ("rules", rule), f"unknown rule id {rule!r}")
             if level not in (*SEVERITIES, "off"):
@@ -358,6 +360,15 @@ def load_policy(reference: str, kb: LicenseKnowledgeBase) -> Policy:
     return _build(data, reference if shipped and shipped.resolve() == path else str(path), kb)
 
 
+def _is_file(path: Path) -> bool:
+    """Like Path.is_file, but an unreadable folder means "no file here" rather than a crash;
+    the scan itself reports the unreadable target."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def find_target_policy(targets: list[Path]) -> tuple[str, dict[str, Any], Path] | None:
     """The first `aiscan.yaml` or `[tool.aiscan]` found at the root of a target folder."""
     for target in targets:
@@ -365,10 +376,10 @@ def find_target_policy(targets: list[Path]) -> tuple[str, dict[str, Any], Path] 
             continue
         for name in TARGET_POLICY_FILES:
             candidate = target / name
-            if candidate.is_file():
+            if _is_file(candidate):
                 return str(candidate), _read_yaml_policy(candidate), target
         pyproject = target / "pyproject.toml"
-        if pyproject.is_file():
+        if _is_file(pyproject):
             data = _read_pyproject_policy(pyproject)
             if data is not None:
                 return f"{pyproject} [tool.aiscan]", data, target

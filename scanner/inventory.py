@@ -30,10 +30,11 @@ class Evidence:
 class HeaderDefect:
     """One structural problem found in a weights file header.
 
-    `kind` is the integrity rule it maps to: `truncated`, `malformed` or `duplicate-tensor`.
+    `kind` is the integrity rule it maps to: `truncated`, `malformed`, `duplicate-tensor`, or
+    `missing-shard` for a shard index naming a shard or tensor that is not there.
     """
 
-    kind: Literal["truncated", "malformed", "duplicate-tensor"]
+    kind: Literal["truncated", "malformed", "duplicate-tensor", "missing-shard"]
     message: str
 
 
@@ -47,11 +48,21 @@ class SafetensorsHeader:
     dtypes: Mapping[str, int]
     metadata: Mapping[str, str]
     defects: tuple[HeaderDefect, ...] = ()
+    tensor_names: tuple[str, ...] = ()
+    """Kept so a shard index can be checked against what each shard really holds."""
 
 
 @dataclass(frozen=True)
 class FileEntry:
-    """One file of a component, with what is known about its bytes."""
+    """One file of a component, with what is known about its bytes.
+
+    `sha256` is set only when every byte was read (or a cache entry for the same unchanged inode
+    says so). `reference` names where the expected digest came from (`lockfile`, `bom`,
+    `hf-blob`) and `expected` is that digest as `sha256:<hex>` or `git-sha1:<hex>`; `verified` is
+    True when they agree, False when they differ or the file could not be fully read, and None
+    when nothing was compared. `defects` holds structural problems found outside a safetensors
+    header (a shard index).
+    """
 
     path: str
     size: int | None
@@ -61,6 +72,9 @@ class FileEntry:
     safetensors: SafetensorsHeader | None = None
     license_detected: tuple[str, ...] = ()
     error: str | None = None
+    reference: str | None = None
+    expected: str | None = None
+    defects: tuple[HeaderDefect, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -168,7 +168,14 @@ _RULES = (
         "integrity.missing-shard",
         "error",
         "Shard missing",
-        "A shard named by the safetensors index is absent.",
+        "A shard named by the safetensors index is absent, or lacks tensors the index places in it.",
+    ),
+    Rule(
+        "integrity.unexpected-file",
+        "error",
+        "File not in the lock file",
+        "A file is present in a component the lock file records, but the lock file does not list "
+        "it: something was added after locking (new weights, code, a changed config).",
     ),
     Rule(
         "integrity.unverified",

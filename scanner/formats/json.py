@@ -33,6 +33,11 @@ def _file(entry: FileEntry) -> dict[str, Any]:
             "metadata": dict(header.metadata),
             "defects": [{"kind": d.kind, "message": d.message} for d in header.defects],
         }
+    if entry.reference is not None:
+        data["reference"] = entry.reference
+        data["expected"] = entry.expected
+    if entry.defects:
+        data["defects"] = [{"kind": d.kind, "message": d.message} for d in entry.defects]
     if entry.license_detected:
         data["license_detected"] = list(entry.license_detected)
     if entry.error:

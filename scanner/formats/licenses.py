@@ -65,7 +65,8 @@ def render_license_list(kb: LicenseKnowledgeBase, output_format: str, *, color: 
     from rich.table import Table
 
     table = Table(title=f"{len(kb)} licenses in the aiscan knowledge base", title_justify="left")
-    for column in ("Key", "Name", "Category", "SPDX / LicenseRef id", "Commercial"):
+    table.add_column("Key", no_wrap=True)
+    for column in ("Name", "Category", "SPDX / LicenseRef id", "Commercial"):
         table.add_column(column, overflow="fold")
     for entry in kb.entries.values():
         table.add_row(
@@ -114,7 +115,7 @@ def render_license(entry: LicenseEntry, output_format: str, *, show_text: bool, 
         for clause in clauses:
             extra = "".join(f" {k}={v:,}" for k, v in clause.parameters.items())
             console.print(
-                f"  • [{escape(clause.id)}] §{escape(clause.section)}{extra}: {escape(clause.summary)}"
+                f"  • {escape(f'[{clause.id}]')} §{escape(clause.section)}{extra}: {escape(clause.summary)}"
             )
             if clause.text:
                 console.print(f'      text: "{escape(clause.text)}"')

@@ -8,11 +8,13 @@ supply-chain check must not be: it keeps the last of duplicate tensor names, mem
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
+import stat
 import struct
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from scanner.inventory import HeaderDefect, SafetensorsHeader
@@ -77,7 +79,7 @@ def read_header(path: str | os.PathLike[str]) -> SafetensorsHeader:
     problem is returned as a `HeaderDefect` so a caller can report all of them.
     """
     try:
-        with Path(path).open("rb") as handle:
+        with open_regular(path) as handle:
             file_size = os.fstat(handle.fileno()).st_size
             prefix = handle.read(8)
             if len(prefix) < 8:
@@ -105,6 +107,22 @@ def read_header(path: str | os.PathLike[str]) -> SafetensorsHeader:
     if len(raw) < header_size:
         return _defective(header_size, "truncated", "file shrank while its header was being read")
     return _parse(raw, header_size, file_size)
+
+
+def open_regular(path: str | os.PathLike[str]) -> io.FileIO:
+    """Open a file for reading, refusing anything but a regular file.
+
+    Opened non-blocking first so a FIFO or device named like a weights file cannot hang the scan
+    (a plain `open()` of a FIFO waits for a writer); regular files ignore the flag.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return io.FileIO(fd, "rb", closefd=True)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _defective(header_size: int, kind: str, message: str) -> SafetensorsHeader:
@@ -152,12 +170,15 @@ def _parse(raw: bytes, header_size: int, file_size: int) -> SafetensorsHeader:
             isinstance(k, str) and isinstance(v, str) for k, v in raw_metadata.items()
         ):
             metadata = dict(raw_metadata)
+            for key in getattr(raw_metadata, "duplicates", []):
+                defects.append(HeaderDefect("malformed", f"__metadata__ repeats the key {key!r}"))
         else:
             defects.append(HeaderDefect("malformed", "__metadata__ must map strings to strings"))
 
     dtypes: Counter[str] = Counter()
     parameters = 0
     spans: list[tuple[int, int, str]] = []
+    names: list[str] = []
     for name, info in document.items():
         problem = _tensor_problem(name, info)
         if problem:
@@ -185,6 +206,7 @@ def _parse(raw: bytes, header_size: int, file_size: int) -> SafetensorsHeader:
         dtypes[info["dtype"]] += 1
         parameters += numel
         spans.append((begin, end, name))
+        names.append(name)
 
     data_size = file_size - 8 - header_size
     defects.extend(_layout_defects(spans, data_size))
@@ -195,6 +217,7 @@ def _parse(raw: bytes, header_size: int, file_size: int) -> SafetensorsHeader:
         dtypes=dict(sorted(dtypes.items())),
         metadata=metadata,
         defects=tuple(defects),
+        tensor_names=tuple(names),
     )
 
 
@@ -202,6 +225,8 @@ def _tensor_problem(name: str, info: Any) -> str | None:
     """Describe what is wrong with one tensor entry, or return None when it is well-formed."""
     if not isinstance(info, dict):
         return f"entry {name!r} is not a tensor description"
+    if getattr(info, "duplicates", None):
+        return f"tensor {name!r} repeats the fields {info.duplicates}"
     unknown = set(info) - _TENSOR_FIELDS
     if unknown:
         return f"tensor {name!r} has unknown fields {sorted(unknown)}"

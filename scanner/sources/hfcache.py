@@ -25,9 +25,12 @@ _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 def _repo_dir_type(folder: Path) -> ComponentType | None:
     prefix, _, rest = folder.name.partition("--")
-    if prefix in _REPO_TYPES and rest and (folder / "snapshots").is_dir():
-        return _REPO_TYPES[prefix]
-    return None
+    if prefix not in _REPO_TYPES or not rest:
+        return None
+    try:
+        return _REPO_TYPES[prefix] if (folder / "snapshots").is_dir() else None
+    except OSError:
+        return None
 
 
 def is_cache_repo_dir(folder: Path) -> bool:

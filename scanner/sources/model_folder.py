@@ -7,7 +7,6 @@ writes next to them.
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
 import os
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scanner.errors import describe_os_error
 from scanner.integrity.safetensors import SafetensorsReadError, read_header
 from scanner.inventory import CardFacts, Evidence, FileEntry, FileFormat, LicenseFacts, Problem
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
@@ -58,15 +58,6 @@ class FolderFacts:
     files: tuple[FileEntry, ...]
     license: LicenseFacts
     problems: tuple[Problem, ...]
-
-
-def describe_os_error(exc: OSError) -> str:
-    """One human line for an OSError, without the Python class name."""
-    if exc.errno == errno.ELOOP:
-        return "symbolic link loop"
-    if exc.errno == errno.ENOENT:
-        return "file vanished or is a broken symbolic link"
-    return exc.strerror or str(exc)
 
 
 def _read_prefix(path: Path, limit: int) -> bytes:

@@ -1,0 +1,160 @@
+"""Where an expected digest comes from: a lock file, a CycloneDX BOM, or the HF cache blob name.
+
+The first that knows a file wins, in that order: a lock file is the user's own record, a BOM is
+a supplier's statement, and a cache blob name is what huggingface_hub downloaded against. The
+report names the reference used, so "verified" always says against what.
+
+HF cache blobs (`models--org--name/blobs/<etag>`) are named by the Hub's ETag: the SHA-256 of
+the content for LFS and Xet files (64 hex), the git blob id (SHA-1 of `blob <size>\\0<content>`,
+40 hex) for small files kept in git. In Xet-era caches with shared blobs, `blobs/<etag>` is
+itself a link to `<cache>/blobs/<xx>/<xet hash>`, a 64-hex name that is *not* a SHA-256; so the
+name is taken from the first link hop inside the repo's `blobs/` folder, never from the final
+target.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from scanner.errors import UsageError
+from scanner.integrity.lockfile import LockedComponent, LockFile
+from scanner.inventory import Component
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_GIT_SHA1 = re.compile(r"^[0-9a-f]{40}$")
+
+ReferenceKind = Literal["lockfile", "bom", "hf-blob"]
+
+
+@dataclass(frozen=True)
+class Expected:
+    """An expected digest for one file, and where it was found."""
+
+    kind: ReferenceKind
+    algorithm: Literal["sha256", "git-sha1"]
+    digest: str
+    source: str
+    size: int | None = None
+
+    @property
+    def label(self) -> str:
+        """`algorithm:digest`, as the report writes it."""
+        return f"{self.algorithm}:{self.digest}"
+
+
+class BomError(UsageError):
+    """The BOM given to `--against` cannot be used (exit 2)."""
+
+
+@dataclass(frozen=True)
+class BomDigests:
+    """SHA-256 digests of file components in a CycloneDX JSON BOM.
+
+    Files are CycloneDX components of type `file` whose `name` is the path relative to the model
+    folder, nested under the model's component (matched by name or purl) or at top level (then
+    they match any model holding that path).
+    """
+
+    source: str
+    by_parent: Mapping[tuple[str, str], str]
+    top_level: Mapping[str, str]
+
+    @classmethod
+    def load(cls, path: Path) -> BomDigests:
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise BomError(f"cannot read BOM {path}: {exc.strerror or exc}") from exc
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BomError(f"BOM {path} is not valid JSON: {exc}") from exc
+        if not isinstance(document, dict) or document.get("bomFormat") != "CycloneDX":
+            raise BomError(f"{path} is not a CycloneDX JSON BOM (bomFormat must be CycloneDX)")
+        by_parent: dict[tuple[str, str], str] = {}
+        top_level: dict[str, str] = {}
+        for parent_keys, component in _walk(document.get("components"), ()):
+            digest = _sha256_of(component)
+            if component.get("type") != "file" or digest is None:
+                continue
+            name = str(component.get("name", ""))
+            if not parent_keys:
+                top_level[name] = digest
+            for key in parent_keys:
+                by_parent[(key, name)] = digest
+        return cls(str(path), by_parent, top_level)
+
+    def lookup(self, component: Component, relative: str) -> str | None:
+        for key in (component.name, component.purl):
+            if key and (key, relative) in self.by_parent:
+                return self.by_parent[(key, relative)]
+        return self.top_level.get(relative)
+
+
+def _walk(components: Any, parents: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], dict]]:
+    if not isinstance(components, list):
+        return
+    for component in components:
+        if not isinstance(component, dict):
+            continue
+        yield parents, component
+        keys = tuple(
+            str(component[k]) for k in ("name", "purl") if isinstance(component.get(k), str)
+        )
+        yield from _walk(component.get("components"), keys)
+
+
+def _sha256_of(component: dict) -> str | None:
+    for item in component.get("hashes") or []:
+        if isinstance(item, dict) and str(item.get("alg", "")).upper() in {"SHA-256", "SHA256"}:
+            content = str(item.get("content", "")).lower()
+            if _SHA256.match(content):
+                return content
+    return None
+
+
+def hf_blob_reference(path: Path) -> Expected | None:
+    """The digest an HF cache snapshot file's blob name promises, if it is a cache link."""
+    try:
+        target = path.readlink()
+    except OSError:
+        return None  # a regular file: no blob name to go by
+    blob = Path(path.parent, target)
+    if blob.parent.name != "blobs":
+        return None
+    if _SHA256.match(blob.name):
+        return Expected("hf-blob", "sha256", blob.name, str(blob))
+    if _GIT_SHA1.match(blob.name):
+        return Expected("hf-blob", "git-sha1", blob.name, str(blob))
+    return None
+
+
+@dataclass(frozen=True)
+class References:
+    """The references given for one run, consulted in order for every file."""
+
+    lockfile: LockFile | None = None
+    bom: BomDigests | None = None
+
+    def locked(self, component: Component) -> LockedComponent | None:
+        """The lock file's entry for a component, matched by ref."""
+        if self.lockfile is None:
+            return None
+        return self.lockfile.components.get(component.ref)
+
+    def expected(self, component: Component, relative: str, path: Path) -> Expected | None:
+        """The best available expected digest for one file of a component."""
+        locked = self.locked(component)
+        if self.lockfile is not None and locked is not None and relative in locked.files:
+            entry = locked.files[relative]
+            return Expected("lockfile", "sha256", entry.sha256, self.lockfile.source, entry.size)
+        if self.bom is not None:
+            digest = self.bom.lookup(component, relative)
+            if digest is not None:
+                return Expected("bom", "sha256", digest, self.bom.source)
+        if component.source == "hfcache":
+            return hf_blob_reference(path)
+        return None
