@@ -120,8 +120,10 @@ def hash_file(
                 git.update(b"blob %d\0" % before.size)
             _advise(fd, 0, 0, "POSIX_FADV_SEQUENTIAL")
             dropped = 0
-            while True:
-                count = handle.readinto(view)
+            # Never read past the size seen at the start: a file that keeps growing would
+            # otherwise be read forever. One byte more than expected is enough to know.
+            while read <= before.size:
+                count = handle.readinto(view[: min(BLOCK_SIZE, before.size + 1 - read)])
                 if not count:
                     break
                 chunk = view[:count]

@@ -1,0 +1,156 @@
+"""Benchmark `aiscan verify` against sha256sum and openssl on a generated store of shards.
+
+    python benchmarks/verify.py [--size-gb 2] [--shards 8] [--headers 1000] [--repeat 3]
+
+Builds, in a temporary folder, a store of valid safetensors shards filled with random bytes, then
+times (median of --repeat runs, page cache warm for every tool alike):
+
+- `aiscan verify --no-cache` (all cores)
+- `sha256sum` over all shards, sequentially
+- `xargs -P$(nproc) sha256sum` and `xargs -P$(nproc) openssl dgst -sha256`
+- a cached re-verify, as a percentage of the first (cache-filling) run
+- `aiscan verify --structure-only` on a sharded model of --headers shard headers (whole CLI run,
+  and the verification alone in-process)
+
+Not a test: numbers depend on the machine. The temporary store is removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+AISCAN = [sys.executable, "-c", "from scanner.cli import main; main()"]
+CHUNK = 16 * 1024 * 1024
+
+
+def write_shard(path: Path, data_bytes: int, name: str = "w") -> None:
+    """One valid safetensors file: a single U8 tensor of random bytes."""
+    header = json.dumps(
+        {name: {"dtype": "U8", "shape": [data_bytes], "data_offsets": [0, data_bytes]}}
+    )
+    header += " " * (-len(header) % 8)
+    with path.open("wb") as handle:
+        handle.write(struct.pack("<Q", len(header)) + header.encode())
+        left = data_bytes
+        while left:
+            step = min(CHUNK, left)
+            handle.write(os.urandom(step))
+            left -= step
+
+
+def sharded_model(folder: Path, shards: int, data_bytes: int) -> list[Path]:
+    folder.mkdir(parents=True)
+    names = [f"model-{i + 1:05d}-of-{shards:05d}.safetensors" for i in range(shards)]
+    weight_map = {}
+    for i, name in enumerate(names):
+        write_shard(folder / name, data_bytes, name=f"layer.{i}.weight")
+        weight_map[f"layer.{i}.weight"] = name
+    index = {"metadata": {"total_size": shards * data_bytes}, "weight_map": weight_map}
+    (folder / "model.safetensors.index.json").write_text(json.dumps(index))
+    (folder / "config.json").write_text('{"model_type": "llama"}')
+    return [folder / n for n in names]
+
+
+def timed(command: list[str] | str, env: dict[str, str] | None = None, repeat: int = 1) -> float:
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(
+            command,
+            shell=isinstance(command, str),
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-gb", type=float, default=2.0)
+    parser.add_argument("--shards", type=int, default=8)
+    parser.add_argument("--headers", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--dir", type=Path, default=None, help="where to build the temporary store")
+    args = parser.parse_args()
+
+    base = Path(tempfile.mkdtemp(prefix="aiscan-bench-", dir=args.dir))
+    try:
+        total = int(args.size_gb * 1024**3)
+        shards = sharded_model(base / "store" / "big-model", args.shards, total // args.shards)
+        files = " ".join(str(p) for p in shards)
+        cores = os.cpu_count() or 1
+        env = {**os.environ, "AISCAN_CACHE_DIR": str(base / "cache"), "CI": "1"}
+        store = str(base / "store")
+        subprocess.run(f"cat {files} > /dev/null", shell=True, check=True)  # same warm start
+
+        rows = []
+        aiscan = timed([*AISCAN, "verify", store, "--no-cache"], env, args.repeat)
+        seq = timed(f"sha256sum {files}", repeat=args.repeat)
+        par = timed(f"printf '%s\\n' {files} | xargs -P{cores} -n1 sha256sum", repeat=args.repeat)
+        ossl = timed(
+            f"printf '%s\\n' {files} | xargs -P{cores} -n1 openssl dgst -sha256",
+            repeat=args.repeat,
+        )
+        first = timed([*AISCAN, "verify", store], env)
+        cached = timed([*AISCAN, "verify", store], env, args.repeat)
+
+        headers_dir = base / "headers" / "many-shards"
+        sharded_model(headers_dir, args.headers, 64)
+        structure_cli = timed(
+            [*AISCAN, "verify", str(headers_dir), "--structure-only"], env, args.repeat
+        )
+        structure_inproc = _in_process_structure_only(headers_dir, args.repeat)
+
+        gib = sum(p.stat().st_size for p in shards) / 1024**3
+        rows = [
+            ("aiscan verify --no-cache", aiscan, f"{gib / aiscan:.2f} GiB/s"),
+            ("sha256sum (sequential)", seq, f"{gib / seq:.2f} GiB/s"),
+            (f"xargs -P{cores} sha256sum", par, f"{gib / par:.2f} GiB/s"),
+            (f"xargs -P{cores} openssl dgst -sha256", ossl, f"{gib / ossl:.2f} GiB/s"),
+            ("aiscan verify, first run (fills cache)", first, ""),
+            ("aiscan verify, cached re-run", cached, f"{100 * cached / first:.1f} % of first"),
+            (f"--structure-only, {args.headers} shards (CLI)", structure_cli, ""),
+            (f"--structure-only, {args.headers} shards (in-process)", structure_inproc, ""),
+        ]
+        print(f"store: {len(shards)} shards, {gib:.2f} GiB; {cores} cores; warm page cache")
+        print(f"{'run':48} {'seconds':>8}  note")
+        for name, seconds, note in rows:
+            print(f"{name:48} {seconds:8.3f}  {note}")
+        print()
+        print(f"aiscan / parallel openssl: {aiscan / ossl:.2f}x (goal <= 1.0x)")
+        print(f"sequential sha256sum / aiscan: {seq / aiscan:.2f}x faster (goal >= 3.5x)")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _in_process_structure_only(folder: Path, repeat: int) -> float:
+    from scanner.config import resolve_policy
+    from scanner.licensing.knowledge_base import default_knowledge_base
+    from scanner.verify import VerifyOptions, run_verify
+
+    kb = default_knowledge_base()
+    policy = resolve_policy("default", [folder], kb)
+    options = VerifyOptions(structure_only=True)
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run_verify([folder], policy, kb, options)
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
+
+
+if __name__ == "__main__":
+    main()
