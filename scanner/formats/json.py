@@ -7,10 +7,24 @@ and never change an existing field.
 from __future__ import annotations
 
 import json
+import datetime
+from pathlib import Path
 from typing import Any
 
+from scanner.errors import UsageError
 from scanner.formats.interface import ReportFormat
-from scanner.inventory import Component, FileEntry, Finding, ScanResult, Waiver
+from scanner.inventory import (
+    CardFacts,
+    Component,
+    Evidence,
+    FileEntry,
+    Finding,
+    HeaderDefect,
+    LicenseFacts,
+    SafetensorsHeader,
+    ScanResult,
+    Waiver,
+)
 
 SCHEMA = "aiscan-report/1"
 
@@ -115,6 +129,7 @@ def report_document(result: ScanResult) -> dict[str, Any]:
         "tool": {"name": "aiscan", "version": result.tool_version or __version__},
         "targets": list(result.targets),
         "policy": result.policy,
+        "fail_on": result.fail_on,
         "components": [_component(c) for c in result.components],
         "findings": [_finding(f) for f in result.findings],
         "summary": {
@@ -135,3 +150,133 @@ class JsonFormat(ReportFormat):
 
     def render(self, result: ScanResult, *, color: bool = False) -> str:
         return json.dumps(report_document(result), indent=2, ensure_ascii=False) + "\n"
+
+
+class ReportReadError(UsageError):
+    """A file given as an aiscan report is not one (exit 2)."""
+
+
+def _defects(raw: Any) -> tuple[HeaderDefect, ...]:
+    return tuple(HeaderDefect(d["kind"], d["message"]) for d in raw or ())
+
+
+def _read_file(raw: dict[str, Any]) -> FileEntry:
+    header = raw.get("safetensors")
+    return FileEntry(
+        path=raw["path"],
+        size=raw.get("size"),
+        format=raw.get("format", "other"),
+        sha256=raw.get("sha256"),
+        verified=raw.get("verified"),
+        safetensors=SafetensorsHeader(
+            header_size=header["header_size"],
+            tensor_count=header["tensors"],
+            parameter_count=header["parameters"],
+            dtypes=header.get("dtypes", {}),
+            metadata=header.get("metadata", {}),
+            defects=_defects(header.get("defects")),
+        )
+        if header is not None
+        else None,
+        license_detected=tuple(raw.get("license_detected", ())),
+        error=raw.get("error"),
+        reference=raw.get("reference"),
+        expected=raw.get("expected"),
+        defects=_defects(raw.get("defects")),
+    )
+
+
+def _read_component(raw: dict[str, Any]) -> Component:
+    lic = raw.get("license") or {}
+    card = raw.get("card")
+    return Component(
+        ref=raw["ref"],
+        type=raw["type"],
+        name=raw["name"],
+        source=raw["source"],
+        location=raw["location"],
+        version=raw.get("version"),
+        purl=raw.get("purl"),
+        license=LicenseFacts(
+            declared=tuple(lic.get("declared", ())),
+            detected=tuple(lic.get("detected", ())),
+            effective=lic.get("effective"),
+            category=lic.get("category", "unknown"),
+            inherited=tuple(lic.get("inherited", ())),
+            evidence=tuple(Evidence(e["source"], e["value"]) for e in lic.get("evidence", ())),
+        ),
+        base_models=tuple(raw.get("base_models", ())),
+        datasets=tuple(raw.get("datasets", ())),
+        files=tuple(_read_file(f) for f in raw.get("files", ())),
+        card=CardFacts(
+            path=card["path"],
+            license=tuple(card.get("license", ())),
+            license_name=card.get("license_name"),
+            license_link=card.get("license_link"),
+            base_models=tuple(raw.get("base_models", ())),
+            base_model_relation=card.get("base_model_relation"),
+            datasets=tuple(raw.get("datasets", ())),
+            pipeline_tag=card.get("pipeline_tag"),
+            library_name=card.get("library_name"),
+            tags=tuple(card.get("tags", ())),
+            error=card.get("error"),
+        )
+        if card is not None
+        else None,
+        refs=tuple(raw.get("refs", ())),
+    )
+
+
+def _read_finding(raw: dict[str, Any]) -> Finding:
+    waived = raw.get("waived")
+    return Finding(
+        rule=raw["rule"],
+        severity=raw["severity"],
+        component=raw.get("component"),
+        message=raw["message"],
+        evidence=raw.get("evidence") or {},
+        waived=Waiver(
+            rule=raw["rule"],
+            component=raw.get("component") or "",
+            reason=waived["reason"],
+            approved_by=waived.get("approved_by"),
+            expires=datetime.date.fromisoformat(waived["expires"])
+            if waived.get("expires")
+            else None,
+        )
+        if waived
+        else None,
+    )
+
+
+def parse_report(document: Any, where: str) -> ScanResult:
+    """Turn an `aiscan-report/1` document back into the `ScanResult` it was rendered from.
+
+    Exists so a saved report can be rendered again (`aiscan bom --from`) or compared
+    (`aiscan diff`) without rescanning. Reports written before `fail_on` was recorded are read
+    with the default fail level.
+    """
+    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
+        raise ReportReadError(f"{where} is not an aiscan report (schema must be {SCHEMA})")
+    try:
+        return ScanResult(
+            tool_version=document["tool"]["version"],
+            targets=tuple(document.get("targets", ())),
+            components=tuple(_read_component(c) for c in document["components"]),
+            findings=tuple(_read_finding(f) for f in document["findings"]),
+            fail_on=document.get("fail_on", "error"),
+            policy=document.get("policy"),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ReportReadError(f"{where}: malformed aiscan report ({exc!r})") from exc
+
+
+def read_report(path: Path) -> ScanResult:
+    """Read an `aiscan-report/1` JSON file written by `aiscan scan --format json`."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ReportReadError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ReportReadError(f"{path} is not valid JSON: {exc}") from exc
+    return parse_report(document, str(path))

@@ -1,0 +1,147 @@
+"""The offline catalogue of well-known model families (`licenses/models.yaml`).
+
+Lineage needs a base model's license even when the base is not on disk and the Hub cannot be
+asked (offline CI, HF_HUB_OFFLINE=1). The catalogue maps Hub repo-id patterns of the families
+derivatives are built on (Llama, Gemma, Qwen, Mistral, DeepSeek, Stable Diffusion, ...) to a
+knowledge-base key, with the model card that says so. It also knows how each family is named in
+prose, so a card that says "based on Llama-2" while declaring Apache-2.0 can be caught.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from scanner.licensing.knowledge_base import KnowledgeBaseError, LicenseKnowledgeBase
+from scanner.resources import data_dir
+
+CATALOGUE_FILE = "models.yaml"
+
+_MENTION_PREFIX = (
+    r"\b(?:based\s+on|built\s+(?:up)?on(?:\s+top\s+of)?|fine-?tuned\s+(?:version\s+)?(?:of|from|on)"
+    r"|derived\s+from|trained\s+(?:on\s+top\s+of|from)|continued\s+pre-?training\s+(?:of|on)"
+    r"|(?:quantized|distilled)\s+(?:version\s+)?(?:of|from))\s+"
+    r"(?:the\s+|a\s+)?(?:(?:meta|google|alibaba|qwen)(?:'s|’s)?\s+)?"
+)
+"""What a card says before naming the model it was made from."""
+
+_FIELDS = frozenset({"family", "license", "citation", "repos", "mentions", "base"})
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """A family of Hub repos under one license, with the card that states it."""
+
+    family: str
+    license: str
+    citation: str
+    repos: tuple[str, ...]
+    mentions: tuple[re.Pattern[str], ...] = ()
+    base: str | None = None
+
+    def matches(self, repo_id: str) -> bool:
+        lowered = repo_id.lower()
+        return any(fnmatch.fnmatchcase(lowered, pattern.lower()) for pattern in self.repos)
+
+
+@dataclass(frozen=True)
+class CardMention:
+    """A sentence of a card's prose saying the model is built on a catalogued family."""
+
+    family: str
+    license: str
+    quote: str
+
+
+class ModelCatalogue:
+    """The families in catalogue order: the first match wins, so exceptions come first."""
+
+    def __init__(self, families: Iterable[ModelFamily]) -> None:
+        self.families = tuple(families)
+
+    def lookup(self, repo_id: str) -> ModelFamily | None:
+        """The family a Hub repo id belongs to, or None when the catalogue does not know it."""
+        return next((f for f in self.families if f.matches(repo_id)), None)
+
+    def mentions(self, text: str) -> tuple[CardMention, ...]:
+        """Families a card's prose says the model is based on, one quote per family."""
+        found: dict[str, CardMention] = {}
+        for family in self.families:
+            if family.family in found:
+                continue
+            for pattern in family.mentions:
+                match = pattern.search(text)
+                if match:
+                    found[family.family] = CardMention(
+                        family.family, family.license, _quote(text, match)
+                    )
+                    break
+        return tuple(found.values())
+
+
+def _quote(text: str, match: re.Match[str]) -> str:
+    """The matched phrase with a little context, on one line."""
+    start = max(0, match.start() - 40)
+    end = min(len(text), match.end() + 40)
+    snippet = " ".join(text[start:end].split())
+    return ("…" if start else "") + snippet + ("…" if end < len(text) else "")
+
+
+def _fail(where: str, message: str) -> KnowledgeBaseError:
+    return KnowledgeBaseError(f"{CATALOGUE_FILE}: {where}: {message}")
+
+
+def _family(raw: Any, index: int, kb: LicenseKnowledgeBase) -> ModelFamily:
+    where = f"families[{index}]"
+    if not isinstance(raw, dict):
+        raise _fail(where, "must be a mapping")
+    unknown = set(raw) - _FIELDS
+    if unknown:
+        raise _fail(where, f"unknown fields {sorted(unknown)}")
+    for required in ("family", "license", "citation"):
+        if not isinstance(raw.get(required), str) or not raw[required].strip():
+            raise _fail(where, f"`{required}` is required")
+    if raw["license"] not in kb:
+        raise _fail(where, f"license {raw['license']!r} is not a knowledge-base key")
+    repos = raw.get("repos")
+    if not isinstance(repos, list) or not repos or not all(isinstance(r, str) for r in repos):
+        raise _fail(where, "`repos` must be a non-empty list of repo-id patterns")
+    mentions = raw.get("mentions") or []
+    try:
+        patterns = tuple(re.compile(_MENTION_PREFIX + m, re.IGNORECASE) for m in mentions)
+    except (re.error, TypeError) as exc:
+        raise _fail(where, f"bad mention pattern: {exc}") from exc
+    return ModelFamily(
+        family=raw["family"],
+        license=raw["license"],
+        citation=raw["citation"],
+        repos=tuple(repos),
+        mentions=patterns,
+        base=raw.get("base"),
+    )
+
+
+def load_catalogue(path: Path, kb: LicenseKnowledgeBase) -> ModelCatalogue:
+    """Read and validate the catalogue; every license must be a knowledge-base key."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise KnowledgeBaseError(f"{CATALOGUE_FILE}: invalid YAML: {exc}") from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("families"), list):
+        raise KnowledgeBaseError(f"{CATALOGUE_FILE}: must hold a `families` list")
+    return ModelCatalogue(_family(item, i, kb) for i, item in enumerate(raw["families"]))
+
+
+@cache
+def default_catalogue() -> ModelCatalogue:
+    """The catalogue shipped with aiscan, checked against the shipped knowledge base."""
+    from scanner.licensing.knowledge_base import default_knowledge_base
+
+    return load_catalogue(data_dir("licenses") / CATALOGUE_FILE, default_knowledge_base())

@@ -1,0 +1,229 @@
+"""The JSON report contract, `aiscan-report/1` (ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from scanner import __version__
+from tests.conftest import (
+    component,
+    fake_commit,
+    findings,
+    make_hf_cache,
+    make_model_dir,
+    model_repo_files,
+    scan_json,
+)
+
+COMPONENT_FIELDS = {
+    "ref",
+    "type",
+    "name",
+    "version",
+    "purl",
+    "source",
+    "location",
+    "license",
+    "base_models",
+    "datasets",
+    "files",
+}
+LICENSE_FIELDS = {"declared", "detected", "effective", "category", "evidence"}
+FILE_FIELDS = {"path", "size", "sha256", "format", "verified"}
+FINDING_FIELDS = {"rule", "severity", "component", "message", "evidence", "waived"}
+SUMMARY_FIELDS = {"components", "errors", "warnings", "notes", "waived", "exit_code"}
+CATEGORIES = {
+    "permissive",
+    "weak-copyleft",
+    "strong-copyleft",
+    "restricted",
+    "non-commercial",
+    "research-only",
+    "proprietary",
+    "unknown",
+}
+
+
+def _mixed_scan(tmp_path):
+    """A model folder (non-commercial, so exit 1), a fine-tune and an HF cache."""
+    hub = tmp_path / "hub"
+    make_hf_cache(hub, "meta-llama/Llama-2-7b-hf", model_repo_files("llama2"))
+    make_hf_cache(hub, "acme/data", {"README.md": "---\nlicense: mit\n---\n"}, repo_type="dataset")
+    models = tmp_path / "models"
+    make_model_dir(models, "nc", card={"license": "cc-by-nc-4.0", "datasets": ["acme/data"]})
+    make_model_dir(
+        models,
+        "tune",
+        card={"license": "apache-2.0", "base_model": "meta-llama/Llama-2-7b-hf"},
+        files={"pytorch_model.bin": b"\x80\x02."},
+    )
+    return scan_json(models, hub)
+
+
+def test_top_level(tmp_path):
+    _result, report = _mixed_scan(tmp_path)
+    assert report["schema"] == "aiscan-report/1"
+    assert report["tool"] == {"name": "aiscan", "version": __version__}
+    assert report["targets"] == [str(tmp_path / "models"), str(tmp_path / "hub")]
+    assert isinstance(report["components"], list)
+    assert isinstance(report["findings"], list)
+
+
+def test_component_fields(tmp_path):
+    _, report = _mixed_scan(tmp_path)
+    assert len(report["components"]) == 4
+    for c in report["components"]:
+        assert set(c) >= COMPONENT_FIELDS, COMPONENT_FIELDS - set(c)
+        assert c["type"] in {"model", "dataset", "library", "file"}
+        assert c["source"] in {"modeldir", "hfcache"}
+        assert isinstance(c["name"], str) and c["name"]
+        assert isinstance(c["location"], str) and c["location"]
+        assert set(c["license"]) >= LICENSE_FIELDS
+        assert isinstance(c["license"]["declared"], list)
+        assert isinstance(c["license"]["detected"], list)
+        assert c["license"]["category"] in CATEGORIES
+        for evidence in c["license"]["evidence"]:
+            assert set(evidence) == {"source", "value"}
+        assert isinstance(c["base_models"], list)
+        assert isinstance(c["datasets"], list)
+        for f in c["files"]:
+            assert set(f) >= FILE_FIELDS
+            assert f["format"] in {"safetensors", "pickle", "gguf", "onnx", "other"}
+            assert f["verified"] in (True, False, None)
+            assert f["sha256"] is None or (len(f["sha256"]) == 64 and int(f["sha256"], 16) >= 0)
+            assert isinstance(f["size"], int)
+
+
+def test_refs_are_unique(tmp_path):
+    _, report = _mixed_scan(tmp_path)
+    refs = [c["ref"] for c in report["components"]]
+    assert len(refs) == len(set(refs))
+
+
+def test_refs_stay_unique_for_same_named_folders(tmp_path):
+    make_model_dir(tmp_path / "one", "model")
+    make_model_dir(tmp_path / "two", "model")
+    _, report = scan_json(tmp_path / "one" / "model", tmp_path / "two" / "model")
+    refs = [c["ref"] for c in report["components"]]
+    assert len(refs) == 2
+    assert len(set(refs)) == 2
+
+
+def test_overlapping_targets_report_a_folder_once(tmp_path):
+    folder = make_model_dir(tmp_path / "store", "m")
+    _, report = scan_json(tmp_path / "store", folder)
+    assert len(report["components"]) == 1
+
+
+def test_model_folder_component(tmp_path):
+    _, report = _mixed_scan(tmp_path)
+    nc = component(report, "nc")
+    assert nc["type"] == "model"
+    assert nc["source"] == "modeldir"
+    assert nc["location"] == str(tmp_path / "models" / "nc")
+    assert nc["license"]["declared"] == ["cc-by-nc-4.0"]
+    assert nc["license"]["effective"] == "cc-by-nc-4.0"
+    assert nc["license"]["category"] == "non-commercial"
+    assert {"source": "README.md front matter", "value": "license: cc-by-nc-4.0"} in nc["license"][
+        "evidence"
+    ]
+    assert nc["datasets"] == ["acme/data"]
+    assert nc["base_models"] == []
+    weights = {f["path"]: f for f in nc["files"]}["model.safetensors"]
+    assert weights["format"] == "safetensors"
+    assert weights["size"] == (tmp_path / "models" / "nc" / "model.safetensors").stat().st_size
+
+
+def test_hfcache_component_ref_purl_and_version(tmp_path):
+    _, report = _mixed_scan(tmp_path)
+    llama = component(report, "meta-llama/Llama-2-7b-hf")
+    commit = llama["version"]
+    assert len(commit) == 40 and int(commit, 16) >= 0
+    assert llama["ref"] == f"model:hf/meta-llama/Llama-2-7b-hf@{commit}"
+    assert llama["purl"] == f"pkg:huggingface/meta-llama/Llama-2-7b-hf@{commit}"
+    assert llama["source"] == "hfcache"
+    data = component(report, "acme/data")
+    assert data["type"] == "dataset"
+    assert data["ref"] == f"dataset:hf/acme/data@{data['version']}"
+
+
+def test_fine_tune_base_models_and_inherited_license(tmp_path):
+    _, report = _mixed_scan(tmp_path)
+    tune = component(report, "tune")
+    assert tune["base_models"] == ["meta-llama/Llama-2-7b-hf"]
+    assert tune["license"]["declared"] == ["apache-2.0"]
+    assert "llama2" in tune["license"]["effective"]
+    formats = {f["path"]: f["format"] for f in tune["files"]}
+    assert formats["pytorch_model.bin"] == "pickle"
+
+
+def test_finding_fields(tmp_path):
+    _, report = _mixed_scan(tmp_path)
+    refs = {c["ref"] for c in report["components"]}
+    assert report["findings"]
+    for f in report["findings"]:
+        assert set(f) == FINDING_FIELDS
+        assert f["severity"] in {"error", "warning", "note"}
+        assert f["component"] is None or f["component"] in refs
+        assert isinstance(f["message"], str) and f["message"]
+        assert isinstance(f["evidence"], dict)
+        assert f["waived"] is None
+    rules = {f["rule"] for f in report["findings"]}
+    assert {
+        "license.noncommercial",
+        "license.conflict-with-base",
+        "provenance.unsafe-format",
+    } <= rules
+
+
+def test_summary_counts_match_findings_and_exit_code(tmp_path):
+    result, report = _mixed_scan(tmp_path)
+    summary = report["summary"]
+    assert set(summary) == SUMMARY_FIELDS
+    unwaived = [f for f in report["findings"] if f["waived"] is None]
+    assert summary["components"] == len(report["components"])
+    assert summary["errors"] == sum(f["severity"] == "error" for f in unwaived)
+    assert summary["warnings"] == sum(f["severity"] == "warning" for f in unwaived)
+    assert summary["notes"] == sum(f["severity"] == "note" for f in unwaived)
+    assert summary["waived"] == 0
+    assert summary["errors"] >= 2
+    assert summary["exit_code"] == result.exit_code == 1
+
+
+def test_clean_report_exit_code_zero(tmp_path):
+    result, report = scan_json(make_model_dir(tmp_path, card={"license": "mit"}))
+    assert report["summary"]["errors"] == 0
+    assert report["summary"]["exit_code"] == result.exit_code == 0
+
+
+def test_findings_are_sorted_most_severe_first(tmp_path):
+    _, report = _mixed_scan(tmp_path)
+    rank = {"error": 0, "warning": 1, "note": 2}
+    order = [rank[f["severity"]] for f in report["findings"]]
+    assert order == sorted(order)
+
+
+def test_report_is_stable_between_runs(tmp_path):
+    _, first = _mixed_scan(tmp_path)
+    _, second = scan_json(tmp_path / "models", tmp_path / "hub")
+    assert first == second
+
+
+def test_hashes_when_present_are_sha256_of_the_bytes(tmp_path):
+    folder = make_model_dir(tmp_path, card={"license": "mit"})
+    _, report = scan_json(folder)
+    for f in component(report)["files"]:
+        if f["sha256"] is not None:
+            assert f["sha256"] == hashlib.sha256((folder / f["path"]).read_bytes()).hexdigest()
+
+
+def test_multiple_revisions_have_distinct_refs(tmp_path):
+    hub = tmp_path / "hub"
+    make_hf_cache(hub, "acme/x", model_repo_files("mit"), commit=fake_commit(1))
+    make_hf_cache(hub, "acme/x", model_repo_files("mit"), commit=fake_commit(2), refs=())
+    _, report = scan_json(hub)
+    assert sorted(c["version"] for c in report["components"]) == sorted(
+        [fake_commit(1), fake_commit(2)]
+    )
+    assert len({c["ref"] for c in report["components"]}) == 2
+    assert findings(report, "license.missing") == []
