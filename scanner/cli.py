@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from scanner import __version__
+from scanner.formats.registry import FORMATS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,6 +62,19 @@ def _write(document: str, output: Path | None) -> None:
         raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
 
 
+def _append_step_summary(path: Path, document: str) -> None:
+    """GitHub Actions shows whatever a step appends to $GITHUB_STEP_SUMMARY on the run page."""
+    from scanner.errors import UsageError
+
+    try:
+        with path.open("a", encoding="utf-8") as summary:
+            summary.write(document + "\n")
+    except OSError as exc:
+        raise UsageError(
+            f"cannot append to $GITHUB_STEP_SUMMARY ({path}): {exc.strerror or exc}"
+        ) from exc
+
+
 def _color(output: Path | None) -> bool:
     return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
@@ -97,10 +111,11 @@ def main() -> None:
     "--format",
     "-f",
     "output_format",
-    type=click.Choice(["table", "json"]),
+    type=click.Choice(list(FORMATS)),
     default="table",
     show_default=True,
-    help="table for people, json for scripts (the aiscan-report/1 contract).",
+    help="table for people, json for scripts (the aiscan-report/1 contract), sarif for code "
+    "scanning, markdown for pull requests (also appended to $GITHUB_STEP_SUMMARY when set).",
 )
 @click.option(
     "--output",
@@ -113,6 +128,11 @@ def main() -> None:
     type=click.Choice(["error", "warning", "note"]),
     help="Lowest unwaived severity that makes the exit code 1 (overrides the policy's fail_on).",
 )
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="An earlier aiscan JSON report or SARIF log: its findings are listed but do not fail the run.",
+)
 @_reports_errors
 def scan(
     targets: tuple[Path, ...],
@@ -120,6 +140,7 @@ def scan(
     output_format: str,
     output: Path | None,
     fail_on: str | None,
+    baseline: Path | None,
 ) -> None:
     """Scan model folders, stores and Hugging Face caches.
 
@@ -143,7 +164,14 @@ def scan(
     if fail_on:
         chosen = dataclasses.replace(chosen, fail_on=fail_on)
     result = run_scan(list(targets), chosen, kb)
-    _write(get_format(output_format).render(result, color=_color(output)), output)
+    if baseline is not None:
+        from scanner.baseline import apply_baseline, load_baseline
+
+        result = apply_baseline(result, load_baseline(baseline))
+    document = get_format(output_format).render(result, color=_color(output))
+    _write(document, output)
+    if output_format == "markdown" and os.environ.get("GITHUB_STEP_SUMMARY"):
+        _append_step_summary(Path(os.environ["GITHUB_STEP_SUMMARY"]), document)
     if output is not None:
         click.echo(
             f"aiscan: {len(result.components)} component(s), {result.count('error')} error(s), "

@@ -53,6 +53,19 @@ class SafetensorsHeader:
 
 
 @dataclass(frozen=True)
+class PickleScan:
+    """What a pickle opcode scan found, without unpickling anything.
+
+    `globals` are every `module.name` the pickle imports (GLOBAL, STACK_GLOBAL, INST), in order
+    of first appearance; `error` says why the scan could not finish, in which case the file
+    must not be treated as clean.
+    """
+
+    globals: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class FileEntry:
     """One file of a component, with what is known about its bytes.
 
@@ -75,6 +88,16 @@ class FileEntry:
     reference: str | None = None
     expected: str | None = None
     defects: tuple[HeaderDefect, ...] = ()
+    pickle: PickleScan | None = None
+
+
+@dataclass(frozen=True)
+class CardMention:
+    """A passage of a card's prose saying the model is built on a known model family."""
+
+    family: str
+    license: str
+    quote: str
 
 
 @dataclass(frozen=True)
@@ -97,6 +120,7 @@ class CardFacts:
     library_name: str | None = None
     tags: tuple[str, ...] = ()
     error: str | None = None
+    mentions: tuple[CardMention, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,6 +149,28 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Ancestor:
+    """One base model reached by following `base_model` links, and where its facts came from.
+
+    `chain` runs from the component's direct base to this one. `found_in` is `scan`, `hfcache`,
+    `hub` or `catalogue`, `card-text` for a base only named in the card's prose; when the base
+    could not be resolved it is `missing` (a place such as the Hub said it does not exist),
+    `unknown` (no place asked knew it), `cycle` or `too-deep`, with `problem` saying why.
+    `licenses` are the
+    knowledge-base keys of the ancestor's own terms; `evidence` quotes where they come from.
+    """
+
+    name: str
+    chain: tuple[str, ...]
+    found_in: str
+    relation: str | None = None
+    revision: str | None = None
+    licenses: tuple[str, ...] = ()
+    evidence: str = ""
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
 class Component:
     """One thing a product ships or uses: a model, a dataset, a library or a file."""
 
@@ -142,6 +188,13 @@ class Component:
     card: CardFacts | None = None
     refs: tuple[str, ...] = ()
     problems: tuple[Problem, ...] = ()
+    lineage: tuple[Ancestor, ...] = ()
+    gated: str | None = None
+    """The Hub's gating mode (`auto`, `manual`) when the repo is gated; None otherwise."""
+    revision_pinned: bool | None = None
+    """False when a Hub target names a branch or nothing instead of a 40-hex commit."""
+    remote_code: tuple[str, ...] = ()
+    """`auto_map` entries of config.json: classes transformers loads from the repo's code."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +218,13 @@ class Finding:
     message: str
     evidence: Mapping[str, Any] = field(default_factory=dict)
     waived: Waiver | None = None
+    in_baseline: bool = False
+    """True when `--baseline` already held this finding: listed, but it does not fail the run."""
+
+    @property
+    def counts(self) -> bool:
+        """Whether the finding counts towards the exit code and the summary."""
+        return self.waived is None and not self.in_baseline
 
 
 @dataclass(frozen=True)
@@ -182,14 +242,12 @@ class ScanResult:
     def exit_code(self) -> int:
         """0 when no unwaived finding reaches the fail level, 1 otherwise (the CLI adds 2 and 3)."""
         threshold = SEVERITY_RANK[self.fail_on]
-        failing = any(
-            f.waived is None and SEVERITY_RANK[f.severity] >= threshold for f in self.findings
-        )
+        failing = any(f.counts and SEVERITY_RANK[f.severity] >= threshold for f in self.findings)
         return 1 if failing else 0
 
     def count(self, severity: Severity) -> int:
-        """Unwaived findings of one severity."""
-        return sum(1 for f in self.findings if f.severity == severity and f.waived is None)
+        """Findings of one severity that count: not waived and not in the baseline."""
+        return sum(1 for f in self.findings if f.severity == severity and f.counts)
 
     @property
     def waived_count(self) -> int:

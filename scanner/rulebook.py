@@ -50,6 +50,14 @@ _RULES = (
         "whose terms flow down to derivatives. The base model's terms still govern use.",
     ),
     Rule(
+        "license.undeclared-base",
+        "warning",
+        "Card text names a base model the license ignores",
+        "The card declares a permissive license and no base_model, but its text says the model is "
+        'built on a family whose license flows down to derivatives ("based on Llama-2"). The '
+        "family's terms are added to the effective license until the publisher clarifies.",
+    ),
+    Rule(
         "license.mismatch",
         "warning",
         "Card and license file disagree",
@@ -131,6 +139,22 @@ _RULES = (
         "Model card unreadable",
         "The card's front matter could not be parsed (invalid or unsafe YAML, not UTF-8, too large); "
         "nothing it says was used.",
+    ),
+    Rule(
+        "provenance.base-unresolved",
+        "warning",
+        "Base model could not be resolved",
+        "A base_model named in the lineage was not found in the scan, the HF cache, the catalogue "
+        "or the Hub (missing, private, renamed), or the chain loops or is deeper than the limit. "
+        "Its license is unknown, so what governs the derivative is not fully known. A note when "
+        "the Hub was not asked (offline, no --hub).",
+    ),
+    Rule(
+        "provenance.gated",
+        "note",
+        "Gated model",
+        "The repo is gated on the Hub: downloading it requires accepting the publisher's terms "
+        "with an account, and those terms bind whoever accepted them.",
     ),
     Rule(
         "provenance.undeclared-model",

@@ -20,6 +20,11 @@ from scanner.licensing.expressions import (
 from scanner.licensing.knowledge_base import LicenseEntry
 
 
+def cite(section: str) -> str:
+    """'§1.b.i' for bare section numbers; headings such as 'Section 3(a)' stay as written."""
+    return f"§{section}" if section[:1].isdigit() else section
+
+
 class LicenseCheck(Check):
     """Judges the license facts of models and datasets."""
 
@@ -82,7 +87,12 @@ class LicenseCheck(Check):
             if key in own_keys or own_category is None:
                 continue
             inherited = kb[key]
-            if category_rank(own_category) < category_rank(inherited.category):
+            if category_rank(own_category) >= category_rank(inherited.category):
+                continue
+            carriers = [a for a in component.lineage if key in a.licenses]
+            linked = [a for a in carriers if a.found_in != "card-text"]
+            lineage = [" -> ".join((component.name, *a.chain)) + f" [{a.found_in}]" for a in linked]
+            if linked:
                 chain = [
                     e.value for e in component.license.evidence if e.source.startswith("base model")
                 ]
@@ -90,11 +100,25 @@ class LicenseCheck(Check):
                     "license.conflict-with-base",
                     component,
                     f"declares {own_expression} ({own_category}) but its base model is under "
-                    f"{key} ({inherited.category}), whose terms flow down to derivatives",
+                    f"{key} ({inherited.category}), whose terms flow down to derivatives: "
+                    + "; ".join(lineage),
                     declared=own_expression,
                     inherited=key,
                     base_models=list(component.base_models),
                     chain=chain,
+                    lineage=lineage,
+                )
+            else:
+                quotes = [a.evidence for a in carriers]
+                yield finding(
+                    "license.undeclared-base",
+                    component,
+                    f"declares {own_expression} ({own_category}) but its card says it is built on "
+                    f"{', '.join(a.name for a in carriers)}, under {key} ({inherited.category}), "
+                    "whose terms flow down to derivatives; the card names no such base_model",
+                    declared=own_expression,
+                    inherited=key,
+                    quotes=quotes,
                 )
 
     def _policy(
@@ -174,7 +198,7 @@ class LicenseCheck(Check):
             yield finding(
                 "license.obligation",
                 component,
-                f"{entry.key} §{obligation.section} {obligation.id}: {exact}{obligation.summary}",
+                f"{entry.key} {cite(obligation.section)} {obligation.id}: {exact}{obligation.summary}",
                 license=entry.key,
                 obligation=obligation.id,
                 section=obligation.section,
@@ -185,7 +209,7 @@ class LicenseCheck(Check):
                 yield finding(
                     "license.acceptable-use-policy",
                     component,
-                    f"{entry.key} §{restriction.section}: {restriction.summary}"
+                    f"{entry.key} {cite(restriction.section)}: {restriction.summary}"
                     + (f" ({restriction.url})" if restriction.url else ""),
                     license=entry.key,
                     section=restriction.section,

@@ -1,15 +1,26 @@
-"""The `provenance.*` rules that need no network: cards, pickle weights, bundled code."""
+"""The `provenance.*` rules: cards, lineage, publishers, pinning, pickle weights, bundled code.
+
+Everything judged here was recorded by a source (card fields, pickle opcode scans, `auto_map`,
+Hub gating and revisions) or by lineage resolution (ancestors that could not be resolved).
+"""
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterator, Sequence
 
 from scanner.checks.interface import Check, CheckContext, finding
-from scanner.inventory import Component, Finding
+from scanner.config import PublisherRules
+from scanner.integrity.pickle_scan import is_safe_global
+from scanner.inventory import Component, FileEntry, Finding
 
 _DERIVATIVE_TAGS = frozenset(
     {"gguf", "gptq", "awq", "exl2", "quantized", "finetune", "fine-tuned", "lora", "merge", "peft"}
 )
+_FINETUNE_TAGS = frozenset({"finetune", "fine-tuned", "lora", "peft", "sft"})
+_FINETUNE_RELATIONS = frozenset({"finetune", "adapter"})
+_HUB_SOURCES = frozenset({"hub", "hfcache"})
+_RESOLVED = frozenset({"scan", "hfcache", "hub", "catalogue"})
 
 
 def _looks_derived(component: Component) -> bool:
@@ -25,8 +36,41 @@ def _looks_derived(component: Component) -> bool:
     )
 
 
+def _looks_finetuned(component: Component) -> bool:
+    """A model trained further (not only quantized or merged), which was trained on data."""
+    card = component.card
+    if card is None:
+        return False
+    tags = {tag.lower() for tag in card.tags}
+    relation = (card.base_model_relation or "").lower()
+    return relation in _FINETUNE_RELATIONS or bool(tags & _FINETUNE_TAGS)
+
+
+def publisher_verdict(repo_id: str, rules: PublisherRules) -> str | None:
+    """Why the policy refuses the publisher of `repo_id`, or None when it is acceptable.
+
+    Patterns are globs on the organisation (`meta-llama`, `acme-*`) or on the whole repo id
+    (`acme/*-gguf`), compared case-insensitively as the Hub does.
+    """
+    org = repo_id.split("/", 1)[0].lower()
+    candidates = (org, repo_id.lower())
+
+    def matches(patterns: tuple[str, ...]) -> str | None:
+        return next(
+            (p for p in patterns if any(fnmatch.fnmatchcase(c, p.lower()) for c in candidates)),
+            None,
+        )
+
+    denied = matches(rules.deny)
+    if denied is not None:
+        return f"publisher {org!r} matches the deny pattern {denied!r}"
+    if rules.allow and matches(rules.allow) is None:
+        return f"publisher {org!r} is not on the allow list"
+    return None
+
+
 class ProvenanceCheck(Check):
-    """Judges where a model's documentation and code come from."""
+    """Judges where a model, its documentation, its code and its ancestors come from."""
 
     name = "provenance"
 
@@ -35,14 +79,11 @@ class ProvenanceCheck(Check):
             if component.type != "model":
                 continue
             yield from self._card(component)
+            yield from self._lineage(component)
+            yield from self._hub(component, context)
             for entry in component.files:
                 if entry.format == "pickle":
-                    yield finding(
-                        "provenance.unsafe-format",
-                        component,
-                        f"{entry.path} is pickle-based; loading it can execute arbitrary code",
-                        file=entry.path,
-                    )
+                    yield self._pickle(component, entry)
                 elif entry.path.endswith(".py"):
                     yield finding(
                         "provenance.remote-code",
@@ -50,6 +91,57 @@ class ProvenanceCheck(Check):
                         f"{entry.path} ships Python code with the model (trust_remote_code would run it)",
                         file=entry.path,
                     )
+            if component.remote_code:
+                yield finding(
+                    "provenance.remote-code",
+                    component,
+                    "config auto_map makes transformers load classes from the repo's code: "
+                    + ", ".join(component.remote_code),
+                    auto_map=list(component.remote_code),
+                )
+
+    def _pickle(self, component: Component, entry: FileEntry) -> Finding:
+        scan = entry.pickle
+        if scan is None:
+            return finding(
+                "provenance.unsafe-format",
+                component,
+                f"{entry.path} is pickle-based; loading it can execute arbitrary code "
+                "(not scanned: weights are never downloaded)",
+                file=entry.path,
+                scanned=False,
+            )
+        unsafe = [name for name in scan.globals if not is_safe_global(name)]
+        if unsafe:
+            return finding(
+                "provenance.unsafe-format",
+                component,
+                f"{entry.path} is a pickle that imports {', '.join(unsafe)}: loading it can run "
+                "that code",
+                severity="error",
+                file=entry.path,
+                globals=list(unsafe),
+                scanned=True,
+            )
+        if scan.error is not None:
+            return finding(
+                "provenance.unsafe-format",
+                component,
+                f"{entry.path} is pickle-based and could not be scanned ({scan.error}); "
+                "treat it as unsafe",
+                file=entry.path,
+                scanned=False,
+                error=scan.error,
+            )
+        return finding(
+            "provenance.unsafe-format",
+            component,
+            f"{entry.path} is pickle-based; loading it can execute arbitrary code "
+            "(its opcodes import only tensor-rebuilding globals)",
+            file=entry.path,
+            scanned=True,
+            globals=list(scan.globals),
+        )
 
     def _card(self, component: Component) -> Iterator[Finding]:
         card = component.card
@@ -66,6 +158,8 @@ class ProvenanceCheck(Check):
             missing.append("license")
         if _looks_derived(component) and not card.base_models:
             missing.append("base_model")
+        if _looks_finetuned(component) and not card.datasets:
+            missing.append("datasets")
         if missing:
             yield finding(
                 "provenance.card-incomplete",
@@ -73,4 +167,58 @@ class ProvenanceCheck(Check):
                 f"{card.path} front matter lacks {', '.join(missing)}",
                 card=card.path,
                 missing=missing,
+            )
+
+    def _lineage(self, component: Component) -> Iterator[Finding]:
+        for ancestor in component.lineage:
+            if ancestor.found_in in _RESOLVED or ancestor.found_in == "card-text":
+                continue
+            chain = " -> ".join((component.name, *ancestor.chain))
+            yield finding(
+                "provenance.base-unresolved",
+                component,
+                f"base model {ancestor.name} ({chain}): {ancestor.problem}; "
+                "its license terms are unknown",
+                severity="note" if ancestor.found_in == "unknown" else None,
+                base_model=ancestor.name,
+                chain=list(ancestor.chain),
+                reason=ancestor.found_in,
+            )
+
+    def _hub(self, component: Component, context: CheckContext) -> Iterator[Finding]:
+        rules = context.policy.publishers
+        if component.source in _HUB_SOURCES and "/" in component.name:
+            verdict = publisher_verdict(component.name, rules)
+            if verdict is not None:
+                yield finding(
+                    "provenance.publisher-denied", component, verdict, publisher=component.name
+                )
+        for ancestor in component.lineage:
+            if ancestor.found_in not in _RESOLVED or "/" not in ancestor.name:
+                continue
+            verdict = publisher_verdict(ancestor.name, rules)
+            if verdict is not None:
+                yield finding(
+                    "provenance.publisher-denied",
+                    component,
+                    f"base model {ancestor.name}: {verdict}",
+                    publisher=ancestor.name,
+                    chain=list(ancestor.chain),
+                )
+        if component.revision_pinned is False:
+            yield finding(
+                "provenance.unpinned-revision",
+                component,
+                f"{component.name} is referenced by {component.refs[0] if component.refs else 'its default branch'}"
+                f", not a 40-hex commit; it resolved to {component.version}, but can change",
+                revision=component.refs[0] if component.refs else None,
+                resolved=component.version,
+            )
+        if component.gated:
+            yield finding(
+                "provenance.gated",
+                component,
+                f"{component.name} is gated on the Hub ({component.gated} approval): access "
+                "requires accepting the publisher's terms",
+                gated=component.gated,
             )

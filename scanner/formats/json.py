@@ -6,12 +6,13 @@ and never change an existing field.
 
 from __future__ import annotations
 
-import json
 import datetime
+import json
 from pathlib import Path
 from typing import Any
 
 from scanner.errors import UsageError
+from scanner.fingerprints import fingerprint
 from scanner.formats.interface import ReportFormat
 from scanner.inventory import (
     CardFacts,
@@ -117,6 +118,8 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "message": finding.message,
         "evidence": dict(finding.evidence),
         "waived": _waiver(finding.waived),
+        "baseline": finding.in_baseline,
+        "fingerprint": fingerprint(finding),
     }
 
 
@@ -246,6 +249,7 @@ def _read_finding(raw: dict[str, Any]) -> Finding:
         )
         if waived
         else None,
+        in_baseline=bool(raw.get("baseline", False)),
     )
 
 

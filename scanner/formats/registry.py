@@ -9,10 +9,20 @@ from scanner.formats.interface import ReportFormat
 FORMATS: dict[str, str] = {
     "table": "scanner.formats.table:TableFormat",
     "json": "scanner.formats.json:JsonFormat",
+    "sarif": "scanner.formats.sarif:SarifFormat",
+    "markdown": "scanner.formats.markdown:MarkdownFormat",
+    "cyclonedx-json": "scanner.formats.cyclonedx:CycloneDxJsonFormat",
+    "cyclonedx-xml": "scanner.formats.cyclonedx:CycloneDxXmlFormat",
+    "spdx-json": "scanner.formats.spdx:SpdxJsonFormat",
+    "spdx-tv": "scanner.formats.spdx:SpdxTagValueFormat",
+    "spdx3-jsonld": "scanner.formats.spdx3:Spdx3JsonLdFormat",
 }
+BOM_FORMATS = ("cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx-tv", "spdx3-jsonld")
+"""The AI-BOM formats, offered by `aiscan bom` and `aiscan scan --format`."""
 
 
-def get_format(name: str) -> ReportFormat:
-    """Instantiate the format registered under `name`."""
+def get_format(name: str, **options: str) -> ReportFormat:
+    """Instantiate the format registered under `name`; `options` go to its constructor
+    (e.g. `spec_version` for CycloneDX)."""
     module_name, class_name = FORMATS[name].split(":")
-    return getattr(import_module(module_name), class_name)()
+    return getattr(import_module(module_name), class_name)(**options)

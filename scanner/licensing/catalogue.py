@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from scanner.inventory import CardMention
 from scanner.licensing.knowledge_base import KnowledgeBaseError, LicenseKnowledgeBase
 from scanner.resources import data_dir
 
@@ -49,15 +50,6 @@ class ModelFamily:
         return any(fnmatch.fnmatchcase(lowered, pattern.lower()) for pattern in self.repos)
 
 
-@dataclass(frozen=True)
-class CardMention:
-    """A sentence of a card's prose saying the model is built on a catalogued family."""
-
-    family: str
-    license: str
-    quote: str
-
-
 class ModelCatalogue:
     """The families in catalogue order: the first match wins, so exceptions come first."""
 
@@ -68,9 +60,19 @@ class ModelCatalogue:
         """The family a Hub repo id belongs to, or None when the catalogue does not know it."""
         return next((f for f in self.families if f.matches(repo_id)), None)
 
-    def mentions(self, text: str) -> tuple[CardMention, ...]:
-        """Families a card's prose says the model is based on, one quote per family."""
+    def mentions(self, text: str, own_name: str | None = None) -> tuple[CardMention, ...]:
+        """Families a card's prose says the model is based on, one quote per family.
+
+        Besides sentences ("based on Llama-2"), a markdown table with a "base model" column
+        counts in the row that names the model itself (`own_name`, its repo name), because
+        model-zoo cards list their bases that way.
+        """
         found: dict[str, CardMention] = {}
+        if own_name:
+            for repo, row in _table_bases(text, own_name.rsplit("/", 1)[-1]):
+                family = self.lookup(repo)
+                if family is not None and family.family not in found:
+                    found[family.family] = CardMention(family.family, family.license, row)
         for family in self.families:
             if family.family in found:
                 continue
@@ -82,6 +84,32 @@ class ModelCatalogue:
                     )
                     break
         return tuple(found.values())
+
+
+_HUB_LINK = re.compile(r"huggingface\.co/([\w.-]+/[\w.-]+)")
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def _table_bases(text: str, own: str) -> list[tuple[str, str]]:
+    """(repo id, row) for Hub links in the "base model" column of rows naming `own`."""
+    found = []
+    column = None
+    for line in text.splitlines():
+        if not line.lstrip().startswith("|"):
+            column = None
+            continue
+        cells = _cells(line)
+        if column is None:
+            column = next((i for i, c in enumerate(cells) if "base model" in c.lower()), -1)
+            continue
+        if column < 0 or column >= len(cells) or own.lower() not in cells[0].lower():
+            continue
+        for repo in _HUB_LINK.findall(cells[column]):
+            found.append((repo, " ".join(line.split())))
+    return found
 
 
 def _quote(text: str, match: re.Match[str]) -> str:

@@ -308,12 +308,14 @@ def load_knowledge_base(directory: Path) -> LicenseKnowledgeBase:
     """Read and validate every `*.yaml` entry in `directory`."""
     import yaml
 
+    # libyaml's safe loader when PyYAML was built with it: 10x faster, and every command loads this.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     entries = []
     for path in sorted(directory.glob("*.yaml")):
         if path.name == "models.yaml":
             continue
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
         except yaml.YAMLError as exc:
             raise KnowledgeBaseError(f"{path.name}: invalid YAML: {exc}") from exc
         entries.append(parse_entry(raw, path))

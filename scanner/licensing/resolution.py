@@ -2,16 +2,17 @@
 
 This is the one step between facts and findings: it fills `LicenseFacts.effective` and
 `category` and says why in the evidence. A derivative carries its base model's terms when the
-base's license flows down (`derivatives_inherit`); the base is looked up among the scanned
-components by repository id.
+base's license flows down (`derivatives_inherit`); bases are found by `lineage.py` in the scan,
+the HF cache, the Hub or the offline catalogue.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from scanner.inventory import Component, Evidence, LicenseFacts
+from scanner.inventory import Ancestor, Component, Evidence, LicenseFacts
+from scanner.licensing.catalogue import ModelCatalogue
 from scanner.licensing.expressions import (
     conjoin,
     expression_category,
@@ -19,62 +20,59 @@ from scanner.licensing.expressions import (
     resolve_declared,
 )
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
+from scanner.licensing.lineage import BaseModelLookup, LineageWalker, ScanLookup
 
 
-def resolve_licenses(components: Sequence[Component], kb: LicenseKnowledgeBase) -> list[Component]:
-    """Return the components with their effective license and category filled in.
+def resolve_licenses(
+    components: Sequence[Component],
+    kb: LicenseKnowledgeBase,
+    lookups: Sequence[BaseModelLookup] = (),
+    catalogue: ModelCatalogue | None = None,
+    on_lookup: Callable[[str], None] | None = None,
+) -> list[Component]:
+    """Return the components with their lineage, effective license and category filled in.
 
-    Inheritance walks every ancestor reachable through `base_model` links (breadth first, each
-    visited once), so the outcome is the same whatever order the components were found in and
-    a cycle in card data cannot loop.
+    Bases are looked up among the scanned components first, then in `lookups` (HF cache, Hub,
+    catalogue) in order. Inheritance takes every ancestor reachable through `base_model` links
+    (and families the card's prose names), each visited once, so the outcome is the same
+    whatever order the components were found in and a cycle in card data cannot loop.
     """
-    by_name = {c.name.lower(): c for c in components if c.type == "model"}
+    walker = LineageWalker([ScanLookup(components), *lookups], kb, catalogue, on_lookup)
     own = {c.ref: _own_terms(c, kb) for c in components}
     resolved = []
-    for component in components:
+    for component, lineage in zip(components, walker.walk(components), strict=True):
         inherited: list[str] = []
         evidence: list[Evidence] = []
-        for ancestor, path in _ancestors(component, by_name):
-            for key in own[ancestor.ref].keys:
+        for ancestor in lineage:
+            for key in ancestor.licenses:
                 entry = kb.entries.get(key)
                 if entry is None or not entry.derivatives_inherit or key in inherited:
                     continue
                 inherited.append(key)
-                via = f" (via {' -> '.join(path[:-1])})" if len(path) > 1 else ""
-                evidence.append(
-                    Evidence(
-                        f"base model {ancestor.name}",
-                        f"{ancestor.ref}{via} is under {key} ({entry.name}), "
-                        "whose terms flow down to derivatives",
-                    )
-                )
+                evidence.append(_inheritance_evidence(ancestor, key, entry.name))
         resolved.append(
             dataclasses.replace(
                 component,
+                lineage=lineage,
                 license=own[component.ref].conclude(component.license, inherited, evidence, kb),
             )
         )
     return resolved
 
 
-def _ancestors(
-    component: Component, by_name: dict[str, Component]
-) -> list[tuple[Component, list[str]]]:
-    """Every scanned ancestor of `component` with the chain of names leading to it."""
-    found: list[tuple[Component, list[str]]] = []
-    seen = {component.ref}
-    queue = [(component, [])]
-    while queue:
-        current, path = queue.pop(0)
-        for name in current.base_models:
-            base = by_name.get(name.lower())
-            if base is None or base.ref in seen:
-                continue
-            seen.add(base.ref)
-            chain = [*path, base.name]
-            found.append((base, chain))
-            queue.append((base, chain))
-    return found
+_WHERE = {"hfcache": "HF cache ", "hub": "Hub "}
+
+
+def _inheritance_evidence(ancestor: Ancestor, key: str, license_name: str) -> Evidence:
+    """Say which ancestor passes `key` down, through which chain, and where that is known."""
+    flows = f"is under {key} ({license_name}), whose terms flow down to derivatives"
+    if ancestor.found_in == "card-text":
+        return Evidence(
+            "card text", f"says it is built on {ancestor.name}: {ancestor.evidence}; {flows}"
+        )
+    via = f" (via {' -> '.join(ancestor.chain[:-1])})" if len(ancestor.chain) > 1 else ""
+    where = _WHERE.get(ancestor.found_in, "") + ancestor.evidence
+    return Evidence(f"base model {ancestor.name}", f"{where}{via} {flows}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -157,7 +157,7 @@ class HfCacheSource(Source):
         ]
 
     def _component(self, revision: _CachedRevision) -> Component:
-        facts = read_model_folder(revision.snapshot, self.kb)
+        facts = read_model_folder(revision.snapshot, self.kb, revision.repo_id)
         problems = list(revision.problems) + list(facts.problems)
         if not _COMMIT.match(revision.commit):
             problems.append(
@@ -183,4 +183,5 @@ class HfCacheSource(Source):
             card=card,
             refs=revision.refs,
             problems=tuple(problems),
+            remote_code=facts.remote_code,
         )

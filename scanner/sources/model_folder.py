@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.errors import describe_os_error
+from scanner.integrity.pickle_scan import scan_pickle
 from scanner.integrity.safetensors import SafetensorsReadError, read_header
 from scanner.inventory import CardFacts, Evidence, FileEntry, FileFormat, LicenseFacts, Problem
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
@@ -58,6 +59,7 @@ class FolderFacts:
     files: tuple[FileEntry, ...]
     license: LicenseFacts
     problems: tuple[Problem, ...]
+    remote_code: tuple[str, ...] = ()
 
 
 def _read_prefix(path: Path, limit: int) -> bytes:
@@ -117,8 +119,12 @@ def _yaml_error_message(exc: Exception) -> str:
     return f"front matter is not valid YAML{where}: {problem}"
 
 
-def read_card(path: Path, relative: str) -> CardFacts:
-    """Parse a model card's front matter with huggingface_hub's card support."""
+def read_card(path: Path, relative: str, own_name: str | None = None) -> CardFacts:
+    """Parse a model card's front matter with huggingface_hub's card support.
+
+    The prose is searched for the model families of the catalogue it says the model is built
+    on (`mentions`); `own_name` (the repo or folder name) lets a model-zoo table be read too.
+    """
     try:
         raw = _read_prefix(path, MAX_CARD_BYTES)
     except OSError as exc:
@@ -149,6 +155,8 @@ def read_card(path: Path, relative: str) -> CardFacts:
     import yaml
     from huggingface_hub import ModelCard
 
+    from scanner.licensing.catalogue import default_catalogue
+
     try:
         data = ModelCard(text, ignore_metadata_errors=True).data.to_dict()
     except yaml.YAMLError as exc:
@@ -176,6 +184,7 @@ def read_card(path: Path, relative: str) -> CardFacts:
         pipeline_tag=_optional_string(data.get("pipeline_tag")),
         library_name=_optional_string(data.get("library_name")),
         tags=_strings(data.get("tags")),
+        mentions=default_catalogue().mentions(text[match.end() :], own_name),
     )
 
 
@@ -253,6 +262,8 @@ def read_file_entry(path: Path, relative: str, kb: LicenseKnowledgeBase) -> File
     try:
         if file_format == "safetensors":
             header = read_header(path)
+        elif file_format == "pickle":
+            return FileEntry(path=relative, size=size, format=file_format, pickle=scan_pickle(path))
         elif _LICENSE_FILE.match(path.name):
             text = _read_prefix(path, MAX_LICENSE_FILE_BYTES).decode("utf-8", "replace")
             detected = kb.identify_text(text)
@@ -282,18 +293,35 @@ def card_evidence(card: CardFacts) -> tuple[Evidence, ...]:
     return tuple(evidence)
 
 
-def read_model_folder(folder: Path, kb: LicenseKnowledgeBase) -> FolderFacts:
-    """Gather card, file and license facts of one model folder."""
+def read_auto_map(path: Path) -> tuple[str, ...]:
+    """`auto_map` entries of a config: classes transformers would load from the repo's code."""
+    try:
+        config = json.loads(_read_prefix(path, MAX_CONFIG_BYTES))
+    except (OSError, ValueError):
+        return ()
+    auto_map = config.get("auto_map") if isinstance(config, dict) else None
+    if not isinstance(auto_map, dict):
+        return ()
+    return tuple(f"{key}={value}" for key, value in auto_map.items())
+
+
+def read_model_folder(
+    folder: Path, kb: LicenseKnowledgeBase, name: str | None = None
+) -> FolderFacts:
+    """Gather card, file and license facts of one model folder (`name`: its repo id, if known)."""
     card = None
     files: list[FileEntry] = []
     problems: list[Problem] = []
+    remote_code: list[str] = []
     for path, problem in walk_files(folder):
         if problem is not None:
             problems.append(problem)
             continue
         relative = path.relative_to(folder).as_posix()
         if relative.lower() == "readme.md":
-            card = read_card(path, relative)
+            card = read_card(path, relative, name or folder.name)
+        elif relative in ("config.json", "tokenizer_config.json"):
+            remote_code.extend(read_auto_map(path))
         files.append(read_file_entry(path, relative, kb))
 
     evidence: list[Evidence] = []
@@ -312,4 +340,5 @@ def read_model_folder(folder: Path, kb: LicenseKnowledgeBase) -> FolderFacts:
         files=tuple(files),
         license=LicenseFacts(declared=declared, detected=tuple(detected), evidence=tuple(evidence)),
         problems=tuple(problems),
+        remote_code=tuple(dict.fromkeys(remote_code)),
     )

@@ -108,6 +108,7 @@ class ModelDirSource(Source):
             files=facts.files,
             card=card,
             problems=facts.problems,
+            remote_code=facts.remote_code,
         )
 
     def _file_component(self, path: Path) -> Component:

@@ -31,6 +31,8 @@ COMPONENT_FIELDS = {
 LICENSE_FIELDS = {"declared", "detected", "effective", "category", "evidence"}
 FILE_FIELDS = {"path", "size", "sha256", "format", "verified"}
 FINDING_FIELDS = {"rule", "severity", "component", "message", "evidence", "waived"}
+FINDING_EXTENSIONS = {"baseline", "fingerprint"}
+"""Additive fields documented in the README's JSON report section."""
 SUMMARY_FIELDS = {"components", "errors", "warnings", "notes", "waived", "exit_code"}
 CATEGORIES = {
     "permissive",
@@ -162,7 +164,8 @@ def test_finding_fields(tmp_path):
     refs = {c["ref"] for c in report["components"]}
     assert report["findings"]
     for f in report["findings"]:
-        assert set(f) == FINDING_FIELDS
+        assert set(f) == FINDING_FIELDS | FINDING_EXTENSIONS
+        assert f["baseline"] is False and len(f["fingerprint"]) == 64
         assert f["severity"] in {"error", "warning", "note"}
         assert f["component"] is None or f["component"] in refs
         assert isinstance(f["message"], str) and f["message"]

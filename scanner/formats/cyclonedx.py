@@ -1,0 +1,404 @@
+"""CycloneDX 1.6 / 1.7 ML-BOM (JSON and XML), built with cyclonedx-python-lib and validated.
+
+The library models components, hashes, licenses, pedigree, dependencies and properties; it has no
+`modelCard`, so `_model_card` builds it from facts and `_with_model_cards_json` /
+`_with_model_cards_xml` add it to the serialized document, which the library's strict schema
+validator then checks. A document that fails validation is never written: that is a bug in aiscan
+(exit 3).
+
+Choices:
+- Every file of a model is a nested component of type `file` (name = path in the model folder)
+  carrying its SHA-256 when it was measured; a multi-file model has no single hash of its own.
+  This is also the shape `aiscan verify --against BOM` reads.
+- The license is the effective one (`acknowledgement: concluded`), since it already includes
+  terms inherited from base models; what the author declared is the `aiscan:license:declared`
+  property. A lone non-SPDX license is written by name with its URL and, where it may be
+  redistributed, its text; several terms become an SPDX expression with `LicenseRef-…` ids.
+- Base models are `pedigree.ancestors`, each with its depth and the card's relation as
+  properties; a dataset a card names becomes a `data` component referenced from the modelCard.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Literal
+
+from scanner.errors import AiscanError
+from scanner.formats import aibom
+from scanner.formats.interface import ReportFormat
+from scanner.inventory import Component, FileEntry, Finding, ScanResult
+from scanner.licensing.knowledge_base import LicenseKnowledgeBase
+
+if TYPE_CHECKING:
+    from cyclonedx.model.bom import Bom
+    from cyclonedx.model.component import Component as CdxComponent
+
+SPEC_VERSIONS = ("1.6", "1.7")
+_TYPES = {
+    "model": "MACHINE_LEARNING_MODEL",
+    "dataset": "DATA",
+    "library": "LIBRARY",
+    "file": "FILE",
+}
+_XML_AFTER_MODEL_CARD = frozenset({"data", "cryptoProperties", "tags", "signature"})
+"""Component children the schema places after `modelCard`."""
+
+
+class BomValidationError(AiscanError):
+    """A generated document does not validate against the official schema: a bug (exit 3)."""
+
+    exit_code = 3
+
+
+def _property(name: str, value: str) -> Any:
+    from cyclonedx.model import Property
+
+    return Property(name=name, value=value)
+
+
+def _file_ref(component: Component, entry: FileEntry) -> str:
+    return f"{component.ref}|file:{entry.path}"
+
+
+def _file_component(component: Component, entry: FileEntry) -> CdxComponent:
+    from cyclonedx.model import HashAlgorithm, HashType
+    from cyclonedx.model.component import Component as CdxComponent
+    from cyclonedx.model.component import ComponentType
+
+    properties = [_property("aiscan:file:format", entry.format)]
+    if entry.size is not None:
+        properties.append(_property("aiscan:file:size", str(entry.size)))
+    if entry.verified is not None:
+        properties.append(_property("aiscan:file:verified", str(entry.verified).lower()))
+    return CdxComponent(
+        type=ComponentType.FILE,
+        name=entry.path,
+        bom_ref=_file_ref(component, entry),
+        hashes=[HashType(alg=HashAlgorithm.SHA_256, content=entry.sha256)] if entry.sha256 else [],
+        properties=properties,
+    )
+
+
+def _licenses(component: Component, kb: LicenseKnowledgeBase) -> list[Any]:
+    from cyclonedx.model import AttachedText, XsUri
+    from cyclonedx.model.license import (
+        DisjunctiveLicense,
+        LicenseAcknowledgement,
+        LicenseExpression,
+    )
+
+    effective = component.license.effective
+    if effective:
+        keys = aibom.license_keys(effective)
+        if len(keys) == 1 and keys[0] in kb and effective == keys[0]:
+            entry = kb[keys[0]]
+            text = entry.text
+            return [
+                DisjunctiveLicense(
+                    id=entry.spdx,
+                    name=None if entry.spdx else entry.name,
+                    url=XsUri(entry.url) if entry.url else None,
+                    text=AttachedText(content=text) if text and not entry.spdx else None,
+                    acknowledgement=LicenseAcknowledgement.CONCLUDED,
+                )
+            ]
+        return [
+            LicenseExpression(
+                aibom.spdx_expression(effective, kb),
+                acknowledgement=LicenseAcknowledgement.CONCLUDED,
+            )
+        ]
+    # Nothing resolved: the author's words are all there is, kept verbatim.
+    return [
+        DisjunctiveLicense(name=value, acknowledgement=LicenseAcknowledgement.DECLARED)
+        for value in component.license.declared
+    ]
+
+
+def _external_references(component: Component, kb: LicenseKnowledgeBase) -> list[Any]:
+    from cyclonedx.model import ExternalReference, ExternalReferenceType, XsUri
+
+    references = []
+    if component.purl and component.purl.startswith("pkg:huggingface/") and component.version:
+        base = f"https://huggingface.co/{component.name}"
+        references.append(
+            ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(base))
+        )
+        if component.card is not None:
+            references.append(
+                ExternalReference(
+                    type=ExternalReferenceType.MODEL_CARD,
+                    url=XsUri(f"{base}/blob/{component.version}/{component.card.path}"),
+                )
+            )
+    urls = {kb[k].url for k in aibom.license_keys(component.license.effective) if k in kb}
+    link = component.card.license_link if component.card else None
+    if link and link.startswith(("https://", "http://")):
+        urls.add(link)
+    references.extend(
+        ExternalReference(type=ExternalReferenceType.LICENSE, url=XsUri(url))
+        for url in sorted(u for u in urls if u)
+    )
+    return references
+
+
+def _finding_properties(findings: list[Finding]) -> list[Any]:
+    properties = []
+    for f in findings:
+        waived = f" (waived: {f.waived.reason})" if f.waived else ""
+        properties.append(
+            _property(f"aiscan:finding:{f.rule}", f"{f.severity}: {f.message}{waived}")
+        )
+    return properties
+
+
+def _properties(component: Component, findings: list[Finding]) -> list[Any]:
+    facts = component.license
+    properties = [
+        _property("aiscan:ref", component.ref),
+        _property("aiscan:source", component.source),
+        _property("aiscan:location", component.location),
+        _property("aiscan:license:category", facts.category),
+    ]
+    properties += [_property("aiscan:license:declared", v) for v in facts.declared]
+    properties += [_property("aiscan:license:detected", v) for v in facts.detected]
+    properties += [_property("aiscan:license:inherited", v) for v in facts.inherited]
+    if facts.effective:
+        properties.append(_property("aiscan:license:effective", facts.effective))
+    if component.card is not None and component.card.error:
+        properties.append(_property("aiscan:card:error", component.card.error))
+    return properties + _finding_properties(findings)
+
+
+def _ancestors(component: Component, result: ScanResult) -> list[CdxComponent]:
+    from cyclonedx.model.component import Component as CdxComponent
+    from cyclonedx.model.component import ComponentType
+    from packageurl import PackageURL
+
+    ancestors = []
+    for ancestor in aibom.lineage(component, result.components):
+        scanned = ancestor.component
+        properties = [_property("aiscan:lineage:depth", str(ancestor.depth))]
+        if ancestor.relation:
+            properties.append(_property("aiscan:lineage:relation", ancestor.relation))
+        if scanned is not None:
+            properties.append(_property("aiscan:ref", scanned.ref))
+        ancestors.append(
+            CdxComponent(
+                type=ComponentType.MACHINE_LEARNING_MODEL,
+                name=ancestor.name,
+                bom_ref=f"{component.ref}|ancestor:{ancestor.name}",
+                version=scanned.version if scanned else ancestor.revision,
+                purl=PackageURL.from_string(scanned.purl) if scanned and scanned.purl else None,
+                properties=properties,
+            )
+        )
+    return ancestors
+
+
+def _component(
+    component: Component, result: ScanResult, kb: LicenseKnowledgeBase, findings: list[Finding]
+) -> CdxComponent:
+    from cyclonedx.model.component import Component as CdxComponent
+    from cyclonedx.model.component import ComponentType, Pedigree
+    from packageurl import PackageURL
+
+    ancestors = _ancestors(component, result) if component.type == "model" else []
+    return CdxComponent(
+        type=getattr(ComponentType, _TYPES[component.type]),
+        name=component.name,
+        bom_ref=component.ref,
+        version=component.version,
+        purl=PackageURL.from_string(component.purl) if component.purl else None,
+        licenses=_licenses(component, kb),
+        external_references=_external_references(component, kb),
+        pedigree=Pedigree(ancestors=ancestors) if ancestors else None,
+        properties=_properties(component, findings),
+        components=[_file_component(component, f) for f in component.files],
+    )
+
+
+def build_bom(result: ScanResult, kb: LicenseKnowledgeBase) -> Bom:
+    """The scan as a cyclonedx-python-lib `Bom` (everything but the modelCard)."""
+    from cyclonedx.model.bom import Bom, BomMetaData
+    from cyclonedx.model.component import Component as CdxComponent
+    from cyclonedx.model.component import ComponentType
+    from cyclonedx.model.tool import ToolRepository
+
+    per_component: dict[str | None, list[Finding]] = {}
+    for f in result.findings:
+        per_component.setdefault(f.component, []).append(f)
+    components = aibom.ordered(result.components)
+    cdx = {c.ref: _component(c, result, kb, per_component.get(c.ref, [])) for c in components}
+    named = {}
+    for name in aibom.named_datasets(result):
+        ref = aibom.dataset_ref(name, result)
+        named[ref] = CdxComponent(
+            type=ComponentType.DATA,
+            name=name,
+            bom_ref=ref,
+            properties=[_property("aiscan:named-by", "model card datasets")],
+        )
+    metadata_properties = [_property("aiscan:target", t) for t in result.targets]
+    if result.policy:
+        metadata_properties.append(_property("aiscan:policy", result.policy))
+    metadata_properties += _finding_properties(per_component.get(None, []))
+    bom = Bom(
+        components=[*cdx.values(), *named.values()],
+        serial_number=aibom.document_id(result),
+        metadata=BomMetaData(
+            timestamp=aibom.document_time(),
+            tools=ToolRepository(
+                components=[
+                    CdxComponent(
+                        type=ComponentType.APPLICATION,
+                        name="aiscan",
+                        version=result.tool_version,
+                        bom_ref="tool:aiscan",
+                    )
+                ]
+            ),
+            properties=metadata_properties,
+        ),
+    )
+    for component in components:
+        depends = aibom.library_dependencies(component, result)
+        if aibom.adapter_dependencies(component):
+            depends += [
+                a.component.ref
+                for a in aibom.lineage(component, result.components)
+                if a.depth == 1 and a.component is not None
+            ]
+        bom.register_dependency(cdx[component.ref], [cdx[ref] for ref in sorted(set(depends))])
+    for data in named.values():
+        bom.register_dependency(data, [])
+    return bom
+
+
+def _model_card(component: Component, result: ScanResult) -> dict[str, Any] | None:
+    """The CycloneDX modelCard of a model, from facts only; None when there are none."""
+    parameters: dict[str, Any] = {}
+    if component.card is not None and component.card.pipeline_tag:
+        parameters["task"] = component.card.pipeline_tag
+    if component.datasets:
+        refs = sorted({aibom.dataset_ref(name, result) for name in component.datasets})
+        parameters["datasets"] = [{"ref": ref} for ref in refs]
+    return {"modelParameters": parameters} if parameters else None
+
+
+def model_cards(result: ScanResult) -> dict[str, dict[str, Any]]:
+    """modelCards by component ref, for every model that has facts for one."""
+    cards = {}
+    for component in result.components:
+        if component.type == "model":
+            card = _model_card(component, result)
+            if card is not None:
+                cards[component.ref] = card
+    return cards
+
+
+def _with_model_cards_json(document: str, cards: dict[str, dict[str, Any]]) -> str:
+    data = json.loads(document)
+    for component in data.get("components", []):
+        card = cards.get(component.get("bom-ref"))
+        if card is not None:
+            component["modelCard"] = card
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _xml_children(parent: Any, name: str, value: Any, namespace: str) -> None:
+    from xml.etree import ElementTree
+
+    if isinstance(value, list):
+        holder = ElementTree.SubElement(parent, f"{{{namespace}}}{name}")
+        for item in value:
+            for key, inner in item.items():
+                _xml_children(holder, key, inner, namespace)
+    elif isinstance(value, dict):
+        holder = ElementTree.SubElement(parent, f"{{{namespace}}}{name}")
+        for key, inner in value.items():
+            _xml_children(holder, key, inner, namespace)
+    else:
+        ElementTree.SubElement(parent, f"{{{namespace}}}{name}").text = str(value)
+
+
+def _with_model_cards_xml(document: str, cards: dict[str, dict[str, Any]]) -> str:
+    from xml.etree import ElementTree
+
+    root = ElementTree.fromstring(document)
+    namespace = root.tag[1:].split("}")[0]
+    ElementTree.register_namespace("", namespace)
+    components = root.find(f"{{{namespace}}}components")
+    for element in components if components is not None else []:
+        card = cards.get(element.get("bom-ref", ""))
+        if card is None:
+            continue
+        holder = ElementTree.Element(f"{{{namespace}}}modelCard")
+        for key, value in card.items():
+            _xml_children(holder, key, value, namespace)
+        later = [
+            i for i, child in enumerate(element) if child.tag.split("}")[1] in _XML_AFTER_MODEL_CARD
+        ]
+        element.insert(later[0] if later else len(element), holder)
+    ElementTree.indent(root, space="  ")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        + ElementTree.tostring(root, encoding="unicode")
+        + "\n"
+    )
+
+
+def render_cyclonedx(
+    result: ScanResult,
+    kb: LicenseKnowledgeBase,
+    *,
+    output: Literal["json", "xml"],
+    spec_version: str = "1.6",
+) -> str:
+    """The validated CycloneDX document; raises `BomValidationError` if the schema rejects it."""
+    from cyclonedx.output import make_outputter
+    from cyclonedx.schema import OutputFormat, SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+    from cyclonedx.validation.xml import XmlValidator
+
+    schema = SchemaVersion.from_version(spec_version)
+    bom = build_bom(result, kb)
+    cards = model_cards(result)
+    if output == "json":
+        raw = make_outputter(bom, OutputFormat.JSON, schema).output_as_string(indent=2)
+        document = _with_model_cards_json(raw, cards)
+        error = JsonStrictValidator(schema).validate_str(document)
+    else:
+        raw = make_outputter(bom, OutputFormat.XML, schema).output_as_string(indent=2)
+        document = _with_model_cards_xml(raw, cards)
+        error = XmlValidator(schema).validate_str(document)
+    if error is not None:
+        raise BomValidationError(
+            f"generated CycloneDX {spec_version} {output.upper()} does not validate "
+            f"(a bug in aiscan, please report it): {error}"
+        )
+    return document
+
+
+class CycloneDxJsonFormat(ReportFormat):
+    """CycloneDX ML-BOM as JSON."""
+
+    name = "cyclonedx-json"
+    output: Literal["json", "xml"] = "json"
+
+    def __init__(self, spec_version: str = "1.6") -> None:
+        self.spec_version = spec_version
+
+    def render(self, result: ScanResult, *, color: bool = False) -> str:
+        from scanner.licensing.knowledge_base import default_knowledge_base
+
+        return render_cyclonedx(
+            result, default_knowledge_base(), output=self.output, spec_version=self.spec_version
+        )
+
+
+class CycloneDxXmlFormat(CycloneDxJsonFormat):
+    """CycloneDX ML-BOM as XML."""
+
+    name = "cyclonedx-xml"
+    output = "xml"

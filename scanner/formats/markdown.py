@@ -1,0 +1,100 @@
+"""A compact Markdown summary for pull requests and `$GITHUB_STEP_SUMMARY`.
+
+Counts first, then new errors and warnings, with notes, waived and baseline findings folded
+into `<details>` so the summary stays readable on a PR. Text from model cards is escaped: a card
+must not be able to inject HTML or break the tables.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from scanner.formats.interface import ReportFormat
+from scanner.inventory import Finding, ScanResult
+
+_ICON = {"error": "❌", "warning": "⚠️", "note": "ℹ️"}
+
+
+def escape(text: str) -> str:
+    """Make arbitrary text safe inside a Markdown table cell or list item."""
+    replacements = {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        "|": "\\|",
+        "`": "\\`",
+        "*": "\\*",
+        "_": "\\_",
+    }
+    escaped = "".join(replacements.get(char, char) for char in text)
+    return " ".join(escaped.split())
+
+
+def _finding_line(finding: Finding, names: dict[str, str]) -> str:
+    component = names.get(finding.component or "", finding.component or "scan")
+    return f"- {_ICON[finding.severity]} `{finding.rule}` **{escape(component)}**: {escape(finding.message)}"
+
+
+class MarkdownFormat(ReportFormat):
+    """GitHub-flavoured Markdown."""
+
+    name = "markdown"
+
+    def render(self, result: ScanResult, *, color: bool = False) -> str:
+        names = {c.ref: c.name for c in result.components}
+        counting = [f for f in result.findings if f.counts]
+        errors = result.count("error")
+        status = "❌ failing" if result.exit_code else "✅ passing"
+        lines = [
+            f"## aiscan: {status}",
+            "",
+            f"**{len(result.components)}** component(s) · **{errors}** error(s) · "
+            f"**{result.count('warning')}** warning(s) · **{result.count('note')}** note(s)"
+            + (f" · {result.waived_count} waived" if result.waived_count else "")
+            + (
+                f" · {sum(f.in_baseline for f in result.findings)} in baseline"
+                if any(f.in_baseline for f in result.findings)
+                else ""
+            )
+            + f" · fail on `{result.fail_on}`",
+            "",
+        ]
+        for severity, title in (("error", "Errors"), ("warning", "Warnings")):
+            selected = [f for f in counting if f.severity == severity]
+            if selected:
+                lines += [f"### {title}", "", *(_finding_line(f, names) for f in selected), ""]
+
+        per_component: dict[str, Counter[str]] = {}
+        for finding in counting:
+            per_component.setdefault(finding.component or "", Counter())[finding.severity] += 1
+        lines += [
+            "<details><summary>Components</summary>",
+            "",
+            "| Component | Type | Effective license | Category | Errors | Warnings | Notes |",
+            "|---|---|---|---|---:|---:|---:|",
+        ]
+        for component in result.components:
+            counts = per_component.get(component.ref, Counter())
+            lines.append(
+                f"| {escape(component.name)} | {component.type} | {escape(component.license.effective or '-')} "
+                f"| {component.license.category} | {counts['error']} | {counts['warning']} | {counts['note']} |"
+            )
+        lines += ["", "</details>", ""]
+
+        for title, selected in (
+            ("Notes", [f for f in counting if f.severity == "note"]),
+            ("Waived", [f for f in result.findings if f.waived is not None]),
+            (
+                "Already in the baseline",
+                [f for f in result.findings if f.in_baseline and f.waived is None],
+            ),
+        ):
+            if selected:
+                lines += [f"<details><summary>{title} ({len(selected)})</summary>", ""]
+                for finding in selected:
+                    line = _finding_line(finding, names)
+                    if finding.waived is not None:
+                        line += f" — waived: {escape(finding.waived.reason)}"
+                    lines.append(line)
+                lines += ["", "</details>", ""]
+        return "\n".join(lines)

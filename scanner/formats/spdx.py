@@ -1,0 +1,306 @@
+"""SPDX 2.3 documents (JSON and tag-value), built with spdx-tools and checked by its validator.
+
+Mapping:
+- Every component is a package; a model's files are packages of purpose FILE that the model
+  CONTAINS, each with its SHA-256 when measured (SPDX 2.3 File elements would require a SHA-1
+  aiscan does not record).
+- Licenses: `licenseConcluded` is the effective license (inherited terms included),
+  `licenseDeclared` what the author wrote, mapped to SPDX ids; a value nothing maps is
+  NOASSERTION and kept verbatim in `licenseComments`. Every `LicenseRef-…` gets a
+  hasExtractedLicensingInfos entry with its bundled text (or, for texts that may not be
+  redistributed, where to read it).
+- purls are PACKAGE-MANAGER external refs; a model is DESCENDANT_OF its base model (VARIANT_OF
+  for `base_model_relation: quantized`), GENERATED_FROM the datasets its card names, and
+  DEPENDS_ON the scanned library its card names (and on its base when it is an adapter).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from typing import Any, Literal
+
+from scanner.formats import aibom
+from scanner.formats.cyclonedx import BomValidationError
+from scanner.formats.interface import ReportFormat
+from scanner.inventory import Component, ScanResult
+from scanner.licensing.expressions import resolve_declared
+from scanner.licensing.knowledge_base import LicenseKnowledgeBase
+
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
+_PURPOSE = {"model": "OTHER", "dataset": "OTHER", "library": "LIBRARY", "file": "FILE"}
+_LICENSE_REF = re.compile(r"LicenseRef-[A-Za-z0-9.-]+")
+
+
+class SpdxIds:
+    """Stable SPDX element ids for aiscan refs (ids allow only letters, digits, `.` and `-`)."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, str] = {}
+        self._taken: set[str] = set()
+
+    def __call__(self, ref: str) -> str:
+        if ref not in self._ids:
+            candidate = "SPDXRef-" + _ID_UNSAFE.sub("-", ref).strip("-")
+            if candidate in self._taken:
+                candidate += "-" + hashlib.sha256(ref.encode()).hexdigest()[:8]
+            self._ids[ref] = candidate
+            self._taken.add(candidate)
+        return self._ids[ref]
+
+
+def _expression(text: str) -> Any:
+    from spdx_tools.common.spdx_licensing import spdx_licensing
+
+    return spdx_licensing.parse(text)
+
+
+def _declared(component: Component, kb: LicenseKnowledgeBase) -> tuple[Any, list[str]]:
+    """licenseDeclared and the declared values that map to no SPDX identifier."""
+    from spdx_tools.spdx.model import SpdxNoAssertion
+
+    parts, unmapped = [], []
+    for value in component.license.declared:
+        resolved = resolve_declared(value, kb)
+        if resolved.expression is None:
+            unmapped.append(value)
+        else:
+            expression = aibom.spdx_expression(resolved.expression, kb)
+            parts.append(f"({expression})" if " OR " in expression else expression)
+    if unmapped or not parts:
+        return SpdxNoAssertion(), unmapped
+    return _expression(" AND ".join(dict.fromkeys(parts))), unmapped
+
+
+def _package(
+    component: Component, spdx_id: str, kb: LicenseKnowledgeBase, findings: list[str]
+) -> Any:
+    from spdx_tools.spdx.model import (
+        ExternalPackageRef,
+        ExternalPackageRefCategory,
+        Package,
+        PackagePurpose,
+        SpdxNoAssertion,
+    )
+
+    declared, unmapped = _declared(component, kb)
+    effective = component.license.effective
+    comments = [f"aiscan ref {component.ref}; license category {component.license.category}"]
+    if unmapped:
+        comments.append("declared values not mapped to SPDX: " + "; ".join(unmapped))
+    return Package(
+        spdx_id=spdx_id,
+        name=component.name,
+        download_location=SpdxNoAssertion(),
+        version=component.version,
+        files_analyzed=False,
+        license_concluded=_expression(aibom.spdx_expression(effective, kb))
+        if effective
+        else SpdxNoAssertion(),
+        license_declared=declared,
+        license_comment=". ".join(comments),
+        copyright_text=SpdxNoAssertion(),
+        external_references=[
+            ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", component.purl)
+        ]
+        if component.purl
+        else [],
+        primary_package_purpose=getattr(PackagePurpose, _PURPOSE[component.type]),
+        comment="\n".join(findings) if findings else None,
+        summary=f"{component.type} ({component.source}) at {component.location}",
+    )
+
+
+def _file_packages(component: Component, spdx_id: str, ids: SpdxIds) -> tuple[list, list]:
+    from spdx_tools.spdx.model import (
+        Checksum,
+        ChecksumAlgorithm,
+        Package,
+        PackagePurpose,
+        Relationship,
+        RelationshipType,
+        SpdxNoAssertion,
+    )
+
+    packages, relationships = [], []
+    for entry in component.files:
+        file_id = ids(f"{component.ref}|file:{entry.path}")
+        packages.append(
+            Package(
+                spdx_id=file_id,
+                name=entry.path,
+                download_location=SpdxNoAssertion(),
+                files_analyzed=False,
+                checksums=[Checksum(ChecksumAlgorithm.SHA256, entry.sha256)]
+                if entry.sha256
+                else [],
+                primary_package_purpose=PackagePurpose.FILE,
+                comment=f"format {entry.format}, {entry.size} bytes"
+                if entry.size is not None
+                else f"format {entry.format}",
+            )
+        )
+        relationships.append(Relationship(spdx_id, RelationshipType.CONTAINS, file_id))
+    return packages, relationships
+
+
+def _extracted_licenses(packages: list[Any], kb: LicenseKnowledgeBase) -> list[Any]:
+    from spdx_tools.spdx.model import ExtractedLicensingInfo
+
+    used: set[str] = set()
+    for package in packages:
+        for value in (package.license_concluded, package.license_declared):
+            used.update(_LICENSE_REF.findall(str(value)))
+    by_ref = {entry.spdx_ref: entry for entry in kb.entries.values()}
+    infos = []
+    for ref in sorted(used):
+        entry = by_ref[ref]
+        text = entry.text or (
+            f"The text of {entry.name} is not redistributed with aiscan; "
+            f"read it at {entry.text_source or entry.url}."
+        )
+        infos.append(
+            ExtractedLicensingInfo(
+                license_id=ref,
+                extracted_text=text,
+                license_name=entry.name,
+                cross_references=[entry.url] if entry.url else [],
+            )
+        )
+    return infos
+
+
+def build_document(result: ScanResult, kb: LicenseKnowledgeBase) -> Any:
+    """The scan as an spdx-tools `Document`."""
+    from spdx_tools.spdx.model import (
+        Actor,
+        ActorType,
+        CreationInfo,
+        Document,
+        Package,
+        Relationship,
+        RelationshipType,
+        SpdxNoAssertion,
+    )
+
+    ids = SpdxIds()
+    findings: dict[str | None, list[str]] = {}
+    for f in result.findings:
+        waived = f" (waived: {f.waived.reason})" if f.waived else ""
+        findings.setdefault(f.component, []).append(
+            f"aiscan finding {f.rule} [{f.severity}]: {f.message}{waived}"
+        )
+    packages, relationships = [], []
+    components = aibom.ordered(result.components)
+    for component in components:
+        spdx_id = ids(component.ref)
+        packages.append(_package(component, spdx_id, kb, findings.get(component.ref, [])))
+        relationships.append(Relationship("SPDXRef-DOCUMENT", RelationshipType.DESCRIBES, spdx_id))
+        files, contains = _file_packages(component, spdx_id, ids)
+        packages += files
+        relationships += contains
+    named: dict[str, str] = {}
+    for component in components:
+        spdx_id = ids(component.ref)
+        for ancestor in aibom.lineage(component, result.components):
+            if ancestor.depth != 1:
+                continue
+            if ancestor.component is not None:
+                base_id = ids(ancestor.component.ref)
+            else:
+                base_id = ids(f"model:named/{ancestor.name}")
+                if base_id not in named:
+                    named[base_id] = ancestor.name
+            kind = (
+                RelationshipType.VARIANT_OF
+                if ancestor.relation == "quantized"
+                else RelationshipType.DESCENDANT_OF
+            )
+            relationships.append(
+                Relationship(spdx_id, kind, base_id, comment=ancestor.relation or None)
+            )
+            if aibom.adapter_dependencies(component):
+                relationships.append(Relationship(spdx_id, RelationshipType.DEPENDS_ON, base_id))
+        for dataset in sorted(set(component.datasets)):
+            data_id = ids(aibom.dataset_ref(dataset, result))
+            named.setdefault(data_id, dataset)
+            relationships.append(Relationship(spdx_id, RelationshipType.GENERATED_FROM, data_id))
+        for library_ref in aibom.library_dependencies(component, result):
+            relationships.append(
+                Relationship(spdx_id, RelationshipType.DEPENDS_ON, ids(library_ref))
+            )
+    scanned_ids = {ids(c.ref) for c in components}
+    for spdx_id, name in sorted(named.items()):
+        if spdx_id in scanned_ids:
+            continue
+        packages.append(
+            Package(
+                spdx_id=spdx_id,
+                name=name,
+                download_location=SpdxNoAssertion(),
+                files_analyzed=False,
+                comment="named by a model card; not found by the scan",
+            )
+        )
+    document_id = aibom.document_id(result)
+    creation = CreationInfo(
+        spdx_version="SPDX-2.3",
+        spdx_id="SPDXRef-DOCUMENT",
+        name="aiscan AI-BOM",
+        document_namespace=f"{aibom.NAMESPACE}/aiscan-{document_id}",
+        creators=[Actor(ActorType.TOOL, f"aiscan-{result.tool_version}")],
+        created=aibom.document_time(),
+        document_comment="\n".join(findings.get(None, [])) or None,
+    )
+    return Document(
+        creation_info=creation,
+        packages=packages,
+        relationships=relationships,
+        extracted_licensing_info=_extracted_licenses(packages, kb),
+    )
+
+
+def render_spdx(
+    result: ScanResult, kb: LicenseKnowledgeBase, *, output: Literal["json", "tag-value"]
+) -> str:
+    """The validated SPDX 2.3 document; raises `BomValidationError` if the validator rejects it."""
+    from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
+
+    document = build_document(result, kb)
+    messages = validate_full_spdx_document(document)
+    if messages:
+        details = "; ".join(m.validation_message for m in messages[:5])
+        raise BomValidationError(
+            f"generated SPDX 2.3 document does not validate (a bug in aiscan, please report "
+            f"it): {details}"
+        )
+    stream = io.StringIO()
+    if output == "json":
+        from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
+
+        write_document_to_stream(document, stream, validate=False)
+        return stream.getvalue() + "\n"
+    from spdx_tools.spdx.writer.tagvalue.tagvalue_writer import write_document_to_stream
+
+    write_document_to_stream(document, stream, validate=False)
+    return stream.getvalue()
+
+
+class SpdxJsonFormat(ReportFormat):
+    """SPDX 2.3 as JSON."""
+
+    name = "spdx-json"
+    output: Literal["json", "tag-value"] = "json"
+
+    def render(self, result: ScanResult, *, color: bool = False) -> str:
+        from scanner.licensing.knowledge_base import default_knowledge_base
+
+        return render_spdx(result, default_knowledge_base(), output=self.output)
+
+
+class SpdxTagValueFormat(SpdxJsonFormat):
+    """SPDX 2.3 as tag-value."""
+
+    name = "spdx-tv"
+    output = "tag-value"

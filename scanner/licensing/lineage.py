@@ -1,0 +1,264 @@
+"""Follows `base_model` links from every model to its ancestors, wherever their facts are kept.
+
+A derivative's license is only half the story: fine-tunes, quantizations, merges and adapters of
+a Llama, Gemma or Qwen-research model carry the base's terms whatever their own card says. The
+walk asks, in order, the scan itself, the local Hugging Face cache, the Hub (when allowed) and
+the offline catalogue of well-known families, and records for each ancestor where its facts came
+from, so the report can show the chain as evidence. Cycles, a depth limit and bases nobody knows
+are recorded as ancestors with a `problem`, never silently dropped.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from scanner.inventory import Ancestor, Component
+from scanner.licensing.catalogue import ModelCatalogue
+from scanner.licensing.expressions import resolve_declared
+from scanner.licensing.knowledge_base import LicenseKnowledgeBase
+
+MAX_DEPTH = 8
+"""Real chains are short (quantized of a fine-tune of a base); longer ones are data errors."""
+
+
+@dataclass(frozen=True)
+class BaseModelFacts:
+    """What one place knows about a base model: its declared terms and its own bases.
+
+    `problem` is set when the place gave a definite negative answer (the Hub says the repo does
+    not exist); the walk then still asks the places after it.
+    """
+
+    name: str
+    found_in: str
+    declared: tuple[str, ...] = ()
+    detected: tuple[str, ...] = ()
+    base_models: tuple[str, ...] = ()
+    relation: str | None = None
+    revision: str | None = None
+    evidence: str = ""
+    problem: str | None = None
+
+
+class BaseModelLookup(ABC):
+    """One place to look a base model up by Hub repo id."""
+
+    name: str
+
+    @abstractmethod
+    def lookup(self, repo_id: str) -> BaseModelFacts | None:
+        """The facts about `repo_id`, or None when this place does not know it."""
+
+    def prefetch(self, repo_ids: Sequence[str]) -> None:  # noqa: B027 - optional hook
+        """Warm up for a batch of lookups (the Hub asks concurrently); nothing by default."""
+
+
+class ScanLookup(BaseModelLookup):
+    """Bases that are themselves components of this scan, matched by repo id."""
+
+    name = "scan"
+
+    def __init__(self, components: Iterable[Component]) -> None:
+        self._by_name = {c.name.lower(): c for c in components if c.type == "model"}
+
+    def lookup(self, repo_id: str) -> BaseModelFacts | None:
+        component = self._by_name.get(repo_id.lower())
+        if component is None:
+            return None
+        card = component.card
+        return BaseModelFacts(
+            name=component.name,
+            found_in="scan",
+            declared=component.license.declared,
+            detected=component.license.detected,
+            base_models=component.base_models,
+            relation=card.base_model_relation if card else None,
+            revision=component.version,
+            evidence=component.ref,
+        )
+
+
+class CatalogueLookup(BaseModelLookup):
+    """Well-known families from the offline catalogue (`licenses/models.yaml`)."""
+
+    name = "catalogue"
+
+    def __init__(self, catalogue: ModelCatalogue) -> None:
+        self.catalogue = catalogue
+
+    def lookup(self, repo_id: str) -> BaseModelFacts | None:
+        family = self.catalogue.lookup(repo_id)
+        if family is None:
+            return None
+        return BaseModelFacts(
+            name=repo_id,
+            found_in="catalogue",
+            declared=(family.license,),
+            base_models=(family.base,) if family.base else (),
+            evidence=f"catalogue family {family.family}: {family.citation}",
+        )
+
+
+def _license_keys(facts: BaseModelFacts, kb: LicenseKnowledgeBase) -> tuple[str, ...]:
+    keys: list[str] = []
+    for value in facts.declared:
+        keys.extend(resolve_declared(value, kb).keys)
+    keys.extend(facts.detected)
+    return tuple(dict.fromkeys(keys))
+
+
+@dataclass
+class _Step:
+    owner: int
+    name: str
+    chain: tuple[str, ...]
+    relation: str | None
+
+
+class LineageWalker:
+    """Walks every component's ancestors level by level, asking each place once per repo."""
+
+    def __init__(
+        self,
+        lookups: Sequence[BaseModelLookup],
+        kb: LicenseKnowledgeBase,
+        catalogue: ModelCatalogue | None = None,
+        on_lookup: Callable[[str], None] | None = None,
+    ) -> None:
+        self.lookups = tuple(lookups)
+        self.kb = kb
+        self.catalogue = catalogue
+        self.on_lookup = on_lookup
+        self._answers: dict[str, tuple[BaseModelFacts | None, list[str]]] = {}
+
+    def walk(self, components: Sequence[Component]) -> list[tuple[Ancestor, ...]]:
+        """The ancestors of each component, in the order of `components`."""
+        found: list[list[Ancestor]] = [[] for _ in components]
+        seen = [{c.name.lower()} for c in components]
+        relation = [c.card.base_model_relation if c.card else None for c in components]
+        frontier = [
+            _Step(i, name, (name,), relation[i])
+            for i, c in enumerate(components)
+            for name in c.base_models
+        ]
+        while frontier:
+            self._prefetch({step.name.lower(): step.name for step in frontier}.values())
+            next_frontier: list[_Step] = []
+            for step in frontier:
+                key = step.name.lower()
+                on_path = {n.lower() for n in step.chain[:-1]} | {
+                    components[step.owner].name.lower()
+                }
+                if key in on_path:
+                    found[step.owner].append(
+                        Ancestor(
+                            step.name,
+                            step.chain,
+                            "cycle",
+                            step.relation,
+                            problem="cycle: "
+                            + " -> ".join((components[step.owner].name, *step.chain)),
+                        )
+                    )
+                    continue
+                if key in seen[step.owner]:
+                    continue
+                seen[step.owner].add(key)
+                if len(step.chain) > MAX_DEPTH:
+                    found[step.owner].append(
+                        Ancestor(
+                            step.name,
+                            step.chain,
+                            "too-deep",
+                            step.relation,
+                            problem=f"depth limit of {MAX_DEPTH} reached; not followed",
+                        )
+                    )
+                    continue
+                ancestor, bases, base_relation = self._resolve(step)
+                found[step.owner].append(ancestor)
+                next_frontier.extend(
+                    _Step(step.owner, base, (*step.chain, base), base_relation) for base in bases
+                )
+            frontier = next_frontier
+        for index, component in enumerate(components):
+            found[index].extend(self._mentioned(component, found[index]))
+        return [tuple(ancestors) for ancestors in found]
+
+    def _prefetch(self, names: Iterable[str]) -> None:
+        todo = [n for n in names if n.lower() not in self._answers]
+        if todo:
+            for lookup in self.lookups:
+                lookup.prefetch(todo)
+
+    def _answer(self, name: str) -> tuple[BaseModelFacts | None, list[str]]:
+        key = name.lower()
+        if key not in self._answers:
+            self._answers[key] = self._ask(name)
+            if self.on_lookup is not None:
+                self.on_lookup(name)
+        return self._answers[key]
+
+    def _ask(self, name: str) -> tuple[BaseModelFacts | None, list[str]]:
+        problems: list[str] = []
+        for lookup in self.lookups:
+            facts = lookup.lookup(name)
+            if facts is None:
+                continue
+            if facts.problem is not None:
+                problems.append(facts.problem)
+                continue
+            return facts, problems
+        return None, problems
+
+    def _resolve(self, step: _Step) -> tuple[Ancestor, tuple[str, ...], str | None]:
+        facts, problems = self._answer(step.name)
+        if facts is None:
+            asked = ", ".join(lookup.name for lookup in self.lookups)
+            problem = "; ".join(problems) or f"not known to: {asked}"
+            found_in = "missing" if problems else "unknown"
+            return (
+                Ancestor(step.name, step.chain, found_in, step.relation, problem=problem),
+                (),
+                None,
+            )
+        keys = _license_keys(facts, self.kb)
+        evidence = facts.evidence
+        if not keys and self.catalogue is not None and facts.found_in != "catalogue":
+            family = self.catalogue.lookup(step.name)
+            if family is not None:
+                keys = (family.license,)
+                evidence = (
+                    f"{evidence}; declares no license, catalogue family {family.family}: "
+                    f"{family.citation}"
+                )
+        ancestor = Ancestor(
+            name=step.name,
+            chain=step.chain,
+            found_in=facts.found_in,
+            relation=step.relation,
+            revision=facts.revision,
+            licenses=keys,
+            evidence=evidence,
+        )
+        return ancestor, facts.base_models, facts.relation
+
+    def _mentioned(self, component: Component, ancestors: list[Ancestor]) -> list[Ancestor]:
+        """Families the card's prose names as its base, unless the declared chain covers them."""
+        card = component.card
+        if card is None:
+            return []
+        covered = {key for ancestor in ancestors for key in ancestor.licenses}
+        return [
+            Ancestor(
+                name=mention.family,
+                chain=(mention.family,),
+                found_in="card-text",
+                licenses=(mention.license,),
+                evidence=f'{card.path}: "{mention.quote}"',
+            )
+            for mention in card.mentions
+            if mention.license not in covered
+        ]

@@ -1,0 +1,39 @@
+"""Markdown PR summary: counts, errors first, folded details, escaped card text."""
+
+from __future__ import annotations
+
+from tests.conftest import make_model_dir, run_cli
+
+
+def test_summary_lists_errors_before_folded_notes(tmp_path):
+    make_model_dir(tmp_path / "m", "nc", card={"license": "cc-by-nc-4.0"})
+    make_model_dir(tmp_path / "m", "ok", card={"license": "apache-2.0"})
+    result = run_cli("scan", tmp_path / "m", "--format", "markdown")
+    assert result.exit_code == 1
+    text = result.stdout
+    assert text.startswith("## aiscan: ❌ failing")
+    assert "**1** error(s)" in text
+    errors_at = text.index("### Errors")
+    assert "license.noncommercial" in text[errors_at : text.index("<details>")]
+    assert "<details><summary>Notes (" in text
+    assert text.index("### Errors") < text.index("<details><summary>Notes")
+
+
+def test_card_derived_text_cannot_inject_html(tmp_path):
+    make_model_dir(tmp_path, "evil", card={"license": "<script>alert(1)</script>"})
+    text = run_cli("scan", tmp_path / "evil", "--format", "markdown").stdout
+    assert "<script>" not in text
+    assert "&lt;script&gt;" in text
+
+
+def test_written_to_github_step_summary_when_set(tmp_path):
+    folder = make_model_dir(tmp_path, card={"license": "apache-2.0"})
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    result = run_cli(
+        "scan", folder, "--format", "markdown", env={"GITHUB_STEP_SUMMARY": str(summary)}
+    )
+    assert result.exit_code == 0
+    written = summary.read_text()
+    assert written.startswith("earlier step\n")
+    assert "## aiscan: ✅ passing" in written
