@@ -99,7 +99,14 @@ def main() -> None:
 
 
 @main.command(epilog=EXIT_CODES_HELP)
-@click.argument("targets", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
+@click.argument("targets", nargs=-1, required=True, metavar="TARGET...")
+@click.option(
+    "--hub",
+    is_flag=True,
+    help="Also ask the Hugging Face Hub: base models not found locally, gating of cached repos. "
+    "hf:// targets always use the Hub. Token from HF_TOKEN or `hf auth login`; honours "
+    "HF_ENDPOINT and HF_HUB_OFFLINE.",
+)
 @click.option(
     "--policy",
     "-p",
@@ -133,20 +140,64 @@ def main() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="An earlier aiscan JSON report or SARIF log: its findings are listed but do not fail the run.",
 )
+@click.option(
+    "--env/--no-env",
+    "env",
+    default=None,
+    help="Read the installed packages of the Python running aiscan (--env) or of none (--no-env). "
+    "Default: a project's own .venv or venv when it has one.",
+)
+@click.option(
+    "--python",
+    "python",
+    metavar="PATH",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Read the installed packages of this interpreter instead (its metadata only; nothing "
+    "is imported).",
+)
+@click.option(
+    "--deps/--no-deps",
+    default=True,
+    show_default=True,
+    help="Read requirements*.txt, pyproject.toml, uv.lock, poetry.lock, pylock.toml, Pipfile.lock.",
+)
+@click.option(
+    "--code/--no-code",
+    default=True,
+    show_default=True,
+    help="Scan .py files and notebooks for models the code loads.",
+)
+@click.option(
+    "--pypi",
+    is_flag=True,
+    help="Fetch license metadata of declared but not installed packages from the index's JSON "
+    "API (cached). The index is $AISCAN_PYPI_URL, else https://pypi.org.",
+)
 @_reports_errors
 def scan(
-    targets: tuple[Path, ...],
+    targets: tuple[str, ...],
+    hub: bool,
     policy: str | None,
     output_format: str,
     output: Path | None,
     fail_on: str | None,
     baseline: Path | None,
+    env: bool | None,
+    python: Path | None,
+    deps: bool,
+    code: bool,
+    pypi: bool,
 ) -> None:
-    """Scan model folders, stores and Hugging Face caches.
+    """Scan model folders, stores, Hugging Face caches and Hub repos.
 
     A TARGET is a model folder (README.md card, LICENSE, config.json, weights), a folder of
-    model folders searched recursively, a Hugging Face cache (~/.cache/huggingface/hub) or one
-    models--org--name folder of it. Nothing is written into the targets.
+    model folders searched recursively, a Hugging Face cache (~/.cache/huggingface/hub), one
+    models--org--name folder of it, or a Hub repo hf://org/name[@revision] (card, files and
+    gating from the Hub API; weights are never downloaded). Nothing is written into the targets.
+
+    A folder with pyproject.toml, requirements*.txt, lock files or Python code is also a
+    project: its packages (declared and installed, with licenses and the dependency graph) and
+    the models its code loads are reported beside the models.
     """
     import dataclasses
 
@@ -154,16 +205,34 @@ def scan(
     from scanner.errors import UsageError
     from scanner.formats.registry import get_format
     from scanner.licensing.knowledge_base import default_knowledge_base
-    from scanner.scan import run_scan
+    from scanner.sources.hub import HubClient, is_hub_target, parse_target
 
+    scan_targets: list[Path | str] = []
     for target in targets:
-        if not target.exists() and not target.is_symlink():
-            raise UsageError(f"target {str(target)!r} does not exist")
+        if is_hub_target(target):
+            parse_target(target)
+            scan_targets.append(target)
+            continue
+        path = Path(target)
+        if not path.exists() and not path.is_symlink():
+            raise UsageError(f"target {target!r} does not exist")
+        scan_targets.append(path)
     kb = default_knowledge_base()
-    chosen = resolve_policy(policy, list(targets), kb)
+    local = [t for t in scan_targets if isinstance(t, Path)]
+    chosen = resolve_policy(policy, local, kb)
     if fail_on:
         chosen = dataclasses.replace(chosen, fail_on=fail_on)
-    result = run_scan(list(targets), chosen, kb)
+    client = None
+    if hub or len(local) < len(scan_targets):
+        from scanner.integrity.cache import default_cache_dir
+
+        client = HubClient(default_cache_dir())
+    if python is not None and env is False:
+        raise UsageError("--python and --no-env contradict each other")
+    if python is not None and not python.is_file():
+        raise UsageError(f"--python {str(python)!r} is not a file")
+    project = _project_options(env, python, deps, code, pypi)
+    result = _scan_with_progress(scan_targets, chosen, kb, client, project)
     if baseline is not None:
         from scanner.baseline import apply_baseline, load_baseline
 
@@ -179,6 +248,39 @@ def scan(
             err=True,
         )
     sys.exit(result.exit_code)
+
+
+def _project_options(
+    env: bool | None, python: Path | None, deps: bool, code: bool, pypi: bool
+) -> Any:
+    """`ProjectOptions` from the scan command's project flags."""
+    from scanner.sources.project import ProjectOptions
+
+    client = None
+    if pypi:
+        from scanner.integrity.cache import default_cache_dir
+        from scanner.sources.pypi import PyPIClient
+
+        client = PyPIClient(cache_dir=default_cache_dir())
+    mode = "on" if env or python is not None else ("off" if env is False else "auto")
+    return ProjectOptions(env=mode, python=python, manifests=deps, code=code, pypi=client)
+
+
+def _scan_with_progress(
+    targets: list[Any], policy: Any, kb: Any, client: Any, project: Any = None
+) -> Any:
+    """Run the scan, with a lineage progress line on a terminal when the Hub is asked."""
+    from scanner.integrity.progress import progress_wanted
+    from scanner.scan import run_scan
+
+    if client is None or not progress_wanted():
+        return run_scan(targets, policy, kb, hub=client, project=project)
+    from scanner.sources.hub import LineageProgress
+
+    with LineageProgress() as progress:
+        return run_scan(
+            targets, policy, kb, hub=client, on_lookup=progress.looked_up, project=project
+        )
 
 
 @main.group()
@@ -446,3 +548,229 @@ def lock(
         click.echo(
             f"aiscan: locked {files} file(s) of {len(locked)} component(s) → {output}", err=True
         )
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("targets", nargs=-1, type=click.Path(path_type=Path, readable=False))
+@click.option(
+    "--from",
+    "report",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Render a saved `aiscan scan --format json` report instead of scanning.",
+)
+@click.option(
+    "--format",
+    "-f",
+    "output_format",
+    type=click.Choice(["cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx-tv", "spdx3-jsonld"]),
+    default="cyclonedx-json",
+    show_default=True,
+)
+@click.option(
+    "--spec-version",
+    type=click.Choice(["1.6", "1.7"]),
+    default="1.6",
+    show_default=True,
+    help="CycloneDX specification version.",
+)
+@click.option(
+    "--hash/--no-hash",
+    "hash_files",
+    default=True,
+    show_default=True,
+    help="SHA-256 every file of the scanned components so the BOM identifies the exact bytes "
+    "(not with --from: a saved report is rendered as it is).",
+)
+@click.option("--jobs", "-j", type=int, metavar="N", help="Files hashed in parallel.")
+@click.option("--policy", "-p", metavar="NAME|FILE", help="Policy whose findings the BOM records.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the BOM here instead of stdout.",
+)
+@_reports_errors
+def bom(
+    targets: tuple[Path, ...],
+    report: Path | None,
+    output_format: str,
+    spec_version: str,
+    hash_files: bool,
+    jobs: int | None,
+    policy: str | None,
+    output: Path | None,
+) -> None:
+    """Write a validated AI-BOM: CycloneDX 1.6/1.7 ML-BOM (JSON, XML), SPDX 2.3 (JSON,
+    tag-value) or SPDX 3.0.1 (JSON-LD).
+
+    Scans TARGETs like `aiscan scan` (or reads --from a saved JSON report), hashes every file,
+    and writes the document after checking it against the official schema. The exit code is 0
+    when the BOM was written, whatever the findings (use `aiscan scan --format ...` to gate
+    and write a BOM in one run); 3 when the document failed validation (a bug).
+    """
+    from scanner.errors import UsageError
+    from scanner.formats.registry import get_format
+
+    if bool(targets) == bool(report):
+        raise UsageError("give either TARGETs to scan or --from REPORT, not both or neither")
+    if jobs is not None and jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    if report is not None:
+        from scanner.formats.json import read_report
+
+        result = read_report(report)
+    else:
+        from scanner.config import resolve_policy
+        from scanner.licensing.knowledge_base import default_knowledge_base
+        from scanner.scan import run_scan
+
+        for target in targets:
+            if not target.exists() and not target.is_symlink():
+                raise UsageError(f"target {str(target)!r} does not exist")
+        kb = default_knowledge_base()
+        result = run_scan(list(targets), resolve_policy(policy, list(targets), kb), kb)
+        if hash_files:
+            from scanner.bom import with_file_hashes
+
+            result = with_file_hashes(result, jobs)
+    options = {"spec_version": spec_version} if output_format.startswith("cyclonedx") else {}
+    _write(get_format(output_format, **options).render(result), output)
+    if output is not None:
+        click.echo(
+            f"aiscan: {output_format} BOM of {len(result.components)} component(s) → {output}",
+            err=True,
+        )
+
+
+def _scan_or_load(targets: tuple[Path, ...], from_report: Path | None, policy: str | None) -> Any:
+    """A ScanResult from a fresh scan of TARGETS, or from a saved JSON report (no rescan)."""
+    from scanner.errors import UsageError
+
+    if from_report is not None:
+        if targets:
+            raise UsageError("give either TARGETS or --from, not both")
+        from scanner.formats.json import read_report
+
+        return read_report(from_report)
+    if not targets:
+        raise UsageError("give at least one TARGET to scan, or --from report.json")
+    from scanner.config import resolve_policy
+    from scanner.licensing.knowledge_base import default_knowledge_base
+    from scanner.scan import run_scan
+
+    for target in targets:
+        if not target.exists() and not target.is_symlink():
+            raise UsageError(f"target {str(target)!r} does not exist")
+    kb = default_knowledge_base()
+    return run_scan(list(targets), resolve_policy(policy, list(targets), kb), kb)
+
+
+_FROM_OPTION = click.option(
+    "--from",
+    "from_report",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Render a saved `aiscan scan --format json` report instead of scanning.",
+)
+_POLICY_OPTION = click.option(
+    "--policy", "-p", metavar="NAME|FILE", help="Policy for the scan (as for `aiscan scan`)."
+)
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("targets", nargs=-1, type=click.Path(path_type=Path, readable=False))
+@_FROM_OPTION
+@_POLICY_OPTION
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="The HTML file to write.",
+)
+@_reports_errors
+def report(
+    targets: tuple[Path, ...], from_report: Path | None, policy: str | None, output: Path
+) -> None:
+    """Write a self-contained HTML compliance report for legal review.
+
+    One file with inline styles and no scripts: for every model the effective license and the
+    evidence for it, the lineage, conditions, obligations with their exact text, restrictions,
+    file hashes; then dependencies by license category; then findings and waivers.
+    The exit code follows the scan's result, as for `aiscan scan`.
+    """
+    from scanner.formats.html import render_html
+
+    result = _scan_or_load(targets, from_report, policy)
+    _write(render_html(result), output)
+    click.echo(f"aiscan: report of {len(result.components)} component(s) → {output}", err=True)
+    sys.exit(result.exit_code)
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("targets", nargs=-1, type=click.Path(path_type=Path, readable=False))
+@_FROM_OPTION
+@_POLICY_OPTION
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Directory for NOTICE and licenses/ (created if missing).",
+)
+@_reports_errors
+def notice(
+    targets: tuple[Path, ...], from_report: Path | None, policy: str | None, output: Path
+) -> None:
+    """Write the attribution bundle a product ships: NOTICE and full license texts.
+
+    NOTICE lists every model, dataset and package with the notices its license requires word for
+    word (e.g. "Built with Llama" and the Llama copyright line); licenses/ holds each full text.
+    """
+    from scanner.formats.notice import write_notice_bundle
+    from scanner.licensing.knowledge_base import default_knowledge_base
+
+    result = _scan_or_load(targets, from_report, policy)
+    bundle = write_notice_bundle(result, output, default_knowledge_base())
+    click.echo(
+        f"aiscan: NOTICE for {bundle.components} component(s) and {len(bundle.license_files)} "
+        f"license text(s) → {output}",
+        err=True,
+    )
+
+
+@main.command(
+    epilog="""\b
+Exit codes:
+  0  no change introduces a policy violation
+  1  a new unwaived finding at or above the new side's fail level
+  2  usage error (unreadable or unknown input)"""
+)
+@click.argument("old", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("new", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--format",
+    "-f",
+    "output_format",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="markdown suits a pull-request comment.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the diff here instead of stdout.",
+)
+@_reports_errors
+def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
+    """Compare two aiscan JSON reports or CycloneDX JSON BOMs.
+
+    Shows components added and removed, version or commit changes, declared and effective
+    license changes, file hash changes, and new and resolved findings.
+    """
+    from scanner.diff import compare, load_snapshot, render_diff
+
+    changes = compare(load_snapshot(old), load_snapshot(new))
+    _write(render_diff(changes, output_format), output)
+    sys.exit(1 if changes.introduces_violation else 0)

@@ -171,6 +171,32 @@ class Ancestor:
 
 
 @dataclass(frozen=True)
+class CodeReference:
+    """A place in source code that loads a model, with the loading options that carry risk.
+
+    `expression` is the source text of a model argument that could not be resolved to a string;
+    the component's name is then that text and `resolved` is False. `revision` is the literal
+    `revision=` argument (None when absent); `revision_literal` is False when one was passed
+    but is not a constant. `trust_remote_code` and `use_safetensors` are the literal keyword
+    values, None when not passed. `declared_in` names the project inventories (aiscan lock file,
+    BOM) that list the model.
+    """
+
+    file: str
+    line: int
+    call: str
+    cell: int | None = None
+    """The notebook code cell (1-based) for references in `.ipynb` files; `line` is within it."""
+    resolved: bool = True
+    expression: str | None = None
+    revision: str | None = None
+    revision_literal: bool = True
+    trust_remote_code: bool | None = None
+    use_safetensors: bool | None = None
+    declared_in: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Component:
     """One thing a product ships or uses: a model, a dataset, a library or a file."""
 
@@ -195,6 +221,18 @@ class Component:
     """False when a Hub target names a branch or nothing instead of a 40-hex commit."""
     remote_code: tuple[str, ...] = ()
     """`auto_map` entries of config.json: classes transformers loads from the repo's code."""
+    depends_on: tuple[str, ...] = ()
+    """Refs of the components this one needs at run time (a package's Requires-Dist)."""
+    direct: bool | None = None
+    """True for a package the project requires itself, False for one pulled in by another,
+    None when the project declares no requirements to tell."""
+    declared_only: bool = False
+    """True for a package named in a requirements or lock file but not installed where aiscan
+    looked, so its license metadata could not be read."""
+    declared_in: tuple[str, ...] = ()
+    """Where the project declares this component (`requirements.txt:3`, `uv.lock`, ...)."""
+    code_reference: CodeReference | None = None
+    """Set for a model found in source code rather than on disk or on the Hub."""
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,14 @@ _RULES = (
         "Code loads a model that the project's inventory does not declare.",
     ),
     Rule(
+        "provenance.unresolved-reference",
+        "warning",
+        "Model loaded under a name known only at run time",
+        "Code loads a model whose name is not a constant in the module (an environment variable, "
+        "a function argument, a computed string), or a pipeline without model= (the task's "
+        "default model). aiscan cannot tell which model it is; review it by hand.",
+    ),
+    Rule(
         "integrity.malformed",
         "error",
         "Malformed weights file",

@@ -32,7 +32,7 @@ class LicenseCheck(Check):
 
     def run(self, components: Sequence[Component], context: CheckContext) -> Iterator[Finding]:
         for component in components:
-            if component.type in ("model", "dataset"):
+            if component.type in ("model", "dataset") and component.code_reference is None:
                 yield from self._check(component, context)
 
     def _check(self, component: Component, context: CheckContext) -> Iterator[Finding]:

@@ -76,8 +76,8 @@ class ProvenanceCheck(Check):
 
     def run(self, components: Sequence[Component], context: CheckContext) -> Iterator[Finding]:
         for component in components:
-            if component.type != "model":
-                continue
+            if component.type != "model" or component.code_reference is not None:
+                continue  # models found in code are judged by CodeReferenceCheck
             yield from self._card(component)
             yield from self._lineage(component)
             yield from self._hub(component, context)

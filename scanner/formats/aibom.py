@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from scanner.errors import UsageError
 from scanner.inventory import Component, ScanResult
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
@@ -31,7 +32,10 @@ def reproducible() -> bool:
 def document_time() -> datetime.datetime:
     """The document's creation time: SOURCE_DATE_EPOCH when set, else now (whole seconds, UTC)."""
     if reproducible():
-        seconds = int(os.environ["SOURCE_DATE_EPOCH"].strip())
+        value = os.environ["SOURCE_DATE_EPOCH"].strip()
+        if not value.isdigit():
+            raise UsageError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not {value!r}")
+        seconds = int(value)
         return datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc)
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 

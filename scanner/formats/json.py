@@ -6,6 +6,7 @@ and never change an existing field.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 from pathlib import Path
@@ -15,13 +16,17 @@ from scanner.errors import UsageError
 from scanner.fingerprints import fingerprint
 from scanner.formats.interface import ReportFormat
 from scanner.inventory import (
+    Ancestor,
     CardFacts,
+    CardMention,
+    CodeReference,
     Component,
     Evidence,
     FileEntry,
     Finding,
     HeaderDefect,
     LicenseFacts,
+    PickleScan,
     SafetensorsHeader,
     ScanResult,
     Waiver,
@@ -55,9 +60,24 @@ def _file(entry: FileEntry) -> dict[str, Any]:
         data["defects"] = [{"kind": d.kind, "message": d.message} for d in entry.defects]
     if entry.license_detected:
         data["license_detected"] = list(entry.license_detected)
+    if entry.pickle is not None:
+        data["pickle"] = {"globals": list(entry.pickle.globals), "error": entry.pickle.error}
     if entry.error:
         data["error"] = entry.error
     return data
+
+
+def _ancestor(ancestor: Ancestor) -> dict[str, Any]:
+    return {
+        "name": ancestor.name,
+        "chain": list(ancestor.chain),
+        "relation": ancestor.relation,
+        "found_in": ancestor.found_in,
+        "revision": ancestor.revision,
+        "licenses": list(ancestor.licenses),
+        "evidence": ancestor.evidence,
+        "problem": ancestor.problem,
+    }
 
 
 def _component(component: Component) -> dict[str, Any]:
@@ -94,9 +114,33 @@ def _component(component: Component) -> dict[str, Any]:
             "library_name": card.library_name,
             "tags": list(card.tags),
             "error": card.error,
+            "mentions": [
+                {"family": m.family, "license": m.license, "quote": m.quote} for m in card.mentions
+            ],
         }
     if component.refs:
         data["refs"] = list(component.refs)
+    if component.lineage:
+        data["lineage"] = [_ancestor(a) for a in component.lineage]
+    if component.gated:
+        data["gated"] = component.gated
+    if component.revision_pinned is not None:
+        data["revision_pinned"] = component.revision_pinned
+    if component.remote_code:
+        data["remote_code"] = list(component.remote_code)
+    if component.type == "library":
+        data["direct"] = component.direct
+        data["declared_only"] = component.declared_only
+        data["depends_on"] = list(component.depends_on)
+    if component.declared_in:
+        data["declared_in"] = list(component.declared_in)
+    if component.code_reference is not None:
+        data["code_reference"] = dataclasses.asdict(component.code_reference)
+        data["code_reference"]["declared_in"] = list(component.code_reference.declared_in)
+    if component.problems:
+        data["problems"] = [
+            {"location": p.location, "message": p.message} for p in component.problems
+        ]
     return data
 
 
@@ -186,6 +230,22 @@ def _read_file(raw: dict[str, Any]) -> FileEntry:
         reference=raw.get("reference"),
         expected=raw.get("expected"),
         defects=_defects(raw.get("defects")),
+        pickle=PickleScan(tuple(raw["pickle"]["globals"]), raw["pickle"].get("error"))
+        if raw.get("pickle") is not None
+        else None,
+    )
+
+
+def _read_ancestor(raw: dict[str, Any]) -> Ancestor:
+    return Ancestor(
+        name=raw["name"],
+        chain=tuple(raw.get("chain", ())),
+        found_in=raw["found_in"],
+        relation=raw.get("relation"),
+        revision=raw.get("revision"),
+        licenses=tuple(raw.get("licenses", ())),
+        evidence=raw.get("evidence", ""),
+        problem=raw.get("problem"),
     )
 
 
@@ -223,10 +283,26 @@ def _read_component(raw: dict[str, Any]) -> Component:
             library_name=card.get("library_name"),
             tags=tuple(card.get("tags", ())),
             error=card.get("error"),
+            mentions=tuple(
+                CardMention(m["family"], m["license"], m["quote"]) for m in card.get("mentions", ())
+            ),
         )
         if card is not None
         else None,
         refs=tuple(raw.get("refs", ())),
+        lineage=tuple(_read_ancestor(a) for a in raw.get("lineage", ())),
+        gated=raw.get("gated"),
+        revision_pinned=raw.get("revision_pinned"),
+        remote_code=tuple(raw.get("remote_code", ())),
+        depends_on=tuple(raw.get("depends_on", ())),
+        direct=raw.get("direct"),
+        declared_only=bool(raw.get("declared_only", False)),
+        declared_in=tuple(raw.get("declared_in", ())),
+        code_reference=CodeReference(
+            **{**raw["code_reference"], "declared_in": tuple(raw["code_reference"]["declared_in"])}
+        )
+        if raw.get("code_reference")
+        else None,
     )
 
 

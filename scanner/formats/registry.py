@@ -11,14 +11,13 @@ FORMATS: dict[str, str] = {
     "json": "scanner.formats.json:JsonFormat",
     "sarif": "scanner.formats.sarif:SarifFormat",
     "markdown": "scanner.formats.markdown:MarkdownFormat",
+    "html": "scanner.formats.html:HtmlFormat",
     "cyclonedx-json": "scanner.formats.cyclonedx:CycloneDxJsonFormat",
     "cyclonedx-xml": "scanner.formats.cyclonedx:CycloneDxXmlFormat",
     "spdx-json": "scanner.formats.spdx:SpdxJsonFormat",
     "spdx-tv": "scanner.formats.spdx:SpdxTagValueFormat",
     "spdx3-jsonld": "scanner.formats.spdx3:Spdx3JsonLdFormat",
 }
-BOM_FORMATS = ("cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx-tv", "spdx3-jsonld")
-"""The AI-BOM formats, offered by `aiscan bom` and `aiscan scan --format`."""
 
 
 def get_format(name: str, **options: str) -> ReportFormat:

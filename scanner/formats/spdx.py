@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 from typing import Any, Literal
 
@@ -275,12 +276,17 @@ def render_spdx(
             f"generated SPDX 2.3 document does not validate (a bug in aiscan, please report "
             f"it): {details}"
         )
-    stream = io.StringIO()
     if output == "json":
-        from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
+        from spdx_tools.spdx.jsonschema.document_converter import DocumentConverter
 
-        write_document_to_stream(document, stream, validate=False)
-        return stream.getvalue() + "\n"
+        data = DocumentConverter().convert(document)
+        for package in data.get("packages", []):
+            for reference in package.get("externalRefs", []):
+                # spdx-tools writes PACKAGE_MANAGER; the SPDX 2.3 spec spells it PACKAGE-MANAGER
+                # (the JSON schema accepts both).
+                reference["referenceCategory"] = reference["referenceCategory"].replace("_", "-")
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    stream = io.StringIO()
     from spdx_tools.spdx.writer.tagvalue.tagvalue_writer import write_document_to_stream
 
     write_document_to_stream(document, stream, validate=False)

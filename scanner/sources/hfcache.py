@@ -9,6 +9,7 @@ broken store as clean.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,8 +17,16 @@ from pathlib import Path
 
 from scanner.inventory import Component, ComponentType, Problem
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
+from scanner.licensing.lineage import BaseModelFacts, BaseModelLookup
 from scanner.sources.interface import Source, SourceError
-from scanner.sources.model_folder import describe_os_error, read_model_folder
+from scanner.sources.model_folder import (
+    declared_licenses,
+    describe_os_error,
+    is_license_file,
+    read_card,
+    read_file_entry,
+    read_model_folder,
+)
 
 _REPO_TYPES: dict[str, ComponentType] = {"models": "model", "datasets": "dataset"}
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
@@ -184,4 +193,81 @@ class HfCacheSource(Source):
             refs=revision.refs,
             problems=tuple(problems),
             remote_code=facts.remote_code,
+        )
+
+
+def default_hub_cache() -> Path:
+    """The HF cache huggingface_hub uses: HF_HUB_CACHE, else HF_HOME/hub, else the default."""
+    explicit = os.environ.get("HF_HUB_CACHE")
+    if explicit:
+        return Path(explicit).expanduser()
+    home = os.environ.get("HF_HOME")
+    if home:
+        return Path(home).expanduser() / "hub"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "huggingface" / "hub"
+
+
+class HfCacheLookup(BaseModelLookup):
+    """Base models downloaded into the local HF cache: their card and license files.
+
+    The revision `refs/main` points at is read, else the newest snapshot; only the card and
+    license files are opened, never weights.
+    """
+
+    name = "hfcache"
+
+    def __init__(self, root: Path, kb: LicenseKnowledgeBase) -> None:
+        self.root = root
+        self.kb = kb
+
+    def _snapshot(self, repo_id: str) -> tuple[str, Path] | None:
+        repo_dir = self.root / f"models--{repo_id.replace('/', '--')}"
+        try:
+            main = (repo_dir / "refs" / "main").read_text().strip()
+        except OSError:
+            main = ""
+        if main and (repo_dir / "snapshots" / main).is_dir():
+            return main, repo_dir / "snapshots" / main
+        try:
+            snapshots = sorted(
+                (p for p in (repo_dir / "snapshots").iterdir() if p.is_dir()),
+                key=lambda p: p.stat().st_mtime,
+            )
+        except OSError:
+            return None
+        return (snapshots[-1].name, snapshots[-1]) if snapshots else None
+
+    def lookup(self, repo_id: str) -> BaseModelFacts | None:
+        found = self._snapshot(repo_id)
+        if found is None:
+            return None
+        commit, snapshot = found
+        card = None
+        detected: list[str] = []
+        try:
+            children = sorted(p for p in snapshot.iterdir() if p.is_file())
+        except OSError:
+            return None
+        for path in children:
+            if path.name.lower() == "readme.md":
+                card = read_card(path, path.name, repo_id)
+            elif path.name != "README.md":
+                entry = (
+                    read_file_entry(path, path.name, self.kb)
+                    if is_license_file(path.name)
+                    else None
+                )
+                detected.extend(entry.license_detected if entry else ())
+        usable = card is not None and card.error is None
+        return BaseModelFacts(
+            name=repo_id,
+            found_in="hfcache",
+            declared=declared_licenses(card) if usable else (),
+            detected=tuple(dict.fromkeys(detected)),
+            base_models=card.base_models if usable else (),
+            relation=card.base_model_relation if usable else None,
+            revision=commit,
+            evidence=f"{repo_id}@{commit} ({snapshot})",
         )

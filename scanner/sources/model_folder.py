@@ -250,6 +250,11 @@ def walk_files(folder: Path) -> Iterator[tuple[Path, Problem | None]]:
         yield Path(problem.location), problem
 
 
+def is_license_file(name: str) -> bool:
+    """LICENSE, COPYING, NOTICE, USE_POLICY and their variants."""
+    return _LICENSE_FILE.match(name) is not None
+
+
 def read_file_entry(path: Path, relative: str, kb: LicenseKnowledgeBase) -> FileEntry:
     """Size, format, safetensors header and recognised license of one file."""
     try:
@@ -302,7 +307,10 @@ def read_auto_map(path: Path) -> tuple[str, ...]:
     auto_map = config.get("auto_map") if isinstance(config, dict) else None
     if not isinstance(auto_map, dict):
         return ()
-    return tuple(f"{key}={value}" for key, value in auto_map.items())
+    return tuple(
+        f"{key}={','.join(str(v) for v in value if v) if isinstance(value, list) else value}"
+        for key, value in auto_map.items()
+    )
 
 
 def read_model_folder(

@@ -1,0 +1,107 @@
+"""The self-contained HTML report for legal review.
+
+One file, inline CSS, no JavaScript, no external assets, printable. For each model: the
+effective license and why (declared, detected, inherited through the lineage), the license's
+conditions, obligations with their exact text, restrictions with the acceptable-use policy link,
+file hashes and verification state; then dependencies grouped by license category; then
+findings and waivers. Every value from a card or a file goes through Jinja2's autoescaping.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from scanner.formats.interface import ReportFormat
+from scanner.inventory import Component, Finding, ScanResult
+from scanner.licensing.expressions import expression_keys
+from scanner.licensing.knowledge_base import LicenseEntry, default_knowledge_base
+
+
+@dataclass(frozen=True)
+class _ModelView:
+    """What the template shows for one model or dataset."""
+
+    component: Component
+    licenses: tuple[LicenseEntry, ...]
+    findings: tuple[Finding, ...]
+    conditions_status: dict[str, str]
+
+
+def _condition_status(component: Component, findings: list[Finding]) -> dict[str, str]:
+    """Whether each license's user-count condition is triggered, from the mau-threshold findings."""
+    status = {}
+    for finding in findings:
+        if finding.rule == "license.mau-threshold":
+            license_key = str(finding.evidence.get("license"))
+            status[license_key] = (
+                "triggered: the policy context exceeds the threshold"
+                if finding.severity == "error"
+                else "not assessed: the policy context does not state monthly_active_users"
+            )
+    return status
+
+
+def _views(result: ScanResult) -> tuple[list[_ModelView], dict[str, list[Component]]]:
+    kb = default_knowledge_base()
+    by_component: dict[str | None, list[Finding]] = defaultdict(list)
+    for finding in result.findings:
+        by_component[finding.component].append(finding)
+    models: list[_ModelView] = []
+    libraries: dict[str, list[Component]] = defaultdict(list)
+    for component in result.components:
+        if component.type == "library":
+            libraries[component.license.category].append(component)
+            continue
+        keys = expression_keys(component.license.effective)
+        entries = tuple(kb[key] for key in keys if key in kb)
+        findings = by_component.get(component.ref, [])
+        models.append(
+            _ModelView(component, entries, tuple(findings), _condition_status(component, findings))
+        )
+    return models, dict(sorted(libraries.items()))
+
+
+def _size(value: int | None) -> str:
+    if value is None:
+        return "-"
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(value)
+
+
+def render_html(result: ScanResult, context: dict[str, Any] | None = None) -> str:
+    """Render the report template for `result`."""
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("scanner", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    environment.filters["size"] = _size
+    models, libraries = _views(result)
+    return environment.get_template("report.html.j2").render(
+        result=result,
+        models=models,
+        libraries=libraries,
+        policy_findings=[f for f in result.findings if f.component is None],
+        waived=[f for f in result.findings if f.waived is not None],
+        names={c.ref: c.name for c in result.components},
+        **(context or {}),
+    )
+
+
+class HtmlFormat(ReportFormat):
+    """The legal review report."""
+
+    name = "html"
+
+    def render(self, result: ScanResult, *, color: bool = False) -> str:
+        return render_html(result)

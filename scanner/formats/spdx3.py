@@ -1,0 +1,333 @@
+"""SPDX 3.0.1 JSON-LD documents, built with spdx-python-model.
+
+The bindings type every property and refuse to serialize an element that lacks a required one,
+so a document they write is well-formed SPDX 3; a refusal is a bug in aiscan (exit 3).
+
+Mapping (the SPDX 2.3 writer's decisions, in SPDX 3 terms):
+- A model is an `ai_AIPackage`, a dataset a `dataset_DatasetPackage`, a library (or a loose
+  file component) a `software_Package`, each with its purl and version. Every file of a
+  component is a `software_File` the component `contains`, verified by its SHA-256 when measured.
+- AI and Dataset profile fields come from facts only: `ai_informationAboutApplication` from the
+  card's `pipeline_tag` and `library_name`, `ai_informationAboutTraining` from its
+  `base_model_relation` (finetune, adapter) and `datasets`. aiscan does not know a model's type
+  or domain, or a dataset's modality, so `ai_typeOfModel` and `ai_domain` stay empty and the
+  required `dataset_datasetType` is `noAssertion`.
+- Licenses: `hasConcludedLicense` points at the effective license, `hasDeclaredLicense` at what
+  the author wrote when every value maps to SPDX, both as `simplelicensing_LicenseExpression`.
+  SPDX 3 reads a missing license relationship as no assertion; unmapped values are kept
+  verbatim in the element's comment. Every `LicenseRef-…` is an `expandedlicensing_CustomLicense`
+  (bundled text, or where to read a text that may not be redistributed), linked from the
+  expression through `simplelicensing_customIdToUri`.
+- Lineage: a model is a `descendantOf` its base; for `base_model_relation: quantized` the base
+  `hasVariant` the model instead (SPDX 3 has no variantOf). An adapter also `dependsOn` its base,
+  a model `trainedOn` the datasets its card names and `dependsOn` the scanned library it names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from types import ModuleType
+from typing import Any
+
+from scanner.formats import aibom
+from scanner.formats.cyclonedx import BomValidationError
+from scanner.formats.interface import ReportFormat
+from scanner.formats.spdx import SpdxIds
+from scanner.inventory import Component, ScanResult
+from scanner.licensing.expressions import resolve_declared
+from scanner.licensing.knowledge_base import LicenseKnowledgeBase
+
+SPEC_VERSION = "3.0.1"
+_PURPOSE = {"model": "model", "dataset": "data", "library": "library", "file": "file"}
+_LICENSE_REF = re.compile(r"LicenseRef-[A-Za-z0-9.-]+")
+_TRAINING_RELATIONS = {"finetune": "fine-tuned from", "adapter": "adapter trained on"}
+
+
+def _bindings() -> ModuleType:
+    from spdx_python_model import v3_0_1
+
+    return v3_0_1
+
+
+class _Document:
+    """The elements of one document, keyed by spdxId (IRIs under the document's namespace)."""
+
+    def __init__(self, result: ScanResult, kb: LicenseKnowledgeBase) -> None:
+        self.m = _bindings()
+        self.kb = kb
+        self.namespace = f"{aibom.NAMESPACE}/aiscan-{aibom.document_id(result)}"
+        self.creation = self.m.CreationInfo(specVersion=SPEC_VERSION, created=aibom.document_time())
+        self.elements: dict[str, Any] = {}
+        self._local = SpdxIds()
+        self._links: dict[tuple[str, str, str | None], list[str]] = {}
+
+    def iri(self, ref: str) -> str:
+        return f"{self.namespace}#{self._local(ref)}"
+
+    def add(self, cls: type, spdx_id: str, **properties: Any) -> Any:
+        """The element with this id, created once (later calls return the first)."""
+        if spdx_id not in self.elements:
+            given = {k: v for k, v in properties.items() if v not in (None, [], "")}
+            self.elements[spdx_id] = cls(_id=spdx_id, creationInfo=self.creation, **given)
+        return self.elements[spdx_id]
+
+    def link(self, source: str, kind: str, target: str, comment: str | None = None) -> None:
+        """Record `source kind target`; links sharing source, kind and comment become one
+        Relationship with several `to`, as SPDX 3 intends."""
+        targets = self._links.setdefault((source, kind, comment), [])
+        if target not in targets:
+            targets.append(target)
+
+    def relationships(self) -> None:
+        for (source, kind, comment), targets in self._links.items():
+            key = f"{source}|{kind}|{comment}"
+            spdx_id = f"{self.namespace}#SPDXRef-Relationship-{_digest(key)}"
+            self.add(
+                self.m.Relationship,
+                spdx_id,
+                from_=self.elements[source],
+                relationshipType=getattr(self.m.RelationshipType, kind),
+                to=[self.elements[t] for t in targets],
+                comment=comment,
+            )
+
+    def license(self, expression: str) -> str:
+        """The id of a LicenseExpression element for an SPDX expression."""
+        mapping = []
+        for ref in sorted(set(_LICENSE_REF.findall(expression))):
+            custom = self._custom_license(ref)
+            if custom is not None:
+                mapping.append(self.m.DictionaryEntry(key=ref, value=custom))
+        spdx_id = self.iri(f"license:{expression}")
+        self.add(
+            self.m.simplelicensing_LicenseExpression,
+            spdx_id,
+            simplelicensing_licenseExpression=expression,
+            simplelicensing_customIdToUri=mapping,
+        )
+        return spdx_id
+
+    def _custom_license(self, ref: str) -> str | None:
+        """The id of the CustomLicense for a `LicenseRef-…` the knowledge base knows."""
+        entry = next((e for e in self.kb.entries.values() if e.spdx_ref == ref), None)
+        if entry is None:
+            return None
+        text = entry.text or (
+            f"The text of {entry.name} is not redistributed with aiscan; "
+            f"read it at {entry.text_source or entry.url}."
+        )
+        spdx_id = f"{self.namespace}#{ref}"
+        self.add(
+            self.m.expandedlicensing_CustomLicense,
+            spdx_id,
+            name=entry.name,
+            simplelicensing_licenseText=text,
+            expandedlicensing_seeAlso=[entry.url] if entry.url else [],
+        )
+        return spdx_id
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _declared(component: Component, kb: LicenseKnowledgeBase) -> tuple[str | None, list[str]]:
+    """The declared license as one SPDX expression (None unless every value maps), and the
+    values that map to no SPDX identifier."""
+    parts, unmapped = [], []
+    for value in component.license.declared:
+        resolved = resolve_declared(value, kb)
+        if resolved.expression is None:
+            unmapped.append(value)
+        else:
+            expression = aibom.spdx_expression(resolved.expression, kb)
+            parts.append(f"({expression})" if " OR " in expression else expression)
+    if unmapped or not parts:
+        return None, unmapped
+    return " AND ".join(dict.fromkeys(parts)), unmapped
+
+
+def _ai_properties(component: Component) -> dict[str, Any]:
+    """AI-profile fields the model card states; nothing else."""
+    card = component.card
+    if card is None:
+        return {}
+    application = []
+    if card.pipeline_tag:
+        application.append(f"task (model card pipeline_tag): {card.pipeline_tag}")
+    if card.library_name:
+        application.append(f"runs with (model card library_name): {card.library_name}")
+    training = []
+    if card.base_model_relation in _TRAINING_RELATIONS and card.base_models:
+        verb = _TRAINING_RELATIONS[card.base_model_relation]
+        training.append(f"{verb} {', '.join(card.base_models)} (model card base_model)")
+    if card.datasets:
+        training.append(f"datasets (model card): {', '.join(card.datasets)}")
+    return {
+        "ai_informationAboutApplication": "; ".join(application) or None,
+        "ai_informationAboutTraining": "; ".join(training) or None,
+    }
+
+
+def _package(doc: _Document, component: Component, findings: list[str]) -> str:
+    m = doc.m
+    spdx_id = doc.iri(component.ref)
+    declared, unmapped = _declared(component, doc.kb)
+    comments = [f"aiscan ref {component.ref}; license category {component.license.category}"]
+    if unmapped:
+        comments.append("declared values not mapped to SPDX: " + "; ".join(unmapped))
+    if component.card is not None and component.card.error:
+        comments.append(f"model card unreadable: {component.card.error}")
+    cls, extra = m.software_Package, {}
+    if component.type == "model":
+        cls, extra = m.ai_AIPackage, _ai_properties(component)
+    elif component.type == "dataset":
+        cls, extra = (
+            m.dataset_DatasetPackage,
+            {"dataset_datasetType": [m.dataset_DatasetType.noAssertion]},
+        )
+    doc.add(
+        cls,
+        spdx_id,
+        name=component.name,
+        software_packageVersion=component.version,
+        software_packageUrl=component.purl,
+        software_primaryPurpose=getattr(m.software_SoftwarePurpose, _PURPOSE[component.type]),
+        summary=f"{component.type} ({component.source}) at {component.location}",
+        comment="\n".join([". ".join(comments), *findings]),
+        **extra,
+    )
+    if component.license.effective:
+        effective = aibom.spdx_expression(component.license.effective, doc.kb)
+        doc.link(spdx_id, "hasConcludedLicense", doc.license(effective))
+    if declared is not None:
+        doc.link(spdx_id, "hasDeclaredLicense", doc.license(declared))
+    for entry in component.files:
+        file_id = doc.iri(f"{component.ref}|file:{entry.path}")
+        size = f", {entry.size} bytes" if entry.size is not None else ""
+        doc.add(
+            m.software_File,
+            file_id,
+            name=entry.path,
+            software_fileKind=m.software_FileKindType.file,
+            verifiedUsing=[m.Hash(algorithm=m.HashAlgorithm.sha256, hashValue=entry.sha256)]
+            if entry.sha256
+            else [],
+            comment=f"format {entry.format}{size}",
+        )
+        doc.link(spdx_id, "contains", file_id)
+    return spdx_id
+
+
+def _named(doc: _Document, ref: str, name: str, kind: str, version: str | None = None) -> str:
+    """An element for a model or dataset a card names that the scan did not find."""
+    m = doc.m
+    spdx_id = doc.iri(ref)
+    if kind == "model":
+        cls, extra = m.ai_AIPackage, {}
+    else:
+        cls, extra = (
+            m.dataset_DatasetPackage,
+            {"dataset_datasetType": [m.dataset_DatasetType.noAssertion]},
+        )
+    doc.add(
+        cls,
+        spdx_id,
+        name=name,
+        software_packageVersion=version,
+        software_primaryPurpose=getattr(m.software_SoftwarePurpose, _PURPOSE[kind]),
+        comment="named by a model card; not found by the scan",
+        **extra,
+    )
+    return spdx_id
+
+
+def _lineage(doc: _Document, component: Component, result: ScanResult) -> None:
+    """Links to base models, datasets and the library a model's card names."""
+    scanned = {c.ref for c in result.components}
+    spdx_id = doc.iri(component.ref)
+    for ancestor in aibom.lineage(component, result.components):
+        if ancestor.depth != 1:
+            continue  # deeper links come from the ancestors' own elements
+        if ancestor.component is not None:
+            base_id = doc.iri(ancestor.component.ref)
+        else:
+            base_id = _named(
+                doc, f"model:named/{ancestor.name}", ancestor.name, "model", ancestor.revision
+            )
+        if ancestor.relation == "quantized":
+            doc.link(base_id, "hasVariant", spdx_id, ancestor.relation)
+        else:
+            doc.link(spdx_id, "descendantOf", base_id, ancestor.relation)
+        if aibom.adapter_dependencies(component):
+            doc.link(spdx_id, "dependsOn", base_id)
+    for dataset in sorted(set(component.datasets)):
+        ref = aibom.dataset_ref(dataset, result)
+        data_id = doc.iri(ref) if ref in scanned else _named(doc, ref, dataset, "dataset")
+        doc.link(spdx_id, "trainedOn", data_id)
+    for library_ref in aibom.library_dependencies(component, result):
+        doc.link(spdx_id, "dependsOn", doc.iri(library_ref))
+
+
+def build_document(result: ScanResult, kb: LicenseKnowledgeBase) -> Any:
+    """The scan as a spdx-python-model object set (an SpdxDocument and its elements)."""
+    doc = _Document(result, kb)
+    m = doc.m
+    findings: dict[str | None, list[str]] = {}
+    for f in result.findings:
+        waived = f" (waived: {f.waived.reason})" if f.waived else ""
+        findings.setdefault(f.component, []).append(
+            f"aiscan finding {f.rule} [{f.severity}]: {f.message}{waived}"
+        )
+    agent = doc.add(m.SoftwareAgent, f"{doc.namespace}#SPDXRef-Agent-aiscan", name="aiscan")
+    tool = doc.add(
+        m.Tool, f"{doc.namespace}#SPDXRef-Tool-aiscan", name=f"aiscan-{result.tool_version}"
+    )
+    doc.creation.createdBy = [agent]
+    doc.creation.createdUsing = [tool]
+    components = aibom.ordered(result.components)
+    roots = [_package(doc, c, findings.get(c.ref, [])) for c in components]
+    for component in components:
+        _lineage(doc, component, result)
+    doc.relationships()
+    data_license = doc.elements[doc.license("CC0-1.0")]
+    profiles = ["core", "software", "simpleLicensing", "ai", "dataset"]
+    if any(isinstance(e, m.expandedlicensing_CustomLicense) for e in doc.elements.values()):
+        profiles.append("expandedLicensing")
+    document = m.SpdxDocument(
+        _id=f"{doc.namespace}#SPDXRef-DOCUMENT",
+        creationInfo=doc.creation,
+        name="aiscan AI-BOM",
+        dataLicense=data_license,
+        profileConformance=[getattr(m.ProfileIdentifierType, p) for p in profiles],
+        rootElement=[doc.elements[r] for r in roots],
+        element=list(doc.elements.values()),
+    )
+    if None in findings:
+        document.comment = "\n".join(findings[None])
+    return m.SHACLObjectSet([document, *doc.elements.values()])
+
+
+def render_spdx3(result: ScanResult, kb: LicenseKnowledgeBase) -> str:
+    """The SPDX 3.0.1 JSON-LD document; raises `BomValidationError` if the bindings reject it."""
+    objects = build_document(result, kb)
+    try:
+        data = _bindings().JSONLDSerializer().serialize_data(objects)
+    except (ValueError, TypeError) as error:
+        raise BomValidationError(
+            f"generated SPDX 3 document is not valid (a bug in aiscan, please report it): {error}"
+        ) from error
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+class Spdx3JsonLdFormat(ReportFormat):
+    """SPDX 3.0.1 as JSON-LD."""
+
+    name = "spdx3-jsonld"
+
+    def render(self, result: ScanResult, *, color: bool = False) -> str:
+        from scanner.licensing.knowledge_base import default_knowledge_base
+
+        return render_spdx3(result, default_knowledge_base())

@@ -1,0 +1,362 @@
+"""Finds the models a project's code loads: an AST scan of `.py` files and notebook code cells.
+
+Models that code loads but no inventory declares are "shadow AI". Each call that loads a model
+(`from_pretrained`, `pipeline(model=…)`, `hf_hub_download`, `snapshot_download`,
+`SentenceTransformer(…)`, `vllm.LLM(model=…)`, `timm.create_model("hf-hub:…")`, open_clip hub
+names) becomes one `CodeReference` with the options that decide its risk. A model argument that
+is a string constant, a name bound to one in the same module, or a parameter default is
+resolved; anything else is kept as an unresolved reference with its source text, never dropped.
+Nothing is imported or executed.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import os
+import tokenize
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from scanner.inventory import CodeReference, Problem
+
+MAX_SOURCE_BYTES = 8 * 1024 * 1024
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
+SKIPPED_DIRS = frozenset(
+    {"__pycache__", "node_modules", "site-packages", "venv", ".venv", ".tox", ".git"}
+)
+
+_TRIGGERS = (
+    b"from_pretrained",
+    b"pipeline",
+    b"hf_hub_download",
+    b"snapshot_download",
+    b"SentenceTransformer",
+    b"CrossEncoder",
+    b"LLM",
+    b"create_model",
+    b"get_tokenizer",
+)
+"""A file containing none of these bytes cannot load a model the ways we look for: not parsed."""
+
+_HUB_PREFIXES = ("hf-hub:", "hf_hub:")
+
+
+@dataclass(frozen=True)
+class FoundReference:
+    """A model (or dataset) reference and where it is."""
+
+    name: str
+    type: str
+    reference: CodeReference
+
+
+@dataclass(frozen=True)
+class _Loader:
+    """How one loading call names its model: keyword and position of the model argument."""
+
+    keyword: str | None
+    position: int | None
+    hub_prefix_only: bool = False
+
+
+_LOADERS = {
+    "pipeline": _Loader("model", 1),
+    "hf_hub_download": _Loader("repo_id", 0),
+    "snapshot_download": _Loader("repo_id", 0),
+    "SentenceTransformer": _Loader("model_name_or_path", 0),
+    "CrossEncoder": _Loader("model_name_or_path", 0),
+    "LLM": _Loader("model", 0),
+    "create_model": _Loader("model_name", 0, hub_prefix_only=True),
+    "create_model_and_transforms": _Loader("model_name", 0, hub_prefix_only=True),
+    "create_model_from_pretrained": _Loader("model_name", 0, hub_prefix_only=True),
+    "get_tokenizer": _Loader("model_name", 0, hub_prefix_only=True),
+}
+_LOADER_MODULES = {
+    "pipeline": ("transformers", "diffusers"),
+    "hf_hub_download": ("huggingface_hub",),
+    "snapshot_download": ("huggingface_hub",),
+    "SentenceTransformer": ("sentence_transformers",),
+    "CrossEncoder": ("sentence_transformers",),
+    "LLM": ("vllm",),
+    "create_model": ("timm", "open_clip"),
+    "create_model_and_transforms": ("open_clip",),
+    "create_model_from_pretrained": ("open_clip",),
+    "get_tokenizer": ("open_clip",),
+}
+
+
+def _literal(node: ast.AST | None) -> object:
+    """The value of a constant node, or a sentinel when it is not a constant."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    return _DYNAMIC
+
+
+_DYNAMIC = object()
+
+
+class _ModuleScan:
+    """Imports and string bindings of a module (all code cells of a notebook count as one)."""
+
+    def __init__(self, trees: list[ast.Module]) -> None:
+        self.imported: dict[str, str] = {}
+        """Local name → dotted origin (`pipeline` → `transformers.pipeline`)."""
+        self.strings: dict[str, set[str]] = {}
+        self.bound_otherwise: set[str] = set()
+        for tree in trees:
+            for node in ast.walk(tree):
+                self._collect(node)
+
+    def _collect(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                self.imported[alias.asname or alias.name.split(".")[0]] = (
+                    alias.name if alias.asname else alias.name.split(".")[0]
+                )
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                self.imported[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    self._bind(target.id, node.value)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            args = node.args
+            positional = [*args.posonlyargs, *args.args]
+            for arg, default in zip(
+                positional[len(positional) - len(args.defaults) :], args.defaults, strict=True
+            ):
+                self._bind(arg.arg, default)
+            for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+                self._bind(arg.arg, default)
+
+    def _bind(self, name: str, value: ast.AST | None) -> None:
+        literal = _literal(value)
+        if isinstance(literal, str):
+            self.strings.setdefault(name, set()).add(literal)
+        else:
+            self.bound_otherwise.add(name)
+
+    def resolve(self, node: ast.AST) -> str | None:
+        """The string a model argument stands for, when the module makes it certain."""
+        literal = _literal(node)
+        if isinstance(literal, str):
+            return literal
+        if isinstance(node, ast.Name):
+            values = self.strings.get(node.id, set())
+            if len(values) == 1 and node.id not in self.bound_otherwise:
+                return next(iter(values))
+        return None
+
+    def origin(self, func: ast.AST) -> tuple[str, str]:
+        """(callable name, dotted origin as far as imports tell) of a call's function."""
+        if isinstance(func, ast.Name):
+            return func.id, self.imported.get(func.id, func.id)
+        if isinstance(func, ast.Attribute):
+            parts = [func.attr]
+            value = func.value
+            while isinstance(value, ast.Attribute):
+                parts.append(value.attr)
+                value = value.value
+            if isinstance(value, ast.Name):
+                parts.append(self.imported.get(value.id, value.id))
+            return func.attr, ".".join(reversed(parts))
+        return "", ""
+
+
+def _argument(call: ast.Call, keyword: str | None, position: int | None) -> ast.AST | None:
+    for kw in call.keywords:
+        if kw.arg == keyword:
+            return kw.value
+    if position is not None and position < len(call.args):
+        node = call.args[position]
+        return None if isinstance(node, ast.Starred) else node
+    return None
+
+
+def _keyword(call: ast.Call, name: str) -> ast.AST | None:
+    return next((kw.value for kw in call.keywords if kw.arg == name), None)
+
+
+def _loader(name: str, origin: str) -> _Loader | None:
+    """How the call `origin` names its model, or None when it does not load one."""
+    if name == "from_pretrained":
+        receiver = origin.split(".")[-2] if "." in origin else ""
+        # PeftModel.from_pretrained(base_model, model_id): the adapter is the second argument.
+        if receiver.startswith("Peft"):
+            return _Loader("model_id", 1)
+        return _Loader("pretrained_model_name_or_path", 0)
+    if name not in _LOADERS:
+        return None
+    if origin.split(".")[0] in _LOADER_MODULES[name]:
+        return _LOADERS[name]
+    # Unimported bare names count (a notebook may import elsewhere), except the generic `LLM`.
+    return _LOADERS[name] if origin == name and name != "LLM" else None
+
+
+def _references(cells: list[tuple[ast.Module, int | None]], file: str) -> Iterator[FoundReference]:
+    scan = _ModuleScan([tree for tree, _ in cells])
+    for tree, cell in cells:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name, origin = scan.origin(node.func)
+            loader = _loader(name, origin)
+            if loader is None:
+                continue
+            found = _reference(scan, node, name, origin, loader, file, cell)
+            if found is not None:
+                yield found
+
+
+def _reference(
+    scan: _ModuleScan,
+    call: ast.Call,
+    name: str,
+    origin: str,
+    loader: _Loader,
+    file: str,
+    cell: int | None,
+) -> FoundReference | None:
+    argument = _argument(call, loader.keyword, loader.position)
+    expression = ""
+    if loader.hub_prefix_only and name != "get_tokenizer":
+        pretrained = _keyword(call, "pretrained")
+        value = scan.resolve(argument) if argument is not None else None
+        if value is None or not value.startswith(_HUB_PREFIXES):
+            value = scan.resolve(pretrained) if pretrained is not None else None
+            if value is None or not value.startswith(_HUB_PREFIXES):
+                return None
+        model: str | None = value.split(":", 1)[1]
+    elif loader.hub_prefix_only:
+        value = scan.resolve(argument) if argument is not None else None
+        if value is None or not value.startswith(_HUB_PREFIXES):
+            return None
+        model = value.split(":", 1)[1]
+    elif argument is None:
+        if name != "pipeline":
+            return None
+        task = scan.resolve(call.args[0]) if call.args else scan.resolve(_keyword(call, "task"))
+        model = None
+        expression = f"default model of pipeline task {task or '?'}"
+    else:
+        model = scan.resolve(argument)
+        expression = ast.unparse(argument)[:200]
+    revision_node = _keyword(call, "revision")
+    revision = scan.resolve(revision_node) if revision_node is not None else None
+    kind = "model"
+    repo_type = _literal(_keyword(call, "repo_type"))
+    if repo_type in ("dataset", "space"):
+        kind = str(repo_type)
+    trust = _literal(_keyword(call, "trust_remote_code"))
+    safetensors = _literal(_keyword(call, "use_safetensors"))
+    reference = CodeReference(
+        file=file,
+        line=call.lineno,
+        call=origin or name,
+        cell=cell,
+        resolved=model is not None,
+        expression=None if model is not None else expression,
+        revision=revision,
+        revision_literal=revision_node is None or revision is not None,
+        trust_remote_code=trust if isinstance(trust, bool) else None,
+        use_safetensors=safetensors if isinstance(safetensors, bool) else None,
+    )
+    return FoundReference(model if model is not None else expression, kind, reference)
+
+
+def _decode(data: bytes) -> str:
+    """Source bytes as text, honouring a PEP 263 coding cookie (UTF-8 otherwise)."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding)
+
+
+def _parse(source: str, where: str) -> ast.Module | Problem:
+    try:
+        return ast.parse(source)
+    except SyntaxError as exc:
+        return Problem(
+            f"{where}:{exc.lineno or 0}",
+            f"not valid Python 3 ({exc.msg}); not scanned for model references",
+        )
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return Problem(where, f"cannot parse: {exc}; not scanned for model references")
+
+
+def _notebook_cells(data: bytes, where: str) -> Iterator[tuple[int, str] | Problem]:
+    try:
+        notebook = json.loads(data)
+        cells = notebook.get("cells", [])
+    except (ValueError, UnicodeDecodeError, AttributeError) as exc:
+        yield Problem(where, f"not a valid notebook: {exc}")
+        return
+    for index, cell in enumerate(cells if isinstance(cells, list) else [], start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        text = "".join(source) if isinstance(source, list) else str(source)
+        # IPython magics and shell escapes are not Python: blank them, keeping line numbers.
+        lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in text.split("\n")]
+        yield index, "\n".join(lines)
+
+
+def scan_file(path: Path, display: str) -> Iterator[FoundReference | Problem]:
+    """The model references in one `.py` or `.ipynb` file, and any problem reading it."""
+    notebook = path.suffix == ".ipynb"
+    limit = MAX_NOTEBOOK_BYTES if notebook else MAX_SOURCE_BYTES
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            yield Problem(display, f"{size:,} bytes, over the {limit:,}-byte limit; not scanned")
+            return
+        data = path.read_bytes()
+    except OSError as exc:
+        yield Problem(display, f"cannot read: {exc.strerror or exc}")
+        return
+    if not any(trigger in data for trigger in _TRIGGERS):
+        return
+    if notebook:
+        cells: list[tuple[ast.Module, int | None]] = []
+        for item in _notebook_cells(data, display):
+            if isinstance(item, Problem):
+                yield item
+                continue
+            index, source = item
+            tree = _parse(source, f"{display} cell {index}")
+            if isinstance(tree, Problem):
+                yield tree
+            else:
+                cells.append((tree, index))
+        yield from _references(cells, display)
+        return
+    try:
+        source = _decode(data)
+    except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
+        yield Problem(display, f"not decodable as Python source ({exc}); not scanned")
+        return
+    tree = _parse(source, display)
+    if isinstance(tree, Problem):
+        yield tree
+    else:
+        yield from _references([(tree, None)], display)
+
+
+def source_files(root: Path) -> Iterator[Path]:
+    """`.py` and `.ipynb` files below root, skipping environments, caches and hidden folders."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS and not d.startswith("."))
+        for filename in sorted(filenames):
+            if filename.endswith((".py", ".ipynb")):
+                yield Path(dirpath, filename)
+
+
+def scan_tree(root: Path) -> Iterator[tuple[str, FoundReference | Problem]]:
+    """Every reference and problem below root, with the file's path relative to root."""
+    for path in source_files(root):
+        display = path.relative_to(root).as_posix()
+        for item in scan_file(path, display):
+            yield display, item

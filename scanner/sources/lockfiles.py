@@ -1,0 +1,162 @@
+"""Reads lock files: uv.lock, poetry.lock, pylock.toml (PEP 751) and Pipfile.lock.
+
+A lock file pins every package of a resolution, so it names the transitive dependencies a
+requirements list leaves out. A lock file version aiscan does not know is not guessed at: it is
+reported as a problem and not read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from scanner.inventory import Problem
+from scanner.sources.packages import Declarations, DeclaredPackage
+from scanner.sources.pyproject_deps import load_toml
+
+LOCK_FILE_NAMES = ("uv.lock", "poetry.lock", "pylock.toml", "Pipfile.lock")
+
+_UV_VERSIONS = (1,)
+_POETRY_MAJOR_VERSIONS = ("1", "2")
+_PIPFILE_SPECS = (6,)
+
+
+def is_lock_file(path: Path) -> bool:
+    """True for the file names a project's lock files have (`pylock.<name>.toml` included)."""
+    name = path.name
+    return name in LOCK_FILE_NAMES or (name.startswith("pylock.") and name.endswith(".toml"))
+
+
+def read_lock_file(path: Path) -> Declarations:
+    """Dispatch on the file name."""
+    if path.name == "uv.lock":
+        return _read_toml_lock(path, _uv)
+    if path.name == "poetry.lock":
+        return _read_toml_lock(path, _poetry)
+    if path.name == "Pipfile.lock":
+        return _pipfile(path)
+    return _read_toml_lock(path, _pylock)
+
+
+def _read_toml_lock(path: Path, reader) -> Declarations:
+    document, problem = load_toml(path)
+    if document is None:
+        return Declarations(path.name, "lockfile", problems=(problem,) if problem else ())
+    packages: list[DeclaredPackage] = []
+    problems: list[Problem] = []
+    try:
+        for item in reader(document, path.name):
+            (packages if isinstance(item, DeclaredPackage) else problems).append(item)
+    except (TypeError, KeyError, AttributeError, ValueError) as exc:
+        problems.append(Problem(path.name, f"malformed lock file: {exc!r}"))
+    return Declarations(path.name, "lockfile", tuple(packages), tuple(problems))
+
+
+def _canonical(name: str) -> str:
+    from packaging.utils import canonicalize_name
+
+    return canonicalize_name(name)
+
+
+def _uv(document: Mapping[str, Any], where: str) -> Iterator[DeclaredPackage | Problem]:
+    version = document.get("version")
+    if version not in _UV_VERSIONS:
+        yield Problem(where, f"uv.lock version {version!r} is not one aiscan knows; not read")
+        return
+    packages = document.get("package") or []
+    roots = [
+        p
+        for p in packages
+        if {"editable", "virtual"} & set((p.get("source") or {}).keys())
+        and (p["source"].get("editable") or p["source"].get("virtual")) == "."
+    ]
+    direct: set[str] = set()
+    for root in roots:
+        for dep in root.get("dependencies") or ():
+            direct.add(_canonical(dep["name"]))
+        for table in ("optional-dependencies", "dev-dependencies"):
+            for deps in (root.get(table) or {}).values():
+                direct.update(_canonical(dep["name"]) for dep in deps)
+    root_names = {_canonical(r["name"]) for r in roots}
+    for package in packages:
+        name = _canonical(package["name"])
+        if name in root_names:
+            continue
+        deps = [d["name"] for d in package.get("dependencies") or ()]
+        for extra_deps in (package.get("optional-dependencies") or {}).values():
+            deps.extend(d["name"] for d in extra_deps)
+        yield DeclaredPackage(
+            name=name,
+            where=where,
+            version=package.get("version"),
+            direct=(name in direct) if roots else None,
+            dependencies=tuple(dict.fromkeys(_canonical(d) for d in deps)),
+        )
+
+
+def _poetry(document: Mapping[str, Any], where: str) -> Iterator[DeclaredPackage | Problem]:
+    lock_version = str((document.get("metadata") or {}).get("lock-version", ""))
+    if lock_version.split(".")[0] not in _POETRY_MAJOR_VERSIONS:
+        yield Problem(where, f"poetry.lock lock-version {lock_version!r} is unknown; not read")
+        return
+    for package in document.get("package") or []:
+        yield DeclaredPackage(
+            name=_canonical(package["name"]),
+            where=where,
+            version=package.get("version"),
+            direct=None,  # poetry.lock does not say; pyproject.toml does
+            dependencies=tuple(_canonical(d) for d in package.get("dependencies") or {}),
+        )
+
+
+def _pylock(document: Mapping[str, Any], where: str) -> Iterator[DeclaredPackage | Problem]:
+    from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValidationError
+
+    try:
+        lock = Pylock.from_dict(document)
+    except PylockUnsupportedVersionError as exc:
+        yield Problem(where, f"unsupported pylock version: {exc}; not read")
+        return
+    except PylockValidationError as exc:
+        yield Problem(where, f"invalid pylock file: {exc}")
+        return
+    for package in lock.packages:
+        yield DeclaredPackage(
+            name=_canonical(package.name),
+            where=where,
+            version=str(package.version) if package.version else None,
+            marker=str(package.marker) if package.marker else None,
+            direct=None,  # PEP 751 records no roots
+            dependencies=tuple(
+                _canonical(d["name"]) for d in package.dependencies or () if "name" in d
+            ),
+        )
+
+
+def _pipfile(path: Path) -> Declarations:
+    try:
+        document = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return Declarations(path.name, "lockfile", problems=(Problem(path.name, f"{exc}"),))
+    spec = (document.get("_meta") or {}).get("pipfile-spec") if isinstance(document, dict) else None
+    if spec not in _PIPFILE_SPECS:
+        problem = Problem(path.name, f"Pipfile.lock pipfile-spec {spec!r} is unknown; not read")
+        return Declarations(path.name, "lockfile", problems=(problem,))
+    packages = []
+    for section in ("default", "develop"):
+        for name, entry in (document.get(section) or {}).items():
+            pinned = str(entry.get("version") or "")
+            packages.append(
+                DeclaredPackage(
+                    name=_canonical(name),
+                    where=f"{path.name} [{section}]",
+                    specifier=pinned,
+                    version=pinned.removeprefix("==") if pinned.startswith("==") else None,
+                    marker=entry.get("markers"),
+                    direct=None,
+                    hashes=tuple(entry.get("hashes") or ()),
+                )
+            )
+    return Declarations(path.name, "lockfile", tuple(packages))

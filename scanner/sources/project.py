@@ -1,0 +1,416 @@
+"""Turns a Python project into components: its packages (installed or declared) and the models
+its code loads.
+
+The dependency files say what the project asks for (direct requirements, lock pins); the
+installed environment says what is really there and carries the license metadata; the code
+says which models are loaded. This module joins the three into one component per package,
+with `depends_on` relations from `Requires-Dist` (markers evaluated for the target interpreter)
+or from the lock file, and one component per model reference found in code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from scanner.inventory import Component, Evidence, LicenseFacts, Problem
+from scanner.licensing.knowledge_base import LicenseKnowledgeBase
+from scanner.licensing.python_licenses import resolve_package_license
+from scanner.sources.coderefs import FoundReference, scan_tree
+from scanner.sources.interface import Source
+from scanner.sources.lockfiles import is_lock_file, read_lock_file
+from scanner.sources.packages import Declarations, DeclaredPackage
+from scanner.sources.pypi import PyPIClient
+from scanner.sources.pyproject_deps import read_pyproject
+from scanner.sources.python_env import Environment, InstalledDistribution, read_environment
+from scanner.sources.requirements import read_requirements
+
+EnvMode = Literal["auto", "on", "off"]
+PROJECT_VENVS = (".venv/bin/python", "venv/bin/python", ".venv/Scripts/python.exe")
+MODEL_INVENTORIES = ("aiscan.lock",)
+"""Besides these, every `*.cdx.json` and `bom.json` at the project root is read for models."""
+
+
+@dataclass(frozen=True)
+class ProjectOptions:
+    """Which project sources a scan reads (`aiscan scan --env/--no-env/--python/--pypi/...`).
+
+    `env`: `auto` reads the project's own `.venv`/`venv` when there is one, `on` reads the
+    interpreter running aiscan (or `python`), `off` reads no environment.
+    """
+
+    env: EnvMode = "auto"
+    python: Path | None = None
+    manifests: bool = True
+    code: bool = True
+    pypi: PyPIClient | None = None
+
+
+def is_project(folder: Path) -> bool:
+    """A folder with Python dependency files or Python code at its top level."""
+    try:
+        return any(_is_manifest(p) or p.suffix in (".py", ".ipynb") for p in folder.iterdir())
+    except OSError:
+        return False
+
+
+def _is_manifest(path: Path) -> bool:
+    name = path.name
+    return (
+        name == "pyproject.toml"
+        or (name.startswith("requirements") and name.endswith(".txt"))
+        or is_lock_file(path)
+    )
+
+
+def project_manifests(folder: Path) -> list[Path]:
+    """Dependency files at the root, plus `requirements/*.txt`."""
+    found = sorted(p for p in folder.iterdir() if p.is_file() and _is_manifest(p))
+    nested = folder / "requirements"
+    if nested.is_dir():
+        found.extend(sorted(p for p in nested.glob("*.txt") if p.is_file()))
+    return found
+
+
+def read_declarations(folder: Path) -> list[Declarations]:
+    declarations = []
+    for path in project_manifests(folder):
+        if path.name == "pyproject.toml":
+            declarations.append(read_pyproject(path))
+        elif is_lock_file(path):
+            declarations.append(read_lock_file(path))
+        else:
+            declarations.append(read_requirements(path, folder))
+    return declarations
+
+
+@cache
+def _requirement(text: str):
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
+
+
+def _applies(marker, markers: Mapping[str, str], extras: Iterable[str] = ("",)) -> bool:
+    """Whether a marker holds for the target interpreter with any of the requested extras."""
+    from packaging.markers import InvalidMarker, Marker, UndefinedComparison
+
+    if marker is None:
+        return True
+    try:
+        parsed = marker if isinstance(marker, Marker) else Marker(marker)
+        return any(parsed.evaluate({**markers, "extra": extra}) for extra in extras)
+    except (InvalidMarker, UndefinedComparison, ValueError):
+        return True  # a marker we cannot evaluate is not a reason to hide a package
+
+
+def _normalise_version(version: str | None) -> str | None:
+    from packaging.version import InvalidVersion, Version
+
+    if not version:
+        return None
+    try:
+        return str(Version(version))
+    except InvalidVersion:
+        return version
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+class ProjectSource(Source):
+    """Packages and code references of one project folder."""
+
+    name = "project"
+
+    def __init__(
+        self,
+        root: Path,
+        kb: LicenseKnowledgeBase,
+        options: ProjectOptions,
+        environment: Environment | None = None,
+    ) -> None:
+        self.root = root
+        self.kb = kb
+        self.options = options
+        self.environment = environment
+
+    def _environment(self) -> Environment | None:
+        if self.environment is not None or self.options.env != "auto":
+            return self.environment
+        for relative in PROJECT_VENVS:
+            interpreter = self.root / relative
+            if interpreter.is_file():
+                return read_environment(interpreter)
+        return None
+
+    def collect(self) -> Iterator[Component]:
+        declarations = read_declarations(self.root) if self.options.manifests else []
+        for item in declarations:
+            if item.problems:
+                yield self._file_component(item.path, item.kind, item.problems)
+        environment = self._environment()
+        if declarations or environment is not None:
+            yield from self._libraries(declarations, environment)
+        if self.options.code:
+            yield from self._code_references()
+
+    def _file_component(self, path: str, kind: str, problems: Iterable[Problem]) -> Component:
+        return Component(
+            ref=f"file:{kind}/{path}",
+            type="file",
+            name=path,
+            source=kind,
+            location=str(self.root / path),
+            problems=tuple(problems),
+        )
+
+    # --- packages -------------------------------------------------------------------------
+
+    def _libraries(
+        self, declarations: list[Declarations], environment: Environment | None
+    ) -> Iterator[Component]:
+        from packaging.markers import default_environment
+        from packaging.utils import canonicalize_name
+
+        markers = dict(environment.markers) if environment else dict(default_environment())
+        declared: dict[str, list[tuple[DeclaredPackage, str]]] = {}
+        for item in declarations:
+            for package in item.packages:
+                if _applies(package.marker, markers):
+                    declared.setdefault(package.name, []).append((package, item.kind))
+        installed: dict[str, InstalledDistribution] = {
+            canonicalize_name(d.name): d for d in (environment.distributions if environment else ())
+        }
+        roots = {name for name, decls in declared.items() if any(d.direct for d, _ in decls)}
+        extras: dict[str, set[str]] = {name: {""} for name in (*installed, *declared)}
+        for name in roots:
+            extras[name].update(e for d, _ in declared[name] for e in d.extras)
+        edges = self._edges(installed, declared, extras, markers)
+        reachable = self._reachable(roots, edges)
+        versions = {
+            name: _normalise_version(
+                installed[name].version
+                if name in installed
+                else next((d.version for d, _ in declared[name] if d.version), None)
+            )
+            for name in extras
+        }
+        refs = {
+            name: f"library:pypi/{name}" + (f"@{versions[name]}" if versions[name] else "")
+            for name in extras
+        }
+        for name in sorted(extras):
+            decls = declared.get(name, [])
+            if roots:
+                direct: bool | None = (
+                    True if name in roots else (False if name in reachable else None)
+                )
+            else:
+                direct = False if any(d.direct is False for d, _ in decls) else None
+            common = {
+                "ref": refs[name],
+                "type": "library",
+                "version": versions[name],
+                "purl": refs[name].replace("library:pypi/", "pkg:pypi/"),
+                "depends_on": tuple(refs[dep] for dep in edges.get(name, ()) if dep in refs),
+                "direct": direct,
+                "declared_in": tuple(dict.fromkeys(d.where for d, _ in decls)),
+            }
+            dist = installed.get(name)
+            if dist is not None:
+                yield self._installed(dist, common)
+            else:
+                yield self._declared_only(name, decls, common)
+
+    def _edges(
+        self,
+        installed: Mapping[str, InstalledDistribution],
+        declared: Mapping[str, list[tuple[DeclaredPackage, str]]],
+        extras: dict[str, set[str]],
+        markers: Mapping[str, str],
+    ) -> dict[str, list[str]]:
+        """Requires-Dist edges of installed packages (extras propagated to a fixpoint), lock
+        file edges for the rest."""
+        from packaging.utils import canonicalize_name
+
+        edges: dict[str, list[str]] = {}
+        changed = True
+        while changed:
+            changed = False
+            for name, dist in installed.items():
+                targets: list[str] = []
+                for text in dist.requires_dist:
+                    requirement = _requirement(text)
+                    if requirement is None or not _applies(
+                        requirement.marker, markers, extras[name]
+                    ):
+                        continue
+                    dep = canonicalize_name(requirement.name)
+                    targets.append(dep)
+                    wanted = extras.setdefault(dep, {""})
+                    if dep in installed and not set(requirement.extras) <= wanted:
+                        wanted.update(requirement.extras)
+                        changed = True
+                edges[name] = [t for t in dict.fromkeys(targets) if t in installed]
+        for name, decls in declared.items():
+            if name not in installed:
+                edges[name] = list(dict.fromkeys(dep for d, _ in decls for dep in d.dependencies))
+        for name in list(extras):
+            if name not in installed and name not in declared:
+                del extras[name]  # a dependency nobody installed or declared is not a component
+        return edges
+
+    @staticmethod
+    def _reachable(roots: set[str], edges: Mapping[str, list[str]]) -> set[str]:
+        seen = set(roots)
+        stack = list(roots)
+        while stack:
+            for dep in edges.get(stack.pop(), ()):
+                if dep not in seen:
+                    seen.add(dep)
+                    stack.append(dep)
+        return seen
+
+    def _installed(self, dist: InstalledDistribution, common: dict) -> Component:
+        problems = ()
+        if dist.error:
+            problems = (Problem(dist.path or dist.name, dist.error),)
+            license_facts = LicenseFacts(
+                evidence=(Evidence("installed metadata", dist.error),),
+            )
+        else:
+            license_facts = resolve_package_license(
+                license_expression=dist.license_expression,
+                license_field=dist.license,
+                classifiers=dist.classifiers,
+                license_files=dist.license_files,
+                kb=self.kb,
+            )
+        return Component(
+            name=dist.name,
+            source="python-env",
+            location=dist.path or "",
+            license=license_facts,
+            problems=problems,
+            **common,
+        )
+
+    def _declared_only(
+        self, name: str, decls: list[tuple[DeclaredPackage, str]], common: dict
+    ) -> Component:
+        kinds = [kind for _, kind in decls]
+        source = "lockfile" if "lockfile" in kinds else kinds[0]
+        wheres = ", ".join(common["declared_in"])
+        license_facts = LicenseFacts(
+            evidence=(
+                Evidence(
+                    "declared only",
+                    f"named in {wheres} but not installed where aiscan looked; "
+                    "no license metadata was read",
+                ),
+            )
+        )
+        version = common["version"]
+        if self.options.pypi is not None and version:
+            release = self.options.pypi.release(name, version)
+            if release.error:
+                license_facts = dataclasses.replace(
+                    license_facts,
+                    evidence=(*license_facts.evidence, Evidence("PyPI JSON API", release.error)),
+                )
+            else:
+                fetched = resolve_package_license(
+                    license_expression=release.license_expression,
+                    license_field=release.license,
+                    classifiers=release.classifiers,
+                    license_files=(),
+                    kb=self.kb,
+                )
+                license_facts = dataclasses.replace(
+                    fetched,
+                    evidence=(
+                        *license_facts.evidence,
+                        *(Evidence(f"PyPI {e.source}", e.value) for e in fetched.evidence),
+                    ),
+                )
+        return Component(
+            name=name,
+            source=source,
+            location=str(self.root / decls[0][0].where.split(":")[0].split(" ")[0]),
+            license=license_facts,
+            declared_only=True,
+            **common,
+        )
+
+    # --- code -----------------------------------------------------------------------------
+
+    def _declared_models(self) -> dict[str, str]:
+        """Model names (lower case) listed by the project's own inventories → which file."""
+        names: dict[str, str] = {}
+        candidates = [self.root / name for name in MODEL_INVENTORIES]
+        candidates += [*sorted(self.root.glob("*.cdx.json")), self.root / "bom.json"]
+        for path in candidates:
+            try:
+                document = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            for component in _inventory_components(document):
+                name = component.get("name")
+                if isinstance(name, str):
+                    names.setdefault(name.lower(), path.name)
+        return names
+
+    def _code_references(self) -> Iterator[Component]:
+        declared = self._declared_models()
+        problems: dict[str, list[Problem]] = {}
+        found: list[tuple[str, FoundReference]] = []
+        for file, item in scan_tree(self.root):
+            if isinstance(item, Problem):
+                problems.setdefault(file, []).append(item)
+            else:
+                found.append((file, item))
+        for file, items in problems.items():
+            yield self._file_component(file, "code", items)
+        found.sort(key=lambda pair: (pair[0], pair[1].reference.cell or 0, pair[1].reference.line))
+        for _, item in found:
+            yield self._code_component(item, declared)
+
+    def _code_component(self, item: FoundReference, declared: Mapping[str, str]) -> Component:
+        reference = item.reference
+        where = reference.file + (f":cell{reference.cell}" if reference.cell else "")
+        where += f":{reference.line}"
+        inventory = declared.get(item.name.lower()) if reference.resolved else None
+        if inventory:
+            reference = dataclasses.replace(reference, declared_in=(inventory,))
+        return Component(
+            ref=f"{item.type}:code/{item.name}#{where}",
+            type=item.type,  # type: ignore[arg-type]
+            name=item.name,
+            source="code",
+            location=str(self.root / where),
+            version=reference.revision,
+            code_reference=reference,
+        )
+
+
+def _inventory_components(document: object) -> Iterator[dict]:
+    """Components of an aiscan lock file or a CycloneDX BOM, nested ones included."""
+    if not isinstance(document, dict):
+        return
+    for component in document.get("components") or ():
+        if isinstance(component, dict):
+            yield component
+            yield from _inventory_components(component)

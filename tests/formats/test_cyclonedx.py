@@ -1,0 +1,217 @@
+"""CycloneDX ML-BOM: validated JSON and XML, modelCard, pedigree, hashes, licenses, libraries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from scanner.formats.cyclonedx import BomValidationError, render_cyclonedx
+from scanner.inventory import Component, FileEntry, LicenseFacts, ScanResult
+from tests.conftest import REPO, make_hf_cache, make_model_dir, model_repo_files
+
+SNAPSHOT = REPO / ".ci" / "cache" / "all-MiniLM-L6-v2"
+
+
+def _scan(kb, default_policy, *targets: Path) -> ScanResult:
+    from scanner.bom import with_file_hashes
+    from scanner.scan import run_scan
+
+    return with_file_hashes(run_scan(list(targets), default_policy, kb), workers=2)
+
+
+def llama_chain(root: Path) -> list[Path]:
+    """A Llama 2 base in an HF cache, a fine-tune of it naming two datasets, one cached."""
+    hub = root / "hub"
+    make_hf_cache(hub, "meta-llama/Llama-2-7b-hf", model_repo_files("llama2"))
+    make_hf_cache(
+        hub, "acme/chat-data", {"README.md": "---\nlicense: mit\n---\n"}, repo_type="dataset"
+    )
+    models = root / "models"
+    make_model_dir(
+        models,
+        "tune",
+        card={
+            "license": "llama2",
+            "base_model": "meta-llama/Llama-2-7b-hf",
+            "base_model_relation": "finetune",
+            "datasets": ["acme/chat-data", "other/web-text"],
+            "pipeline_tag": "text-generation",
+        },
+    )
+    return [models, hub]
+
+
+def _library(name: str, version: str, license_key: str, spdx: str) -> Component:
+    return Component(
+        ref=f"library:pypi/{name}@{version}",
+        type="library",
+        name=name,
+        source="python-env",
+        location=f"/site-packages/{name}",
+        version=version,
+        purl=f"pkg:pypi/{name}@{version}",
+        license=LicenseFacts(declared=(spdx,), effective=license_key, category="permissive"),
+    )
+
+
+def _by_ref(document: dict) -> dict[str, dict]:
+    return {c["bom-ref"]: c for c in document["components"]}
+
+
+@pytest.fixture
+def chain_result(tmp_path, kb, default_policy) -> ScanResult:
+    return _scan(kb, default_policy, *llama_chain(tmp_path))
+
+
+def test_json_model_card_pedigree_hashes_and_licenses(chain_result, kb, tmp_path):
+    document = json.loads(render_cyclonedx(chain_result, kb, output="json"))
+    assert document["specVersion"] == "1.6"
+    components = _by_ref(document)
+    tune = components["model:local/tune"]
+    assert tune["type"] == "machine-learning-model"
+    assert tune["modelCard"]["modelParameters"]["task"] == "text-generation"
+    dataset_refs = [d["ref"] for d in tune["modelCard"]["modelParameters"]["datasets"]]
+    assert "dataset:named/other/web-text" in dataset_refs
+    cached = [r for r in dataset_refs if r.startswith("dataset:hf/acme/chat-data@")]
+    assert cached and components[cached[0]]["type"] == "data"
+    assert components["dataset:named/other/web-text"]["type"] == "data"
+
+    (ancestor,) = tune["pedigree"]["ancestors"]
+    assert ancestor["name"] == "meta-llama/Llama-2-7b-hf"
+    assert ancestor["purl"].startswith("pkg:huggingface/meta-llama/Llama-2-7b-hf@")
+    assert {"name": "aiscan:lineage:relation", "value": "finetune"} in ancestor["properties"]
+
+    weights = tmp_path / "models" / "tune" / "model.safetensors"
+    (file_component,) = [c for c in tune["components"] if c["name"] == "model.safetensors"]
+    assert file_component["type"] == "file"
+    assert file_component["hashes"] == [
+        {"alg": "SHA-256", "content": hashlib.sha256(weights.read_bytes()).hexdigest()}
+    ]
+
+    (license_choice,) = tune["licenses"]
+    assert license_choice["license"]["name"] == kb["llama2"].name
+    assert license_choice["license"]["text"]["content"] == kb["llama2"].text
+    assert license_choice["license"]["acknowledgement"] == "concluded"
+    names = {p["name"] for p in tune["properties"]}
+    assert {"aiscan:license:declared", "aiscan:license:effective"} <= names
+    assert any(n.startswith("aiscan:finding:license.") for n in names)
+
+    base = next(c for ref, c in components.items() if ref.startswith("model:hf/meta-llama"))
+    assert any(r["type"] == "model-card" for r in base["externalReferences"])
+
+
+def test_json_and_xml_validate_for_both_spec_versions(chain_result, kb):
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+    from cyclonedx.validation.xml import XmlValidator
+
+    for version in ("1.6", "1.7"):
+        schema = SchemaVersion.from_version(version)
+        as_json = render_cyclonedx(chain_result, kb, output="json", spec_version=version)
+        assert JsonStrictValidator(schema).validate_str(as_json) is None
+        as_xml = render_cyclonedx(chain_result, kb, output="xml", spec_version=version)
+        assert XmlValidator(schema).validate_str(as_xml) is None
+        root = ElementTree.fromstring(as_xml)
+        ns = {"c": f"http://cyclonedx.org/schema/bom/{version}"}
+        task = root.find(".//c:component[@bom-ref='model:local/tune']/c:modelCard//c:task", ns)
+        assert task is not None and task.text == "text-generation"
+
+
+def test_the_validator_catches_a_broken_model_card(chain_result, kb, monkeypatch):
+    """The hand-added modelCard goes through the strict validator: a wrong field fails."""
+    from scanner.formats import cyclonedx
+
+    monkeypatch.setattr(cyclonedx, "_model_card", lambda c, r: {"modelParameters": {"x": 1}})
+    with pytest.raises(BomValidationError, match="does not validate"):
+        render_cyclonedx(chain_result, kb, output="json")
+    with pytest.raises(BomValidationError, match="does not validate"):
+        render_cyclonedx(chain_result, kb, output="xml")
+
+
+def test_no_hash_is_invented(tmp_path, kb, default_policy):
+    from scanner.scan import run_scan
+
+    make_model_dir(tmp_path, "plain")
+    result = run_scan([tmp_path / "plain"], default_policy, kb)
+    document = json.loads(render_cyclonedx(result, kb, output="json"))
+    files = document["components"][0]["components"]
+    assert files and all("hashes" not in f for f in files)
+
+
+def test_libraries_render_with_purl_license_and_dependency(tmp_path, kb, default_policy):
+    from scanner.scan import run_scan
+
+    make_model_dir(tmp_path, "embedder", card={"license": "mit", "library_name": "torch"})
+    scanned = run_scan([tmp_path / "embedder"], default_policy, kb)
+    torch = _library("torch", "2.4.0", "bsd-3-clause", "BSD-3-Clause")
+    numpy = _library("numpy", "2.1.0", "bsd-3-clause", "BSD-3-Clause")
+    result = ScanResult(
+        tool_version="0",
+        targets=scanned.targets,
+        components=(*scanned.components, torch, numpy),
+        findings=(),
+    )
+    document = json.loads(render_cyclonedx(result, kb, output="json"))
+    lib = _by_ref(document)[torch.ref]
+    assert lib["type"] == "library" and lib["purl"] == "pkg:pypi/torch@2.4.0"
+    assert lib["licenses"][0]["license"]["id"] == "BSD-3-Clause"
+    graph = {d["ref"]: d.get("dependsOn", []) for d in document["dependencies"]}
+    assert graph["model:local/embedder"] == [torch.ref]
+    assert graph[numpy.ref] == []
+
+
+def test_expression_of_several_terms_uses_license_refs(kb):
+    component = Component(
+        ref="model:local/x",
+        type="model",
+        name="x",
+        source="modeldir",
+        location="x",
+        license=LicenseFacts(effective="apache-2.0 AND llama3", category="restricted"),
+        files=(FileEntry("model.safetensors", 8, "safetensors", sha256="ab" * 32),),
+    )
+    result = ScanResult("0", ("x",), (component,), ())
+    document = json.loads(render_cyclonedx(result, kb, output="json"))
+    (choice,) = document["components"][0]["licenses"]
+    assert choice["expression"] == f"Apache-2.0 AND {kb['llama3'].spdx_ref}"
+    assert document["components"][0]["components"][0]["hashes"][0]["content"] == "ab" * 32
+
+
+def test_byte_identical_with_source_date_epoch(chain_result, kb, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    for output in ("json", "xml"):
+        first = render_cyclonedx(chain_result, kb, output=output)
+        assert first == render_cyclonedx(chain_result, kb, output=output)
+    assert "2023-11-14T22:13:20" in first
+
+
+def test_without_source_date_epoch_only_serial_and_time_differ(chain_result, kb, monkeypatch):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    first = json.loads(render_cyclonedx(chain_result, kb, output="json"))
+    second = json.loads(render_cyclonedx(chain_result, kb, output="json"))
+    assert first["serialNumber"] != second["serialNumber"]
+    for document in (first, second):
+        del document["serialNumber"]
+        del document["metadata"]["timestamp"]
+    assert first == second
+
+
+@pytest.mark.skipif(
+    not (SNAPSHOT / "model.safetensors").is_file(),
+    reason="real all-MiniLM-L6-v2 snapshot absent; run .ci/fetch-snapshot",
+)
+def test_real_minilm_snapshot(kb, default_policy):
+    result = _scan(kb, default_policy, SNAPSHOT)
+    for output in ("json", "xml"):
+        render_cyclonedx(result, kb, output=output)  # validates or raises
+    document = json.loads(render_cyclonedx(result, kb, output="json"))
+    (model,) = [c for c in document["components"] if c["type"] == "machine-learning-model"]
+    assert model["modelCard"]["modelParameters"]["task"] == "sentence-similarity"
+    assert model["licenses"][0]["license"]["id"] == "Apache-2.0"
+    hashes = {f["name"]: f["hashes"][0]["content"] for f in model["components"]}
+    digest = hashlib.sha256((SNAPSHOT / "model.safetensors").read_bytes()).hexdigest()
+    assert hashes["model.safetensors"] == digest

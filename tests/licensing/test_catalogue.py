@@ -1,0 +1,108 @@
+"""The offline catalogue of model families: repo-id patterns to licenses, and card prose."""
+
+from __future__ import annotations
+
+import pytest
+
+from scanner.licensing.catalogue import default_catalogue, load_catalogue
+from scanner.licensing.knowledge_base import KnowledgeBaseError
+from tests.conftest import CARDS
+
+
+@pytest.mark.parametrize(
+    ("repo_id", "key"),
+    [
+        ("meta-llama/Llama-2-7b-hf", "llama2"),
+        ("meta-llama/Llama-2-7b-chat-hf", "llama2"),
+        ("meta-llama/Meta-Llama-3-8B-Instruct", "llama3"),
+        ("meta-llama/Meta-Llama-3.1-8B-Instruct", "llama3.1"),
+        ("meta-llama/Llama-3.2-3B-Instruct", "llama3.2"),
+        ("meta-llama/Llama-3.3-70B-Instruct", "llama3.3"),
+        ("meta-llama/Llama-4-Scout-17B-16E-Instruct", "llama4"),
+        ("google/gemma-2b", "gemma"),
+        ("google/gemma-2-9b-it", "gemma"),
+        ("Qwen/Qwen2.5-VL-3B-Instruct", "qwen-research"),
+        ("Qwen/Qwen2.5-3B", "qwen-research"),
+        ("Qwen/Qwen2.5-7B-Instruct", "apache-2.0"),
+        ("Qwen/Qwen2.5-72B-Instruct", "tongyi-qianwen"),
+        ("Qwen/Qwen1.5-0.5B", "tongyi-qianwen-research"),
+        ("Qwen/Qwen1.5-7B-Chat", "tongyi-qianwen"),
+        ("qwen/qwen-7b", "tongyi-qianwen"),
+        ("mistralai/Mistral-7B-v0.1", "apache-2.0"),
+        ("mistralai/Mixtral-8x7B-Instruct-v0.1", "apache-2.0"),
+        ("deepseek-ai/deepseek-coder-6.7b-base", "deepseek"),
+        ("deepseek-ai/DeepSeek-R1", "mit"),
+        ("ibm-granite/granite-3.0-8b-instruct", "apache-2.0"),
+        ("CompVis/stable-diffusion-v1-4", "creativeml-openrail-m"),
+        ("stabilityai/stable-diffusion-xl-base-1.0", "openrail++"),
+        ("stabilityai/stable-diffusion-3-medium", "stabilityai-ai-community"),
+        ("black-forest-labs/FLUX.1-dev", "flux-1-dev-non-commercial-license"),
+        ("TinyLlama/TinyLlama-1.1B-Chat-v1.0", "apache-2.0"),
+    ],
+)
+def test_families_map_to_their_card_license(repo_id, key):
+    family = default_catalogue().lookup(repo_id)
+    assert family is not None and family.license == key
+    assert family.citation.startswith("https://huggingface.co/")
+
+
+def test_unknown_repo_is_not_guessed():
+    assert default_catalogue().lookup("acme/llama-2-7b-finetune") is None
+    assert default_catalogue().lookup("NousResearch/Llama-2-7b-hf") is None
+
+
+def test_distillation_names_its_base_for_offline_lineage():
+    family = default_catalogue().lookup("deepseek-ai/DeepSeek-R1-Distill-Llama-8B")
+    assert family.license == "mit" and family.base == "meta-llama/Llama-3.1-8B"
+
+
+def test_every_catalogue_license_is_in_the_knowledge_base(kb):
+    for family in default_catalogue().families:
+        assert family.license in kb
+
+
+def test_card_prose_naming_llama2_is_a_mention():
+    text = (CARDS / "hfl__chinese-llama-2-7b.md").read_text(encoding="utf-8")
+    (mention,) = default_catalogue().mentions(text)
+    assert mention.license == "llama2"
+    assert "based on the Llama-2" in mention.quote
+
+
+def test_model_zoo_table_row_naming_the_base_is_a_mention():
+    text = (CARDS / "BAAI__bge-reranker-v2-gemma.md").read_text(encoding="utf-8")
+    catalogue = default_catalogue()
+    assert [m.license for m in catalogue.mentions(text, "BAAI/bge-reranker-v2-gemma")] == ["gemma"]
+    assert catalogue.mentions(text, "BAAI/bge-reranker-v2-m3") == ()
+
+
+@pytest.mark.parametrize(
+    "name", ["TheBloke__TinyLlama-1.1B-Chat-v1.0-GGUF.md", "HuggingFaceH4__zephyr-7b-beta.md"]
+)
+def test_negative_controls_have_no_mentions(name):
+    text = (CARDS / name).read_text(encoding="utf-8")
+    assert default_catalogue().mentions(text) == ()
+
+
+def test_llama_versions_are_told_apart():
+    catalogue = default_catalogue()
+    assert [m.license for m in catalogue.mentions("Fine-tuned from Llama 3.1 8B.")] == ["llama3.1"]
+    assert [m.license for m in catalogue.mentions("based on Meta Llama 3 8B")] == ["llama3"]
+    assert catalogue.mentions("compared with Llama 2 on MMLU") == ()
+
+
+def test_catalogue_with_unknown_license_is_refused(tmp_path, kb):
+    path = tmp_path / "models.yaml"
+    path.write_text(
+        "families:\n- family: X\n  license: no-such-license\n  citation: c\n  repos: [a/*]\n"
+    )
+    with pytest.raises(KnowledgeBaseError, match="no-such-license"):
+        load_catalogue(path, kb)
+
+
+def test_catalogue_with_unknown_field_is_refused(tmp_path, kb):
+    path = tmp_path / "models.yaml"
+    path.write_text(
+        "families:\n- family: X\n  license: mit\n  citation: c\n  repos: [a/*]\n  licence: mit\n"
+    )
+    with pytest.raises(KnowledgeBaseError, match="unknown fields"):
+        load_catalogue(path, kb)
