@@ -101,6 +101,17 @@ class CardMention:
 
 
 @dataclass(frozen=True)
+class EvalMetric:
+    """One evaluation result from a card's `model-index`, as its author reported it."""
+
+    metric: str
+    value: str
+    task: str | None = None
+    dataset: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class CardFacts:
     """The model card's front matter as written, plus where it is.
 
@@ -121,6 +132,7 @@ class CardFacts:
     tags: tuple[str, ...] = ()
     error: str | None = None
     mentions: tuple[CardMention, ...] = ()
+    metrics: tuple[EvalMetric, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -221,6 +233,10 @@ class Component:
     """False when a Hub target names a branch or nothing instead of a 40-hex commit."""
     remote_code: tuple[str, ...] = ()
     """`auto_map` entries of config.json: classes transformers loads from the repo's code."""
+    model_type: str | None = None
+    """`model_type` from config.json (e.g. `llama`): the architecture family."""
+    architectures: tuple[str, ...] = ()
+    """`architectures` from config.json (e.g. `LlamaForCausalLM`)."""
     depends_on: tuple[str, ...] = ()
     """Refs of the components this one needs at run time (a package's Requires-Dist)."""
     direct: bool | None = None

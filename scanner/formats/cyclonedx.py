@@ -41,6 +41,7 @@ _TYPES = {
     "file": "FILE",
 }
 _XML_AFTER_MODEL_CARD = frozenset({"data", "cryptoProperties", "tags", "signature"})
+_XML_LIST_ITEMS = {"performanceMetrics": "performanceMetric"}
 """Component children the schema places after `modelCard`."""
 
 
@@ -280,10 +281,27 @@ def _model_card(component: Component, result: ScanResult) -> dict[str, Any] | No
     parameters: dict[str, Any] = {}
     if component.card is not None and component.card.pipeline_tag:
         parameters["task"] = component.card.pipeline_tag
+    if component.model_type:
+        parameters["architectureFamily"] = component.model_type
+    if component.architectures:
+        parameters["modelArchitecture"] = ", ".join(component.architectures)
     if component.datasets:
         refs = sorted({aibom.dataset_ref(name, result) for name in component.datasets})
         parameters["datasets"] = [{"ref": ref} for ref in refs]
-    return {"modelParameters": parameters} if parameters else None
+    card: dict[str, Any] = {"modelParameters": parameters} if parameters else {}
+    metrics = component.card.metrics if component.card is not None else ()
+    if metrics:
+        card["quantitativeAnalysis"] = {
+            "performanceMetrics": [
+                {
+                    "type": m.name or m.metric,
+                    "value": m.value,
+                    **({"slice": m.dataset} if m.dataset else {}),
+                }
+                for m in metrics
+            ]
+        }
+    return card or None
 
 
 def model_cards(result: ScanResult) -> dict[str, dict[str, Any]]:
@@ -312,8 +330,16 @@ def _xml_children(parent: Any, name: str, value: Any, namespace: str) -> None:
     if isinstance(value, list):
         holder = ElementTree.SubElement(parent, f"{{{namespace}}}{name}")
         for item in value:
+            # Most modelCard lists hold their children directly (`<datasets><ref>`); some wrap
+            # each item in a singular element (`<performanceMetrics><performanceMetric>`).
+            item_name = _XML_LIST_ITEMS.get(name)
+            target = (
+                ElementTree.SubElement(holder, f"{{{namespace}}}{item_name}")
+                if item_name
+                else holder
+            )
             for key, inner in item.items():
-                _xml_children(holder, key, inner, namespace)
+                _xml_children(target, key, inner, namespace)
     elif isinstance(value, dict):
         holder = ElementTree.SubElement(parent, f"{{{namespace}}}{name}")
         for key, inner in value.items():

@@ -21,6 +21,7 @@ from scanner.inventory import (
     CardMention,
     CodeReference,
     Component,
+    EvalMetric,
     Evidence,
     FileEntry,
     Finding,
@@ -117,7 +118,20 @@ def _component(component: Component) -> dict[str, Any]:
             "mentions": [
                 {"family": m.family, "license": m.license, "quote": m.quote} for m in card.mentions
             ],
+            "metrics": [
+                {
+                    "metric": m.metric,
+                    "value": m.value,
+                    "task": m.task,
+                    "dataset": m.dataset,
+                    "name": m.name,
+                }
+                for m in card.metrics
+            ],
         }
+    if component.model_type or component.architectures:
+        data["model_type"] = component.model_type
+        data["architectures"] = list(component.architectures)
     if component.refs:
         data["refs"] = list(component.refs)
     if component.lineage:
@@ -286,6 +300,7 @@ def _read_component(raw: dict[str, Any]) -> Component:
             mentions=tuple(
                 CardMention(m["family"], m["license"], m["quote"]) for m in card.get("mentions", ())
             ),
+            metrics=tuple(EvalMetric(**m) for m in card.get("metrics", ())),
         )
         if card is not None
         else None,
@@ -294,6 +309,8 @@ def _read_component(raw: dict[str, Any]) -> Component:
         gated=raw.get("gated"),
         revision_pinned=raw.get("revision_pinned"),
         remote_code=tuple(raw.get("remote_code", ())),
+        model_type=raw.get("model_type"),
+        architectures=tuple(raw.get("architectures", ())),
         depends_on=tuple(raw.get("depends_on", ())),
         direct=raw.get("direct"),
         declared_only=bool(raw.get("declared_only", False)),

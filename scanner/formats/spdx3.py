@@ -81,6 +81,7 @@ class _Document:
             targets.append(target)
 
     def relationships(self) -> None:
+        """Turn the recorded links into Relationship elements (once, after the last link)."""
         for (source, kind, comment), targets in self._links.items():
             key = f"{source}|{kind}|{comment}"
             spdx_id = f"{self.namespace}#SPDXRef-Relationship-{_digest(key)}"
@@ -94,13 +95,15 @@ class _Document:
             )
 
     def license(self, expression: str) -> str:
-        """The id of a LicenseExpression element for an SPDX expression."""
+        """The id of the LicenseExpression element for an SPDX expression (one per expression)."""
+        spdx_id = self.iri(f"license:{expression}")
+        if spdx_id in self.elements:
+            return spdx_id
         mapping = []
         for ref in sorted(set(_LICENSE_REF.findall(expression))):
             custom = self._custom_license(ref)
             if custom is not None:
                 mapping.append(self.m.DictionaryEntry(key=ref, value=custom))
-        spdx_id = self.iri(f"license:{expression}")
         self.add(
             self.m.simplelicensing_LicenseExpression,
             spdx_id,
@@ -171,6 +174,20 @@ def _ai_properties(component: Component) -> dict[str, Any]:
     }
 
 
+def _element_class(m: ModuleType, component_type: str) -> tuple[type, dict[str, Any]]:
+    """The SPDX 3 class for a component type, with its purpose and what the class requires
+    (a dataset's type, unknown to aiscan, is `noAssertion`)."""
+    purpose = {
+        "software_primaryPurpose": getattr(m.software_SoftwarePurpose, _PURPOSE[component_type])
+    }
+    if component_type == "model":
+        return m.ai_AIPackage, purpose
+    if component_type == "dataset":
+        datatype = [m.dataset_DatasetType.noAssertion]
+        return m.dataset_DatasetPackage, {**purpose, "dataset_datasetType": datatype}
+    return m.software_Package, purpose
+
+
 def _package(doc: _Document, component: Component, findings: list[str]) -> str:
     m = doc.m
     spdx_id = doc.iri(component.ref)
@@ -180,21 +197,15 @@ def _package(doc: _Document, component: Component, findings: list[str]) -> str:
         comments.append("declared values not mapped to SPDX: " + "; ".join(unmapped))
     if component.card is not None and component.card.error:
         comments.append(f"model card unreadable: {component.card.error}")
-    cls, extra = m.software_Package, {}
+    cls, extra = _element_class(m, component.type)
     if component.type == "model":
-        cls, extra = m.ai_AIPackage, _ai_properties(component)
-    elif component.type == "dataset":
-        cls, extra = (
-            m.dataset_DatasetPackage,
-            {"dataset_datasetType": [m.dataset_DatasetType.noAssertion]},
-        )
+        extra.update(_ai_properties(component))
     doc.add(
         cls,
         spdx_id,
         name=component.name,
         software_packageVersion=component.version,
         software_packageUrl=component.purl,
-        software_primaryPurpose=getattr(m.software_SoftwarePurpose, _PURPOSE[component.type]),
         summary=f"{component.type} ({component.source}) at {component.location}",
         comment="\n".join([". ".join(comments), *findings]),
         **extra,
@@ -223,30 +234,21 @@ def _package(doc: _Document, component: Component, findings: list[str]) -> str:
 
 def _named(doc: _Document, ref: str, name: str, kind: str, version: str | None = None) -> str:
     """An element for a model or dataset a card names that the scan did not find."""
-    m = doc.m
     spdx_id = doc.iri(ref)
-    if kind == "model":
-        cls, extra = m.ai_AIPackage, {}
-    else:
-        cls, extra = (
-            m.dataset_DatasetPackage,
-            {"dataset_datasetType": [m.dataset_DatasetType.noAssertion]},
-        )
+    cls, extra = _element_class(doc.m, kind)
     doc.add(
         cls,
         spdx_id,
         name=name,
         software_packageVersion=version,
-        software_primaryPurpose=getattr(m.software_SoftwarePurpose, _PURPOSE[kind]),
         comment="named by a model card; not found by the scan",
         **extra,
     )
     return spdx_id
 
 
-def _lineage(doc: _Document, component: Component, result: ScanResult) -> None:
+def _lineage(doc: _Document, component: Component, result: ScanResult, scanned: set[str]) -> None:
     """Links to base models, datasets and the library a model's card names."""
-    scanned = {c.ref for c in result.components}
     spdx_id = doc.iri(component.ref)
     for ancestor in aibom.lineage(component, result.components):
         if ancestor.depth != 1:
@@ -289,8 +291,9 @@ def build_document(result: ScanResult, kb: LicenseKnowledgeBase) -> Any:
     doc.creation.createdUsing = [tool]
     components = aibom.ordered(result.components)
     roots = [_package(doc, c, findings.get(c.ref, [])) for c in components]
+    scanned = {c.ref for c in components}
     for component in components:
-        _lineage(doc, component, result)
+        _lineage(doc, component, result, scanned)
     doc.relationships()
     data_license = doc.elements[doc.license("CC0-1.0")]
     profiles = ["core", "software", "simpleLicensing", "ai", "dataset"]

@@ -168,41 +168,54 @@ _LONG_TEXT = 120
 
 
 @cache
-def _spdx_licensing():
-    from license_expression import get_spdx_licensing
+def _scancode_index() -> tuple[dict[str, str], dict[str, str]]:
+    """From ScanCode's license index shipped with license-expression: every SPDX id and alias
+    (lower case) → its canonical SPDX id, and canonical id (lower case) → aiscan category.
 
-    return get_spdx_licensing()
-
-
-@cache
-def _scancode_categories() -> dict[str, str]:
-    """Category of every SPDX id ScanCode's license index knows, in aiscan's vocabulary."""
+    A plain dictionary instead of license-expression's SPDX `Licensing`, which takes longer to
+    build than reading a whole environment's metadata.
+    """
     from importlib.resources import files
 
     index = json.loads(
         files("license_expression").joinpath("data/scancode-licensedb-index.json").read_text()
     )
+    canonical: dict[str, str] = {}
     categories: dict[str, str] = {}
     for entry in index:
+        spdx = entry.get("spdx_license_key")
+        if not spdx or spdx.startswith("LicenseRef-"):
+            continue
         category = _SCANCODE_CATEGORIES.get(entry.get("category") or "", "unknown")
-        for spdx in (entry.get("spdx_license_key"), *(entry.get("other_spdx_license_keys") or [])):
-            if spdx and not spdx.startswith("LicenseRef-"):
-                categories.setdefault(spdx.lower(), category)
-    return categories
+        categories.setdefault(spdx.lower(), category)
+        for key in (spdx, *(entry.get("other_spdx_license_keys") or [])):
+            if not key.startswith("LicenseRef-"):
+                canonical.setdefault(key.lower(), spdx)
+    return canonical, categories
 
 
 def spdx_expression(value: str) -> str | None:
     """`value` as a canonical SPDX expression when every symbol is a known SPDX id, else None."""
-    from license_expression import ExpressionError
+    canonical, _ = _scancode_index()
+    single = canonical.get(value.strip().lower())
+    if single is not None:
+        return single
+    from license_expression import ExpressionError, LicenseSymbol, Licensing
 
-    licensing = _spdx_licensing()
+    licensing = Licensing()
     try:
         parsed = licensing.parse(value, validate=False)
     except (ExpressionError, TypeError, ValueError):
         return None
-    if parsed is None or licensing.unknown_license_keys(parsed):
+    if parsed is None:
         return None
-    return str(parsed)
+    mapping = {}
+    for symbol in licensing.license_symbols(parsed, unique=True):
+        known = canonical.get(symbol.key.lower())
+        if known is None:
+            return None
+        mapping[symbol] = LicenseSymbol(known)
+    return str(parsed.subs(mapping))
 
 
 def license_category(expression: str | None, kb: LicenseKnowledgeBase) -> str:
@@ -223,7 +236,7 @@ def license_category(expression: str | None, kb: LicenseKnowledgeBase) -> str:
         kb_key = kb.identify_name(key)
         if kb_key is not None:
             return kb[kb_key].category
-        return _scancode_categories().get(key.lower(), "unknown")
+        return _scancode_index()[1].get(key.lower(), "unknown")
 
     def walk(node) -> str:
         if isinstance(node, licensing.AND | licensing.OR):
@@ -314,8 +327,10 @@ def _readings(
         joined = " AND ".join(dict.fromkeys(known)) if len(known) == len(mapped) else None
         precise = joined is not None and not any(e in _FAMILIES for e in known)
         readings.append(_Reading("classifiers", "; ".join(license_classifiers), joined, precise))
-    for name, text in license_files:
-        readings.append(_Reading(f"license file {name}", name, _from_text(text, kb), True))
+    if not any(r.expression and r.precise for r in readings):
+        # Recognising texts is the slow part; it is only needed when the metadata is vague.
+        for name, text in license_files:
+            readings.append(_Reading(f"license file {name}", name, _from_text(text, kb), True))
     return readings
 
 
@@ -330,8 +345,8 @@ def resolve_package_license(
     """The license facts of one distribution from its metadata, with evidence for each value.
 
     `declared` holds the metadata values as written, `detected` what the license files were
-    recognised as, `effective` the first precise SPDX expression in the order above (or a
-    family ref when nothing more precise exists).
+    recognised as (read only when the metadata gives no precise answer), `effective` the first
+    precise SPDX expression in the order above (or a family ref when nothing more precise exists).
     """
     readings = _readings(license_expression, license_field, classifiers, license_files, kb)
     evidence = tuple(

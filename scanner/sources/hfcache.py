@@ -193,6 +193,8 @@ class HfCacheSource(Source):
             refs=revision.refs,
             problems=tuple(problems),
             remote_code=facts.remote_code,
+            model_type=facts.model_type,
+            architectures=facts.architectures,
         )
 
 

@@ -19,7 +19,15 @@ from typing import Any
 from scanner.errors import describe_os_error
 from scanner.integrity.pickle_scan import scan_pickle
 from scanner.integrity.safetensors import SafetensorsReadError, read_header
-from scanner.inventory import CardFacts, Evidence, FileEntry, FileFormat, LicenseFacts, Problem
+from scanner.inventory import (
+    CardFacts,
+    EvalMetric,
+    Evidence,
+    FileEntry,
+    FileFormat,
+    LicenseFacts,
+    Problem,
+)
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
 MAX_CARD_BYTES = 2 * 1024 * 1024
@@ -60,6 +68,8 @@ class FolderFacts:
     license: LicenseFacts
     problems: tuple[Problem, ...]
     remote_code: tuple[str, ...] = ()
+    model_type: str | None = None
+    architectures: tuple[str, ...] = ()
 
 
 def _read_prefix(path: Path, limit: int) -> bytes:
@@ -158,7 +168,8 @@ def read_card(path: Path, relative: str, own_name: str | None = None) -> CardFac
     from scanner.licensing.catalogue import default_catalogue
 
     try:
-        data = ModelCard(text, ignore_metadata_errors=True).data.to_dict()
+        card_data = ModelCard(text, ignore_metadata_errors=True).data
+        data = card_data.to_dict()
     except yaml.YAMLError as exc:
         return CardFacts(path=relative, error=_yaml_error_message(exc))
     except (ValueError, TypeError) as exc:
@@ -185,7 +196,29 @@ def read_card(path: Path, relative: str, own_name: str | None = None) -> CardFac
         library_name=_optional_string(data.get("library_name")),
         tags=_strings(data.get("tags")),
         mentions=default_catalogue().mentions(text[match.end() :], own_name),
+        metrics=_eval_metrics(card_data.eval_results or []),
     )
+
+
+def _eval_metrics(results: list) -> tuple[EvalMetric, ...]:
+    """The card's `model-index` results, parsed by huggingface_hub, as plain facts."""
+    metrics = []
+    for result in results:
+        if (
+            getattr(result, "metric_type", None) is None
+            or getattr(result, "metric_value", None) is None
+        ):
+            continue
+        metrics.append(
+            EvalMetric(
+                metric=str(result.metric_type),
+                value=str(result.metric_value),
+                task=result.task_type,
+                dataset=result.dataset_name or result.dataset_type,
+                name=result.metric_name,
+            )
+        )
+    return tuple(metrics)
 
 
 def classify_format(path: Path) -> FileFormat:
@@ -298,18 +331,33 @@ def card_evidence(card: CardFacts) -> tuple[Evidence, ...]:
     return tuple(evidence)
 
 
-def read_auto_map(path: Path) -> tuple[str, ...]:
-    """`auto_map` entries of a config: classes transformers would load from the repo's code."""
+@dataclass(frozen=True)
+class ModelConfig:
+    """What a `config.json` says about the model: its type, classes and code it would load."""
+
+    model_type: str | None = None
+    architectures: tuple[str, ...] = ()
+    auto_map: tuple[str, ...] = ()
+
+
+def read_config(path: Path) -> ModelConfig:
+    """Read a transformers-style config; an unreadable or odd one yields no facts."""
     try:
         config = json.loads(_read_prefix(path, MAX_CONFIG_BYTES))
     except (OSError, ValueError):
-        return ()
-    auto_map = config.get("auto_map") if isinstance(config, dict) else None
-    if not isinstance(auto_map, dict):
-        return ()
-    return tuple(
-        f"{key}={','.join(str(v) for v in value if v) if isinstance(value, list) else value}"
-        for key, value in auto_map.items()
+        return ModelConfig()
+    if not isinstance(config, dict):
+        return ModelConfig()
+    auto_map = config.get("auto_map")
+    return ModelConfig(
+        model_type=_optional_string(config.get("model_type")),
+        architectures=_strings(config.get("architectures")),
+        auto_map=tuple(
+            f"{key}={','.join(str(v) for v in value if v) if isinstance(value, list) else value}"
+            for key, value in auto_map.items()
+        )
+        if isinstance(auto_map, dict)
+        else (),
     )
 
 
@@ -321,6 +369,7 @@ def read_model_folder(
     files: list[FileEntry] = []
     problems: list[Problem] = []
     remote_code: list[str] = []
+    model_config = ModelConfig()
     for path, problem in walk_files(folder):
         if problem is not None:
             problems.append(problem)
@@ -329,7 +378,10 @@ def read_model_folder(
         if relative.lower() == "readme.md":
             card = read_card(path, relative, name or folder.name)
         elif relative in ("config.json", "tokenizer_config.json"):
-            remote_code.extend(read_auto_map(path))
+            config = read_config(path)
+            remote_code.extend(config.auto_map)
+            if relative == "config.json":
+                model_config = config
         files.append(read_file_entry(path, relative, kb))
 
     evidence: list[Evidence] = []
@@ -349,4 +401,6 @@ def read_model_folder(
         license=LicenseFacts(declared=declared, detected=tuple(detected), evidence=tuple(evidence)),
         problems=tuple(problems),
         remote_code=tuple(dict.fromkeys(remote_code)),
+        model_type=model_config.model_type,
+        architectures=model_config.architectures,
     )

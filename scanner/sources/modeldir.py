@@ -109,6 +109,8 @@ class ModelDirSource(Source):
             card=card,
             problems=facts.problems,
             remote_code=facts.remote_code,
+            model_type=facts.model_type,
+            architectures=facts.architectures,
         )
 
     def _file_component(self, path: Path) -> Component:

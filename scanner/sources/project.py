@@ -21,7 +21,7 @@ from typing import Literal
 from scanner.inventory import Component, Evidence, LicenseFacts, Problem
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.licensing.python_licenses import resolve_package_license
-from scanner.sources.coderefs import FoundReference, scan_tree
+from scanner.sources.coderefs import FoundReference, scan_tree, source_files
 from scanner.sources.interface import Source
 from scanner.sources.lockfiles import is_lock_file, read_lock_file
 from scanner.sources.packages import Declarations, DeclaredPackage
@@ -52,11 +52,14 @@ class ProjectOptions:
 
 
 def is_project(folder: Path) -> bool:
-    """A folder with Python dependency files or Python code at its top level."""
+    """A folder with Python dependency files at its top level, or Python code anywhere below
+    (outside environments and hidden folders)."""
     try:
-        return any(_is_manifest(p) or p.suffix in (".py", ".ipynb") for p in folder.iterdir())
+        if any(_is_manifest(p) for p in folder.iterdir()):
+            return True
     except OSError:
         return False
+    return next(source_files(folder), None) is not None
 
 
 def _is_manifest(path: Path) -> bool:

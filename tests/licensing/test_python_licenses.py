@@ -9,14 +9,19 @@ from scanner.licensing.python_licenses import license_category, resolve_package_
 
 MIT_TEXT = (
     "Copyright (c) 2020 Someone\n\nPermission is hereby granted, free of charge, to any person "
-    "obtaining a copy of this software and associated documentation files (the \"Software\"), to "
+    'obtaining a copy of this software and associated documentation files (the "Software"), to '
     "deal in the Software without restriction.\n\nThe above copyright notice and this permission "
     "notice shall be included in all copies or substantial portions of the Software.\n"
 )
 
 
 def resolve(**fields):
-    values = {"license_expression": None, "license_field": None, "classifiers": (), "license_files": ()}
+    values = {
+        "license_expression": None,
+        "license_field": None,
+        "classifiers": (),
+        "license_files": (),
+    }
     values.update(fields)
     return resolve_package_license(kb=default_knowledge_base(), **values)
 
@@ -29,7 +34,11 @@ def test_license_expression_wins_and_is_canonical():
     )
     assert facts.effective == "MIT OR Apache-2.0"
     assert facts.category == "permissive"
-    assert [e.source for e in facts.evidence][:3] == ["License-Expression", "License", "classifiers"]
+    assert [e.source for e in facts.evidence][:3] == [
+        "License-Expression",
+        "License",
+        "classifiers",
+    ]
     assert facts.evidence[-1].value.endswith("(from License-Expression)")
 
 

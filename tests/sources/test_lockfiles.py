@@ -51,7 +51,11 @@ def test_poetry_lock(tmp_path):
         '[package.dependencies]\nidna = ">=2"\n[metadata]\nlock-version = "2.0"\n'
     )
     (package,) = read_lock_file(tmp_path / "poetry.lock").packages
-    assert (package.name, package.version, package.dependencies) == ("requests", "2.31.0", ("idna",))
+    assert (package.name, package.version, package.dependencies) == (
+        "requests",
+        "2.31.0",
+        ("idna",),
+    )
 
 
 def test_pylock_valid_and_invalid(tmp_path):
