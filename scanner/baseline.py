@@ -7,20 +7,17 @@ fingerprint (see `fingerprints.py`), so a reworded message does not make an old 
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 from scanner.errors import UsageError
 from scanner.fingerprints import FINGERPRINT_KEY, fingerprint
 from scanner.inventory import Finding, ScanResult
+from scanner.jsonfile import load_json_file
 
 
 def load_baseline(path: Path) -> frozenset[str]:
     """Fingerprints of every finding in a saved aiscan report or SARIF log."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"cannot read baseline {path}: {exc}") from exc
+    document = load_json_file(path, "baseline")
     if isinstance(document, dict) and isinstance(document.get("runs"), list):
         return frozenset(
             result["partialFingerprints"][FINGERPRINT_KEY]

@@ -199,40 +199,20 @@ def scan(
     project: its packages (declared and installed, with licenses and the dependency graph) and
     the models its code loads are reported beside the models.
     """
-    import dataclasses
-
-    from scanner.config import resolve_policy
     from scanner.errors import UsageError
     from scanner.formats.registry import get_format
-    from scanner.licensing.knowledge_base import default_knowledge_base
-    from scanner.sources.hub import HubClient, is_hub_target, parse_target
 
-    scan_targets: list[Path | str] = []
-    for target in targets:
-        if is_hub_target(target):
-            parse_target(target)
-            scan_targets.append(target)
-            continue
-        path = Path(target)
-        if not path.exists() and not path.is_symlink():
-            raise UsageError(f"target {target!r} does not exist")
-        scan_targets.append(path)
-    kb = default_knowledge_base()
-    local = [t for t in scan_targets if isinstance(t, Path)]
-    chosen = resolve_policy(policy, local, kb)
-    if fail_on:
-        chosen = dataclasses.replace(chosen, fail_on=fail_on)
-    client = None
-    if hub or len(local) < len(scan_targets):
-        from scanner.integrity.cache import default_cache_dir
-
-        client = HubClient(default_cache_dir())
     if python is not None and env is False:
         raise UsageError("--python and --no-env contradict each other")
     if python is not None and not python.is_file():
         raise UsageError(f"--python {str(python)!r} is not a file")
-    project = _project_options(env, python, deps, code, pypi)
-    result = _scan_with_progress(scan_targets, chosen, kb, client, project)
+    result = _scan_targets(
+        targets,
+        policy=policy,
+        fail_on=fail_on,
+        hub=hub,
+        project=_project_options(env, python, deps, code, pypi),
+    )
     if baseline is not None:
         from scanner.baseline import apply_baseline, load_baseline
 
@@ -266,20 +246,52 @@ def _project_options(
     return ProjectOptions(env=mode, python=python, manifests=deps, code=code, pypi=client)
 
 
-def _scan_with_progress(
-    targets: list[Any], policy: Any, kb: Any, client: Any, project: Any = None
+def _scan_targets(
+    targets: tuple[str, ...],
+    *,
+    policy: str | None,
+    fail_on: str | None = None,
+    hub: bool = False,
+    project: Any = None,
 ) -> Any:
-    """Run the scan, with a lineage progress line on a terminal when the Hub is asked."""
+    """Check the targets, pick the policy and run the scan: the one path behind `scan`, `bom`,
+    `report` and `notice`, so every command reads targets the same way."""
+    import dataclasses
+
+    from scanner.config import resolve_policy
+    from scanner.errors import UsageError
     from scanner.integrity.progress import progress_wanted
+    from scanner.licensing.knowledge_base import default_knowledge_base
     from scanner.scan import run_scan
+    from scanner.sources.hub import HubClient, LineageProgress, is_hub_target, parse_target
 
+    if not targets:
+        raise UsageError("give at least one TARGET")
+    scan_targets: list[Path | str] = []
+    for target in targets:
+        if is_hub_target(target):
+            parse_target(target)
+            scan_targets.append(target)
+            continue
+        path = Path(target)
+        if not path.exists() and not path.is_symlink():
+            raise UsageError(f"target {target!r} does not exist")
+        scan_targets.append(path)
+    kb = default_knowledge_base()
+    local = [t for t in scan_targets if isinstance(t, Path)]
+    chosen = resolve_policy(policy, local, kb)
+    if fail_on:
+        chosen = dataclasses.replace(chosen, fail_on=fail_on)
+    client = None
+    if hub or len(local) < len(scan_targets):
+        from scanner.integrity.cache import default_cache_dir
+
+        client = HubClient(default_cache_dir())
     if client is None or not progress_wanted():
-        return run_scan(targets, policy, kb, hub=client, project=project)
-    from scanner.sources.hub import LineageProgress
-
+        return run_scan(scan_targets, chosen, kb, hub=client, project=project)
     with LineageProgress() as progress:
         return run_scan(
-            targets, policy, kb, hub=client, on_lookup=progress.looked_up, project=project
+            scan_targets, chosen, kb, hub=client, on_lookup=progress.looked_up, project=project
         )
 
 
@@ -550,125 +562,23 @@ def lock(
         )
 
 
-@main.command(epilog=EXIT_CODES_HELP)
-@click.argument("targets", nargs=-1, type=click.Path(path_type=Path, readable=False))
-@click.option(
-    "--from",
-    "report",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Render a saved `aiscan scan --format json` report instead of scanning.",
-)
-@click.option(
-    "--format",
-    "-f",
-    "output_format",
-    type=click.Choice(["cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx-tv", "spdx3-jsonld"]),
-    default="cyclonedx-json",
-    show_default=True,
-)
-@click.option(
-    "--spec-version",
-    type=click.Choice(["1.6", "1.7"]),
-    default="1.6",
-    show_default=True,
-    help="CycloneDX specification version.",
-)
-@click.option(
-    "--hash/--no-hash",
-    "hash_files",
-    default=True,
-    show_default=True,
-    help="SHA-256 every file of the scanned components so the BOM identifies the exact bytes "
-    "(not with --from: a saved report is rendered as it is).",
-)
-@click.option("--jobs", "-j", type=int, metavar="N", help="Files hashed in parallel.")
-@click.option("--policy", "-p", metavar="NAME|FILE", help="Policy whose findings the BOM records.")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Write the BOM here instead of stdout.",
-)
-@_reports_errors
-def bom(
-    targets: tuple[Path, ...],
-    report: Path | None,
-    output_format: str,
-    spec_version: str,
-    hash_files: bool,
-    jobs: int | None,
-    policy: str | None,
-    output: Path | None,
-) -> None:
-    """Write a validated AI-BOM: CycloneDX 1.6/1.7 ML-BOM (JSON, XML), SPDX 2.3 (JSON,
-    tag-value) or SPDX 3.0.1 (JSON-LD).
-
-    Scans TARGETs like `aiscan scan` (or reads --from a saved JSON report), hashes every file,
-    and writes the document after checking it against the official schema. The exit code is 0
-    when the BOM was written, whatever the findings (use `aiscan scan --format ...` to gate
-    and write a BOM in one run); 3 when the document failed validation (a bug).
-    """
-    from scanner.errors import UsageError
-    from scanner.formats.registry import get_format
-
-    if bool(targets) == bool(report):
-        raise UsageError("give either TARGETs to scan or --from REPORT, not both or neither")
-    if jobs is not None and jobs < 1:
-        raise UsageError("--jobs must be at least 1")
-    if report is not None:
-        from scanner.formats.json import read_report
-
-        result = read_report(report)
-    else:
-        from scanner.config import resolve_policy
-        from scanner.licensing.knowledge_base import default_knowledge_base
-        from scanner.scan import run_scan
-
-        for target in targets:
-            if not target.exists() and not target.is_symlink():
-                raise UsageError(f"target {str(target)!r} does not exist")
-        kb = default_knowledge_base()
-        result = run_scan(list(targets), resolve_policy(policy, list(targets), kb), kb)
-        if hash_files:
-            from scanner.bom import with_file_hashes
-
-            result = with_file_hashes(result, jobs)
-    options = {"spec_version": spec_version} if output_format.startswith("cyclonedx") else {}
-    _write(get_format(output_format, **options).render(result), output)
-    if output is not None:
-        click.echo(
-            f"aiscan: {output_format} BOM of {len(result.components)} component(s) → {output}",
-            err=True,
-        )
-
-
-def _scan_or_load(targets: tuple[Path, ...], from_report: Path | None, policy: str | None) -> Any:
+def _scan_or_load(targets: tuple[str, ...], from_report: Path | None, policy: str | None) -> Any:
     """A ScanResult from a fresh scan of TARGETS, or from a saved JSON report (no rescan)."""
     from scanner.errors import UsageError
 
-    if from_report is not None:
-        if targets:
-            raise UsageError("give either TARGETS or --from, not both")
-        from scanner.formats.json import read_report
+    if from_report is None:
+        return _scan_targets(targets, policy=policy)
+    if targets:
+        raise UsageError("give either TARGETs to scan or --from REPORT, not both")
+    from scanner.formats.json import read_report
 
-        return read_report(from_report)
-    if not targets:
-        raise UsageError("give at least one TARGET to scan, or --from report.json")
-    from scanner.config import resolve_policy
-    from scanner.licensing.knowledge_base import default_knowledge_base
-    from scanner.scan import run_scan
-
-    for target in targets:
-        if not target.exists() and not target.is_symlink():
-            raise UsageError(f"target {str(target)!r} does not exist")
-    kb = default_knowledge_base()
-    return run_scan(list(targets), resolve_policy(policy, list(targets), kb), kb)
+    return read_report(from_report)
 
 
 _FROM_OPTION = click.option(
     "--from",
     "from_report",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    type=click.Path(path_type=Path, dir_okay=False),
     help="Render a saved `aiscan scan --format json` report instead of scanning.",
 )
 _POLICY_OPTION = click.option(
@@ -677,7 +587,7 @@ _POLICY_OPTION = click.option(
 
 
 @main.command(epilog=EXIT_CODES_HELP)
-@click.argument("targets", nargs=-1, type=click.Path(path_type=Path, readable=False))
+@click.argument("targets", nargs=-1, metavar="[TARGET]...")
 @_FROM_OPTION
 @_POLICY_OPTION
 @click.option(
@@ -689,7 +599,7 @@ _POLICY_OPTION = click.option(
 )
 @_reports_errors
 def report(
-    targets: tuple[Path, ...], from_report: Path | None, policy: str | None, output: Path
+    targets: tuple[str, ...], from_report: Path | None, policy: str | None, output: Path
 ) -> None:
     """Write a self-contained HTML compliance report for legal review.
 
@@ -707,7 +617,7 @@ def report(
 
 
 @main.command(epilog=EXIT_CODES_HELP)
-@click.argument("targets", nargs=-1, type=click.Path(path_type=Path, readable=False))
+@click.argument("targets", nargs=-1, metavar="[TARGET]...")
 @_FROM_OPTION
 @_POLICY_OPTION
 @click.option(
@@ -719,7 +629,7 @@ def report(
 )
 @_reports_errors
 def notice(
-    targets: tuple[Path, ...], from_report: Path | None, policy: str | None, output: Path
+    targets: tuple[str, ...], from_report: Path | None, policy: str | None, output: Path
 ) -> None:
     """Write the attribution bundle a product ships: NOTICE and full license texts.
 
@@ -774,3 +684,75 @@ def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
     changes = compare(load_snapshot(old), load_snapshot(new))
     _write(render_diff(changes, output_format), output)
     sys.exit(1 if changes.introduces_violation else 0)
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("targets", nargs=-1, metavar="[TARGET]...")
+@_FROM_OPTION
+@click.option(
+    "--format",
+    "-f",
+    "output_format",
+    type=click.Choice(["cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx-tv", "spdx3-jsonld"]),
+    default="cyclonedx-json",
+    show_default=True,
+)
+@click.option(
+    "--spec-version",
+    type=click.Choice(["1.6", "1.7"]),
+    default="1.6",
+    show_default=True,
+    help="CycloneDX specification version.",
+)
+@click.option(
+    "--hash/--no-hash",
+    "hash_files",
+    default=True,
+    show_default=True,
+    help="SHA-256 every file of the scanned components so the BOM identifies the exact bytes "
+    "(not with --from: a saved report is rendered as it is).",
+)
+@click.option("--jobs", "-j", type=int, metavar="N", help="Files hashed in parallel.")
+@_POLICY_OPTION
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the BOM here instead of stdout.",
+)
+@_reports_errors
+def bom(
+    targets: tuple[str, ...],
+    from_report: Path | None,
+    output_format: str,
+    spec_version: str,
+    hash_files: bool,
+    jobs: int | None,
+    policy: str | None,
+    output: Path | None,
+) -> None:
+    """Write a validated AI-BOM: CycloneDX 1.6/1.7 ML-BOM (JSON, XML), SPDX 2.3 (JSON,
+    tag-value) or SPDX 3.0.1 (JSON-LD).
+
+    Scans TARGETs like `aiscan scan` (or reads --from a saved JSON report), hashes every file,
+    and writes the document after checking it against the official schema. The exit code is 0
+    when the BOM was written, whatever the findings (use `aiscan scan --format ...` to gate
+    and write a BOM in one run); 3 when the document failed validation (a bug).
+    """
+    from scanner.errors import UsageError
+    from scanner.formats.registry import get_format
+
+    if jobs is not None and jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    result = _scan_or_load(targets, from_report, policy)
+    if from_report is None and hash_files:
+        from scanner.bom import with_file_hashes
+
+        result = with_file_hashes(result, jobs)
+    options = {"spec_version": spec_version} if output_format.startswith("cyclonedx") else {}
+    _write(get_format(output_format, **options).render(result), output)
+    if output is not None:
+        click.echo(
+            f"aiscan: {output_format} BOM of {len(result.components)} component(s) → {output}",
+            err=True,
+        )

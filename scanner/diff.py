@@ -15,6 +15,7 @@ from typing import Any
 
 from scanner.errors import UsageError
 from scanner.inventory import SEVERITY_RANK
+from scanner.jsonfile import load_json_file
 
 
 @dataclass(frozen=True)
@@ -91,12 +92,7 @@ def _from_cyclonedx(document: dict[str, Any]) -> Snapshot:
 
 def load_snapshot(path: Path) -> Snapshot:
     """Read an aiscan report or a CycloneDX JSON BOM."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path} is not valid JSON: {exc}") from exc
+    document = load_json_file(path, "report or BOM")
     try:
         if isinstance(document, dict) and document.get("schema") == "aiscan-report/1":
             return _from_report(document)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from scanner.errors import UsageError
 from scanner.inventory import Component, ScanResult
+from scanner.licensing.expressions import resolve_declared
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
 NAMESPACE = "https://aiscan.dev/spdxdocs"
@@ -159,3 +160,21 @@ def library_dependencies(component: Component, result: ScanResult) -> list[str]:
 def adapter_dependencies(component: Component) -> bool:
     """An adapter cannot run without its base model, so its base is a dependency too."""
     return component.card is not None and component.card.base_model_relation == "adapter"
+
+
+def declared_expression(
+    component: Component, kb: LicenseKnowledgeBase
+) -> tuple[str | None, list[str]]:
+    """The declared license as one SPDX expression (None unless every value maps), and the
+    values that map to no SPDX identifier."""
+    parts, unmapped = [], []
+    for value in component.license.declared:
+        resolved = resolve_declared(value, kb)
+        if resolved.expression is None:
+            unmapped.append(value)
+        else:
+            expression = spdx_expression(resolved.expression, kb)
+            parts.append(f"({expression})" if " OR " in expression else expression)
+    if unmapped or not parts:
+        return None, unmapped
+    return " AND ".join(dict.fromkeys(parts)), unmapped

@@ -32,6 +32,7 @@ from scanner.inventory import (
     ScanResult,
     Waiver,
 )
+from scanner.jsonfile import load_json_file
 
 SCHEMA = "aiscan-report/1"
 
@@ -370,10 +371,4 @@ def parse_report(document: Any, where: str) -> ScanResult:
 
 def read_report(path: Path) -> ScanResult:
     """Read an `aiscan-report/1` JSON file written by `aiscan scan --format json`."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ReportReadError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ReportReadError(f"{path} is not valid JSON: {exc}") from exc
-    return parse_report(document, str(path))
+    return parse_report(load_json_file(path, "report", ReportReadError), str(path))

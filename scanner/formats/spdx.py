@@ -26,7 +26,6 @@ from scanner.formats import aibom
 from scanner.formats.cyclonedx import BomValidationError
 from scanner.formats.interface import ReportFormat
 from scanner.inventory import Component, ScanResult
-from scanner.licensing.expressions import resolve_declared
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
@@ -58,20 +57,12 @@ def _expression(text: str) -> Any:
 
 
 def _declared(component: Component, kb: LicenseKnowledgeBase) -> tuple[Any, list[str]]:
-    """licenseDeclared and the declared values that map to no SPDX identifier."""
+    """licenseDeclared (NOASSERTION unless every value maps) and the values that map to no
+    SPDX identifier."""
     from spdx_tools.spdx.model import SpdxNoAssertion
 
-    parts, unmapped = [], []
-    for value in component.license.declared:
-        resolved = resolve_declared(value, kb)
-        if resolved.expression is None:
-            unmapped.append(value)
-        else:
-            expression = aibom.spdx_expression(resolved.expression, kb)
-            parts.append(f"({expression})" if " OR " in expression else expression)
-    if unmapped or not parts:
-        return SpdxNoAssertion(), unmapped
-    return _expression(" AND ".join(dict.fromkeys(parts))), unmapped
+    expression, unmapped = aibom.declared_expression(component, kb)
+    return (SpdxNoAssertion() if expression is None else _expression(expression)), unmapped
 
 
 def _package(

@@ -36,7 +36,6 @@ from scanner.formats.cyclonedx import BomValidationError
 from scanner.formats.interface import ReportFormat
 from scanner.formats.spdx import SpdxIds
 from scanner.inventory import Component, ScanResult
-from scanner.licensing.expressions import resolve_declared
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
 SPEC_VERSION = "3.0.1"
@@ -136,22 +135,6 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def _declared(component: Component, kb: LicenseKnowledgeBase) -> tuple[str | None, list[str]]:
-    """The declared license as one SPDX expression (None unless every value maps), and the
-    values that map to no SPDX identifier."""
-    parts, unmapped = [], []
-    for value in component.license.declared:
-        resolved = resolve_declared(value, kb)
-        if resolved.expression is None:
-            unmapped.append(value)
-        else:
-            expression = aibom.spdx_expression(resolved.expression, kb)
-            parts.append(f"({expression})" if " OR " in expression else expression)
-    if unmapped or not parts:
-        return None, unmapped
-    return " AND ".join(dict.fromkeys(parts)), unmapped
-
-
 def _ai_properties(component: Component) -> dict[str, Any]:
     """AI-profile fields the model card states; nothing else."""
     card = component.card
@@ -191,7 +174,7 @@ def _element_class(m: ModuleType, component_type: str) -> tuple[type, dict[str, 
 def _package(doc: _Document, component: Component, findings: list[str]) -> str:
     m = doc.m
     spdx_id = doc.iri(component.ref)
-    declared, unmapped = _declared(component, doc.kb)
+    declared, unmapped = aibom.declared_expression(component, doc.kb)
     comments = [f"aiscan ref {component.ref}; license category {component.license.category}"]
     if unmapped:
         comments.append("declared values not mapped to SPDX: " + "; ".join(unmapped))

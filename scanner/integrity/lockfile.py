@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.errors import UsageError
+from scanner.jsonfile import load_json_file
 
 SCHEMA = "aiscan-lock/1"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -85,12 +86,7 @@ def render_lockfile(components: Iterable[LockedComponent], generated_by: str) ->
 
 def load_lockfile(path: Path) -> LockFile:
     """Read and validate a lock file; any defect is a usage error naming the file."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise LockFileError(f"cannot read lock file {path}: {exc.strerror or exc}") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise LockFileError(f"lock file {path} is not valid JSON: {exc}") from exc
+    document = load_json_file(path, "lock file", LockFileError)
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
         raise LockFileError(f"lock file {path} is not an {SCHEMA} document")
     components: dict[str, LockedComponent] = {}

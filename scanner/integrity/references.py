@@ -14,7 +14,6 @@ target.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from typing import Any, Literal
 from scanner.errors import UsageError
 from scanner.integrity.lockfile import LockedComponent, LockFile
 from scanner.inventory import Component
+from scanner.jsonfile import load_json_file
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _GIT_SHA1 = re.compile(r"^[0-9a-f]{40}$")
@@ -66,12 +66,7 @@ class BomDigests:
 
     @classmethod
     def load(cls, path: Path) -> BomDigests:
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise BomError(f"cannot read BOM {path}: {exc.strerror or exc}") from exc
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BomError(f"BOM {path} is not valid JSON: {exc}") from exc
+        document = load_json_file(path, "BOM", BomError)
         if not isinstance(document, dict) or document.get("bomFormat") != "CycloneDX":
             raise BomError(f"{path} is not a CycloneDX JSON BOM (bomFormat must be CycloneDX)")
         by_parent: dict[tuple[str, str], str] = {}

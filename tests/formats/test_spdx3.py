@@ -241,7 +241,7 @@ def test_unmapped_declared_license_has_no_license_relationship(kb):
 
 def test_missing_required_property_is_a_validation_error(monkeypatch, kb):
     component = Component("model:local/x", "model", "x", "modeldir", "x")
-    monkeypatch.setattr(spdx3, "_declared", lambda c, kb: ("", []))
+    monkeypatch.setattr(spdx3.aibom, "declared_expression", lambda c, kb: ("", []))
     with pytest.raises(BomValidationError, match="licenseExpression"):
         render_spdx3(ScanResult("0", ("x",), (component,), ()), kb)
 
