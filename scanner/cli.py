@@ -93,7 +93,10 @@ def main() -> None:
       aiscan scan ./models                      scan every model folder below ./models
       aiscan scan ~/.cache/huggingface/hub      scan every cached repo revision, offline
       aiscan scan . --policy strict --format json -o report.json
-      aiscan licenses list                      the AI-license knowledge base
+      aiscan scan hf://org/name@<commit>        a Hub repo: card, files, gating (never weights)
+      aiscan verify /models                     strict safetensors checks and SHA-256 on all cores
+      aiscan bom ./models -o bom.cdx.json       a validated CycloneDX / SPDX AI-BOM
+      aiscan report ./models -o report.html     a self-contained HTML report for legal review
       aiscan licenses show llama3               terms of one license, section by section
     """
 
@@ -586,10 +589,17 @@ _POLICY_OPTION = click.option(
 )
 
 
+def _scan_inputs(command: F) -> F:
+    """TARGETs, --from and --policy: how `report`, `notice` and `bom` get their scan result."""
+    for decorator in reversed(
+        (click.argument("targets", nargs=-1, metavar="[TARGET]..."), _FROM_OPTION, _POLICY_OPTION)
+    ):
+        command = decorator(command)
+    return command
+
+
 @main.command(epilog=EXIT_CODES_HELP)
-@click.argument("targets", nargs=-1, metavar="[TARGET]...")
-@_FROM_OPTION
-@_POLICY_OPTION
+@_scan_inputs
 @click.option(
     "--output",
     "-o",
@@ -617,9 +627,7 @@ def report(
 
 
 @main.command(epilog=EXIT_CODES_HELP)
-@click.argument("targets", nargs=-1, metavar="[TARGET]...")
-@_FROM_OPTION
-@_POLICY_OPTION
+@_scan_inputs
 @click.option(
     "--output",
     "-o",
@@ -687,8 +695,7 @@ def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
 
 
 @main.command(epilog=EXIT_CODES_HELP)
-@click.argument("targets", nargs=-1, metavar="[TARGET]...")
-@_FROM_OPTION
+@_scan_inputs
 @click.option(
     "--format",
     "-f",
@@ -713,7 +720,6 @@ def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
     "(not with --from: a saved report is rendered as it is).",
 )
 @click.option("--jobs", "-j", type=int, metavar="N", help="Files hashed in parallel.")
-@_POLICY_OPTION
 @click.option(
     "--output",
     "-o",
