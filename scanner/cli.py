@@ -570,7 +570,11 @@ def _scan_or_load(targets: tuple[str, ...], from_report: Path | None, policy: st
     from scanner.errors import UsageError
 
     if from_report is None:
-        return _scan_targets(targets, policy=policy)
+        return _scan_targets(
+            targets,
+            policy=policy,
+            project=_project_options(env=None, python=None, deps=True, code=True, pypi=False),
+        )
     if targets:
         raise UsageError("give either TARGETs to scan or --from REPORT, not both")
     from scanner.formats.json import read_report

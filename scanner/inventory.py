@@ -101,6 +101,14 @@ class CardMention:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """A NOTICE file shipped with a component, quoted so an attribution bundle can carry it."""
+
+    file: str
+    text: str
+
+
+@dataclass(frozen=True)
 class EvalMetric:
     """One evaluation result from a card's `model-index`, as its author reported it."""
 
@@ -237,6 +245,8 @@ class Component:
     """`model_type` from config.json (e.g. `llama`): the architecture family."""
     architectures: tuple[str, ...] = ()
     """`architectures` from config.json (e.g. `LlamaForCausalLM`)."""
+    notices: tuple[Notice, ...] = ()
+    """NOTICE files the component ships (Apache-2.0 section 4(d) requires passing them on)."""
     depends_on: tuple[str, ...] = ()
     """Refs of the components this one needs at run time (a package's Requires-Dist)."""
     direct: bool | None = None

@@ -27,6 +27,7 @@ from scanner.inventory import (
     Finding,
     HeaderDefect,
     LicenseFacts,
+    Notice,
     PickleScan,
     SafetensorsHeader,
     ScanResult,
@@ -130,6 +131,8 @@ def _component(component: Component) -> dict[str, Any]:
                 for m in card.metrics
             ],
         }
+    if component.notices:
+        data["notices"] = [{"file": n.file, "text": n.text} for n in component.notices]
     if component.model_type or component.architectures:
         data["model_type"] = component.model_type
         data["architectures"] = list(component.architectures)
@@ -311,6 +314,7 @@ def _read_component(raw: dict[str, Any]) -> Component:
         revision_pinned=raw.get("revision_pinned"),
         remote_code=tuple(raw.get("remote_code", ())),
         model_type=raw.get("model_type"),
+        notices=tuple(Notice(n["file"], n["text"]) for n in raw.get("notices", ())),
         architectures=tuple(raw.get("architectures", ())),
         depends_on=tuple(raw.get("depends_on", ())),
         direct=raw.get("direct"),

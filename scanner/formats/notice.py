@@ -55,6 +55,9 @@ def _component_section(component: Component, entries: list[LicenseEntry]) -> lis
                 }[clause.id]
                 lines.append(f"  {label} ({entry.key} {clause.section}): {clause.text}")
         lines.append(f"  Full text: licenses/{entry.key}.txt")
+    for notice in component.notices:
+        lines.append(f"  {notice.file} shipped with {component.name}:")
+        lines.extend(f"    {line}".rstrip() for line in notice.text.strip().splitlines())
     if component.license.effective is None:
         lines.append(
             "  No license was found for this component; it is listed so the gap is visible."

@@ -12,7 +12,16 @@ import sys
 from importlib import metadata
 
 LICENSE_FILE_LIMIT = 65536
-FALLBACK_LICENSE_FILES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE", "COPYING")
+FALLBACK_LICENSE_FILES = (
+    "LICENSE",
+    "LICENSE.txt",
+    "LICENSE.md",
+    "LICENCE",
+    "COPYING",
+    "NOTICE",
+    "NOTICE.txt",
+    "NOTICE.md",
+)
 
 
 def marker_environment():

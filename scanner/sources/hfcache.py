@@ -195,6 +195,7 @@ class HfCacheSource(Source):
             remote_code=facts.remote_code,
             model_type=facts.model_type,
             architectures=facts.architectures,
+            notices=facts.notices,
         )
 
 

@@ -26,6 +26,7 @@ from scanner.inventory import (
     FileEntry,
     FileFormat,
     LicenseFacts,
+    Notice,
     Problem,
 )
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
@@ -70,6 +71,7 @@ class FolderFacts:
     remote_code: tuple[str, ...] = ()
     model_type: str | None = None
     architectures: tuple[str, ...] = ()
+    notices: tuple[Notice, ...] = ()
 
 
 def _read_prefix(path: Path, limit: int) -> bytes:
@@ -312,6 +314,29 @@ def read_file_entry(path: Path, relative: str, kb: LicenseKnowledgeBase) -> File
     )
 
 
+MAX_NOTICE_BYTES = 64 * 1024
+_NOTICE_FILE = re.compile(r"^notice([._-].*)?$", re.IGNORECASE)
+
+
+def is_notice_file(name: str) -> bool:
+    """NOTICE, NOTICE.txt, NOTICE.md, ...: attribution texts a redistributor must pass on."""
+    return _NOTICE_FILE.match(name) is not None
+
+
+def read_notices(folder: Path, files: list[FileEntry]) -> tuple[Notice, ...]:
+    """The text of every top-level NOTICE file (bounded; unreadable ones are already problems)."""
+    notices = []
+    for entry in files:
+        if "/" in entry.path or entry.error or not is_notice_file(entry.path):
+            continue
+        try:
+            text = _read_prefix(folder / entry.path, MAX_NOTICE_BYTES).decode("utf-8", "replace")
+        except OSError:
+            continue
+        notices.append(Notice(entry.path, text))
+    return tuple(notices)
+
+
 def declared_licenses(card: CardFacts) -> tuple[str, ...]:
     """The license(s) a card declares, resolving `license: other` to its license_name or link."""
     declared = [value for value in card.license if value.lower() != "other"]
@@ -403,4 +428,5 @@ def read_model_folder(
         remote_code=tuple(dict.fromkeys(remote_code)),
         model_type=model_config.model_type,
         architectures=model_config.architectures,
+        notices=read_notices(folder, files),
     )

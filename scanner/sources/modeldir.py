@@ -111,6 +111,7 @@ class ModelDirSource(Source):
             remote_code=facts.remote_code,
             model_type=facts.model_type,
             architectures=facts.architectures,
+            notices=facts.notices,
         )
 
     def _file_component(self, path: Path) -> Component:

@@ -18,12 +18,13 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from scanner.inventory import Component, Evidence, LicenseFacts, Problem
+from scanner.inventory import Component, Evidence, LicenseFacts, Notice, Problem
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.licensing.python_licenses import resolve_package_license
 from scanner.sources.coderefs import FoundReference, scan_tree, source_files
 from scanner.sources.interface import Source
 from scanner.sources.lockfiles import is_lock_file, read_lock_file
+from scanner.sources.model_folder import is_notice_file
 from scanner.sources.packages import Declarations, DeclaredPackage
 from scanner.sources.pypi import PyPIClient
 from scanner.sources.pyproject_deps import read_pyproject
@@ -307,6 +308,11 @@ class ProjectSource(Source):
             source="python-env",
             location=dist.path or "",
             license=license_facts,
+            notices=tuple(
+                Notice(name, text)
+                for name, text in dist.license_files
+                if is_notice_file(Path(name).name)
+            ),
             problems=problems,
             **common,
         )

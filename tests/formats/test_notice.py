@@ -46,3 +46,35 @@ def test_unlicensed_component_is_listed_as_a_gap(tmp_path):
     out = tmp_path / "out"
     assert run_cli("notice", tmp_path / "store", "-o", out).exit_code == 0
     assert "No license was found for this component" in (out / "NOTICE").read_text(encoding="utf-8")
+
+
+def test_package_and_model_notice_files_are_carried_into_the_bundle(tmp_path):
+    from tests.sources.test_python_env import write_dist
+    from tests.test_project_scan import make_venv
+
+    root = tmp_path / "proj"
+    root.mkdir()
+    _, site = make_venv(root / ".venv")
+    write_dist(
+        site,
+        "apache-lib",
+        "1.0",
+        "License-Expression: Apache-2.0",
+        "License-File: NOTICE",
+        files={"licenses/NOTICE": "Apache Lib\nCopyright 2024 The Apache Lib Authors\n"},
+    )
+    (root / "requirements.txt").write_text("apache-lib==1.0\n")
+    make_model_dir(
+        root / "models",
+        "gemma-tune",
+        card={"license": "gemma"},
+        files={"NOTICE": "Gemma is provided under and subject to the Gemma Terms of Use\n"},
+    )
+    out = tmp_path / "out"
+    result = run_cli("notice", root, "-o", out)
+    assert result.exit_code == 0, result.stderr
+    notice = (out / "NOTICE").read_text(encoding="utf-8")
+    assert "NOTICE shipped with apache-lib:" in notice
+    assert "    Copyright 2024 The Apache Lib Authors" in notice
+    assert "NOTICE shipped with models/gemma-tune:" in notice
+    assert "Gemma is provided under and subject to the Gemma Terms of Use" in notice
