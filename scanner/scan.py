@@ -20,11 +20,12 @@ from scanner.checks.interface import Check, CheckContext, finding
 from scanner.checks.license import LicenseCheck
 from scanner.checks.provenance import ProvenanceCheck
 from scanner.config import Policy
-from scanner.inventory import SEVERITY_RANK, Component, Finding, ScanResult
+from scanner.inventory import Component, Finding, ScanResult
 from scanner.licensing.catalogue import default_catalogue
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.licensing.lineage import BaseModelLookup, CatalogueLookup
 from scanner.licensing.resolution import resolve_licenses
+from scanner.ordering import finding_order, unique_components
 from scanner.sources.hfcache import HfCacheLookup, default_hub_cache
 from scanner.sources.modeldir import ModelDirSource
 from scanner.sources.project import ProjectOptions, ProjectSource, is_project
@@ -45,30 +46,6 @@ CHECKS: tuple[Check, ...] = (
     DependencyCheck(),
     CodeReferenceCheck(),
 )
-
-
-def _unique(components: list[Component]) -> list[Component]:
-    """Drop a folder or package reached twice (overlapping targets, one environment read for
-    several projects); keep refs unique in the report."""
-    seen_locations: set[str] = set()
-    refs: dict[str, int] = {}
-    unique = []
-    for component in components:
-        # Packages share a lock file's location; their ref (name@version) identifies them.
-        key = component.ref if component.type == "library" else component.location
-        if key in seen_locations:
-            continue
-        seen_locations.add(key)
-        count = refs.get(component.ref, 0)
-        refs[component.ref] = count + 1
-        if count:
-            component = dataclasses.replace(component, ref=f"{component.ref}#{count + 1}")
-        unique.append(component)
-    return unique
-
-
-def _sort_key(f: Finding) -> tuple:
-    return (-SEVERITY_RANK[f.severity], f.component or "", f.rule, f.message)
 
 
 def _collect(
@@ -165,7 +142,7 @@ def run_scan(
 
         lookups.append(HubLookup(hub))
     lookups.append(CatalogueLookup(catalogue))
-    unique = _unique(components)
+    unique = unique_components(components)
     # Packages arrive with their license concluded from their metadata, and models named in
     # code are references, not copies whose terms could be read: lineage is for the rest.
     settled = [c for c in unique if c.type == "library" or c.code_reference is not None]
@@ -182,7 +159,7 @@ def run_scan(
         tool_version=__version__,
         targets=tuple(str(t) for t in targets),
         components=tuple(resolved),
-        findings=tuple(sorted(judged, key=_sort_key)),
+        findings=tuple(sorted(judged, key=finding_order)),
         fail_on=policy.fail_on,
         policy=policy.source,
     )

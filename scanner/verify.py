@@ -37,8 +37,8 @@ from scanner.integrity.references import Expected, References
 from scanner.integrity.shards import check_index, is_shard_index
 from scanner.inventory import Component, FileEntry, Finding, ScanResult
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
+from scanner.ordering import finding_order, unique_components
 from scanner.rulebook import RULES
-from scanner.scan import _sort_key, _unique
 from scanner.sources.hfcache import is_cache_repo_dir
 from scanner.sources.model_folder import classify_format
 from scanner.sources.modeldir import ModelDirSource
@@ -138,7 +138,7 @@ def run_verify(
             )
         found.extend((component, root) for component in collected)
     roots = {c.location: root for c, root in found}
-    components = _unique([c for c, _ in found])
+    components = unique_components([c for c, _ in found])
     references = options.references
 
     files: list[list[FileEntry]] = []
@@ -196,7 +196,7 @@ def run_verify(
         tool_version=__version__,
         targets=tuple(str(t) for t in targets),
         components=tuple(verified),
-        findings=tuple(sorted(judged, key=_sort_key)),
+        findings=tuple(sorted(judged, key=finding_order)),
         fail_on=policy.fail_on,
         policy=policy.source,
     )
