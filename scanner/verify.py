@@ -37,6 +37,7 @@ from scanner.integrity.references import Expected, References
 from scanner.integrity.shards import check_index, is_shard_index
 from scanner.inventory import Component, FileEntry, Finding, ScanResult
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
+from scanner.licensing.resolution import resolve_licenses
 from scanner.ordering import finding_order, unique_components
 from scanner.rulebook import RULES
 from scanner.sources.hfcache import is_cache_repo_dir
@@ -138,7 +139,9 @@ def run_verify(
             )
         found.extend((component, root) for component in collected)
     roots = {c.location: root for c, root in found}
-    components = unique_components([c for c, _ in found])
+    # Offline license resolution is cheap and makes the verify report readable on its own;
+    # license findings stay with `aiscan scan`.
+    components = resolve_licenses(unique_components([c for c, _ in found]), kb)
     references = options.references
 
     files: list[list[FileEntry]] = []

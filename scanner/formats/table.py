@@ -64,6 +64,13 @@ class TableFormat(ReportFormat):
             if headers:
                 dtypes = sorted({d for h in headers for d in h.dtypes})
                 weights = f"{_parameters(sum(h.parameter_count for h in headers))} params {'/'.join(dtypes)}"
+            hashed = [f for f in component.files if f.sha256 is not None or f.verified is not None]
+            if hashed:
+                verified = sum(f.verified is True for f in hashed)
+                mismatched = sum(f.verified is False for f in hashed)
+                weights += f"\n{verified}/{len(component.files)} files verified" + (
+                    f", {mismatched} mismatched" if mismatched else ""
+                )
             components.add_row(
                 component.name + (f"@{component.version[:12]}" if component.version else ""),
                 component.type,

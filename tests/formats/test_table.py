@@ -1,0 +1,28 @@
+"""The terminal table: licenses, weights facts and verification state per component."""
+
+from __future__ import annotations
+
+from tests.conftest import make_model_dir, run_cli
+
+
+def test_verify_table_counts_verified_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("AISCAN_CACHE_DIR", str(tmp_path / "cache"))
+    folder = make_model_dir(tmp_path, "m", card={"license": "apache-2.0"})
+    lock = tmp_path / "aiscan.lock"
+    assert run_cli("lock", folder, "-o", lock).exit_code == 0
+    result = run_cli("verify", folder, "--lock", lock)
+    assert result.exit_code == 0
+    assert "2/2 files verified" in result.stdout
+    assert "apache-2.0" in result.stdout and "permissive" in result.stdout
+
+    (folder / "model.safetensors").write_bytes(
+        (folder / "model.safetensors").read_bytes()[:-1] + b"\x01"
+    )
+    tampered = run_cli("verify", folder, "--lock", lock)
+    assert tampered.exit_code == 1
+    assert "1/2 files verified, 1 mismatched" in tampered.stdout
+
+
+def test_scan_table_does_not_claim_verification(tmp_path):
+    result = run_cli("scan", make_model_dir(tmp_path, "m"))
+    assert "verified" not in result.stdout
