@@ -366,6 +366,7 @@ def _verify_options(
     rehash: bool,
     lock: Path | None,
     against: Path | None,
+    hub: bool = False,
 ) -> Any:
     """Build `VerifyOptions` from the flags shared by `verify` and `lock`."""
     import dataclasses
@@ -377,9 +378,16 @@ def _verify_options(
 
     if jobs is not None and jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    published = None
+    if hub:
+        from scanner.integrity.cache import default_cache_dir
+        from scanner.sources.hub import HubClient, HubFileDigests
+
+        published = HubFileDigests(HubClient(default_cache_dir()))
     references = References(
         lockfile=load_lockfile(lock) if lock else None,
         bom=BomDigests.load(against) if against else None,
+        hub=published,
     )
     options = VerifyOptions(
         structure_only=structure_only,
@@ -454,6 +462,12 @@ def _hash_options(command: F) -> F:
     metavar="BOM",
     help="A CycloneDX JSON BOM whose file components carry SHA-256 hashes.",
 )
+@click.option(
+    "--hub",
+    is_flag=True,
+    help="Also compare HF-cache files with the LFS sha256 the Hub publishes for their commit "
+    "(catches a snapshot linked to the wrong blob). Token and endpoint as for `aiscan scan`.",
+)
 @_hash_options
 @click.option("--policy", "-p", metavar="NAME|FILE", help="Policy for severities and waivers.")
 @click.option(
@@ -477,6 +491,7 @@ def verify(
     structure_only: bool,
     lock: Path | None,
     against: Path | None,
+    hub: bool,
     jobs: int | None,
     no_cache: bool,
     rehash: bool,
@@ -489,14 +504,14 @@ def verify(
 
     Every header and shard index is checked strictly; then every file is hashed (SHA-256, all
     cores, cached by inode and timestamps) and compared with, in this order: the --lock file,
-    the --against BOM, the HF cache blob name. Files without a reference are reported as
-    unverified with their hash. Nothing is written into the targets.
+    the --against BOM, the HF cache blob name, the Hub (--hub). Files without a reference are
+    reported as unverified with their hash. Nothing is written into the targets.
     """
     import dataclasses
 
     from scanner.formats.registry import get_format
 
-    options = _verify_options(structure_only, jobs, no_cache, rehash, lock, against)
+    options = _verify_options(structure_only, jobs, no_cache, rehash, lock, against, hub)
     result = _run_verify(targets, options, policy)
     if fail_on:
         result = dataclasses.replace(result, fail_on=fail_on)

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from scanner.errors import UsageError
 from scanner.integrity.lockfile import LockedComponent, LockFile
@@ -28,7 +28,14 @@ from scanner.jsonfile import load_json_file
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _GIT_SHA1 = re.compile(r"^[0-9a-f]{40}$")
 
-ReferenceKind = Literal["lockfile", "bom", "hf-blob"]
+ReferenceKind = Literal["lockfile", "bom", "hf-blob", "hub"]
+
+
+class PublishedDigests(Protocol):
+    """Where the Hub's published LFS sha256 of a cached file can be looked up (`--hub`)."""
+
+    def lfs_sha256(self, repo_id: str, revision: str, path: str) -> str | None:
+        """The sha256 the Hub lists for `path` at `revision`, or None when it lists none."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,7 @@ class References:
 
     lockfile: LockFile | None = None
     bom: BomDigests | None = None
+    hub: PublishedDigests | None = None
 
     def locked(self, component: Component) -> LockedComponent | None:
         """The lock file's entry for a component, matched by ref."""
@@ -150,6 +158,22 @@ class References:
             digest = self.bom.lookup(component, relative)
             if digest is not None:
                 return Expected("bom", "sha256", digest, self.bom.source)
-        if component.source == "hfcache":
-            return hf_blob_reference(path)
-        return None
+        if component.source != "hfcache":
+            return None
+        blob = hf_blob_reference(path)
+        published = self._published(component, relative)
+        # The blob name says what the blob is; the Hub says what the file should be. When they
+        # disagree the snapshot links to the wrong blob (a swapped shard): judge against the Hub.
+        if published is not None and (blob is None or blob.label != published.label):
+            return published
+        return blob
+
+    def _published(self, component: Component, relative: str) -> Expected | None:
+        if self.hub is None or component.version is None:
+            return None
+        digest = self.hub.lfs_sha256(component.name, component.version, relative)
+        if digest is None:
+            return None
+        return Expected(
+            "hub", "sha256", digest, f"Hub model_info {component.name}@{component.version}"
+        )

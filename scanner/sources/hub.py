@@ -335,6 +335,19 @@ def _file_format(path: str) -> str:
     return {".gguf": "gguf", ".onnx": "onnx"}.get(suffix, "other")
 
 
+class HubFileDigests:
+    """The Hub's LFS sha256 of each file of a revision: `aiscan verify --hub`'s reference."""
+
+    def __init__(self, client: HubClient) -> None:
+        self.client = client
+
+    def lfs_sha256(self, repo_id: str, revision: str, path: str) -> str | None:
+        model = self.client.model(repo_id, revision)
+        if model is None:
+            return None
+        return next((f.lfs_sha256 for f in model.files if f.path == path), None)
+
+
 class HubSource(Source):
     """One `hf://org/name[@revision]` target: card, license, files and gating from the Hub."""
 
