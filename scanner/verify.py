@@ -37,7 +37,6 @@ from scanner.integrity.references import Expected, References
 from scanner.integrity.shards import check_index, is_shard_index
 from scanner.inventory import Component, FileEntry, Finding, ScanResult
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
-from scanner.licensing.resolution import resolve_licenses
 from scanner.ordering import finding_order, unique_components
 from scanner.rulebook import RULES
 from scanner.sources.hfcache import is_cache_repo_dir
@@ -130,7 +129,7 @@ def run_verify(
     empty: list[Finding] = []
     for target in targets:
         root = _store_root(target)
-        collected = list(ModelDirSource(target, kb).collect())
+        collected = list(ModelDirSource(target, kb, files_only=True).collect())
         if not collected:
             empty.append(
                 finding(
@@ -139,9 +138,7 @@ def run_verify(
             )
         found.extend((component, root) for component in collected)
     roots = {c.location: root for c, root in found}
-    # Offline license resolution is cheap and makes the verify report readable on its own;
-    # license findings stay with `aiscan scan`.
-    components = resolve_licenses(unique_components([c for c, _ in found]), kb)
+    components = unique_components([c for c, _ in found])
     references = options.references
 
     files: list[list[FileEntry]] = []

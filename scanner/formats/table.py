@@ -40,15 +40,14 @@ class TableFormat(ReportFormat):
         components = Table(
             title=f"aiscan: {len(result.components)} component(s)", title_justify="left"
         )
-        for column in (
-            "Component",
-            "Type",
-            "Source",
-            "Effective license",
-            "Category",
-            "Weights",
-            "Findings",
-        ):
+        # `aiscan verify` gathers no license facts: columns about licenses would only say "-".
+        show_licenses = any(
+            c.card is not None or c.license.declared or c.license.detected or c.license.effective
+            for c in result.components
+        )
+        columns = ["Component", "Type", "Source"]
+        columns += ["Effective license", "Category"] if show_licenses else []
+        for column in (*columns, "Weights", "Findings"):
             components.add_column(column, overflow="fold")
         for component in result.components:
             counts = per_component.get(component.ref, Counter())
@@ -71,12 +70,16 @@ class TableFormat(ReportFormat):
                 weights += f"\n{verified}/{len(component.files)} files verified" + (
                     f", {mismatched} mismatched" if mismatched else ""
                 )
+            license_cells = (
+                [component.license.effective or "-", component.license.category]
+                if show_licenses
+                else []
+            )
             components.add_row(
                 component.name + (f"@{component.version[:12]}" if component.version else ""),
                 component.type,
                 component.source,
-                component.license.effective or "-",
-                component.license.category,
+                *license_cells,
                 weights,
                 summary or Text("clean", "green"),
             )

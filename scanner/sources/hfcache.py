@@ -70,9 +70,10 @@ class HfCacheSource(Source):
 
     name = "hfcache"
 
-    def __init__(self, path: Path, kb: LicenseKnowledgeBase) -> None:
+    def __init__(self, path: Path, kb: LicenseKnowledgeBase, *, files_only: bool = False) -> None:
         self.path = path
         self.kb = kb
+        self.files_only = files_only
 
     def collect(self) -> Iterator[Component]:
         for revision in self._revisions():
@@ -166,7 +167,9 @@ class HfCacheSource(Source):
         ]
 
     def _component(self, revision: _CachedRevision) -> Component:
-        facts = read_model_folder(revision.snapshot, self.kb, revision.repo_id)
+        facts = read_model_folder(
+            revision.snapshot, self.kb, revision.repo_id, files_only=self.files_only
+        )
         problems = list(revision.problems) + list(facts.problems)
         if not _COMMIT.match(revision.commit):
             problems.append(

@@ -39,16 +39,17 @@ class ModelDirSource(Source):
 
     name = "modeldir"
 
-    def __init__(self, target: Path, kb: LicenseKnowledgeBase) -> None:
+    def __init__(self, target: Path, kb: LicenseKnowledgeBase, *, files_only: bool = False) -> None:
         self.target = target
         self.kb = kb
+        self.files_only = files_only
 
     def collect(self) -> Iterator[Component]:
         if self.target.is_file():
             yield self._file_component(self.target)
             return
         if is_cache_root(self.target) or is_cache_repo_dir(self.target):
-            yield from HfCacheSource(self.target, self.kb).collect()
+            yield from HfCacheSource(self.target, self.kb, files_only=self.files_only).collect()
             return
         try:
             with os.scandir(self.target):
@@ -57,7 +58,7 @@ class ModelDirSource(Source):
             raise SourceError(f"cannot read {self.target}: {describe_os_error(exc)}") from exc
         for folder, kind in self._discover():
             if kind == "cache":
-                yield from HfCacheSource(folder, self.kb).collect()
+                yield from HfCacheSource(folder, self.kb, files_only=self.files_only).collect()
             else:
                 yield self._component(folder)
 
@@ -93,7 +94,7 @@ class ModelDirSource(Source):
         return folder.relative_to(self.target).as_posix()
 
     def _component(self, folder: Path) -> Component:
-        facts = read_model_folder(folder, self.kb)
+        facts = read_model_folder(folder, self.kb, files_only=self.files_only)
         name = self._name(folder)
         card = facts.card
         return Component(
@@ -116,7 +117,7 @@ class ModelDirSource(Source):
 
     def _file_component(self, path: Path) -> Component:
         """A single file given as target: its format and header facts; no license is knowable."""
-        entry = read_file_entry(path, path.name, self.kb)
+        entry = read_file_entry(path, path.name, self.kb, files_only=self.files_only)
         if entry.error:
             raise SourceError(f"cannot read {path}: {entry.error}")
         return Component(
