@@ -701,7 +701,8 @@ Exit codes:
 )
 @_reports_errors
 def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
-    """Compare two aiscan JSON reports or CycloneDX JSON BOMs.
+    """Compare two scans: aiscan JSON reports or CycloneDX JSON, SPDX 2.3 JSON or SPDX 3.0.1
+    JSON-LD BOMs, in any mix.
 
     Shows components added and removed, version or commit changes, declared and effective
     license changes, file hash changes, and new and resolved findings.

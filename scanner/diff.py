@@ -1,106 +1,36 @@
-"""Compares two scans, given as aiscan JSON reports or CycloneDX JSON BOMs.
+"""Compares two scans, given as aiscan JSON reports or CycloneDX, SPDX 2.3 or SPDX 3.0.1 BOMs.
 
-Both inputs are reduced to the same `Snapshot` (components keyed by type and name, with
-version, licenses, file hashes and findings), so a report can be compared with a BOM. A change
-introduces a policy violation when the new side has an unwaived finding at or above its fail
-level that the old side did not have.
+Both inputs are reduced to the same `Snapshot` (see `scanner.diff_readers`: components keyed by
+type and name, with version, licenses, file hashes and findings), so a report can be compared
+with a BOM of another format. A change introduces a policy violation when the new side has an
+unwaived finding at or above its fail level that the old side did not have.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from scanner.diff_readers import Snapshot, in_spdx_terms, read_snapshot
 from scanner.errors import UsageError
 from scanner.inventory import SEVERITY_RANK
 from scanner.jsonfile import load_json_file
 
 
-@dataclass(frozen=True)
-class ComponentState:
-    """What diff compares of one component."""
-
-    version: str | None
-    declared: tuple[str, ...]
-    effective: str | None
-    hashes: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """One side of a diff."""
-
-    components: dict[str, ComponentState]
-    findings: dict[tuple[str, str], str]
-    """(rule, component key) → severity, unwaived findings only."""
-    fail_on: str = "error"
-
-
-def _key(kind: str, name: str) -> str:
-    return f"{kind}:{name}"
-
-
-def _from_report(document: dict[str, Any]) -> Snapshot:
-    names = {}
-    components = {}
-    for c in document["components"]:
-        key = _key(c["type"], c["name"])
-        names[c["ref"]] = key
-        components[key] = ComponentState(
-            c.get("version"),
-            tuple(c["license"].get("declared", ())),
-            c["license"].get("effective"),
-            {f["path"]: f["sha256"] for f in c.get("files", ()) if f.get("sha256")},
-        )
-    findings = {
-        (f["rule"], names.get(f["component"], f["component"] or "")): f["severity"]
-        for f in document["findings"]
-        if not f.get("waived") and not f.get("baseline")
-    }
-    return Snapshot(components, findings, document.get("fail_on", "error"))
-
-
-_CDX_TYPES = {"machine-learning-model": "model", "data": "dataset", "library": "library"}
-
-
-def _from_cyclonedx(document: dict[str, Any]) -> Snapshot:
-    components = {}
-    findings = {}
-    for c in document.get("components", []):
-        key = _key(_CDX_TYPES.get(c.get("type"), c.get("type", "")), c["name"])
-        properties = c.get("properties", [])
-        values = {p["name"]: p.get("value", "") for p in properties}
-        components[key] = ComponentState(
-            c.get("version"),
-            tuple(p.get("value", "") for p in properties if p["name"] == "aiscan:license:declared"),
-            values.get("aiscan:license:effective"),
-            {
-                f["name"]: h["content"]
-                for f in c.get("components", [])
-                for h in f.get("hashes", [])
-                if h.get("alg") == "SHA-256"
-            },
-        )
-        for p in properties:
-            if p["name"].startswith("aiscan:finding:") and "(waived:" not in p.get("value", ""):
-                severity = p.get("value", "").split(":", 1)[0]
-                findings[(p["name"].removeprefix("aiscan:finding:"), key)] = severity
-    return Snapshot(components, findings)
-
-
 def load_snapshot(path: Path) -> Snapshot:
-    """Read an aiscan report or a CycloneDX JSON BOM."""
+    """Read an aiscan report or a CycloneDX, SPDX 2.3 or SPDX 3.0.1 JSON BOM."""
     document = load_json_file(path, "report or BOM")
     try:
-        if isinstance(document, dict) and document.get("schema") == "aiscan-report/1":
-            return _from_report(document)
-        if isinstance(document, dict) and document.get("bomFormat") == "CycloneDX":
-            return _from_cyclonedx(document)
+        snapshot = read_snapshot(document)
     except (KeyError, TypeError, AttributeError) as exc:
         raise UsageError(f"{path}: malformed document ({exc!r})") from exc
-    raise UsageError(f"{path} is neither an aiscan JSON report nor a CycloneDX JSON BOM")
+    if snapshot is None:
+        raise UsageError(
+            f"{path} is neither an aiscan JSON report nor a CycloneDX JSON, SPDX 2.3 JSON or "
+            "SPDX 3.0.1 JSON-LD BOM"
+        )
+    return snapshot
 
 
 @dataclass(frozen=True)
@@ -122,6 +52,11 @@ class Changes:
 
 def compare(old: Snapshot, new: Snapshot) -> Changes:
     """Every difference between two snapshots, in a stable order."""
+    if old.spdx_licenses != new.spdx_licenses:
+        from scanner.licensing.knowledge_base import default_knowledge_base
+
+        kb = default_knowledge_base()
+        old, new = in_spdx_terms(old, kb), in_spdx_terms(new, kb)
     changes: list[Change] = []
     for key in sorted(old.components.keys() | new.components.keys()):
         before, after = old.components.get(key), new.components.get(key)

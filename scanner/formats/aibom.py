@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from scanner.errors import UsageError
@@ -167,8 +167,16 @@ def declared_expression(
 ) -> tuple[str | None, list[str]]:
     """The declared license as one SPDX expression (None unless every value maps), and the
     values that map to no SPDX identifier."""
+    return declared_values_expression(component.license.declared, kb)
+
+
+def declared_values_expression(
+    values: Iterable[str], kb: LicenseKnowledgeBase
+) -> tuple[str | None, list[str]]:
+    """`declared_expression` for bare declared values, so `aiscan diff` can put a report's
+    licenses in the terms an SPDX writer would have used."""
     parts, unmapped = [], []
-    for value in component.license.declared:
+    for value in values:
         resolved = resolve_declared(value, kb)
         if resolved.expression is None:
             unmapped.append(value)

@@ -18,7 +18,9 @@ class DeclaredPackage:
     `name` is canonical (PEP 503). `version` is set when the file pins one exact version (a lock
     file, or `==` in a requirement). `direct` is True when the project asks for the package
     itself, False for a lock entry only other packages need, None when the file cannot tell.
-    `dependencies` are the canonical names a lock file records for the package.
+    `dependencies` are the canonical names a lock file records for the package. `marker` is a
+    condition still to be evaluated for the target interpreter; lock readers evaluate their
+    entries' markers themselves (uv's depend on the path to the package) and leave it None.
     """
 
     name: str

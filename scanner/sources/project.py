@@ -81,13 +81,15 @@ def project_manifests(folder: Path) -> list[Path]:
     return found
 
 
-def read_declarations(folder: Path) -> list[Declarations]:
+def read_declarations(folder: Path, markers: Mapping[str, str]) -> list[Declarations]:
+    """Every dependency file of the project; lock entries are kept when their markers hold for
+    `markers`, the target interpreter's marker environment."""
     declarations = []
     for path in project_manifests(folder):
         if path.name == "pyproject.toml":
             declarations.append(read_pyproject(path))
         elif is_lock_file(path):
-            declarations.append(read_lock_file(path))
+            declarations.append(read_lock_file(path, markers))
         else:
             declarations.append(read_requirements(path, folder))
     return declarations
@@ -161,13 +163,16 @@ class ProjectSource(Source):
         return None
 
     def collect(self) -> Iterator[Component]:
-        declarations = read_declarations(self.root) if self.options.manifests else []
+        from packaging.markers import default_environment
+
+        environment = self._environment()
+        markers = dict(environment.markers) if environment else dict(default_environment())
+        declarations = read_declarations(self.root, markers) if self.options.manifests else []
         for item in declarations:
             if item.problems:
                 yield self._file_component(item.path, item.kind, item.problems)
-        environment = self._environment()
         if declarations or environment is not None:
-            yield from self._libraries(declarations, environment)
+            yield from self._libraries(declarations, environment, markers)
         if self.options.code:
             yield from self._code_references()
 
@@ -184,12 +189,13 @@ class ProjectSource(Source):
     # --- packages -------------------------------------------------------------------------
 
     def _libraries(
-        self, declarations: list[Declarations], environment: Environment | None
+        self,
+        declarations: list[Declarations],
+        environment: Environment | None,
+        markers: Mapping[str, str],
     ) -> Iterator[Component]:
-        from packaging.markers import default_environment
         from packaging.utils import canonicalize_name
 
-        markers = dict(environment.markers) if environment else dict(default_environment())
         declared: dict[str, list[tuple[DeclaredPackage, str]]] = {}
         for item in declarations:
             for package in item.packages:

@@ -1,4 +1,5 @@
-"""Reads the dependencies a `pyproject.toml` declares: PEP 621 and PEP 735 dependency groups.
+"""Reads the dependencies a `pyproject.toml` declares: PEP 621, PEP 735 dependency groups and
+Poetry's tables (`poetry_deps`).
 
 TOML keeps no line numbers, so each requirement is located by finding its quoted text in the
 file; that is enough for a reader to jump to it.
@@ -13,6 +14,7 @@ from typing import Any
 
 from scanner.inventory import Problem
 from scanner.sources.packages import Declarations, DeclaredPackage, parse_requirement
+from scanner.sources.poetry_deps import poetry_tables, read_poetry_table
 
 
 def load_toml(path: Path) -> tuple[dict[str, Any] | None, Problem | None]:
@@ -54,7 +56,8 @@ def _groups(
 
 
 def read_pyproject(path: Path) -> Declarations:
-    """`[project] dependencies`, `optional-dependencies` and `[dependency-groups]`."""
+    """`[project] dependencies`, `optional-dependencies`, `[dependency-groups]` and Poetry's
+    dependency tables."""
     document, problem = load_toml(path)
     if document is None:
         return Declarations(path.name, "pyproject", problems=(problem,) if problem else ())
@@ -85,4 +88,7 @@ def read_pyproject(path: Path) -> Declarations:
             where = f"{path.name}:{line}" if line else path.name
             parsed = parse_requirement(item, f"{where} [{table}]")
             (packages if isinstance(parsed, DeclaredPackage) else problems).append(parsed)
+    for table, dependencies in poetry_tables(document):
+        for found in read_poetry_table(path.name, text, table, dependencies):
+            (packages if isinstance(found, DeclaredPackage) else problems).append(found)
     return Declarations(path.name, "pyproject", tuple(packages), tuple(problems))
