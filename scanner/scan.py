@@ -73,11 +73,14 @@ def _collect(
         if hub is not None:
             found = [_enrich(c, hub) for c in found]
         return found, []
+    hint = ""
+    if (target / "pyvenv.cfg").is_file():
+        hint = f"; to read this environment's packages use --python {target / 'bin' / 'python'}"
     return [], [
         finding(
             "scan.nothing-found",
             None,
-            f"{target}: no model folder or cache repo found",
+            f"{target}: no model folder, cache repo or Python project found{hint}",
             target=str(target),
         )
     ]

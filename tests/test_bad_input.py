@@ -266,3 +266,14 @@ def test_malformed_tensor_entries_do_not_crash(tmp_path):
     result, report = scan_json(folder)
     assert findings(report, "integrity.malformed")
     assert result.exit_code == 1
+
+
+def test_virtual_environment_as_target_points_to_python_flag(tmp_path):
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    result, report = scan_json(venv)
+    assert result.exit_code == 0
+    (found,) = report["findings"]
+    assert found["rule"] == "scan.nothing-found" and found["severity"] == "warning"
+    assert f"--python {venv / 'bin' / 'python'}" in found["message"]
