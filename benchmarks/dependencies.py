@@ -16,24 +16,14 @@ import argparse
 import json
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from timing import median_seconds
+
 RUNS = 5
-
-
-def median_time(argv: list[str]) -> float:
-    subprocess.run(argv, check=True, capture_output=True)
-    samples = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        subprocess.run(argv, check=True, capture_output=True)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def pip_licenses(python: str) -> list[str]:
@@ -151,8 +141,8 @@ def main() -> int:
         agreement(args.python, empty)
         large, count = build_large_env(site, Path(tmp, "large"))
         for label, python in (("this environment", args.python), (f"{count} dists", large)):
-            ours = median_time(aiscan(python, empty))
-            theirs = median_time(pip_licenses(python))
+            ours = median_seconds(aiscan(python, empty), RUNS)
+            theirs = median_seconds(pip_licenses(python), RUNS)
             print(
                 f"== speed, {label}: aiscan {ours:.3f} s, pip-licenses {theirs:.3f} s "
                 f"(median of {RUNS}) → ratio {ours / theirs:.2f}"

@@ -7,24 +7,12 @@ license-expression) out of the CLI's import path. Run: `python benchmarks/startu
 from __future__ import annotations
 
 import shutil
-import statistics
-import subprocess
 import sys
-import time
+
+from timing import median_seconds
 
 RUNS = 15
 GOAL_SECONDS = 0.3
-
-
-def time_command(argv: list[str]) -> float:
-    """Median wall time of `argv` over RUNS runs, after one warm-up run."""
-    subprocess.run(argv, check=True, capture_output=True)
-    samples = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        subprocess.run(argv, check=True, capture_output=True)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def main() -> int:
@@ -41,7 +29,7 @@ def main() -> int:
     print(f"{'command':40} {'median (s)':>10}")
     worst = 0.0
     for label, argv in commands.items():
-        seconds = time_command(argv)
+        seconds = median_seconds(argv, RUNS)
         print(f"{label:40} {seconds:10.3f}")
         if label.startswith("aiscan"):
             worst = max(worst, seconds)

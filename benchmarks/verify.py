@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from timing import median_seconds
+
 AISCAN = [sys.executable, "-c", "from scanner.cli import main; main()"]
 CHUNK = 16 * 1024 * 1024
 
@@ -64,19 +66,8 @@ def sharded_model(folder: Path, shards: int, data_bytes: int) -> list[Path]:
 
 
 def timed(command: list[str] | str, env: dict[str, str] | None = None, repeat: int = 1) -> float:
-    runs = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(
-            command,
-            shell=isinstance(command, str),
-            check=False,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs)
+    """No warm-up: the store is read once beforehand for every tool alike; exit codes vary."""
+    return median_seconds(command, repeat, env=env, warm_up=False, check=False)
 
 
 def main() -> None:
