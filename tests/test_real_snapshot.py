@@ -7,18 +7,15 @@ from aiscan's output.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from safetensors import safe_open
 
-from tests.conftest import REPO, component, errors, scan_json, tree_state
+from tests.conftest import REAL_SNAPSHOT, component, errors, scan_json, tree_state
 
-SNAPSHOT = Path(
-    os.environ.get("AISCAN_TEST_SNAPSHOT") or REPO / ".ci" / "cache" / "all-MiniLM-L6-v2"
-)
+SNAPSHOT = REAL_SNAPSHOT
 
 WEIGHTS_SIZE = 90_868_376
 PARAMETERS = 22_713_728  # measured with safe_open: 103 F32 tensors + 1 I64 (position_ids)

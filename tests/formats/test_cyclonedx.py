@@ -11,9 +11,9 @@ import pytest
 
 from scanner.formats.cyclonedx import BomValidationError, render_cyclonedx
 from scanner.inventory import Component, FileEntry, LicenseFacts, ScanResult
-from tests.conftest import REPO, make_hf_cache, make_model_dir, model_repo_files
+from tests.conftest import REAL_SNAPSHOT, make_hf_cache, make_model_dir, model_repo_files
 
-SNAPSHOT = REPO / ".ci" / "cache" / "all-MiniLM-L6-v2"
+SNAPSHOT = REAL_SNAPSHOT
 
 
 def _scan(kb, default_policy, *targets: Path) -> ScanResult:

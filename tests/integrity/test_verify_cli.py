@@ -19,8 +19,9 @@ from click.testing import CliRunner
 from safetensors.numpy import save
 
 from scanner.cli import main
+from tests.conftest import REAL_SNAPSHOT
 
-SNAPSHOT = Path(__file__).resolve().parents[2] / ".ci" / "cache" / "all-MiniLM-L6-v2"
+SNAPSHOT = REAL_SNAPSHOT
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 COMMIT = "c" * 40
 
