@@ -158,11 +158,9 @@ def validate_policy_document(data: Any, where: Located) -> None:
         if not isinstance(rules, dict):
             raise _fail(where, ("rules",), "must map rule ids to error, warning, note or off")
         for rule, level in rules.items():
-            if level is False:  # YAML 1.1 reads a bare `off` as false
-                rules[rule] = level = "off"
             if rule not in RULES:
                 raise _fail(where, ("rules", rule), f"unknown rule id {rule!r}")
-            if level not in (*SEVERITIES, "off"):
+            if level is not False and level not in (*SEVERITIES, "off"):  # YAML 1.1: bare off
                 raise _fail(
                     where, ("rules", rule), f"{level!r} must be error, warning, note or off"
                 )
@@ -338,7 +336,11 @@ def _build(data: dict[str, Any], source: str, kb: LicenseKnowledgeBase) -> Polic
         publishers=PublisherRules(
             allow=tuple(publishers.get("allow") or ()), deny=tuple(publishers.get("deny") or ())
         ),
-        rules=dict(data.get("rules") or {}),
+        # YAML 1.1 reads a bare `off` as false; the validator accepted it as such.
+        rules={
+            rule: "off" if level is False else level
+            for rule, level in (data.get("rules") or {}).items()
+        },
         waivers=tuple(
             Waiver(
                 rule=w["rule"],

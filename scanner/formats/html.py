@@ -29,7 +29,7 @@ class _ModelView:
     conditions_status: dict[str, str]
 
 
-def _condition_status(component: Component, findings: list[Finding]) -> dict[str, str]:
+def _condition_status(findings: list[Finding]) -> dict[str, str]:
     """Whether each license's user-count condition is triggered, from the mau-threshold findings."""
     status = {}
     for finding in findings:
@@ -57,9 +57,7 @@ def _views(result: ScanResult) -> tuple[list[_ModelView], dict[str, list[Compone
         keys = expression_keys(component.license.effective)
         entries = tuple(kb[key] for key in keys if key in kb)
         findings = by_component.get(component.ref, [])
-        models.append(
-            _ModelView(component, entries, tuple(findings), _condition_status(component, findings))
-        )
+        models.append(_ModelView(component, entries, tuple(findings), _condition_status(findings)))
     return models, dict(sorted(libraries.items()))
 
 
