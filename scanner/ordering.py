@@ -7,8 +7,12 @@ under the same refs and the findings in the same order on every run.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
-from scanner.inventory import SEVERITY_RANK, Component, Finding
+from scanner import __version__
+from scanner.config import Policy
+from scanner.inventory import SEVERITY_RANK, Component, Finding, ScanResult
 
 
 def unique_components(components: list[Component]) -> list[Component]:
@@ -34,3 +38,20 @@ def unique_components(components: list[Component]) -> list[Component]:
 def finding_order(f: Finding) -> tuple:
     """Worst first, then by component, rule and message: the same order on every run."""
     return (-SEVERITY_RANK[f.severity], f.component or "", f.rule, f.message)
+
+
+def ordered_result(
+    targets: Sequence[Path | str],
+    components: Sequence[Component],
+    findings: Iterable[Finding],
+    policy: Policy,
+) -> ScanResult:
+    """The result of a run, findings in `finding_order`, as `scan` and `verify` both report it."""
+    return ScanResult(
+        tool_version=__version__,
+        targets=tuple(str(t) for t in targets),
+        components=tuple(components),
+        findings=tuple(sorted(findings, key=finding_order)),
+        fail_on=policy.fail_on,
+        policy=policy.source,
+    )

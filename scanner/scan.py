@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scanner import __version__
 from scanner.checks.code_references import CodeReferenceCheck
 from scanner.checks.completeness import CompletenessCheck
 from scanner.checks.dependency import DependencyCheck
@@ -25,7 +24,7 @@ from scanner.licensing.catalogue import default_catalogue
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.licensing.lineage import BaseModelLookup, CatalogueLookup
 from scanner.licensing.resolution import resolve_licenses
-from scanner.ordering import finding_order, unique_components
+from scanner.ordering import ordered_result, unique_components
 from scanner.sources.hfcache import HfCacheLookup, default_hub_cache
 from scanner.sources.modeldir import ModelDirSource
 from scanner.sources.project import ProjectOptions, ProjectSource, is_project
@@ -158,11 +157,4 @@ def run_scan(
     context = CheckContext(policy=policy, kb=kb)
     raw = [*empty_targets, *(f for check in CHECKS for f in check.run(resolved, context))]
     judged = apply_policy(raw, policy, today or datetime.date.today())
-    return ScanResult(
-        tool_version=__version__,
-        targets=tuple(str(t) for t in targets),
-        components=tuple(resolved),
-        findings=tuple(sorted(judged, key=finding_order)),
-        fail_on=policy.fail_on,
-        policy=policy.source,
-    )
+    return ordered_result(targets, resolved, judged, policy)

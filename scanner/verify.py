@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from scanner import __version__
 from scanner.checks.completeness import CompletenessCheck
 from scanner.checks.integrity import IntegrityCheck
 from scanner.checks.interface import CheckContext, finding
@@ -37,7 +36,7 @@ from scanner.integrity.references import Expected, References
 from scanner.integrity.shards import check_index, is_shard_index
 from scanner.inventory import Component, FileEntry, Finding, ScanResult
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
-from scanner.ordering import finding_order, unique_components
+from scanner.ordering import ordered_result, unique_components
 from scanner.rulebook import RULES
 from scanner.sources.hfcache import is_cache_repo_dir
 from scanner.sources.model_folder import classify_format
@@ -192,14 +191,7 @@ def run_verify(
     judged = apply_policy(
         raw, dataclasses.replace(policy, waivers=relevant), today or datetime.date.today()
     )
-    return ScanResult(
-        tool_version=__version__,
-        targets=tuple(str(t) for t in targets),
-        components=tuple(verified),
-        findings=tuple(sorted(judged, key=finding_order)),
-        fail_on=policy.fail_on,
-        policy=policy.source,
-    )
+    return ordered_result(targets, verified, judged, policy)
 
 
 def _plan(
