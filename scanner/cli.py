@@ -33,13 +33,13 @@ def _reports_errors(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from scanner.errors import AiscanError
+        from scanner.errors import AiscanError, redact_credentials
         from scanner.licensing.knowledge_base import KnowledgeBaseError
 
         try:
             return command(*args, **kwargs)
         except AiscanError as exc:
-            click.echo(f"aiscan: error: {exc}", err=True)
+            click.echo(f"aiscan: error: {redact_credentials(str(exc))}", err=True)
             sys.exit(exc.exit_code)
         except KnowledgeBaseError as exc:
             click.echo(
@@ -148,15 +148,15 @@ def main() -> None:
     "env",
     default=None,
     help="Read the installed packages of the Python running aiscan (--env) or of none (--no-env). "
-    "Default: a project's own .venv or venv when it has one.",
+    "Default: a project's own .venv or venv when it has one, read as files (never run).",
 )
 @click.option(
     "--python",
     "python",
     metavar="PATH",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Read the installed packages of this interpreter instead (its metadata only; nothing "
-    "is imported).",
+    help="Read the installed packages of this interpreter instead: it runs a metadata dump "
+    "(nothing is imported) with a scrubbed environment (no tokens or credentials).",
 )
 @click.option(
     "--deps/--no-deps",

@@ -6,6 +6,7 @@ Anything else that escapes is a bug and keeps its traceback.
 from __future__ import annotations
 
 import errno
+import re
 
 
 class AiscanError(Exception):
@@ -33,3 +34,13 @@ def describe_os_error(exc: OSError) -> str:
     if exc.errno == errno.ENOENT:
         return "file vanished or is a broken symbolic link"
     return exc.strerror or str(exc)
+
+
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def redact_credentials(text: str) -> str:
+    """`text` with every URL's user and password replaced (`https://user:pass@host` →
+    `https://***@host`): an endpoint given with credentials is never echoed or stored, and a
+    library's error message may quote the URL it used."""
+    return _URL_CREDENTIALS.sub("***@", text)

@@ -160,12 +160,20 @@ class LicenseFacts:
     evidence: tuple[Evidence, ...] = ()
 
 
+ProblemKind = Literal["unreadable", "link-outside-target"]
+
+
 @dataclass(frozen=True)
 class Problem:
-    """Something a source could not read: recorded so nothing skipped is reported clean."""
+    """Something a source could not read: recorded so nothing skipped is reported clean.
+
+    `kind` names the `scan.*` rule it becomes: `unreadable`, or `link-outside-target` for a
+    symbolic link that leaves the scanned target and was therefore not followed.
+    """
 
     location: str
     message: str
+    kind: ProblemKind = "unreadable"
 
 
 @dataclass(frozen=True)

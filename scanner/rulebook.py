@@ -247,6 +247,15 @@ _RULES = (
         "not examined. Nothing unread is reported clean.",
     ),
     Rule(
+        "scan.link-outside-target",
+        "error",
+        "Symbolic link leaves the scanned target",
+        "A file or folder inside the target is a symbolic link to a place outside it (for example "
+        "`NOTICE -> /proc/self/environ` or `weights -> /`). aiscan never follows such links, so "
+        "nothing outside what you asked to scan is read or reported; the link itself is the "
+        "finding. Scan the link's destination directly if it belongs to the product.",
+    ),
+    Rule(
         "scan.nothing-found",
         "warning",
         "Nothing to scan",

@@ -38,7 +38,6 @@ from scanner.inventory import Component, FileEntry, Finding, ScanResult
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.ordering import ordered_result, unique_components
 from scanner.rulebook import RULES
-from scanner.sources.hfcache import is_cache_repo_dir
 from scanner.sources.model_folder import classify_format
 from scanner.sources.modeldir import ModelDirSource
 from scanner.waivers import apply_policy
@@ -75,16 +74,6 @@ class _Planned:
     index: int
     key: tuple[int, int]
     expected: Expected | None
-
-
-def _store_root(target: Path) -> Path:
-    """The folder whose inside counts as the store: links may not lead out of it."""
-    resolved = target.resolve()
-    if resolved.is_file():
-        return resolved.parent
-    if is_cache_repo_dir(resolved):
-        return resolved.parent  # Xet shared blobs live in <cache>/blobs
-    return resolved
 
 
 def _absent(locked: LockedComponent, present: set[str]) -> list[FileEntry]:
@@ -124,10 +113,9 @@ def run_verify(
     today: datetime.date | None = None,
 ) -> ScanResult:
     """Check structure (and, unless structure-only, content hashes) of every file in targets."""
-    found: list[tuple[Component, Path]] = []
+    found: list[Component] = []
     empty: list[Finding] = []
     for target in targets:
-        root = _store_root(target)
         collected = list(ModelDirSource(target, kb, files_only=True).collect())
         if not collected:
             empty.append(
@@ -135,9 +123,8 @@ def run_verify(
                     "scan.nothing-found", None, f"{target}: no model folder or cache repo found"
                 )
             )
-        found.extend((component, root) for component in collected)
-    roots = {c.location: root for c, root in found}
-    components = unique_components([c for c, _ in found])
+        found.extend(collected)
+    components = unique_components(found)
     references = options.references
 
     files: list[list[FileEntry]] = []
@@ -158,7 +145,7 @@ def run_verify(
             elif locked is not None:
                 entry = dataclasses.replace(entry, reference="lockfile", verified=False)
             if entry.error is None:
-                entry, job = _plan(entry, path, roots[component.location], expected, options)
+                entry, job = _plan(entry, path, expected, options)
                 if job is not None:
                     key = (job.identity.device, job.identity.inode)
                     known = jobs.get(key)
@@ -195,21 +182,16 @@ def run_verify(
 
 
 def _plan(
-    entry: FileEntry, path: Path, root: Path, expected: Expected | None, options: VerifyOptions
+    entry: FileEntry, path: Path, expected: Expected | None, options: VerifyOptions
 ) -> tuple[FileEntry, HashJob | None]:
-    """Decide whether a file is hashed; record why not when it cannot be."""
+    """Decide whether a file is hashed; record why not when it cannot be (links out of the
+    target never reach here: the source reports them instead)."""
     try:
         real = path.resolve(strict=True)
         identity = FileIdentity.of(real.stat())
     except (OSError, RuntimeError) as exc:
         message = describe_os_error(exc) if isinstance(exc, OSError) else "symbolic link loop"
         return dataclasses.replace(entry, error=message, verified=False if expected else None), None
-    if not real.is_relative_to(root):
-        return dataclasses.replace(
-            entry,
-            error=f"links outside the store to {real}; not read",
-            verified=False if expected else None,
-        ), None
     header = entry.safetensors
     broken = header is not None and any(d.kind != "duplicate-tensor" for d in header.defects)
     if options.structure_only or broken:

@@ -1,4 +1,5 @@
-"""The `scan.unreadable` rule: whatever a source could not read is reported, never passed."""
+"""The `scan.unreadable` and `scan.link-outside-target` rules: whatever a source could not or
+would not read is reported, never passed."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from scanner.inventory import Component, Finding
 
 
 class CompletenessCheck(Check):
-    """Reports files and folders that were skipped because they could not be read."""
+    """Reports files and folders that were skipped: unreadable, or reached through a link that
+    leaves the target."""
 
     name = "completeness"
 
@@ -25,7 +27,7 @@ class CompletenessCheck(Check):
                     )
             for problem in component.problems:
                 yield finding(
-                    "scan.unreadable",
+                    f"scan.{problem.kind}",
                     component,
                     f"{problem.location}: {problem.message}",
                     location=problem.location,

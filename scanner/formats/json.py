@@ -157,7 +157,8 @@ def _component(component: Component) -> dict[str, Any]:
         data["code_reference"]["declared_in"] = list(component.code_reference.declared_in)
     if component.problems:
         data["problems"] = [
-            {"location": p.location, "message": p.message} for p in component.problems
+            {"location": p.location, "message": p.message, "kind": p.kind}
+            for p in component.problems
         ]
     return data
 

@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from scanner.errors import describe_os_error
+from scanner.files import outside_problem, read_bounded
 from scanner.inventory import CodeReference, Problem
 
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
@@ -309,13 +311,12 @@ def scan_file(path: Path, display: str) -> Iterator[FoundReference | Problem]:
     notebook = path.suffix == ".ipynb"
     limit = MAX_NOTEBOOK_BYTES if notebook else MAX_SOURCE_BYTES
     try:
-        size = path.stat().st_size
-        if size > limit:
-            yield Problem(display, f"{size:,} bytes, over the {limit:,}-byte limit; not scanned")
-            return
-        data = path.read_bytes()
+        data = read_bounded(path, limit + 1)
     except OSError as exc:
-        yield Problem(display, f"cannot read: {exc.strerror or exc}")
+        yield Problem(display, f"cannot read: {describe_os_error(exc)}")
+        return
+    if len(data) > limit:
+        yield Problem(display, f"over the {limit:,}-byte limit; not scanned")
         return
     if not any(trigger in data for trigger in _TRIGGERS):
         return
@@ -355,8 +356,12 @@ def source_files(root: Path) -> Iterator[Path]:
 
 
 def scan_tree(root: Path) -> Iterator[tuple[str, FoundReference | Problem]]:
-    """Every reference and problem below root, with the file's path relative to root."""
+    """Every reference and problem below root, with the file's path relative to root; a source
+    file linked out of the tree is a problem, never read."""
+    real_root = os.path.realpath(root)
     for path in source_files(root):
         display = path.relative_to(root).as_posix()
-        for item in scan_file(path, display):
+        outside = outside_problem(path, real_root, display)
+        items = (outside,) if outside is not None else scan_file(path, display)
+        for item in items:
             yield display, item

@@ -1,10 +1,11 @@
 """Reads the Hugging Face hub cache: one component per cached repo revision.
 
-The layout (`models--org--name/snapshots/<commit>/`, `refs/<branch>`) comes from
-huggingface_hub's own `scan_cache_dir`, so repo ids, commits and refs are exactly what the client
-recorded. A repo that `scan_cache_dir` rejects as corrupted (a snapshot link to a missing blob,
-say) is still read snapshot by snapshot, with the corruption recorded: skipping it would report a
-broken store as clean.
+The layout (`models--org--name/snapshots/<commit>/`, `refs/<branch>`) is the one huggingface_hub
+writes and its `scan_cache_dir` reads; aiscan reads it itself because `scan_cache_dir` globs
+every snapshot folder, following a snapshot linked to `/` across the whole file system, and
+drops a repo it calls corrupted (a snapshot link to a missing blob, say), where aiscan reads it
+snapshot by snapshot with the corruption recorded: skipping it would report a broken store as
+clean.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from scanner.files import link_outside, outside_link_message, read_bounded
 from scanner.inventory import Component, ComponentType, Problem
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.licensing.lineage import BaseModelFacts, BaseModelLookup
 from scanner.sources.interface import Source, SourceError
 from scanner.sources.model_folder import (
+    EMPTY_FOLDER,
     declared_licenses,
     describe_os_error,
     is_license_file,
@@ -60,9 +63,14 @@ class _CachedRevision:
     repo_type: ComponentType
     repo_id: str
     commit: str
-    snapshot: Path
+    snapshot: Path | None
+    """None when no snapshot folder could be read; the problems then say why."""
     refs: tuple[str, ...]
     problems: tuple[Problem, ...] = ()
+
+
+MAX_REF_BYTES = 1024
+"""A ref file holds one commit id; anything longer is not a ref."""
 
 
 class HfCacheSource(Source):
@@ -70,90 +78,93 @@ class HfCacheSource(Source):
 
     name = "hfcache"
 
-    def __init__(self, path: Path, kb: LicenseKnowledgeBase, *, files_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        kb: LicenseKnowledgeBase,
+        *,
+        files_only: bool = False,
+        root: str | None = None,
+    ) -> None:
         self.path = path
         self.kb = kb
         self.files_only = files_only
+        self.root = root or os.path.realpath(path)
+        """The resolved scan target: links may not lead out of it (snapshot blob links aside)."""
 
     def collect(self) -> Iterator[Component]:
         for revision in self._revisions():
             yield self._component(revision)
 
     def _revisions(self) -> list[_CachedRevision]:
-        from huggingface_hub import scan_cache_dir
-        from huggingface_hub.errors import CacheNotFound
-
-        path = self.path.resolve()
-        single_repo = is_cache_repo_dir(path)
-        root = path.parent if single_repo else path
-        wanted = (
-            [path] if single_repo else sorted(p for p in root.iterdir() if is_cache_repo_dir(p))
-        )
-        revisions: list[_CachedRevision] = []
-        scanned: set[Path] = set()
-        warnings: list[str] = []
-        try:
-            info = scan_cache_dir(root)
-        except (CacheNotFound, ValueError) as exc:
-            raise SourceError(f"{root} is not a readable Hugging Face cache: {exc}") from exc
-        except OSError as exc:
-            warnings.append(f"huggingface_hub could not scan the cache: {describe_os_error(exc)}")
+        """The layout read directly (as huggingface_hub's `scan_cache_dir` reads it), so that a
+        snapshot folder linked out of the target is reported instead of globbed, and a repo
+        huggingface_hub would call corrupted is still read snapshot by snapshot."""
+        path = self.path
+        if is_cache_repo_dir(path):
+            wanted = [path]
         else:
-            warnings.extend(str(w) for w in info.warnings)
-            for repo in info.repos:
-                repo_type = _repo_dir_type(repo.repo_path)
-                if repo.repo_path not in wanted or repo_type is None:
-                    continue
-                scanned.add(repo.repo_path)
-                for rev in repo.revisions:
-                    revisions.append(
-                        _CachedRevision(
-                            repo_type=repo_type,
-                            repo_id=repo.repo_id,
-                            commit=rev.commit_hash,
-                            snapshot=rev.snapshot_path,
-                            refs=tuple(sorted(rev.refs)),
-                        )
-                    )
+            try:
+                wanted = sorted(p for p in path.iterdir() if is_cache_repo_dir(p))
+            except OSError as exc:
+                raise SourceError(f"cannot read {path}: {describe_os_error(exc)}") from exc
+        revisions: list[_CachedRevision] = []
         for repo_path in wanted:
-            if repo_path not in scanned:
-                revisions.extend(self._read_unscanned(repo_path, warnings))
+            revisions.extend(self._read_repo(repo_path))
         return sorted(revisions, key=lambda r: (r.repo_id, r.commit))
 
-    def _read_unscanned(self, repo_path: Path, warnings: list[str]) -> list[_CachedRevision]:
-        """Read a repo `scan_cache_dir` refused, keeping its complaint as a problem."""
+    def _outside(self, path: Path) -> Problem | None:
+        destination = link_outside(path, self.root)
+        if destination is None:
+            return None
+        return Problem(str(path), outside_link_message(destination), "link-outside-target")
+
+    def _refs(self, repo_path: Path, problems: list[Problem]) -> dict[str, list[str]]:
+        """Commit id → the branch and tag names (`refs/<name>`) pointing at it."""
+        refs: dict[str, list[str]] = {}
+        refs_dir = repo_path / "refs"
+        if not refs_dir.is_dir() or self._outside(refs_dir) is not None:
+            return refs
+        for dirpath, _, filenames in os.walk(refs_dir):
+            for name in filenames:
+                ref = Path(dirpath, name)
+                problem = self._outside(ref)
+                if problem is not None:
+                    problems.append(problem)
+                    continue
+                try:
+                    commit = read_bounded(ref, MAX_REF_BYTES).decode("ascii").strip()
+                except (OSError, UnicodeDecodeError) as exc:
+                    message = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
+                    problems.append(Problem(str(ref), f"unreadable ref: {message}"))
+                    continue
+                refs.setdefault(commit, []).append(ref.relative_to(refs_dir).as_posix())
+        return refs
+
+    def _read_repo(self, repo_path: Path) -> list[_CachedRevision]:
         repo_type = _repo_dir_type(repo_path)
         assert repo_type is not None
         repo_id = repo_path.name.partition("--")[2].replace("--", "/")
-        complaint = next(
-            (w for w in warnings if str(repo_path) in w),
-            "huggingface_hub reported this cached repo as corrupted",
-        )
-        problem = Problem(location=str(repo_path), message=complaint)
-        refs: dict[str, list[str]] = {}
-        refs_dir = repo_path / "refs"
-        if refs_dir.is_dir():
-            for ref in refs_dir.rglob("*"):
-                try:
-                    if ref.is_file():
-                        refs.setdefault(ref.read_text().strip(), []).append(
-                            ref.relative_to(refs_dir).as_posix()
-                        )
-                except OSError:
-                    continue
+        problems: list[Problem] = []
+        for part in (repo_path, repo_path / "snapshots"):
+            problem = self._outside(part)
+            if problem is not None:
+                return [_CachedRevision(repo_type, repo_id, "unknown", None, (), (problem,))]
+        refs = self._refs(repo_path, problems)
+        snapshots = []
         try:
-            snapshots = sorted(p for p in (repo_path / "snapshots").iterdir() if p.is_dir())
+            children = sorted((repo_path / "snapshots").iterdir())
         except OSError as exc:
-            return [
-                _CachedRevision(
-                    repo_type,
-                    repo_id,
-                    "unknown",
-                    repo_path,
-                    (),
-                    (problem, Problem(str(repo_path), describe_os_error(exc))),
-                )
-            ]
+            problems.append(Problem(str(repo_path / "snapshots"), describe_os_error(exc)))
+            children = []
+        for child in children:
+            problem = self._outside(child)
+            if problem is not None:
+                problems.append(problem)
+            elif child.is_dir():
+                snapshots.append(child)
+        if not snapshots:
+            return [_CachedRevision(repo_type, repo_id, "unknown", None, (), tuple(problems))]
         return [
             _CachedRevision(
                 repo_type,
@@ -161,20 +172,29 @@ class HfCacheSource(Source):
                 snap.name,
                 snap,
                 tuple(sorted(refs.get(snap.name, []))),
-                (problem,),
+                tuple(problems),
             )
             for snap in snapshots
         ]
 
     def _component(self, revision: _CachedRevision) -> Component:
-        facts = read_model_folder(
-            revision.snapshot, self.kb, revision.repo_id, files_only=self.files_only
+        location = revision.snapshot or self.path
+        facts = (
+            read_model_folder(
+                revision.snapshot,
+                self.kb,
+                revision.repo_id,
+                files_only=self.files_only,
+                root=self.root,
+            )
+            if revision.snapshot is not None
+            else EMPTY_FOLDER
         )
         problems = list(revision.problems) + list(facts.problems)
-        if not _COMMIT.match(revision.commit):
+        if revision.snapshot is not None and not _COMMIT.match(revision.commit):
             problems.append(
                 Problem(
-                    str(revision.snapshot),
+                    str(location),
                     f"snapshot folder {revision.commit!r} is not a 40-hex commit id",
                 )
             )
@@ -185,7 +205,7 @@ class HfCacheSource(Source):
             type=revision.repo_type,
             name=revision.repo_id,
             source=self.name,
-            location=str(revision.snapshot),
+            location=str(location),
             version=revision.commit,
             purl=f"pkg:huggingface/{revision.repo_id}@{revision.commit}" if is_model else None,
             license=facts.license,

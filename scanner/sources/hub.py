@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
 
-from scanner.errors import ScanIncomplete, UsageError
+from scanner.errors import ScanIncomplete, UsageError, redact_credentials
 from scanner.inventory import Component, Evidence, FileEntry, LicenseFacts, Problem
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.licensing.lineage import BaseModelFacts, BaseModelLookup
@@ -146,7 +146,7 @@ class HubAnswerCache:
     """Hub answers on disk: per commit kept for good, per branch trusted for `ttl` seconds."""
 
     def __init__(self, root: Path, endpoint: str, ttl: float) -> None:
-        host = urlparse(endpoint).netloc or "hub"
+        host = urlparse(endpoint).netloc.rpartition("@")[2] or "hub"  # never credentials
         self.root = root / "hub" / re.sub(r"[^\w.-]", "_", host)
         self.ttl = ttl
 
@@ -189,6 +189,8 @@ class HubClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.endpoint = (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
+        self.shown_endpoint = redact_credentials(self.endpoint)
+        """The endpoint as messages and reports show it: credentials in HF_ENDPOINT stay secret."""
         self.offline = _truthy("HF_HUB_OFFLINE")
         self.cache = HubAnswerCache(cache_dir, self.endpoint, ttl)
         self.attempts = attempts
@@ -320,7 +322,7 @@ class HubClient:
             if attempt + 1 < self.attempts:
                 self._sleep(delay)
         raise HubUnavailable(
-            f"the Hub at {self.endpoint} did not answer for {what} after {self.attempts} "
+            f"the Hub at {self.shown_endpoint} did not answer for {what} after {self.attempts} "
             f"attempts ({last}); try again later"
         )
 
@@ -398,7 +400,7 @@ class HubSource(Source):
             type="model",
             name=model.repo_id,
             source=self.name,
-            location=f"{self.client.endpoint}/{model.repo_id}/tree/{model.sha}",
+            location=f"{self.client.shown_endpoint}/{model.repo_id}/tree/{model.sha}",
             version=model.sha,
             purl=f"pkg:huggingface/{model.repo_id}@{model.sha}",
             license=license_facts,
@@ -464,7 +466,7 @@ class HubLookup(BaseModelLookup):
             return BaseModelFacts(
                 name=repo_id,
                 found_in="hub",
-                problem=f"not found on the Hub at {self.client.endpoint} (missing, private or renamed)",
+                problem=f"not found on the Hub at {self.client.shown_endpoint} (missing, private or renamed)",
             )
         data = model.card_data
 

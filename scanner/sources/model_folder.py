@@ -11,12 +11,14 @@ import json
 import logging
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from scanner.errors import describe_os_error
+from scanner.files import link_outside, not_regular_description, outside_link_message, read_bounded
 from scanner.integrity.pickle_scan import scan_pickle
 from scanner.integrity.safetensors import SafetensorsReadError, read_header
 from scanner.inventory import (
@@ -74,9 +76,8 @@ class FolderFacts:
     notices: tuple[Notice, ...] = ()
 
 
-def _read_prefix(path: Path, limit: int) -> bytes:
-    with path.open("rb") as handle:
-        return handle.read(limit)
+EMPTY_FOLDER = FolderFacts(card=None, files=(), license=LicenseFacts(), problems=())
+"""The facts of a folder that could not be read at all (its problems are recorded elsewhere)."""
 
 
 def is_model_folder(folder: Path, file_names: list[str]) -> bool:
@@ -88,14 +89,14 @@ def is_model_folder(folder: Path, file_names: list[str]) -> bool:
         return True
     if "config.json" in lowered:
         try:
-            config = json.loads(_read_prefix(folder / lowered["config.json"], MAX_CONFIG_BYTES))
+            config = json.loads(read_bounded(folder / lowered["config.json"], MAX_CONFIG_BYTES))
         except (OSError, ValueError):
             config = None
         if isinstance(config, dict) and _MODEL_CONFIG_KEYS & set(config):
             return True
     if "readme.md" in lowered:
         try:
-            head = _read_prefix(folder / lowered["readme.md"], 64 * 1024).decode("utf-8", "replace")
+            head = read_bounded(folder / lowered["readme.md"], 64 * 1024).decode("utf-8", "replace")
         except OSError:
             return False
         match = _FRONT_MATTER.match(head)
@@ -138,7 +139,7 @@ def read_card(path: Path, relative: str, own_name: str | None = None) -> CardFac
     on (`mentions`); `own_name` (the repo or folder name) lets a model-zoo table be read too.
     """
     try:
-        raw = _read_prefix(path, MAX_CARD_BYTES)
+        raw = read_bounded(path, MAX_CARD_BYTES)
     except OSError as exc:
         return CardFacts(path=relative, error=f"cannot read the card: {describe_os_error(exc)}")
     try:
@@ -237,7 +238,7 @@ def classify_format(path: Path) -> FileFormat:
     if suffix == ".bin":
         # pytorch_model.bin is a torch zip or a bare pickle; other .bin files are raw data.
         try:
-            magic = _read_prefix(path, 4)
+            magic = read_bounded(path, 4)
         except OSError:
             return "other"
         if magic.startswith(b"PK\x03\x04") or magic[:1] == b"\x80":
@@ -245,13 +246,27 @@ def classify_format(path: Path) -> FileFormat:
     return "other"
 
 
-def walk_files(folder: Path) -> Iterator[tuple[Path, Problem | None]]:
-    """Yield every file below `folder`, following directory links once and never looping."""
+def walk_files(folder: Path, root: str | None = None) -> Iterator[tuple[Path, Problem | None]]:
+    """Yield every regular file below `folder`, following links that stay inside `root` (the
+    resolved scan target; default `folder`) once and never looping.
+
+    Links that leave `root`, and FIFOs, devices and sockets, are yielded as problems and never
+    opened: reading them could leak what lies outside the target or block the scan.
+    """
+    root = root or os.path.realpath(folder)
     seen: set[tuple[int, int]] = set()
     problems: list[Problem] = []
 
     def on_error(exc: OSError) -> None:
         problems.append(Problem(location=str(exc.filename), message=describe_os_error(exc)))
+
+    def leaves(path: Path) -> bool:
+        destination = link_outside(path, root)
+        if destination is not None:
+            problems.append(
+                Problem(str(path), outside_link_message(destination), "link-outside-target")
+            )
+        return destination is not None
 
     try:
         root_stat = folder.stat()
@@ -265,6 +280,8 @@ def walk_files(folder: Path) -> Iterator[tuple[Path, Problem | None]]:
             if name in SKIPPED_DIRS:
                 continue
             child = Path(dirpath, name)
+            if leaves(child):
+                continue
             try:
                 child_stat = child.stat()
             except OSError as exc:
@@ -280,7 +297,17 @@ def walk_files(folder: Path) -> Iterator[tuple[Path, Problem | None]]:
             kept.append(name)
         dirnames[:] = kept
         for name in sorted(filenames):
-            yield Path(dirpath, name), None
+            path = Path(dirpath, name)
+            if leaves(path):
+                continue
+            try:
+                mode = path.stat().st_mode
+            except OSError:
+                mode = stat.S_IFREG  # vanished or dangling: reading it reports why
+            if not stat.S_ISREG(mode):
+                problems.append(Problem(str(path), f"{not_regular_description(mode)}; not read"))
+                continue
+            yield path, None
     for problem in problems:
         yield Path(problem.location), problem
 
@@ -310,7 +337,7 @@ def read_file_entry(
         elif file_format == "pickle":
             return FileEntry(path=relative, size=size, format=file_format, pickle=scan_pickle(path))
         elif _LICENSE_FILE.match(path.name):
-            text = _read_prefix(path, MAX_LICENSE_FILE_BYTES).decode("utf-8", "replace")
+            text = read_bounded(path, MAX_LICENSE_FILE_BYTES).decode("utf-8", "replace")
             detected = kb.identify_text(text)
     except (OSError, SafetensorsReadError) as exc:
         return FileEntry(path=relative, size=size, format=file_format, error=describe_os_error(exc))
@@ -335,7 +362,7 @@ def read_notices(folder: Path, files: list[FileEntry]) -> tuple[Notice, ...]:
         if "/" in entry.path or entry.error or not is_notice_file(entry.path):
             continue
         try:
-            text = _read_prefix(folder / entry.path, MAX_NOTICE_BYTES).decode("utf-8", "replace")
+            text = read_bounded(folder / entry.path, MAX_NOTICE_BYTES).decode("utf-8", "replace")
         except OSError:
             continue
         notices.append(Notice(entry.path, text))
@@ -373,7 +400,7 @@ class ModelConfig:
 def read_config(path: Path) -> ModelConfig:
     """Read a transformers-style config; an unreadable or odd one yields no facts."""
     try:
-        config = json.loads(_read_prefix(path, MAX_CONFIG_BYTES))
+        config = json.loads(read_bounded(path, MAX_CONFIG_BYTES))
     except (OSError, ValueError):
         return ModelConfig()
     if not isinstance(config, dict):
@@ -392,9 +419,15 @@ def read_config(path: Path) -> ModelConfig:
 
 
 def read_model_folder(
-    folder: Path, kb: LicenseKnowledgeBase, name: str | None = None, *, files_only: bool = False
+    folder: Path,
+    kb: LicenseKnowledgeBase,
+    name: str | None = None,
+    *,
+    files_only: bool = False,
+    root: str | None = None,
 ) -> FolderFacts:
-    """Gather card, file and license facts of one model folder (`name`: its repo id, if known).
+    """Gather card, file and license facts of one model folder (`name`: its repo id, if known;
+    `root`: the resolved scan target, which no link may lead out of).
 
     `files_only` reads what integrity needs (sizes, formats, safetensors headers) and skips
     cards, configs, license texts and pickle opcodes: `aiscan verify` then starts without
@@ -405,7 +438,7 @@ def read_model_folder(
     problems: list[Problem] = []
     remote_code: list[str] = []
     model_config = ModelConfig()
-    for path, problem in walk_files(folder):
+    for path, problem in walk_files(folder, root):
         if problem is not None:
             problems.append(problem)
             continue

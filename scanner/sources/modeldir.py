@@ -12,7 +12,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from scanner.inventory import Component
+from scanner.files import link_outside, outside_link_message
+from scanner.inventory import Component, Problem
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.sources.hfcache import HfCacheSource, is_cache_repo_dir, is_cache_root
 from scanner.sources.interface import Source, SourceError
@@ -43,13 +44,15 @@ class ModelDirSource(Source):
         self.target = target
         self.kb = kb
         self.files_only = files_only
+        self.root = os.path.realpath(target)
+        """The resolved target: the user named it, so it is trusted; links leaving it are not."""
 
     def collect(self) -> Iterator[Component]:
         if self.target.is_file():
             yield self._file_component(self.target)
             return
         if is_cache_root(self.target) or is_cache_repo_dir(self.target):
-            yield from HfCacheSource(self.target, self.kb, files_only=self.files_only).collect()
+            yield from self._cache(self.target)
             return
         try:
             with os.scandir(self.target):
@@ -58,15 +61,25 @@ class ModelDirSource(Source):
             raise SourceError(f"cannot read {self.target}: {describe_os_error(exc)}") from exc
         for folder, kind in self._discover():
             if kind == "cache":
-                yield from HfCacheSource(folder, self.kb, files_only=self.files_only).collect()
+                yield from self._cache(folder)
+            elif kind == "outside":
+                yield self._outside_link(folder)
             else:
                 yield self._component(folder)
 
+    def _cache(self, folder: Path) -> Iterator[Component]:
+        return HfCacheSource(folder, self.kb, files_only=self.files_only, root=self.root).collect()
+
     def _discover(self) -> Iterator[tuple[Path, str]]:
-        """Walk the target top-down; stop descending at model folders and cache roots."""
+        """Walk the target top-down; stop descending at model folders and cache roots, and
+        at links that leave the target (yielded as `outside`, never entered)."""
         seen: set[tuple[int, int]] = set()
         for dirpath, dirnames, filenames in os.walk(self.target, followlinks=True):
             folder = Path(dirpath)
+            if link_outside(folder, self.root) is not None:
+                dirnames[:] = []
+                yield folder, "outside"
+                continue
             try:
                 stat = folder.stat()
             except OSError:
@@ -94,7 +107,7 @@ class ModelDirSource(Source):
         return folder.relative_to(self.target).as_posix()
 
     def _component(self, folder: Path) -> Component:
-        facts = read_model_folder(folder, self.kb, files_only=self.files_only)
+        facts = read_model_folder(folder, self.kb, files_only=self.files_only, root=self.root)
         name = self._name(folder)
         card = facts.card
         return Component(
@@ -113,6 +126,21 @@ class ModelDirSource(Source):
             model_type=facts.model_type,
             architectures=facts.architectures,
             notices=facts.notices,
+        )
+
+    def _outside_link(self, folder: Path) -> Component:
+        """A folder link out of the target met while looking for model folders: a finding."""
+        name = self._name(folder)
+        destination = link_outside(folder, self.root) or ""
+        return Component(
+            ref=f"file:local/{name}",
+            type="file",
+            name=name,
+            source=self.name,
+            location=str(folder),
+            problems=(
+                Problem(str(folder), outside_link_message(destination), "link-outside-target"),
+            ),
         )
 
     def _file_component(self, path: Path) -> Component:

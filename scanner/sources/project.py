@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
+from scanner.errors import describe_os_error
+from scanner.files import not_regular_description, outside_problem, read_bounded
 from scanner.inventory import Component, Evidence, LicenseFacts, Notice, Problem
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.licensing.python_licenses import resolve_package_license
@@ -28,11 +32,18 @@ from scanner.sources.model_folder import is_notice_file
 from scanner.sources.packages import Declarations, DeclaredPackage
 from scanner.sources.pypi import PyPIClient
 from scanner.sources.pyproject_deps import read_pyproject
-from scanner.sources.python_env import Environment, InstalledDistribution, read_environment
+from scanner.sources.python_env import (
+    Environment,
+    InstalledDistribution,
+    read_virtualenv,
+    site_packages,
+)
 from scanner.sources.requirements import read_requirements
 
 EnvMode = Literal["auto", "on", "off"]
-PROJECT_VENVS = (".venv/bin/python", "venv/bin/python", ".venv/Scripts/python.exe")
+PROJECT_VENVS = (".venv", "venv")
+"""Where a project keeps its own virtual environment (read as files, never run)."""
+MAX_INVENTORY_BYTES = 64 * 1024 * 1024
 MODEL_INVENTORIES = ("aiscan.lock",)
 """Besides these, every `*.cdx.json` and `bom.json` at the project root is read for models."""
 
@@ -41,8 +52,9 @@ MODEL_INVENTORIES = ("aiscan.lock",)
 class ProjectOptions:
     """Which project sources a scan reads (`aiscan scan --env/--no-env/--python/--pypi/...`).
 
-    `env`: `auto` reads the project's own `.venv`/`venv` when there is one, `on` reads the
-    interpreter running aiscan (or `python`), `off` reads no environment.
+    `env`: `auto` reads the project's own `.venv`/`venv` when there is one, as files (its
+    interpreter is never run); `on` runs the interpreter running aiscan (or `python`, which
+    the user named) to dump its metadata; `off` reads no environment.
     """
 
     env: EnvMode = "auto"
@@ -72,27 +84,58 @@ def _is_manifest(path: Path) -> bool:
     )
 
 
-def project_manifests(folder: Path) -> list[Path]:
-    """Dependency files at the root, plus `requirements/*.txt`."""
-    found = sorted(p for p in folder.iterdir() if p.is_file() and _is_manifest(p))
+def project_manifests(folder: Path) -> tuple[list[Path], list[Problem]]:
+    """Dependency files at the root, plus `requirements/*.txt`; those that are links out of the
+    project, or not regular files, are problems instead."""
+    root = os.path.realpath(folder)
+    candidates = sorted(p for p in folder.iterdir() if _is_manifest(p))
     nested = folder / "requirements"
-    if nested.is_dir():
-        found.extend(sorted(p for p in nested.glob("*.txt") if p.is_file()))
-    return found
+    if nested.is_dir() and outside_problem(nested, root) is None:
+        candidates.extend(sorted(nested.glob("*.txt")))
+    found: list[Path] = []
+    problems: list[Problem] = []
+    for path in candidates:
+        where = _display(path, folder)
+        outside = outside_problem(path, root, where)
+        if outside is not None:
+            problems.append(outside)
+            continue
+        try:
+            mode = path.stat().st_mode
+        except OSError as exc:
+            problems.append(Problem(where, describe_os_error(exc)))
+            continue
+        if stat.S_ISREG(mode):
+            found.append(path)
+        elif not stat.S_ISDIR(mode):
+            problems.append(Problem(where, f"{not_regular_description(mode)}; not read"))
+    return found, problems
 
 
 def read_declarations(folder: Path, markers: Mapping[str, str]) -> list[Declarations]:
     """Every dependency file of the project; lock entries are kept when their markers hold for
     `markers`, the target interpreter's marker environment."""
-    declarations = []
-    for path in project_manifests(folder):
-        if path.name == "pyproject.toml":
+    paths, problems = project_manifests(folder)
+    declarations = [
+        Declarations(problem.location, _manifest_kind(Path(problem.location)), problems=(problem,))
+        for problem in problems
+    ]
+    for path in paths:
+        kind = _manifest_kind(path)
+        if kind == "pyproject":
             declarations.append(read_pyproject(path))
-        elif is_lock_file(path):
+        elif kind == "lockfile":
             declarations.append(read_lock_file(path, markers))
         else:
             declarations.append(read_requirements(path, folder))
     return declarations
+
+
+def _manifest_kind(path: Path) -> str:
+    """`pyproject`, `lockfile` or `requirements`: the report's `source` for the file."""
+    if path.name == "pyproject.toml":
+        return "pyproject"
+    return "lockfile" if is_lock_file(path) else "requirements"
 
 
 @cache
@@ -153,19 +196,28 @@ class ProjectSource(Source):
         self.options = options
         self.environment = environment
 
-    def _environment(self) -> Environment | None:
+    def _environment(self) -> tuple[Environment | None, Problem | None]:
+        """The environment to read, and the problem that kept the project's own from being
+        read (a `.venv` linked out of the project)."""
         if self.environment is not None or self.options.env != "auto":
-            return self.environment
+            return self.environment, None
+        root = os.path.realpath(self.root)
         for relative in PROJECT_VENVS:
-            interpreter = self.root / relative
-            if interpreter.is_file():
-                return read_environment(interpreter)
-        return None
+            venv = self.root / relative
+            if not (venv / "pyvenv.cfg").exists() and not site_packages(venv):
+                continue
+            outside = outside_problem(venv, root, relative)
+            if outside is not None:
+                return None, outside
+            return read_virtualenv(venv, root), None
+        return None, None
 
     def collect(self) -> Iterator[Component]:
         from packaging.markers import default_environment
 
-        environment = self._environment()
+        environment, problem = self._environment()
+        if problem is not None:
+            yield self._file_component(problem.location, "python-env", (problem,))
         markers = dict(environment.markers) if environment else dict(default_environment())
         declarations = read_declarations(self.root, markers) if self.options.manifests else []
         for item in declarations:
@@ -377,10 +429,13 @@ class ProjectSource(Source):
         names: dict[str, str] = {}
         candidates = [self.root / name for name in MODEL_INVENTORIES]
         candidates += [*sorted(self.root.glob("*.cdx.json")), self.root / "bom.json"]
+        root = os.path.realpath(self.root)
         for path in candidates:
+            if not path.exists() or outside_problem(path, root) is not None:
+                continue
             try:
-                document = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+                document = json.loads(read_bounded(path, MAX_INVENTORY_BYTES))
+            except (OSError, ValueError, RecursionError):
                 continue
             for component in _inventory_components(document):
                 name = component.get("name")

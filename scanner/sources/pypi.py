@@ -7,6 +7,7 @@ classifiers. Answers are cached on disk per release, since a release's metadata 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import urllib.error
@@ -16,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from scanner.errors import redact_credentials
 
 DEFAULT_INDEX = "https://pypi.org"
 TIMEOUT = 15
@@ -42,33 +45,41 @@ class PyPIClient:
         self.cache_dir = cache_dir
 
     def _cache_path(self, name: str, version: str) -> Path | None:
+        """The cache file of one release: named by a digest of the index and the release, since
+        both come from input (a lock file's version `==1.0/../../x` must not pick the path)."""
         if self.cache_dir is None:
             return None
-        host = urllib.parse.urlsplit(self.index_url).netloc.replace(":", "_") or "index"
-        return self.cache_dir / "pypi" / host / name / f"{version}.json"
+        key = hashlib.sha256(f"{self.index_url}\0{name}\0{version}".encode()).hexdigest()
+        return self.cache_dir / "pypi" / key[:2] / f"{key}.json"
 
     def release(self, name: str, version: str) -> ReleaseMetadata:
-        url = f"{self.index_url}/pypi/{urllib.parse.quote(name)}/{urllib.parse.quote(version)}/json"
+        path = (
+            f"/pypi/{urllib.parse.quote(name, safe='')}/{urllib.parse.quote(version, safe='')}/json"
+        )
+        url = self.index_url + path
+        shown = redact_credentials(self.index_url) + path
         cached = self._cache_path(name, version)
         if cached is not None and cached.is_file():
             try:
-                return _parse(url, json.loads(cached.read_text(encoding="utf-8")))
-            except (OSError, ValueError):
+                return _parse(shown, json.loads(cached.read_text(encoding="utf-8")))
+            except (OSError, ValueError, RecursionError):
                 pass  # a damaged cache entry is fetched again
         try:
             with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
                 document = json.loads(response.read())
         except urllib.error.HTTPError as exc:
-            return ReleaseMetadata(url, error=f"HTTP {exc.code} from {url}")
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            return ReleaseMetadata(url, error=f"cannot fetch {url}: {exc}")
+            return ReleaseMetadata(shown, error=f"HTTP {exc.code} from {shown}")
+        except (urllib.error.URLError, OSError, ValueError, RecursionError) as exc:
+            return ReleaseMetadata(
+                shown, error=f"cannot fetch {shown}: {redact_credentials(str(exc))}"
+            )
         if cached is not None:
             try:
                 cached.parent.mkdir(parents=True, exist_ok=True)
                 cached.write_text(json.dumps({"info": document.get("info")}), encoding="utf-8")
-            except OSError:
+            except (OSError, AttributeError, ValueError):
                 pass  # the cache is an optimisation; the answer is still good
-        return _parse(url, document)
+        return _parse(shown, document)
 
 
 def _parse(url: str, document: Mapping[str, Any]) -> ReleaseMetadata:

@@ -1,24 +1,43 @@
 """Reads the distributions installed in a Python environment, without importing any of them.
 
-The metadata dump (`env_dump.py`) runs inside the target interpreter, so the environment read is
-exactly the one that interpreter would import from, whatever its version or platform, and the
-marker variables used to evaluate `Requires-Dist` are that interpreter's own.
+Two ways, by who chose the environment:
+
+- A project's own `.venv` / `venv`, found in the scanned tree, is a stranger's files: its
+  `site-packages` metadata folders are read as files (links out of the tree refused, sizes
+  bounded) and its interpreter is never run. The marker variables come from `pyvenv.cfg`.
+- An interpreter the user names (`--python PATH`, or `--env` for the one running aiscan) runs
+  the metadata dump (`env_dump.py`), so the environment read is exactly the one it would import
+  from, whatever its version or platform. It runs isolated (`-I`) and with a scrubbed process
+  environment: no tokens or cloud credentials reach it.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import metadata
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from scanner.files import outside_problem, read_bounded
+from scanner.sources import env_dump
 from scanner.sources.interface import SourceError
 
 DUMP_TIMEOUT = 300
+MAX_METADATA_BYTES = 4 * 1024 * 1024
+"""METADATA files carry the long description; real ones stay well under this."""
+PASSED_VARIABLES = frozenset(
+    {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP"}
+    | {"SYSTEMROOT", "WINDIR", "COMSPEC", "PATHEXT"}
+)
+"""The only variables a named interpreter sees (with `LC_*`): enough to start Python, and
+nothing secret (HF_TOKEN, AWS_*, GITHUB_TOKEN and the like are never among them)."""
 
 
 @dataclass(frozen=True)
@@ -85,11 +104,21 @@ def parse_dump(document: Mapping[str, Any]) -> Environment:
     )
 
 
+def scrubbed_environment() -> dict[str, str]:
+    """The process environment a named interpreter runs with: `PASSED_VARIABLES` and `LC_*`."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name in PASSED_VARIABLES or name.startswith("LC_")
+    }
+
+
 def read_environment(python: Path | str | None = None) -> Environment:
     """Run the metadata dump in `python` (default: the interpreter running aiscan).
 
-    `-I` keeps the user's PYTHONPATH, user site and current directory out, so nothing but the
-    environment's own site-packages is read.
+    Only for an interpreter the user named: `-I` keeps the user's PYTHONPATH, user site and
+    current directory out, so nothing but the environment's own site-packages is read, and the
+    scrubbed environment keeps credentials away from it.
     """
     interpreter = str(python or sys.executable)
     script = files("scanner.sources").joinpath("env_dump.py").read_text(encoding="utf-8")
@@ -99,6 +128,7 @@ def read_environment(python: Path | str | None = None) -> Environment:
             capture_output=True,
             timeout=DUMP_TIMEOUT,
             check=False,
+            env=scrubbed_environment(),
         )
     except (OSError, subprocess.SubprocessError) as exc:
         raise SourceError(f"cannot run {interpreter}: {exc}") from exc
@@ -112,3 +142,102 @@ def read_environment(python: Path | str | None = None) -> Environment:
     except ValueError as exc:
         raise SourceError(f"{interpreter} printed no metadata dump: {exc}") from exc
     return parse_dump(document)
+
+
+class _FolderDistribution(metadata.Distribution):
+    """A `.dist-info` / `.egg-info` folder of a stranger's environment, read as files only."""
+
+    def __init__(self, path: Path, root: str) -> None:
+        self._path = path
+        self._root = root
+
+    def read_text(self, filename: str) -> str | None:
+        target = self._path / filename if filename else self._path
+        if outside_problem(target, self._root) is not None:
+            return None
+        try:
+            return read_bounded(target, MAX_METADATA_BYTES).decode("utf-8", "replace")
+        except OSError:
+            return None
+
+    def locate_file(self, path: str | os.PathLike[str]) -> Path:
+        return self._path.parent / path
+
+
+def _pyvenv_cfg(venv: Path, root: str) -> dict[str, str]:
+    """`pyvenv.cfg` as key → value (the `version` / `version_info` and `implementation` keys
+    are what marker evaluation needs)."""
+    config = venv / "pyvenv.cfg"
+    if outside_problem(config, root) is not None:
+        return {}
+    try:
+        text = read_bounded(config, 64 * 1024).decode("utf-8", "replace")
+    except OSError:
+        return {}
+    pairs = (line.partition("=") for line in text.splitlines())
+    return {key.strip().lower(): value.strip() for key, sep, value in pairs if sep}
+
+
+def site_packages(venv: Path) -> list[Path]:
+    """The environment's `site-packages` folders, POSIX (`lib/<python>/`) and Windows layouts."""
+    found = [*sorted(venv.glob("lib/*/site-packages")), *sorted(venv.glob("lib64/*/site-packages"))]
+    found.append(venv / "Lib" / "site-packages")
+    unique: dict[str, Path] = {}
+    for folder in found:
+        if folder.is_dir():
+            unique.setdefault(os.path.realpath(folder), folder)
+    return list(unique.values())
+
+
+def _markers(venv: Path, config: dict[str, str], sites: list[Path]) -> dict[str, str]:
+    """The marker variables of the venv's interpreter, as far as files tell them: the host's,
+    with the Python version and implementation from `pyvenv.cfg` (or the `lib/pythonX.Y`
+    folder name)."""
+    from packaging.markers import default_environment
+
+    markers = dict(default_environment())
+    version = config.get("version_info") or config.get("version") or ""
+    parts = re.findall(r"\d+", version)[:3]
+    if len(parts) < 2:
+        folder = next((re.match(r"python(\d+)\.(\d+)$", s.parent.name) for s in sites), None)
+        parts = list(folder.groups()) if folder else []
+    if len(parts) >= 2:
+        markers["python_version"] = ".".join(parts[:2])
+        markers["python_full_version"] = ".".join(parts + ["0"] * (3 - len(parts)))
+        markers["implementation_version"] = markers["python_full_version"]
+    implementation = config.get("implementation", "")
+    if implementation:
+        markers["platform_python_implementation"] = implementation
+        markers["implementation_name"] = implementation.lower()
+    if (venv / "Lib" / "site-packages").is_dir() and not (venv / "lib").is_dir():
+        markers.update(os_name="nt", sys_platform="win32", platform_system="Windows")
+    return markers
+
+
+def read_virtualenv(venv: Path, root: str) -> Environment:
+    """The distributions of a virtual environment found in the scanned tree, read as files.
+
+    Nothing in the venv is executed: a project's `.venv/bin/python` is the stranger's program,
+    and running it would hand it aiscan's whole environment. `root` is the resolved scan
+    target, out of which no link is followed.
+    """
+    config = _pyvenv_cfg(venv, root)
+    sites = [s for s in site_packages(venv) if outside_problem(s, root) is None]
+    distributions = []
+    for site in sites:
+        try:
+            entries = sorted(site.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.suffix in (".dist-info", ".egg-info"):
+                distributions.append(env_dump.describe(_FolderDistribution(entry, root)))
+    markers = _markers(venv, config, sites)
+    return parse_dump(
+        {
+            "python": str(venv),
+            "version": markers["python_full_version"],
+            "markers": markers,
+            "distributions": distributions,
+        }
+    )

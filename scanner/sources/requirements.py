@@ -8,13 +8,18 @@ cycle or a missing file becomes a `Problem` rather than endless recursion or a c
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from scanner.errors import describe_os_error
+from scanner.files import outside_problem, read_bounded
 from scanner.inventory import Problem
 from scanner.sources.packages import Declarations, DeclaredPackage, parse_requirement
 
 MAX_INCLUDE_DEPTH = 20
+MAX_REQUIREMENTS_BYTES = 8 * 1024 * 1024
+"""Real requirements files are kilobytes; `-r /dev/zero` must not fill memory."""
 
 
 def _display(path: Path, root: Path) -> str:
@@ -28,7 +33,7 @@ def read_requirements(path: Path, root: Path) -> Declarations:
     """Every requirement of `path` and of the files it includes, in reading order."""
     packages: list[DeclaredPackage] = []
     problems: list[Problem] = []
-    for item in _read(path.resolve(), root.resolve(), ()):
+    for item in _read(path, Path(os.path.realpath(root)), ()):
         (packages if isinstance(item, DeclaredPackage) else problems).append(item)
     return Declarations(_display(path, root), "requirements", tuple(packages), tuple(problems))
 
@@ -36,6 +41,12 @@ def read_requirements(path: Path, root: Path) -> Declarations:
 def _read(path: Path, root: Path, chain: tuple[Path, ...]) -> Iterator[DeclaredPackage | Problem]:
     from pip_requirements_parser import RequirementsFile
 
+    where = _display(path, root)
+    outside = outside_problem(path, str(root), where)
+    if outside is not None:
+        yield outside
+        return
+    path = Path(os.path.realpath(path))
     where = _display(path, root)
     if path in chain:
         cycle = " → ".join(_display(p, root) for p in (*chain, path))
@@ -45,8 +56,16 @@ def _read(path: Path, root: Path, chain: tuple[Path, ...]) -> Iterator[DeclaredP
         yield Problem(where, f"more than {MAX_INCLUDE_DEPTH} nested -r includes; not read")
         return
     try:
-        text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = read_bounded(path, MAX_REQUIREMENTS_BYTES + 1)
+    except OSError as exc:
+        yield Problem(where, f"cannot read requirements file: {describe_os_error(exc)}")
+        return
+    if len(raw) > MAX_REQUIREMENTS_BYTES:
+        yield Problem(where, f"over {MAX_REQUIREMENTS_BYTES:,} bytes; not a requirements file")
+        return
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
         yield Problem(where, f"cannot read requirements file: {exc}")
         return
     if "\0" in text:
@@ -63,7 +82,7 @@ def _read(path: Path, root: Path, chain: tuple[Path, ...]) -> Iterator[DeclaredP
         yield Problem(f"{where}:{line.line_number}", f"{message}: {line.line.strip()!r}")
     for option in parsed.options:
         for include in option.options.get("requirements", ()):
-            yield from _read((path.parent / include).resolve(), root, (*chain, path))
+            yield from _read(path.parent / include, root, (*chain, path))
     for requirement in parsed.requirements:
         at = f"{where}:{requirement.line_number}"
         if requirement.name is None:

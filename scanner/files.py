@@ -1,0 +1,129 @@
+"""Reading a scanned tree safely: regular files only, bounded, never through a link out of it.
+
+aiscan reads what strangers publish, so the tree is hostile input. A link named `NOTICE` that
+points at `/proc/self/environ` would put the environment (tokens included) into a report, a
+link to `/` would walk the whole file system, a FIFO named `README.md` would block the scan for
+good and `/dev/zero` named `requirements.txt` would fill memory. Every source and reader of a
+target goes through this module, so those rules live in one place.
+
+The one link that normally leaves a folder is a Hugging Face cache snapshot's link into its own
+repo's `blobs/` folder (or the cache's shared one); it is followed even when the snapshot alone
+is the target.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from scanner.inventory import Problem
+
+
+class NotRegularFile(OSError):
+    """A path that is a FIFO, device, socket or directory where a file's bytes were wanted."""
+
+
+def is_within(path: str, root: str) -> bool:
+    """Whether the absolute `path` is `root` or lies below it (both already resolved)."""
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _hf_blob_link(path: Path, real: str) -> bool:
+    """An HF cache snapshot file (`<repo>/snapshots/<rev>/...`) linked into its repo's `blobs/`
+    (or, for Xet-deduplicated files, the cache's shared `blobs/` beside the repo)."""
+    for ancestor in path.parents:
+        if ancestor.name == "snapshots":
+            repo = ancestor.parent
+            stores = (repo / "blobs", repo.parent / "blobs")
+            return any(is_within(real, os.path.realpath(store)) for store in stores)
+    return False
+
+
+def link_outside(path: Path, root: str) -> str | None:
+    """Where `path` really leads when a symbolic link takes it out of `root`, else None.
+
+    `root` is the resolved scan target. Paths that are not links, and links that stay inside
+    the target, give None; so does a dangling link inside the tree (reading it fails later).
+    """
+    if not path.is_symlink():
+        return None
+    real = os.path.realpath(path)
+    if is_within(real, root) or _hf_blob_link(path, real):
+        return None
+    return real
+
+
+def outside_link_message(destination: str) -> str:
+    """The one wording for a link that leaves the target, shown in findings."""
+    return (
+        f"symbolic link to {destination}, outside the scanned target; not followed "
+        "(scan that path directly to include it)"
+    )
+
+
+def outside_problem(path: Path, root: str, where: str | None = None) -> Problem | None:
+    """The `link-outside-target` problem for `path`, or None when it may be read.
+
+    Also catches a path that leaves `root` without a link (a `-r ../../etc/passwd` include):
+    what lies outside the target is never read, however it is named.
+    """
+    destination = link_outside(path, root)
+    if destination is None:
+        real = os.path.realpath(path)
+        if is_within(real, root):
+            return None
+        return Problem(
+            where or str(path),
+            f"{real} is outside the scanned target; not read",
+            "link-outside-target",
+        )
+    return Problem(where or str(path), outside_link_message(destination), "link-outside-target")
+
+
+def read_bounded(path: Path | str, limit: int) -> bytes:
+    """At most `limit` bytes from the start of a regular file.
+
+    The file is opened non-blocking and checked with fstat before a byte is read, so a FIFO,
+    a device or a socket raises `NotRegularFile` at once instead of blocking or streaming
+    forever.
+    """
+    before = Path(path).stat()
+    if not stat.S_ISREG(before.st_mode):
+        raise NotRegularFile(0, not_regular_description(before.st_mode), str(path))
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode):
+            raise NotRegularFile(0, not_regular_description(opened.st_mode), str(path))
+        chunks = []
+        remaining = limit
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1024 * 1024))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def read_text_bounded(path: Path | str, limit: int) -> str:
+    """A regular file's first `limit` bytes as UTF-8; raises UnicodeDecodeError if they are not."""
+    return read_bounded(path, limit).decode("utf-8")
+
+
+def not_regular_description(mode: int) -> str:
+    """Say what a non-regular file is, for a problem or an error line."""
+    if stat.S_ISFIFO(mode):
+        kind = "a FIFO"
+    elif stat.S_ISDIR(mode):
+        kind = "a directory"
+    elif stat.S_ISSOCK(mode):
+        kind = "a socket"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = "a device"
+    else:
+        kind = "an unknown kind of file"
+    return f"not a regular file ({kind})"
