@@ -33,7 +33,7 @@ from pathlib import Path
 
 from timing import median_seconds
 
-AISCAN = [sys.executable, "-c", "from scanner.cli import main; main()"]
+AISCAN = [sys.executable, "-c", "from scanner.cli.main import main; main()"]
 CHUNK = 16 * 1024 * 1024
 
 
@@ -140,9 +140,9 @@ def main() -> None:
 
 def _in_process(folder: Path, repeat: int, *, structure_only: bool = False) -> float:
     """The verification alone, without interpreter start-up and imports (median seconds)."""
-    from scanner.config import resolve_policy
     from scanner.licensing.knowledge_base import default_knowledge_base
-    from scanner.verify import VerifyOptions, run_verify
+    from scanner.pipeline.verify import VerifyOptions, run_verify
+    from scanner.policy.load import resolve_policy
 
     kb = default_knowledge_base()
     policy = resolve_policy("default", [folder], kb)

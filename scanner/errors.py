@@ -27,6 +27,10 @@ class ScanIncomplete(AiscanError):
     exit_code = 3
 
 
+class SourceError(ScanIncomplete):
+    """A source could not do its job at all (unreadable target root, corrupt cache root)."""
+
+
 def describe_os_error(exc: OSError) -> str:
     """One human line for an OSError, without the Python class name."""
     if exc.errno == errno.ELOOP:

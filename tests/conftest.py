@@ -65,7 +65,7 @@ def kb():
 
 @pytest.fixture(scope="session")
 def default_policy(kb):
-    from scanner.config import load_policy
+    from scanner.policy.load import load_policy
 
     return load_policy("default", kb)
 
@@ -276,7 +276,7 @@ def crash_details(result: Result) -> str | None:
 
 def run_cli(*args: object, env: Mapping[str, str] | None = None) -> Result:
     """Invoke `aiscan` in-process; asserts it never crashes with a traceback."""
-    from scanner.cli import main
+    from scanner.cli.main import main
 
     result = _runner().invoke(main, [str(a) for a in args], env=dict(env or {}))
     crash = crash_details(result)
@@ -398,7 +398,7 @@ def _restriction() -> tuple[str, Any] | None:
         probe.write_text("x")
         probe.chmod(0)
         code = (
-            "import sys, scanner.cli\n"
+            "import sys, scanner.cli.main\n"
             "try:\n    open(sys.argv[1]).read()\nexcept PermissionError:\n    sys.exit(0)\n"
             "sys.exit(5)\n"
         )
@@ -464,7 +464,7 @@ def run_restricted(world_tmp):
             "NO_COLOR": "1",
         }
         return subprocess.run(
-            [sys.executable, "-c", "from scanner.cli import main; main()", *map(str, args)],
+            [sys.executable, "-c", "from scanner.cli.main import main; main()", *map(str, args)],
             preexec_fn=preexec,
             capture_output=True,
             text=True,

@@ -27,7 +27,7 @@ from tests.conftest import (
     run_cli,
     scan_json,
 )
-from tests.sources.test_python_env import write_dist
+from tests.readers.python.test_environment import write_dist
 
 fake_hub = fakehub.fake_hub
 
@@ -72,7 +72,7 @@ def test_a_projects_own_interpreter_is_never_run(tmp_path, verb):
 
 
 def test_venv_markers_come_from_pyvenv_cfg(tmp_path):
-    from scanner.sources.python_env import read_virtualenv
+    from scanner.readers.python.environment import read_virtualenv
 
     venv = tmp_path / ".venv"
     site = venv / "lib" / "python3.9" / "site-packages"
@@ -87,7 +87,7 @@ def test_venv_markers_come_from_pyvenv_cfg(tmp_path):
 
 
 def test_metadata_linked_out_of_the_tree_is_not_read(tmp_path):
-    from scanner.sources.python_env import read_virtualenv
+    from scanner.readers.python.environment import read_virtualenv
 
     outside = tmp_path / "outside"
     outside.mkdir()

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from scanner.checks.interface import Check, CheckContext, finding
-from scanner.config import LicenseRules
 from scanner.inventory import Component, Finding
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.licensing.python_licenses import license_category
+from scanner.policy.load import LicenseRules
 
 
 def _same_license(a: str, b: str, kb: LicenseKnowledgeBase) -> bool:

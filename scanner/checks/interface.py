@@ -11,10 +11,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from scanner.config import Policy
 from scanner.inventory import Component, Finding, Severity
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
-from scanner.rulebook import RULES
+from scanner.policy.load import Policy
+from scanner.policy.rules import RULES
 
 
 @dataclass(frozen=True)

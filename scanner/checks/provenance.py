@@ -10,9 +10,9 @@ import fnmatch
 from collections.abc import Iterator, Sequence
 
 from scanner.checks.interface import Check, CheckContext, finding
-from scanner.config import PublisherRules
-from scanner.integrity.pickle_scan import is_safe_global
 from scanner.inventory import Component, FileEntry, Finding
+from scanner.policy.load import PublisherRules
+from scanner.readers.pickle import is_safe_global
 
 _DERIVATIVE_TAGS = frozenset(
     {"gguf", "gptq", "awq", "exl2", "quantized", "finetune", "fine-tuned", "lora", "merge", "peft"}

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from scanner.errors import UsageError
-from scanner.fingerprints import fingerprint
 from scanner.formats.interface import ReportFormat
 from scanner.inventory import (
     Ancestor,
@@ -34,6 +33,7 @@ from scanner.inventory import (
     Waiver,
 )
 from scanner.jsonfile import load_json_file
+from scanner.policy.fingerprints import fingerprint
 
 SCHEMA = "aiscan-report/1"
 

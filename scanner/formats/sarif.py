@@ -12,10 +12,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from scanner.fingerprints import FINGERPRINT_KEY, fingerprint
 from scanner.formats.interface import ReportFormat
 from scanner.inventory import Component, Finding, ScanResult
-from scanner.rulebook import RULES
+from scanner.policy.fingerprints import FINGERPRINT_KEY, fingerprint
+from scanner.policy.rules import RULES
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/aiscan/aiscan#rules"

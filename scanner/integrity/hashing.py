@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scanner.errors import describe_os_error
-from scanner.integrity.safetensors import open_regular
+from scanner.readers.safetensors import open_regular
 
 BLOCK_SIZE = 1024 * 1024
 """Big enough that per-call overhead vanishes, small enough to stay in the CPU cache."""

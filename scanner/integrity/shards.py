@@ -13,8 +13,8 @@ import posixpath
 from collections.abc import Mapping
 from pathlib import Path
 
-from scanner.integrity.safetensors import open_regular
 from scanner.inventory import FileEntry, HeaderDefect
+from scanner.readers.safetensors import open_regular
 
 INDEX_SUFFIX = ".safetensors.index.json"
 MAX_INDEX_BYTES = 64 * 1024 * 1024

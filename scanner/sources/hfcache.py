@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from scanner.errors import SourceError
 from scanner.files import link_outside, outside_link_message, read_bounded
 from scanner.inventory import Component, ComponentType, Problem
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.licensing.lineage import BaseModelFacts, BaseModelLookup
-from scanner.sources.interface import Source, SourceError
-from scanner.sources.model_folder import (
+from scanner.readers.model_folder import (
     EMPTY_FOLDER,
     declared_licenses,
     describe_os_error,
@@ -30,6 +30,7 @@ from scanner.sources.model_folder import (
     read_file_entry,
     read_model_folder,
 )
+from scanner.sources.interface import Source
 
 _REPO_TYPES: dict[str, ComponentType] = {"models": "model", "datasets": "dataset"}
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")

@@ -32,8 +32,7 @@ from scanner.errors import ScanIncomplete, UsageError, redact_credentials
 from scanner.inventory import Component, Evidence, FileEntry, LicenseFacts, Problem
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.licensing.lineage import BaseModelFacts, BaseModelLookup
-from scanner.sources.interface import Source
-from scanner.sources.model_folder import (
+from scanner.readers.model_folder import (
     MAX_CARD_BYTES,
     MAX_LICENSE_FILE_BYTES,
     PICKLE_SUFFIXES,
@@ -42,6 +41,7 @@ from scanner.sources.model_folder import (
     is_license_file,
     read_card,
 )
+from scanner.sources.interface import Source
 
 HUB_SCHEME = "hf://"
 DEFAULT_ENDPOINT = "https://huggingface.co"

@@ -9,7 +9,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 
-from scanner.errors import ScanIncomplete
 from scanner.inventory import Component
 
 
@@ -21,7 +20,3 @@ class Source(ABC):
     @abstractmethod
     def collect(self) -> Iterator[Component]:
         """Yield the components found, streaming so large stores need not fit in memory."""
-
-
-class SourceError(ScanIncomplete):
-    """A source could not do its job at all (unreadable target root, corrupt cache root)."""

@@ -12,18 +12,19 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from scanner.errors import SourceError
 from scanner.files import link_outside, outside_link_message
 from scanner.inventory import Component, Problem
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
-from scanner.sources.hfcache import HfCacheSource, is_cache_repo_dir, is_cache_root
-from scanner.sources.interface import Source, SourceError
-from scanner.sources.model_folder import (
+from scanner.readers.model_folder import (
     SKIPPED_DIRS,
     describe_os_error,
     is_model_folder,
     read_file_entry,
     read_model_folder,
 )
+from scanner.sources.hfcache import HfCacheSource, is_cache_repo_dir, is_cache_root
+from scanner.sources.interface import Source
 
 _SKIPPED_TREES = SKIPPED_DIRS | {
     "node_modules",

@@ -25,20 +25,20 @@ from scanner.files import not_regular_description, outside_problem, read_bounded
 from scanner.inventory import Component, Evidence, LicenseFacts, Notice, Problem
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.licensing.python_licenses import resolve_package_license
-from scanner.sources.coderefs import FoundReference, scan_tree, source_files
-from scanner.sources.interface import Source
-from scanner.sources.lockfiles import is_lock_file, read_lock_file
-from scanner.sources.model_folder import is_notice_file
-from scanner.sources.packages import Declarations, DeclaredPackage
-from scanner.sources.pypi import PyPIClient
-from scanner.sources.pyproject_deps import read_pyproject
-from scanner.sources.python_env import (
+from scanner.readers.code_references import FoundReference, scan_tree, source_files
+from scanner.readers.model_folder import is_notice_file
+from scanner.readers.python.environment import (
     Environment,
     InstalledDistribution,
     read_virtualenv,
     site_packages,
 )
-from scanner.sources.requirements import read_requirements
+from scanner.readers.python.lockfiles import is_lock_file, read_lock_file
+from scanner.readers.python.packages import Declarations, DeclaredPackage
+from scanner.readers.python.pyproject import read_pyproject
+from scanner.readers.python.requirements import read_requirements
+from scanner.remote.pypi import PyPIClient
+from scanner.sources.interface import Source
 
 EnvMode = Literal["auto", "on", "off"]
 PROJECT_VENVS = (".venv", "venv")

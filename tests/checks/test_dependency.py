@@ -5,9 +5,9 @@ from __future__ import annotations
 from scanner.checks.code_references import CodeReferenceCheck
 from scanner.checks.dependency import DependencyCheck, denied_terms
 from scanner.checks.interface import CheckContext
-from scanner.config import LicenseRules, Policy
 from scanner.inventory import CodeReference, Component, LicenseFacts
 from scanner.licensing.knowledge_base import default_knowledge_base
+from scanner.policy.load import LicenseRules, Policy
 
 KB = default_knowledge_base()
 

@@ -6,7 +6,7 @@ import json
 import pickle
 
 from scanner.checks.provenance import publisher_verdict
-from scanner.config import PublisherRules
+from scanner.policy.load import PublisherRules
 from tests.conftest import (
     findings,
     make_hf_cache,

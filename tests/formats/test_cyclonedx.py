@@ -17,8 +17,8 @@ SNAPSHOT = REAL_SNAPSHOT
 
 
 def _scan(kb, default_policy, *targets: Path) -> ScanResult:
-    from scanner.bom import with_file_hashes
-    from scanner.scan import run_scan
+    from scanner.pipeline.hashes import with_file_hashes
+    from scanner.pipeline.scan import run_scan
 
     return with_file_hashes(run_scan(list(targets), default_policy, kb), workers=2)
 
@@ -133,7 +133,7 @@ def test_the_validator_catches_a_broken_model_card(chain_result, kb, monkeypatch
 
 
 def test_no_hash_is_invented(tmp_path, kb, default_policy):
-    from scanner.scan import run_scan
+    from scanner.pipeline.scan import run_scan
 
     make_model_dir(tmp_path, "plain")
     result = run_scan([tmp_path / "plain"], default_policy, kb)
@@ -143,7 +143,7 @@ def test_no_hash_is_invented(tmp_path, kb, default_policy):
 
 
 def test_libraries_render_with_purl_license_and_dependency(tmp_path, kb, default_policy):
-    from scanner.scan import run_scan
+    from scanner.pipeline.scan import run_scan
 
     make_model_dir(tmp_path, "embedder", card={"license": "mit", "library_name": "torch"})
     scanned = run_scan([tmp_path / "embedder"], default_policy, kb)

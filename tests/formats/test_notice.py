@@ -49,8 +49,8 @@ def test_unlicensed_component_is_listed_as_a_gap(tmp_path):
 
 
 def test_package_and_model_notice_files_are_carried_into_the_bundle(tmp_path):
-    from tests.sources.test_python_env import write_dist
-    from tests.test_project_scan import make_venv
+    from tests.pipeline.test_project_scan import make_venv
+    from tests.readers.python.test_environment import write_dist
 
     root = tmp_path / "proj"
     root.mkdir()

@@ -12,8 +12,8 @@ from tests.formats.test_cyclonedx import llama_chain
 
 
 def test_round_trip_reproduces_the_report(tmp_path, kb, default_policy):
-    from scanner.bom import with_file_hashes
-    from scanner.scan import run_scan
+    from scanner.pipeline.hashes import with_file_hashes
+    from scanner.pipeline.scan import run_scan
 
     result = with_file_hashes(run_scan(llama_chain(tmp_path), default_policy, kb), workers=1)
     assert result.findings and any(f.sha256 for c in result.components for f in c.files)

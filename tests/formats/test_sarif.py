@@ -8,7 +8,7 @@ import struct
 import jsonschema
 import pytest
 
-from scanner.rulebook import RULES
+from scanner.policy.rules import RULES
 from tests.conftest import (
     DATA,
     make_hf_cache,

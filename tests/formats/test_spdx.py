@@ -71,7 +71,7 @@ def test_documents_parse_back_and_validate(chain_result, kb, output, suffix):
 
 
 def test_quantized_base_is_a_variant_and_adapter_depends_on_base(tmp_path, kb, default_policy):
-    from scanner.scan import run_scan
+    from scanner.pipeline.scan import run_scan
 
     make_model_dir(tmp_path, "base", card={"license": "mit"})
     make_model_dir(
@@ -113,7 +113,7 @@ def test_unmapped_declared_license_is_noassertion_and_kept_verbatim(kb):
 
 
 def test_library_depends_on_and_purl(tmp_path, kb, default_policy):
-    from scanner.scan import run_scan
+    from scanner.pipeline.scan import run_scan
 
     make_model_dir(tmp_path, "embedder", card={"license": "mit", "library_name": "torch"})
     scanned = run_scan([tmp_path / "embedder"], default_policy, kb)

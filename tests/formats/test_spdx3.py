@@ -161,7 +161,7 @@ def test_llama_chain_lineage_datasets_and_custom_license(tmp_path, kb, default_p
 
 
 def test_quantized_base_has_variant_and_adapter_depends_on_base(tmp_path, kb, default_policy):
-    from scanner.scan import run_scan
+    from scanner.pipeline.scan import run_scan
 
     make_model_dir(tmp_path, "base", card={"license": "mit"})
     for name, relation in (("q", "quantized"), ("lora", "adapter")):
@@ -175,7 +175,7 @@ def test_quantized_base_has_variant_and_adapter_depends_on_base(tmp_path, kb, de
 
 
 def test_named_base_model_not_scanned(tmp_path, kb, default_policy):
-    from scanner.scan import run_scan
+    from scanner.pipeline.scan import run_scan
 
     folder = make_model_dir(tmp_path, "tune", card={"license": "mit", "base_model": "org/absent"})
     document = read_back(render_spdx3(run_scan([folder], default_policy, kb), kb))
@@ -204,7 +204,7 @@ def test_dataset_component(tmp_path, kb, default_policy):
 
 
 def test_library_package_with_purl_and_dependency(tmp_path, kb, default_policy):
-    from scanner.scan import run_scan
+    from scanner.pipeline.scan import run_scan
 
     make_model_dir(tmp_path, "embedder", card={"license": "mit", "library_name": "torch"})
     scanned = run_scan([tmp_path / "embedder"], default_policy, kb)

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 from safetensors.numpy import save_file
 
-from scanner.integrity.safetensors import read_header
 from scanner.integrity.shards import check_index
 from scanner.inventory import FileEntry
+from scanner.readers.safetensors import read_header
 
 INDEX = "model.safetensors.index.json"
 

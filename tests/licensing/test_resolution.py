@@ -9,7 +9,7 @@ import pytest
 
 from scanner.inventory import CardFacts, Component, LicenseFacts
 from scanner.licensing.resolution import resolve_licenses
-from scanner.sources.model_folder import declared_licenses, read_card
+from scanner.readers.model_folder import declared_licenses, read_card
 from tests.conftest import CARDS, effective_keys
 
 

@@ -1,0 +1,784 @@
+"""The `aiscan` command line: parses arguments and wires objects together, nothing more.
+
+Heavy modules (huggingface_hub, rich, yaml, license-expression) are imported inside commands so
+`aiscan --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from scanner import __version__
+from scanner.formats.registry import FORMATS
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  no unwaived finding at or above the fail level
+  1  policy violations
+  2  usage error (bad flag, missing target, bad policy file)
+  3  the scan could not complete (unreadable target)"""
+
+
+def _reports_errors(command: F) -> F:
+    """Turn aiscan's user-facing errors into one line on stderr and the contract's exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from scanner.errors import AiscanError, redact_credentials
+        from scanner.licensing.knowledge_base import KnowledgeBaseError
+
+        try:
+            return command(*args, **kwargs)
+        except AiscanError as exc:
+            click.echo(f"aiscan: error: {redact_credentials(str(exc))}", err=True)
+            sys.exit(exc.exit_code)
+        except KnowledgeBaseError as exc:
+            click.echo(
+                f"aiscan: error: the installed license knowledge base is broken: {exc}", err=True
+            )
+            sys.exit(3)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _write(document: str, output: Path | None) -> None:
+    from scanner.errors import UsageError
+
+    if output is None:
+        click.echo(document, nl=False)
+        return
+    try:
+        output.write_text(document, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
+
+
+def _append_step_summary(path: Path, document: str) -> None:
+    """GitHub Actions shows whatever a step appends to $GITHUB_STEP_SUMMARY on the run page."""
+    from scanner.errors import UsageError
+
+    try:
+        with path.open("a", encoding="utf-8") as summary:
+            summary.write(document + "\n")
+    except OSError as exc:
+        raise UsageError(
+            f"cannot append to $GITHUB_STEP_SUMMARY ({path}): {exc.strerror or exc}"
+        ) from exc
+
+
+def _color(output: Path | None) -> bool:
+    return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "-V", "--version", prog_name="aiscan")
+def main() -> None:
+    """License and supply-chain compliance scanner for AI models.
+
+    aiscan reads model cards, license files and safetensors headers in model folders and the
+    Hugging Face cache, works out which license really governs each model, and judges it
+    against a policy.
+
+    \b
+    Examples:
+      aiscan scan ./models                      scan every model folder below ./models
+      aiscan scan ~/.cache/huggingface/hub      scan every cached repo revision, offline
+      aiscan scan . --policy strict --format json -o report.json
+      aiscan scan hf://org/name@<commit>        a Hub repo: card, files, gating (never weights)
+      aiscan verify /models                     strict safetensors checks and SHA-256 on all cores
+      aiscan bom ./models -o bom.cdx.json       a validated CycloneDX / SPDX AI-BOM
+      aiscan report ./models -o report.html     a self-contained HTML report for legal review
+      aiscan licenses show llama3               terms of one license, section by section
+    """
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("targets", nargs=-1, required=True, metavar="TARGET...")
+@click.option(
+    "--hub",
+    is_flag=True,
+    help="Also ask the Hugging Face Hub: base models not found locally, gating of cached repos. "
+    "hf:// targets always use the Hub. Token from HF_TOKEN or `hf auth login`; honours "
+    "HF_ENDPOINT and HF_HUB_OFFLINE.",
+)
+@click.option(
+    "--policy",
+    "-p",
+    metavar="NAME|FILE",
+    help="Policy to judge against: a shipped name (default, strict, permissive-only) or a YAML "
+    "file. Without it, the target's aiscan.yaml or [tool.aiscan] in pyproject.toml, else default.",
+)
+@click.option(
+    "--format",
+    "-f",
+    "output_format",
+    type=click.Choice(list(FORMATS)),
+    default="table",
+    show_default=True,
+    help="table for people, json for scripts (the aiscan-report/1 contract), sarif for code "
+    "scanning, markdown for pull requests (also appended to $GITHUB_STEP_SUMMARY when set).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report here instead of stdout.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "note"]),
+    help="Lowest unwaived severity that makes the exit code 1 (overrides the policy's fail_on).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="An earlier aiscan JSON report or SARIF log: its findings are listed but do not fail the run.",
+)
+@click.option(
+    "--env/--no-env",
+    "env",
+    default=None,
+    help="Read the installed packages of the Python running aiscan (--env) or of none (--no-env). "
+    "Default: a project's own .venv or venv when it has one, read as files (never run).",
+)
+@click.option(
+    "--python",
+    "python",
+    metavar="PATH",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Read the installed packages of this interpreter instead: it runs a metadata dump "
+    "(nothing is imported) with a scrubbed environment (no tokens or credentials).",
+)
+@click.option(
+    "--deps/--no-deps",
+    default=True,
+    show_default=True,
+    help="Read requirements*.txt, pyproject.toml, uv.lock, poetry.lock, pylock.toml, Pipfile.lock.",
+)
+@click.option(
+    "--code/--no-code",
+    default=True,
+    show_default=True,
+    help="Scan .py files and notebooks for models the code loads.",
+)
+@click.option(
+    "--pypi",
+    is_flag=True,
+    help="Fetch license metadata of declared but not installed packages from the index's JSON "
+    "API (cached). The index is $AISCAN_PYPI_URL, else https://pypi.org.",
+)
+@_reports_errors
+def scan(
+    targets: tuple[str, ...],
+    hub: bool,
+    policy: str | None,
+    output_format: str,
+    output: Path | None,
+    fail_on: str | None,
+    baseline: Path | None,
+    env: bool | None,
+    python: Path | None,
+    deps: bool,
+    code: bool,
+    pypi: bool,
+) -> None:
+    """Scan model folders, stores, Hugging Face caches and Hub repos.
+
+    A TARGET is a model folder (README.md card, LICENSE, config.json, weights), a folder of
+    model folders searched recursively, a Hugging Face cache (~/.cache/huggingface/hub), one
+    models--org--name folder of it, or a Hub repo hf://org/name[@revision] (card, files and
+    gating from the Hub API; weights are never downloaded). Nothing is written into the targets.
+
+    A folder with pyproject.toml, requirements*.txt, lock files or Python code is also a
+    project: its packages (declared and installed, with licenses and the dependency graph) and
+    the models its code loads are reported beside the models.
+    """
+    from scanner.errors import UsageError
+    from scanner.formats.registry import get_format
+
+    if python is not None and env is False:
+        raise UsageError("--python and --no-env contradict each other")
+    if python is not None and not python.is_file():
+        raise UsageError(f"--python {str(python)!r} is not a file")
+    result = _scan_targets(
+        targets,
+        policy=policy,
+        fail_on=fail_on,
+        hub=hub,
+        project=_project_options(env, python, deps, code, pypi),
+    )
+    if baseline is not None:
+        from scanner.policy.baseline import apply_baseline, load_baseline
+
+        result = apply_baseline(result, load_baseline(baseline))
+    document = get_format(output_format).render(result, color=_color(output))
+    _write(document, output)
+    if output_format == "markdown" and os.environ.get("GITHUB_STEP_SUMMARY"):
+        _append_step_summary(Path(os.environ["GITHUB_STEP_SUMMARY"]), document)
+    if output is not None:
+        click.echo(
+            f"aiscan: {len(result.components)} component(s), {result.count('error')} error(s), "
+            f"{result.count('warning')} warning(s), {result.count('note')} note(s) → {output}",
+            err=True,
+        )
+    sys.exit(result.exit_code)
+
+
+def _project_options(
+    env: bool | None, python: Path | None, deps: bool, code: bool, pypi: bool
+) -> Any:
+    """`ProjectOptions` from the scan command's project flags."""
+    from scanner.sources.project import ProjectOptions
+
+    client = None
+    if pypi:
+        from scanner.integrity.cache import default_cache_dir
+        from scanner.remote.pypi import PyPIClient
+
+        client = PyPIClient(cache_dir=default_cache_dir())
+    mode = "on" if env or python is not None else ("off" if env is False else "auto")
+    return ProjectOptions(env=mode, python=python, manifests=deps, code=code, pypi=client)
+
+
+def _scan_targets(
+    targets: tuple[str, ...],
+    *,
+    policy: str | None,
+    fail_on: str | None = None,
+    hub: bool = False,
+    project: Any = None,
+) -> Any:
+    """Check the targets, pick the policy and run the scan: the one path behind `scan`, `bom`,
+    `report` and `notice`, so every command reads targets the same way."""
+    import dataclasses
+
+    from scanner.cli.progress import progress_wanted
+    from scanner.errors import UsageError
+    from scanner.licensing.knowledge_base import default_knowledge_base
+    from scanner.pipeline.scan import run_scan
+    from scanner.policy.load import resolve_policy
+    from scanner.sources.hub import HubClient, LineageProgress, is_hub_target, parse_target
+
+    if not targets:
+        raise UsageError("give at least one TARGET")
+    scan_targets: list[Path | str] = []
+    for target in targets:
+        if is_hub_target(target):
+            parse_target(target)
+            scan_targets.append(target)
+            continue
+        path = Path(target)
+        if not path.exists() and not path.is_symlink():
+            raise UsageError(f"target {target!r} does not exist")
+        scan_targets.append(path)
+    kb = default_knowledge_base()
+    local = [t for t in scan_targets if isinstance(t, Path)]
+    chosen = resolve_policy(policy, local, kb)
+    if fail_on:
+        chosen = dataclasses.replace(chosen, fail_on=fail_on)
+    client = None
+    if hub or len(local) < len(scan_targets):
+        from scanner.integrity.cache import default_cache_dir
+
+        client = HubClient(default_cache_dir())
+    if client is None or not progress_wanted():
+        return run_scan(scan_targets, chosen, kb, hub=client, project=project)
+    with LineageProgress() as progress:
+        return run_scan(
+            scan_targets, chosen, kb, hub=client, on_lookup=progress.looked_up, project=project
+        )
+
+
+@main.group()
+def licenses() -> None:
+    """Browse the AI-license knowledge base shipped with aiscan."""
+
+
+@licenses.command("list")
+@click.option(
+    "--format",
+    "-f",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
+@_reports_errors
+def licenses_list(output_format: str) -> None:
+    """List every license: key, name, category and SPDX / LicenseRef id."""
+    from scanner.formats.licenses import render_license_list
+    from scanner.licensing.knowledge_base import default_knowledge_base
+
+    click.echo(
+        render_license_list(default_knowledge_base(), output_format, color=_color(None)), nl=False
+    )
+
+
+@licenses.command("show")
+@click.argument("license_name")
+@click.option(
+    "--text", "show_text", is_flag=True, help="Also print the full license text when it is bundled."
+)
+@click.option(
+    "--format",
+    "-f",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
+@_reports_errors
+def licenses_show(license_name: str, show_text: bool, output_format: str) -> None:
+    """Show one license's conditions, obligations and restrictions, each with its section.
+
+    LICENSE_NAME is a key (llama3), an SPDX id (Apache-2.0), a name or a license URL.
+    """
+    import difflib
+
+    from scanner.errors import UsageError
+    from scanner.formats.licenses import render_license
+    from scanner.licensing.knowledge_base import default_knowledge_base
+
+    kb = default_knowledge_base()
+    key = kb.identify_name(license_name)
+    if key is None:
+        close = difflib.get_close_matches(license_name.lower(), list(kb.entries), n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; see `aiscan licenses list`"
+        raise UsageError(f"unknown license {license_name!r}{hint}")
+    click.echo(
+        render_license(kb[key], output_format, show_text=show_text, color=_color(None)), nl=False
+    )
+
+
+def _verify_options(
+    structure_only: bool,
+    jobs: int | None,
+    no_cache: bool,
+    rehash: bool,
+    lock: Path | None,
+    against: Path | None,
+    hub: bool = False,
+) -> Any:
+    """Build `VerifyOptions` from the flags shared by `verify` and `lock`."""
+    import dataclasses
+
+    from scanner.errors import UsageError
+    from scanner.integrity.lockfile import load_lockfile
+    from scanner.integrity.references import BomDigests, References
+    from scanner.pipeline.verify import VerifyOptions
+
+    if jobs is not None and jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    published = None
+    if hub:
+        from scanner.integrity.cache import default_cache_dir
+        from scanner.sources.hub import HubClient, HubFileDigests
+
+        published = HubFileDigests(HubClient(default_cache_dir()))
+    references = References(
+        lockfile=load_lockfile(lock) if lock else None,
+        bom=BomDigests.load(against) if against else None,
+        hub=published,
+    )
+    options = VerifyOptions(
+        structure_only=structure_only,
+        read_cache=not (no_cache or rehash),
+        write_cache=not no_cache,
+        references=references,
+    )
+    return options if jobs is None else dataclasses.replace(options, jobs=jobs)
+
+
+def _run_verify(targets: tuple[Path, ...], options: Any, policy: str | None) -> Any:
+    from scanner.cli.progress import TerminalProgress, progress_wanted
+    from scanner.errors import UsageError
+    from scanner.licensing.knowledge_base import default_knowledge_base
+    from scanner.pipeline.verify import run_verify
+    from scanner.policy.load import resolve_policy
+
+    for target in targets:
+        if not target.exists() and not target.is_symlink():
+            raise UsageError(f"target {str(target)!r} does not exist")
+    kb = default_knowledge_base()
+    chosen = resolve_policy(policy, list(targets), kb)
+    return run_verify(
+        list(targets),
+        chosen,
+        kb,
+        options,
+        progress=TerminalProgress() if progress_wanted() else None,
+        warn=lambda message: click.echo(f"aiscan: warning: {message}", err=True),
+    )
+
+
+_HASH_OPTIONS = (
+    click.option(
+        "--jobs",
+        "-j",
+        type=int,
+        metavar="N",
+        help="Files hashed in parallel (default: every available core).",
+    ),
+    click.option(
+        "--no-cache", is_flag=True, help="Neither read nor write the hash cache; hash everything."
+    ),
+    click.option(
+        "--rehash",
+        is_flag=True,
+        help="Ignore cached digests and hash everything again (the cache is refreshed).",
+    ),
+)
+
+
+def _hash_options(command: F) -> F:
+    for option in reversed(_HASH_OPTIONS):
+        command = option(command)
+    return command
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("targets", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
+@click.option(
+    "--structure-only", is_flag=True, help="Check headers, shard indexes and layout; no hashing."
+)
+@click.option(
+    "--lock",
+    "lock",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="An aiscan-lock/1 file (from `aiscan lock`): expected files, sizes and SHA-256.",
+)
+@click.option(
+    "--against",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="BOM",
+    help="A CycloneDX JSON BOM whose file components carry SHA-256 hashes.",
+)
+@click.option(
+    "--hub",
+    is_flag=True,
+    help="Also compare HF-cache files with the LFS sha256 the Hub publishes for their commit "
+    "(catches a snapshot linked to the wrong blob). Token and endpoint as for `aiscan scan`.",
+)
+@_hash_options
+@click.option("--policy", "-p", metavar="NAME|FILE", help="Policy for severities and waivers.")
+@click.option(
+    "--format",
+    "-f",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report here instead of stdout.",
+)
+@click.option("--fail-on", type=click.Choice(["error", "warning", "note"]))
+@_reports_errors
+def verify(
+    targets: tuple[Path, ...],
+    structure_only: bool,
+    lock: Path | None,
+    against: Path | None,
+    hub: bool,
+    jobs: int | None,
+    no_cache: bool,
+    rehash: bool,
+    policy: str | None,
+    output_format: str,
+    output: Path | None,
+    fail_on: str | None,
+) -> None:
+    """Verify safetensors structure and file hashes of model folders and HF caches.
+
+    Every header and shard index is checked strictly; then every file is hashed (SHA-256, all
+    cores, cached by inode and timestamps) and compared with, in this order: the --lock file,
+    the --against BOM, the HF cache blob name, the Hub (--hub). Files without a reference are
+    reported as unverified with their hash. Nothing is written into the targets.
+    """
+    import dataclasses
+
+    from scanner.formats.registry import get_format
+
+    options = _verify_options(structure_only, jobs, no_cache, rehash, lock, against, hub)
+    result = _run_verify(targets, options, policy)
+    if fail_on:
+        result = dataclasses.replace(result, fail_on=fail_on)
+    _write(get_format(output_format).render(result, color=_color(output)), output)
+    if output is not None:
+        click.echo(
+            f"aiscan: {len(result.components)} component(s), {result.count('error')} error(s), "
+            f"{result.count('warning')} warning(s), {result.count('note')} note(s) → {output}",
+            err=True,
+        )
+    sys.exit(result.exit_code)
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("targets", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
+@_hash_options
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the lock file here instead of stdout.",
+)
+@_reports_errors
+def lock(
+    targets: tuple[Path, ...],
+    jobs: int | None,
+    no_cache: bool,
+    rehash: bool,
+    output: Path | None,
+) -> None:
+    """Record every file's revision, path, size and SHA-256 in an aiscan-lock/1 file.
+
+    The store is verified first (structure, HF blob names); when any error is found, the
+    findings are printed, no lock file is written and the exit code is 1, so damage is never
+    recorded as the expected state.
+    """
+    from scanner.formats.registry import get_format
+    from scanner.integrity.lockfile import LockedComponent, LockedFile, render_lockfile
+
+    options = _verify_options(False, jobs, no_cache, rehash, None, None)
+    result = _run_verify(targets, options, None)
+    errors = [f for f in result.findings if f.severity == "error" and f.waived is None]
+    if errors:
+        click.echo(get_format("table").render(result, color=_color(None)), err=True, nl=False)
+        click.echo("aiscan: error: the store has errors; no lock file written", err=True)
+        sys.exit(1)
+    locked = [
+        LockedComponent(
+            ref=c.ref,
+            name=c.name,
+            revision=c.version,
+            location=c.location,
+            files={
+                f.path: LockedFile(f.path, f.size, f.sha256)
+                for f in c.files
+                if f.sha256 is not None and f.size is not None
+            },
+        )
+        for c in result.components
+    ]
+    _write(render_lockfile(locked, f"aiscan {__version__}"), output)
+    if output is not None:
+        files = sum(len(c.files) for c in locked)
+        click.echo(
+            f"aiscan: locked {files} file(s) of {len(locked)} component(s) → {output}", err=True
+        )
+
+
+def _scan_or_load(targets: tuple[str, ...], from_report: Path | None, policy: str | None) -> Any:
+    """A ScanResult from a fresh scan of TARGETS, or from a saved JSON report (no rescan)."""
+    from scanner.errors import UsageError
+
+    if from_report is None:
+        return _scan_targets(
+            targets,
+            policy=policy,
+            project=_project_options(env=None, python=None, deps=True, code=True, pypi=False),
+        )
+    if targets:
+        raise UsageError("give either TARGETs to scan or --from REPORT, not both")
+    from scanner.formats.json import read_report
+
+    return read_report(from_report)
+
+
+_FROM_OPTION = click.option(
+    "--from",
+    "from_report",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Render a saved `aiscan scan --format json` report instead of scanning.",
+)
+_POLICY_OPTION = click.option(
+    "--policy", "-p", metavar="NAME|FILE", help="Policy for the scan (as for `aiscan scan`)."
+)
+
+
+def _scan_inputs(command: F) -> F:
+    """TARGETs, --from and --policy: how `report`, `notice` and `bom` get their scan result."""
+    for decorator in reversed(
+        (click.argument("targets", nargs=-1, metavar="[TARGET]..."), _FROM_OPTION, _POLICY_OPTION)
+    ):
+        command = decorator(command)
+    return command
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@_scan_inputs
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="The HTML file to write.",
+)
+@_reports_errors
+def report(
+    targets: tuple[str, ...], from_report: Path | None, policy: str | None, output: Path
+) -> None:
+    """Write a self-contained HTML compliance report for legal review.
+
+    One file with inline styles and no scripts: for every model the effective license and the
+    evidence for it, the lineage, conditions, obligations with their exact text, restrictions,
+    file hashes; then dependencies by license category; then findings and waivers.
+    The exit code follows the scan's result, as for `aiscan scan`.
+    """
+    from scanner.formats.html import render_html
+
+    result = _scan_or_load(targets, from_report, policy)
+    _write(render_html(result), output)
+    click.echo(f"aiscan: report of {len(result.components)} component(s) → {output}", err=True)
+    sys.exit(result.exit_code)
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@_scan_inputs
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Directory for NOTICE and licenses/ (created if missing).",
+)
+@_reports_errors
+def notice(
+    targets: tuple[str, ...], from_report: Path | None, policy: str | None, output: Path
+) -> None:
+    """Write the attribution bundle a product ships: NOTICE and full license texts.
+
+    NOTICE lists every model, dataset and package with the notices its license requires word for
+    word (e.g. "Built with Llama" and the Llama copyright line); licenses/ holds each full text.
+    """
+    from scanner.formats.notice import write_notice_bundle
+    from scanner.licensing.knowledge_base import default_knowledge_base
+
+    result = _scan_or_load(targets, from_report, policy)
+    bundle = write_notice_bundle(result, output, default_knowledge_base())
+    click.echo(
+        f"aiscan: NOTICE for {bundle.components} component(s) and {len(bundle.license_files)} "
+        f"license text(s) → {output}",
+        err=True,
+    )
+
+
+@main.command(
+    epilog="""\b
+Exit codes:
+  0  no change introduces a policy violation
+  1  a new unwaived finding at or above the new side's fail level
+  2  usage error (unreadable or unknown input)"""
+)
+@click.argument("old", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("new", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--format",
+    "-f",
+    "output_format",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="markdown suits a pull-request comment.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the diff here instead of stdout.",
+)
+@_reports_errors
+def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
+    """Compare two scans: aiscan JSON reports or CycloneDX JSON, SPDX 2.3 JSON or SPDX 3.0.1
+    JSON-LD BOMs, in any mix.
+
+    Shows components added and removed, version or commit changes, declared and effective
+    license changes, file hash changes, and new and resolved findings.
+    """
+    from scanner.diff import compare, load_snapshot, render_diff
+
+    changes = compare(load_snapshot(old), load_snapshot(new))
+    _write(render_diff(changes, output_format), output)
+    sys.exit(1 if changes.introduces_violation else 0)
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@_scan_inputs
+@click.option(
+    "--format",
+    "-f",
+    "output_format",
+    type=click.Choice(["cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx-tv", "spdx3-jsonld"]),
+    default="cyclonedx-json",
+    show_default=True,
+)
+@click.option(
+    "--spec-version",
+    type=click.Choice(["1.6", "1.7"]),
+    default="1.6",
+    show_default=True,
+    help="CycloneDX specification version.",
+)
+@click.option(
+    "--hash/--no-hash",
+    "hash_files",
+    default=True,
+    show_default=True,
+    help="SHA-256 every file of the scanned components so the BOM identifies the exact bytes "
+    "(not with --from: a saved report is rendered as it is).",
+)
+@click.option("--jobs", "-j", type=int, metavar="N", help="Files hashed in parallel.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the BOM here instead of stdout.",
+)
+@_reports_errors
+def bom(
+    targets: tuple[str, ...],
+    from_report: Path | None,
+    output_format: str,
+    spec_version: str,
+    hash_files: bool,
+    jobs: int | None,
+    policy: str | None,
+    output: Path | None,
+) -> None:
+    """Write a validated AI-BOM: CycloneDX 1.6/1.7 ML-BOM (JSON, XML), SPDX 2.3 (JSON,
+    tag-value) or SPDX 3.0.1 (JSON-LD).
+
+    Scans TARGETs like `aiscan scan` (or reads --from a saved JSON report), hashes every file,
+    and writes the document after checking it against the official schema. The exit code is 0
+    when the BOM was written, whatever the findings (use `aiscan scan --format ...` to gate
+    and write a BOM in one run); 3 when the document failed validation (a bug).
+    """
+    from scanner.errors import UsageError
+    from scanner.formats.registry import get_format
+
+    if jobs is not None and jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    result = _scan_or_load(targets, from_report, policy)
+    if from_report is None and hash_files:
+        from scanner.pipeline.hashes import with_file_hashes
+
+        result = with_file_hashes(result, jobs)
+    options = {"spec_version": spec_version} if output_format.startswith("cyclonedx") else {}
+    _write(get_format(output_format, **options).render(result), output)
+    if output is not None:
+        click.echo(
+            f"aiscan: {output_format} BOM of {len(result.components)} component(s) → {output}",
+            err=True,
+        )

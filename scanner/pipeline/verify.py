@@ -1,0 +1,269 @@
+"""Runs a verification: sources list the files, integrity measures them, checks judge.
+
+The counterpart of `scanner/scan.py` for `aiscan verify` and `aiscan lock`. Headers (and shard
+indexes) are checked first, from what the sources already read; then every structurally sound
+file is hashed once (cache blobs shared by several revisions are read once), in parallel, and
+compared with the best reference available. The result is an ordinary `ScanResult`, so every
+report format renders it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import fnmatch
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from scanner.checks.completeness import CompletenessCheck
+from scanner.checks.integrity import IntegrityCheck
+from scanner.checks.interface import CheckContext, finding
+from scanner.errors import describe_os_error
+from scanner.integrity.cache import HashCache, default_cache_dir
+from scanner.integrity.hashing import (
+    FileDigest,
+    FileIdentity,
+    HashJob,
+    default_jobs,
+    hash_files,
+    should_drop_behind,
+)
+from scanner.integrity.lockfile import LockedComponent
+from scanner.integrity.references import Expected, References
+from scanner.integrity.shards import check_index, is_shard_index
+from scanner.inventory import Component, FileEntry, Finding, ScanResult
+from scanner.licensing.knowledge_base import LicenseKnowledgeBase
+from scanner.pipeline.result import ordered_result, unique_components
+from scanner.policy.load import Policy
+from scanner.policy.rules import RULES
+from scanner.policy.waivers import apply_policy
+from scanner.readers.model_folder import classify_format
+from scanner.sources.modeldir import ModelDirSource
+
+_VERIFY_RULES = tuple(r for r in RULES if r.startswith(("integrity.", "scan.")))
+
+
+class HashProgress(Protocol):
+    """Where hashing reports its progress (a terminal bar, or nothing)."""
+
+    def start(self, total_bytes: int, files: int) -> None: ...
+    def advance(self, count: int) -> None: ...
+    def file_done(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """How to verify: what to compare with and how hard to work."""
+
+    structure_only: bool = False
+    jobs: int = field(default_factory=default_jobs)
+    read_cache: bool = True
+    write_cache: bool = True
+    cache_dir: Path | None = None
+    references: References = field(default_factory=References)
+
+
+@dataclass
+class _Planned:
+    """A file waiting for its digest."""
+
+    component: int
+    index: int
+    key: tuple[int, int]
+    expected: Expected | None
+
+
+def _absent(locked: LockedComponent, present: set[str]) -> list[FileEntry]:
+    return [
+        FileEntry(
+            path=f.path,
+            size=None,
+            format=classify_format(Path(f.path)),
+            verified=False,
+            reference="lockfile",
+            expected=f"sha256:{f.sha256}",
+            error="absent, but recorded in the lock file",
+        )
+        for f in sorted(locked.files.values(), key=lambda f: f.path)
+        if f.path not in present
+    ]
+
+
+def _compared(entry: FileEntry, expected: Expected | None, digest: FileDigest) -> FileEntry:
+    if digest.error or digest.sha256 is None:
+        return dataclasses.replace(entry, error=digest.error, verified=False if expected else None)
+    verified = None
+    if expected is not None:
+        actual = digest.git_sha1 if expected.algorithm == "git-sha1" else digest.sha256
+        verified = actual == expected.digest
+    return dataclasses.replace(entry, sha256=digest.sha256, verified=verified)
+
+
+def run_verify(
+    targets: Sequence[Path],
+    policy: Policy,
+    kb: LicenseKnowledgeBase,
+    options: VerifyOptions,
+    *,
+    progress: HashProgress | None = None,
+    warn: Callable[[str], None] = lambda message: None,
+    today: datetime.date | None = None,
+) -> ScanResult:
+    """Check structure (and, unless structure-only, content hashes) of every file in targets."""
+    found: list[Component] = []
+    empty: list[Finding] = []
+    for target in targets:
+        collected = list(ModelDirSource(target, kb, files_only=True).collect())
+        if not collected:
+            empty.append(
+                finding(
+                    "scan.nothing-found", None, f"{target}: no model folder or cache repo found"
+                )
+            )
+        found.extend(collected)
+    components = unique_components(found)
+    references = options.references
+
+    files: list[list[FileEntry]] = []
+    planned: list[_Planned] = []
+    jobs: dict[tuple[int, int], HashJob] = {}
+    for number, component in enumerate(components):
+        folder = Path(component.location)
+        by_path = {e.path: e for e in component.files}
+        entries: list[FileEntry] = []
+        locked = references.locked(component)
+        for entry in component.files:
+            if is_shard_index(entry.path) and entry.error is None:
+                entry = dataclasses.replace(entry, defects=check_index(folder, entry.path, by_path))
+            path = folder / entry.path
+            expected = None if entry.error else references.expected(component, entry.path, path)
+            if expected is not None:
+                entry = dataclasses.replace(entry, reference=expected.kind, expected=expected.label)
+            elif locked is not None:
+                entry = dataclasses.replace(entry, reference="lockfile", verified=False)
+            if entry.error is None:
+                entry, job = _plan(entry, path, expected, options)
+                if job is not None:
+                    key = (job.identity.device, job.identity.inode)
+                    known = jobs.get(key)
+                    if known is None or (job.git_sha1 and not known.git_sha1):
+                        jobs[key] = job
+                    planned.append(_Planned(number, len(entries), key, expected))
+            entries.append(entry)
+        if locked is not None:
+            entries.extend(_absent(locked, set(by_path)))
+        files.append(entries)
+
+    digests = _digests(list(jobs.values()), options, progress, warn)
+    for plan in planned:
+        entries = files[plan.component]
+        entries[plan.index] = _compared(entries[plan.index], plan.expected, digests[plan.key])
+
+    verified = [
+        dataclasses.replace(c, files=tuple(f)) for c, f in zip(components, files, strict=True)
+    ]
+    verified.extend(_missing_components(references, {c.ref for c in components}))
+    context = CheckContext(policy=policy, kb=kb)
+    raw = [
+        *empty,
+        *IntegrityCheck().run(verified, context),
+        *CompletenessCheck().run(verified, context),
+    ]
+    relevant = tuple(
+        w for w in policy.waivers if any(fnmatch.fnmatchcase(r, w.rule) for r in _VERIFY_RULES)
+    )
+    judged = apply_policy(
+        raw, dataclasses.replace(policy, waivers=relevant), today or datetime.date.today()
+    )
+    return ordered_result(targets, verified, judged, policy)
+
+
+def _plan(
+    entry: FileEntry, path: Path, expected: Expected | None, options: VerifyOptions
+) -> tuple[FileEntry, HashJob | None]:
+    """Decide whether a file is hashed; record why not when it cannot be (links out of the
+    target never reach here: the source reports them instead)."""
+    try:
+        real = path.resolve(strict=True)
+        identity = FileIdentity.of(real.stat())
+    except (OSError, RuntimeError) as exc:
+        message = describe_os_error(exc) if isinstance(exc, OSError) else "symbolic link loop"
+        return dataclasses.replace(entry, error=message, verified=False if expected else None), None
+    header = entry.safetensors
+    broken = header is not None and any(d.kind != "duplicate-tensor" for d in header.defects)
+    if options.structure_only or broken:
+        # A structurally broken file is already an error; hashing it cannot make it good.
+        return dataclasses.replace(entry, verified=False if expected and broken else None), None
+    wants_git = expected is not None and expected.algorithm == "git-sha1"
+    return entry, HashJob(str(real), identity, git_sha1=wants_git)
+
+
+def _digests(
+    jobs: list[HashJob],
+    options: VerifyOptions,
+    progress: HashProgress | None,
+    warn: Callable[[str], None],
+) -> dict[tuple[int, int], FileDigest]:
+    """Digests for every job: from the cache where the file is unchanged, else by reading it."""
+    results: dict[tuple[int, int], FileDigest] = {}
+    cache = None
+    if jobs and (options.read_cache or options.write_cache):
+        messages: list[str] = []
+        cache = HashCache.open(options.cache_dir or default_cache_dir(), messages)
+        for message in messages:
+            warn(message)
+    todo = []
+    for job in jobs:
+        key = (job.identity.device, job.identity.inode)
+        hit = cache.get(job.identity) if cache and options.read_cache else None
+        if hit is not None and (hit[1] is not None or not job.git_sha1):
+            results[key] = FileDigest(job, hit[0], hit[1])
+        else:
+            todo.append(job)
+    total = sum(j.identity.size for j in todo)
+    if progress is not None and todo:
+        progress.start(total, len(todo))
+    try:
+        for digest in hash_files(
+            todo,
+            workers=options.jobs,
+            drop_behind=should_drop_behind(total),
+            progress=progress.advance if progress else None,
+        ):
+            results[(digest.job.identity.device, digest.job.identity.inode)] = digest
+            if progress is not None:
+                progress.file_done()
+            if cache is not None and options.write_cache and digest.sha256 is not None:
+                cache.put(digest.job.identity, digest.sha256, digest.git_sha1)
+    finally:
+        if progress is not None and todo:
+            progress.stop()
+        if cache is not None:
+            cache.close()
+    return results
+
+
+def _missing_components(references: References, seen: set[str]) -> list[Component]:
+    """Components the lock file records but the targets no longer hold: nothing is skipped."""
+    if references.lockfile is None:
+        return []
+    missing = []
+    for ref, locked in sorted(references.lockfile.components.items()):
+        if ref in seen:
+            continue
+        kind = ref.split(":", 1)[0]
+        missing.append(
+            Component(
+                ref=ref,
+                type=kind if kind in ("model", "dataset", "file") else "model",  # type: ignore[arg-type]
+                name=locked.name,
+                source="lockfile",
+                location=locked.location,
+                version=locked.revision,
+                files=tuple(_absent(locked, set())),
+            )
+        )
+    return missing

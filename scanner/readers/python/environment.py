@@ -1,0 +1,243 @@
+"""Reads the distributions installed in a Python environment, without importing any of them.
+
+Two ways, by who chose the environment:
+
+- A project's own `.venv` / `venv`, found in the scanned tree, is a stranger's files: its
+  `site-packages` metadata folders are read as files (links out of the tree refused, sizes
+  bounded) and its interpreter is never run. The marker variables come from `pyvenv.cfg`.
+- An interpreter the user names (`--python PATH`, or `--env` for the one running aiscan) runs
+  the metadata dump (`env_dump.py`), so the environment read is exactly the one it would import
+  from, whatever its version or platform. It runs isolated (`-I`) and with a scrubbed process
+  environment: no tokens or cloud credentials reach it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from scanner.errors import SourceError
+from scanner.files import outside_problem, read_bounded
+from scanner.readers.python import env_dump
+
+DUMP_TIMEOUT = 300
+MAX_METADATA_BYTES = 4 * 1024 * 1024
+"""METADATA files carry the long description; real ones stay well under this."""
+PASSED_VARIABLES = frozenset(
+    {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP"}
+    | {"SYSTEMROOT", "WINDIR", "COMSPEC", "PATHEXT"}
+)
+"""The only variables a named interpreter sees (with `LC_*`): enough to start Python, and
+nothing secret (HF_TOKEN, AWS_*, GITHUB_TOKEN and the like are never among them)."""
+
+
+@dataclass(frozen=True)
+class InstalledDistribution:
+    """One installed distribution's metadata as written (nothing is normalised here)."""
+
+    name: str
+    version: str | None
+    path: str | None
+    license_expression: str | None = None
+    license: str | None = None
+    classifiers: tuple[str, ...] = ()
+    requires_dist: tuple[str, ...] = ()
+    license_files: tuple[tuple[str, str], ...] = ()
+    error: str | None = None
+    """Why the metadata could not be read; the other fields are then empty."""
+
+
+@dataclass(frozen=True)
+class Environment:
+    """An interpreter's marker variables and installed distributions."""
+
+    python: str
+    version: str
+    markers: Mapping[str, str]
+    distributions: tuple[InstalledDistribution, ...]
+
+
+def _distribution(raw: Mapping[str, Any]) -> InstalledDistribution | None:
+    name = raw.get("name")
+    if not name:
+        return None
+    return InstalledDistribution(
+        name=name,
+        version=raw.get("version"),
+        path=raw.get("path"),
+        license_expression=raw.get("license_expression"),
+        license=raw.get("license"),
+        classifiers=tuple(raw.get("classifiers") or ()),
+        requires_dist=tuple(raw.get("requires_dist") or ()),
+        license_files=tuple((f[0], f[1]) for f in raw.get("license_files") or ()),
+        error=raw.get("error"),
+    )
+
+
+def parse_dump(document: Mapping[str, Any]) -> Environment:
+    """Turn the dump's JSON into an `Environment`, keeping the first of duplicate names (the one
+    the interpreter would import, as it comes first on sys.path)."""
+    from packaging.utils import canonicalize_name
+
+    seen: set[str] = set()
+    distributions = []
+    for raw in document.get("distributions", ()):
+        dist = _distribution(raw)
+        if dist is None or canonicalize_name(dist.name) in seen:
+            continue
+        seen.add(canonicalize_name(dist.name))
+        distributions.append(dist)
+    return Environment(
+        python=document.get("python", ""),
+        version=document.get("version", ""),
+        markers=dict(document.get("markers") or {}),
+        distributions=tuple(distributions),
+    )
+
+
+def scrubbed_environment() -> dict[str, str]:
+    """The process environment a named interpreter runs with: `PASSED_VARIABLES` and `LC_*`."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name in PASSED_VARIABLES or name.startswith("LC_")
+    }
+
+
+def read_environment(python: Path | str | None = None) -> Environment:
+    """Run the metadata dump in `python` (default: the interpreter running aiscan).
+
+    Only for an interpreter the user named: `-I` keeps the user's PYTHONPATH, user site and
+    current directory out, so nothing but the environment's own site-packages is read, and the
+    scrubbed environment keeps credentials away from it.
+    """
+    interpreter = str(python or sys.executable)
+    script = files("scanner.readers.python").joinpath("env_dump.py").read_text(encoding="utf-8")
+    try:
+        done = subprocess.run(
+            [interpreter, "-I", "-c", script],
+            capture_output=True,
+            timeout=DUMP_TIMEOUT,
+            check=False,
+            env=scrubbed_environment(),
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise SourceError(f"cannot run {interpreter}: {exc}") from exc
+    if done.returncode != 0:
+        last = (done.stderr.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
+        raise SourceError(
+            f"cannot read the environment of {interpreter} (exit {done.returncode}): {last}"
+        )
+    try:
+        document = json.loads(done.stdout)
+    except ValueError as exc:
+        raise SourceError(f"{interpreter} printed no metadata dump: {exc}") from exc
+    return parse_dump(document)
+
+
+class _FolderDistribution(metadata.Distribution):
+    """A `.dist-info` / `.egg-info` folder of a stranger's environment, read as files only."""
+
+    def __init__(self, path: Path, root: str) -> None:
+        self._path = path
+        self._root = root
+
+    def read_text(self, filename: str) -> str | None:
+        target = self._path / filename if filename else self._path
+        if outside_problem(target, self._root) is not None:
+            return None
+        try:
+            return read_bounded(target, MAX_METADATA_BYTES).decode("utf-8", "replace")
+        except OSError:
+            return None
+
+    def locate_file(self, path: str | os.PathLike[str]) -> Path:
+        return self._path.parent / path
+
+
+def _pyvenv_cfg(venv: Path, root: str) -> dict[str, str]:
+    """`pyvenv.cfg` as key → value (the `version` / `version_info` and `implementation` keys
+    are what marker evaluation needs)."""
+    config = venv / "pyvenv.cfg"
+    if outside_problem(config, root) is not None:
+        return {}
+    try:
+        text = read_bounded(config, 64 * 1024).decode("utf-8", "replace")
+    except OSError:
+        return {}
+    pairs = (line.partition("=") for line in text.splitlines())
+    return {key.strip().lower(): value.strip() for key, sep, value in pairs if sep}
+
+
+def site_packages(venv: Path) -> list[Path]:
+    """The environment's `site-packages` folders, POSIX (`lib/<python>/`) and Windows layouts."""
+    found = [*sorted(venv.glob("lib/*/site-packages")), *sorted(venv.glob("lib64/*/site-packages"))]
+    found.append(venv / "Lib" / "site-packages")
+    unique: dict[str, Path] = {}
+    for folder in found:
+        if folder.is_dir():
+            unique.setdefault(os.path.realpath(folder), folder)
+    return list(unique.values())
+
+
+def _markers(venv: Path, config: dict[str, str], sites: list[Path]) -> dict[str, str]:
+    """The marker variables of the venv's interpreter, as far as files tell them: the host's,
+    with the Python version and implementation from `pyvenv.cfg` (or the `lib/pythonX.Y`
+    folder name)."""
+    from packaging.markers import default_environment
+
+    markers = dict(default_environment())
+    version = config.get("version_info") or config.get("version") or ""
+    parts = re.findall(r"\d+", version)[:3]
+    if len(parts) < 2:
+        folder = next((re.match(r"python(\d+)\.(\d+)$", s.parent.name) for s in sites), None)
+        parts = list(folder.groups()) if folder else []
+    if len(parts) >= 2:
+        markers["python_version"] = ".".join(parts[:2])
+        markers["python_full_version"] = ".".join(parts + ["0"] * (3 - len(parts)))
+        markers["implementation_version"] = markers["python_full_version"]
+    implementation = config.get("implementation", "")
+    if implementation:
+        markers["platform_python_implementation"] = implementation
+        markers["implementation_name"] = implementation.lower()
+    if (venv / "Lib" / "site-packages").is_dir() and not (venv / "lib").is_dir():
+        markers.update(os_name="nt", sys_platform="win32", platform_system="Windows")
+    return markers
+
+
+def read_virtualenv(venv: Path, root: str) -> Environment:
+    """The distributions of a virtual environment found in the scanned tree, read as files.
+
+    Nothing in the venv is executed: a project's `.venv/bin/python` is the stranger's program,
+    and running it would hand it aiscan's whole environment. `root` is the resolved scan
+    target, out of which no link is followed.
+    """
+    config = _pyvenv_cfg(venv, root)
+    sites = [s for s in site_packages(venv) if outside_problem(s, root) is None]
+    distributions = []
+    for site in sites:
+        try:
+            entries = sorted(site.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.suffix in (".dist-info", ".egg-info"):
+                distributions.append(env_dump.describe(_FolderDistribution(entry, root)))
+    markers = _markers(venv, config, sites)
+    return parse_dump(
+        {
+            "python": str(venv),
+            "version": markers["python_full_version"],
+            "markers": markers,
+            "distributions": distributions,
+        }
+    )

@@ -1,0 +1,94 @@
+"""Reads the dependencies a `pyproject.toml` declares: PEP 621, PEP 735 dependency groups and
+Poetry's tables (`poetry_deps`).
+
+TOML keeps no line numbers, so each requirement is located by finding its quoted text in the
+file; that is enough for a reader to jump to it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from scanner.inventory import Problem
+from scanner.readers.python.packages import Declarations, DeclaredPackage, parse_requirement
+from scanner.readers.python.poetry import poetry_tables, read_poetry_table
+
+
+def load_toml(path: Path) -> tuple[dict[str, Any] | None, Problem | None]:
+    """A TOML document, or the problem that kept it from being read."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+    try:
+        return tomllib.loads(path.read_bytes().decode("utf-8")), None
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, Problem(path.name, f"cannot read: {exc}")
+    except tomllib.TOMLDecodeError as exc:
+        return None, Problem(path.name, f"invalid TOML: {exc}")
+
+
+def _line_of(text: str, value: str) -> int | None:
+    for quote in ('"', "'"):
+        index = text.find(f"{quote}{value}{quote}")
+        if index >= 0:
+            return text.count("\n", 0, index) + 1
+    return None
+
+
+def _groups(
+    groups: Mapping[str, Any], name: str, seen: tuple[str, ...] = ()
+) -> Iterator[str | Problem]:
+    """The requirement strings of a PEP 735 dependency group, includes expanded."""
+    if name in seen:
+        yield Problem(f"[dependency-groups] {name}", "circular include-group")
+        return
+    for item in groups.get(name) or ():
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict) and isinstance(item.get("include-group"), str):
+            yield from _groups(groups, item["include-group"], (*seen, name))
+        else:
+            yield Problem(f"[dependency-groups] {name}", f"unsupported entry {item!r}")
+
+
+def read_pyproject(path: Path) -> Declarations:
+    """`[project] dependencies`, `optional-dependencies`, `[dependency-groups]` and Poetry's
+    dependency tables."""
+    document, problem = load_toml(path)
+    if document is None:
+        return Declarations(path.name, "pyproject", problems=(problem,) if problem else ())
+    text = path.read_text(encoding="utf-8")
+    project = document.get("project") or {}
+    lists: list[tuple[str, Any]] = [("project.dependencies", project.get("dependencies"))]
+    for extra, items in (project.get("optional-dependencies") or {}).items():
+        lists.append((f"project.optional-dependencies.{extra}", items))
+    groups = document.get("dependency-groups") or {}
+    for group in groups if isinstance(groups, dict) else ():
+        lists.append((f"dependency-groups.{group}", list(_groups(groups, group))))
+    packages: list[DeclaredPackage] = []
+    problems: list[Problem] = []
+    for table, items in lists:
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            problems.append(Problem(f"{path.name} {table}", "must be a list of requirements"))
+            continue
+        for item in items:
+            if isinstance(item, Problem):
+                problems.append(item)
+                continue
+            if not isinstance(item, str):
+                problems.append(Problem(f"{path.name} {table}", f"not a requirement: {item!r}"))
+                continue
+            line = _line_of(text, item)
+            where = f"{path.name}:{line}" if line else path.name
+            parsed = parse_requirement(item, f"{where} [{table}]")
+            (packages if isinstance(parsed, DeclaredPackage) else problems).append(parsed)
+    for table, dependencies in poetry_tables(document):
+        for found in read_poetry_table(path.name, text, table, dependencies):
+            (packages if isinstance(found, DeclaredPackage) else problems).append(found)
+    return Declarations(path.name, "pyproject", tuple(packages), tuple(problems))

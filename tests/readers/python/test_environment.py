@@ -1,0 +1,88 @@
+"""The installed environment: metadata dumped inside the target interpreter, nothing imported."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scanner.errors import SourceError
+from scanner.readers.python.environment import read_environment
+
+
+def write_dist(site: Path, name: str, version: str, *headers: str, files=None) -> Path:
+    """A hand-written `.dist-info` folder: METADATA with the given extra header lines."""
+    folder = site / f"{name}-{version}.dist-info"
+    folder.mkdir(parents=True)
+    body = "\n".join(["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}", *headers])
+    (folder / "METADATA").write_text(body + "\n\n", encoding="utf-8")
+    for relative, text in (files or {}).items():
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory) -> tuple[Path, Path]:
+    """A bare venv (no pip) whose site-packages holds hand-written distributions."""
+    root = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
+    python = root / "bin" / "python"
+    site = Path(
+        subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
+    write_dist(
+        site,
+        "alpha",
+        "1.0",
+        "License-Expression: MIT",
+        "Requires-Dist: beta>=1",
+        "Requires-Dist: gamma; extra == 'fast'",
+        "Requires-Dist: winonly; sys_platform == 'win32'",
+        "License-File: LICENSE",
+        files={"licenses/LICENSE": "MIT text"},
+    )
+    write_dist(site, "beta", "2.0", "License: Apache 2.0")
+    write_dist(site, "gamma", "3.0", "Classifier: License :: OSI Approved :: MIT License")
+    broken = site / "broken-0.1.dist-info"
+    broken.mkdir()
+    # A module that would fail loudly if anything imported it.
+    (site / "alpha.py").write_text("raise SystemExit('alpha was imported')\n")
+    return python, site
+
+
+def test_reads_another_interpreter(venv):
+    python, _ = venv
+    environment = read_environment(python)
+    by_name = {d.name: d for d in environment.distributions}
+    assert {"alpha", "beta", "gamma"} <= set(by_name)
+    alpha = by_name["alpha"]
+    assert alpha.license_expression == "MIT"
+    assert alpha.license_files == (("LICENSE", "MIT text"),)
+    assert "beta>=1" in alpha.requires_dist
+    assert environment.markers["sys_platform"] == sys.platform
+    assert str(python.parent.parent) in environment.python or environment.python
+
+
+def test_distribution_without_metadata_is_reported_not_dropped(venv):
+    python, _ = venv
+    broken = [d for d in read_environment(python).distributions if d.error]
+    assert [d.name for d in broken] == ["broken"]
+    assert "unreadable metadata" in broken[0].error
+
+
+def test_missing_or_failing_interpreter_is_a_source_error(tmp_path):
+    with pytest.raises(SourceError):
+        read_environment(tmp_path / "nope")
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\necho boom >&2\nexit 3\n")
+    fake.chmod(0o755)
+    with pytest.raises(SourceError, match="exit 3"):
+        read_environment(fake)
