@@ -140,7 +140,10 @@ class CardFacts:
     tags: tuple[str, ...] = ()
     error: str | None = None
     mentions: tuple[CardMention, ...] = ()
+    """Model families the prose says the model is built on; filled in by license resolution."""
     metrics: tuple[EvalMetric, ...] = ()
+    prose: str = field(default="", repr=False)
+    """The card's text after the front matter, kept for resolution to read; not reported."""
 
 
 @dataclass(frozen=True)

@@ -261,12 +261,12 @@ def _scan_targets(
     `report` and `notice`, so every command reads targets the same way."""
     import dataclasses
 
-    from scanner.cli.progress import progress_wanted
+    from scanner.cli.progress import LineageProgress, progress_wanted
     from scanner.errors import UsageError
     from scanner.licensing.knowledge_base import default_knowledge_base
     from scanner.pipeline.scan import run_scan
     from scanner.policy.load import resolve_policy
-    from scanner.sources.hub import HubClient, LineageProgress, is_hub_target, parse_target
+    from scanner.remote.hub import HubClient, is_hub_target, parse_target
 
     if not targets:
         raise UsageError("give at least one TARGET")
@@ -381,7 +381,7 @@ def _verify_options(
     published = None
     if hub:
         from scanner.integrity.cache import default_cache_dir
-        from scanner.sources.hub import HubClient, HubFileDigests
+        from scanner.remote.hub import HubClient, HubFileDigests
 
         published = HubFileDigests(HubClient(default_cache_dir()))
     references = References(

@@ -57,3 +57,24 @@ class TerminalProgress:
 
     def stop(self) -> None:
         self._progress.stop()
+
+
+class LineageProgress:
+    """A one-line count of base models looked up, on stderr, while a long walk runs."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+
+        self._count = 0
+        self._status = Console(stderr=True).status("following base models…")
+
+    def __enter__(self) -> LineageProgress:
+        self._status.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._status.stop()
+
+    def looked_up(self, repo_id: str) -> None:
+        self._count += 1
+        self._status.update(f"following base models… {self._count} looked up ({repo_id})")

@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from scanner.inventory import Ancestor, Component
+from scanner.inventory import Ancestor, Component, LicenseFacts
 from scanner.licensing.catalogue import ModelCatalogue
 from scanner.licensing.expressions import resolve_declared
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
@@ -24,20 +24,17 @@ MAX_DEPTH = 8
 
 
 @dataclass(frozen=True)
-class BaseModelFacts:
-    """What one place knows about a base model: its declared terms and its own bases.
+class BaseModelAnswer:
+    """What one place knows about a base model.
 
-    `problem` is set when the place gave a definite negative answer (the Hub says the repo does
-    not exist); the walk then still asks the places after it.
+    `component` holds its facts as the same `Component` a scan of that place would give (one
+    reader per fact: a base read from the HF cache or the Hub is read like a scanned model);
+    `evidence` says where, for the report. `problem` is set instead when the place gave a
+    definite negative answer (the Hub says the repo does not exist); the walk then still asks
+    the places after it.
     """
 
-    name: str
-    found_in: str
-    declared: tuple[str, ...] = ()
-    detected: tuple[str, ...] = ()
-    base_models: tuple[str, ...] = ()
-    relation: str | None = None
-    revision: str | None = None
+    component: Component | None
     evidence: str = ""
     problem: str | None = None
 
@@ -48,8 +45,8 @@ class BaseModelLookup(ABC):
     name: str
 
     @abstractmethod
-    def lookup(self, repo_id: str) -> BaseModelFacts | None:
-        """The facts about `repo_id`, or None when this place does not know it."""
+    def lookup(self, repo_id: str) -> BaseModelAnswer | None:
+        """What this place knows of `repo_id`, or None when it does not know it."""
 
     def prefetch(self, repo_ids: Sequence[str]) -> None:  # noqa: B027 - optional hook
         """Warm up for a batch of lookups (the Hub asks concurrently); nothing by default."""
@@ -63,21 +60,9 @@ class ScanLookup(BaseModelLookup):
     def __init__(self, components: Iterable[Component]) -> None:
         self._by_name = {c.name.lower(): c for c in components if c.type == "model"}
 
-    def lookup(self, repo_id: str) -> BaseModelFacts | None:
+    def lookup(self, repo_id: str) -> BaseModelAnswer | None:
         component = self._by_name.get(repo_id.lower())
-        if component is None:
-            return None
-        card = component.card
-        return BaseModelFacts(
-            name=component.name,
-            found_in="scan",
-            declared=component.license.declared,
-            detected=component.license.detected,
-            base_models=component.base_models,
-            relation=card.base_model_relation if card else None,
-            revision=component.version,
-            evidence=component.ref,
-        )
+        return BaseModelAnswer(component, component.ref) if component is not None else None
 
 
 class CatalogueLookup(BaseModelLookup):
@@ -88,24 +73,27 @@ class CatalogueLookup(BaseModelLookup):
     def __init__(self, catalogue: ModelCatalogue) -> None:
         self.catalogue = catalogue
 
-    def lookup(self, repo_id: str) -> BaseModelFacts | None:
+    def lookup(self, repo_id: str) -> BaseModelAnswer | None:
         family = self.catalogue.lookup(repo_id)
         if family is None:
             return None
-        return BaseModelFacts(
+        component = Component(
+            ref=f"model:catalogue/{repo_id}",
+            type="model",
             name=repo_id,
-            found_in="catalogue",
-            declared=(family.license,),
+            source=self.name,
+            location=family.citation,
+            license=LicenseFacts(declared=(family.license,)),
             base_models=(family.base,) if family.base else (),
-            evidence=f"catalogue family {family.family}: {family.citation}",
         )
+        return BaseModelAnswer(component, f"catalogue family {family.family}: {family.citation}")
 
 
-def _license_keys(facts: BaseModelFacts, kb: LicenseKnowledgeBase) -> tuple[str, ...]:
+def _license_keys(component: Component, kb: LicenseKnowledgeBase) -> tuple[str, ...]:
     keys: list[str] = []
-    for value in facts.declared:
+    for value in component.license.declared:
         keys.extend(resolve_declared(value, kb).keys)
-    keys.extend(facts.detected)
+    keys.extend(component.license.detected)
     return tuple(dict.fromkeys(keys))
 
 
@@ -131,7 +119,7 @@ class LineageWalker:
         self.kb = kb
         self.catalogue = catalogue
         self.on_lookup = on_lookup
-        self._answers: dict[str, tuple[BaseModelFacts | None, list[str]]] = {}
+        self._answers: dict[str, tuple[tuple[str, BaseModelAnswer] | None, list[str]]] = {}
 
     def walk(self, components: Sequence[Component]) -> list[tuple[Ancestor, ...]]:
         """The ancestors of each component, in the order of `components`."""
@@ -193,7 +181,7 @@ class LineageWalker:
             for lookup in self.lookups:
                 lookup.prefetch(todo)
 
-    def _answer(self, name: str) -> tuple[BaseModelFacts | None, list[str]]:
+    def _answer(self, name: str) -> tuple[tuple[str, BaseModelAnswer] | None, list[str]]:
         key = name.lower()
         if key not in self._answers:
             self._answers[key] = self._ask(name)
@@ -201,21 +189,22 @@ class LineageWalker:
                 self.on_lookup(name)
         return self._answers[key]
 
-    def _ask(self, name: str) -> tuple[BaseModelFacts | None, list[str]]:
+    def _ask(self, name: str) -> tuple[tuple[str, BaseModelAnswer] | None, list[str]]:
+        """The first place's answer (with the place's name), and the negative answers before."""
         problems: list[str] = []
         for lookup in self.lookups:
-            facts = lookup.lookup(name)
-            if facts is None:
+            answer = lookup.lookup(name)
+            if answer is None:
                 continue
-            if facts.problem is not None:
-                problems.append(facts.problem)
+            if answer.problem is not None or answer.component is None:
+                problems.append(answer.problem or f"{lookup.name} has no facts")
                 continue
-            return facts, problems
+            return (lookup.name, answer), problems
         return None, problems
 
     def _resolve(self, step: _Step) -> tuple[Ancestor, tuple[str, ...], str | None]:
-        facts, problems = self._answer(step.name)
-        if facts is None:
+        found, problems = self._answer(step.name)
+        if found is None:
             asked = ", ".join(lookup.name for lookup in self.lookups)
             problem = "; ".join(problems) or f"not known to: {asked}"
             found_in = "missing" if problems else "unknown"
@@ -224,9 +213,12 @@ class LineageWalker:
                 (),
                 None,
             )
-        keys = _license_keys(facts, self.kb)
-        evidence = facts.evidence
-        if not keys and self.catalogue is not None and facts.found_in != "catalogue":
+        found_in, answer = found
+        base = answer.component
+        assert base is not None  # _ask returns only answers with facts
+        keys = _license_keys(base, self.kb)
+        evidence = answer.evidence
+        if not keys and self.catalogue is not None and found_in != "catalogue":
             family = self.catalogue.lookup(step.name)
             if family is not None:
                 keys = (family.license,)
@@ -237,13 +229,14 @@ class LineageWalker:
         ancestor = Ancestor(
             name=step.name,
             chain=step.chain,
-            found_in=facts.found_in,
+            found_in=found_in,
             relation=step.relation,
-            revision=facts.revision,
+            revision=base.version,
             licenses=keys,
             evidence=evidence,
         )
-        return ancestor, facts.base_models, facts.relation
+        relation = base.card.base_model_relation if base.card else None
+        return ancestor, base.base_models, relation
 
     def _mentioned(self, component: Component, ancestors: list[Ancestor]) -> list[Ancestor]:
         """Families the card's prose names as its base, unless the declared chain covers them."""

@@ -37,6 +37,8 @@ def resolve_licenses(
     (and families the card's prose names), each visited once, so the outcome is the same
     whatever order the components were found in and a cycle in card data cannot loop.
     """
+    if catalogue is not None:
+        components = [_with_mentions(c, catalogue) for c in components]
     walker = LineageWalker([ScanLookup(components), *lookups], kb, catalogue, on_lookup)
     own = {c.ref: _own_terms(c, kb) for c in components}
     resolved = []
@@ -58,6 +60,16 @@ def resolve_licenses(
             )
         )
     return resolved
+
+
+def _with_mentions(component: Component, catalogue: ModelCatalogue) -> Component:
+    """The component with the model families its card's prose names as its base (the name
+    lets a model-zoo table's row for this very model count)."""
+    card = component.card
+    if card is None or not card.prose:
+        return component
+    mentions = catalogue.mentions(card.prose, component.name)
+    return dataclasses.replace(component, card=dataclasses.replace(card, mentions=mentions))
 
 
 _WHERE = {"hfcache": "HF cache ", "hub": "Hub "}

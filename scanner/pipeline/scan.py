@@ -32,7 +32,7 @@ from scanner.sources.modeldir import ModelDirSource
 from scanner.sources.project import ProjectOptions, ProjectSource, is_project
 
 if TYPE_CHECKING:
-    from scanner.sources.hub import HubClient
+    from scanner.remote.hub import HubClient
 
 Target = Path | str
 """A local path, or an `hf://org/name[@revision]` string for the Hub."""
@@ -55,7 +55,8 @@ def _collect(
 ) -> tuple[list[Component], list[Finding]]:
     """Components of one target, or the finding that says why there are none."""
     if isinstance(target, str):
-        from scanner.sources.hub import HubClient, HubSource, HubTargetMissing, parse_target
+        from scanner.remote.hub import HubClient, HubTargetMissing, parse_target
+        from scanner.sources.hub import HubSource
 
         repo_id, revision = parse_target(target)
         client = hub or HubClient(_cache_dir())
@@ -125,7 +126,7 @@ def run_scan(
     components: list[Component] = []
     empty_targets: list[Finding] = []
     if hub is None and any(isinstance(t, str) for t in targets):
-        from scanner.sources.hub import HubClient
+        from scanner.remote.hub import HubClient
 
         hub = HubClient(_cache_dir())
     environment = None
@@ -142,7 +143,7 @@ def run_scan(
     if hub is not None:
         from scanner.sources.hub import HubLookup
 
-        lookups.append(HubLookup(hub))
+        lookups.append(HubLookup(hub, kb))
     lookups.append(CatalogueLookup(catalogue))
     unique = unique_components(components)
     # Packages arrive with their license concluded from their metadata, and models named in

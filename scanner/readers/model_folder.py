@@ -8,20 +8,17 @@ writes next to them.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from scanner.errors import describe_os_error
 from scanner.files import link_outside, not_regular_description, outside_link_message, read_bounded
 from scanner.inventory import (
     CardFacts,
-    EvalMetric,
     Evidence,
     FileEntry,
     FileFormat,
@@ -30,13 +27,18 @@ from scanner.inventory import (
     Problem,
 )
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
+from scanner.readers.card import (
+    FRONT_MATTER,
+    MAX_CARD_BYTES,
+    card_evidence,
+    declared_licenses,
+    optional_string,
+    read_card,
+    strings,
+)
 from scanner.readers.pickle import scan_pickle
 from scanner.readers.safetensors import SafetensorsReadError, read_header
 
-MAX_CARD_BYTES = 2 * 1024 * 1024
-"""How much of a README is read; real cards are under 100 KiB."""
-MAX_FRONT_MATTER_BYTES = 1024 * 1024
-"""Front matter beyond this is refused: parsing megabytes of YAML would stall the scan."""
 MAX_LICENSE_FILE_BYTES = 1024 * 1024
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
@@ -48,18 +50,14 @@ SKIPPED_DIRS = frozenset({".git", ".cache", "__pycache__", ".locks"})
 """Folders that hold tool state, not model files (`.cache` is huggingface_hub's local-dir state)."""
 
 _LICENSE_FILE = re.compile(r"^(licen[cs]e|copying|notice|use[_-]policy)([._-].*)?$", re.IGNORECASE)
-_FRONT_MATTER = re.compile(r"\A\ufeff?\s*---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _CARD_KEY = re.compile(
     r"^(license|license_name|base_model|pipeline_tag|library_name|model-index|tags|datasets)\s*:",
     re.MULTILINE,
 )
-_LICENSE_KEY = re.compile(r"^license\s*:", re.MULTILINE)
 _MODEL_CONFIG_KEYS = frozenset({"model_type", "architectures", "_class_name", "_diffusers_version"})
 _MODEL_MARKER_FILES = frozenset(
     {"model_index.json", "adapter_config.json", "config_sentence_transformers.json"}
 )
-
-logging.getLogger("huggingface_hub.repocard").setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True)
@@ -99,129 +97,18 @@ def is_model_folder(folder: Path, file_names: list[str]) -> bool:
             head = read_bounded(folder / lowered["readme.md"], 64 * 1024).decode("utf-8", "replace")
         except OSError:
             return False
-        match = _FRONT_MATTER.match(head)
+        match = FRONT_MATTER.match(head)
         return bool(match and _CARD_KEY.search(match.group(1)))
     return False
 
 
-def _strings(value: Any) -> tuple[str, ...]:
-    """Card fields may be a string or a list; both become a tuple of non-empty strings."""
-    if value is None:
-        return ()
-    items = value if isinstance(value, list) else [value]
-    return tuple(str(item).strip() for item in items if item is not None and str(item).strip())
-
-
-def _optional_string(value: Any) -> str | None:
-    strings = _strings(value)
-    return strings[0] if strings else None
-
-
-def _yaml_error_message(exc: Exception) -> str:
-    """Say what is wrong with card YAML, with the card line number when YAML knows it."""
-    import yaml
-
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    where = f" at line {mark.line + 2}" if mark is not None else ""
-    if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in str(exc):
-        tag = re.search(r"tag '([^']+)'", str(exc))
-        return (
-            f"front matter uses the unsafe YAML tag {tag.group(1) if tag else ''}{where}; refused"
-        )
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    return f"front matter is not valid YAML{where}: {problem}"
-
-
-def read_card(path: Path, relative: str, own_name: str | None = None) -> CardFacts:
-    """Parse a model card's front matter with huggingface_hub's card support.
-
-    The prose is searched for the model families of the catalogue it says the model is built
-    on (`mentions`); `own_name` (the repo or folder name) lets a model-zoo table be read too.
-    """
+def read_card_file(path: Path, relative: str) -> CardFacts:
+    """The card at `path` (shown as `relative`), read bounded through the one card reader."""
     try:
         raw = read_bounded(path, MAX_CARD_BYTES)
     except OSError as exc:
         return CardFacts(path=relative, error=f"cannot read the card: {describe_os_error(exc)}")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return CardFacts(
-            path=relative, error=f"card is not UTF-8 text ({exc.reason} at byte {exc.start})"
-        )
-    stripped = text.lstrip("\ufeff \t\r\n")
-    if not stripped.startswith("---"):
-        return CardFacts(path=relative)
-    match = _FRONT_MATTER.match(text)
-    if match is None:
-        if len(raw) >= MAX_FRONT_MATTER_BYTES:
-            return CardFacts(
-                path=relative,
-                error=f"front matter is not closed within {MAX_FRONT_MATTER_BYTES // 1024} KiB; refused as too large",
-            )
-        return CardFacts(path=relative, error="front matter starts with '---' but is never closed")
-    if len(match.group(1).encode("utf-8")) > MAX_FRONT_MATTER_BYTES:
-        return CardFacts(
-            path=relative,
-            error=f"front matter exceeds {MAX_FRONT_MATTER_BYTES // 1024} KiB; refused as too large",
-        )
-
-    import yaml
-    from huggingface_hub import ModelCard
-
-    from scanner.licensing.catalogue import default_catalogue
-
-    try:
-        card_data = ModelCard(text, ignore_metadata_errors=True).data
-        data = card_data.to_dict()
-    except yaml.YAMLError as exc:
-        return CardFacts(path=relative, error=_yaml_error_message(exc))
-    except (ValueError, TypeError) as exc:
-        return CardFacts(
-            path=relative, error=f"front matter is not a mapping of card fields: {exc}"
-        )
-    except RecursionError:
-        return CardFacts(path=relative, error="front matter is nested too deeply")
-
-    license_line = None
-    license_match = _LICENSE_KEY.search(match.group(1))
-    if license_match:
-        license_line = match.group(1).count("\n", 0, license_match.start()) + 2
-    return CardFacts(
-        path=relative,
-        license=_strings(data.get("license")),
-        license_name=_optional_string(data.get("license_name")),
-        license_link=_optional_string(data.get("license_link")),
-        license_line=license_line,
-        base_models=_strings(data.get("base_model")),
-        base_model_relation=_optional_string(data.get("base_model_relation")),
-        datasets=_strings(data.get("datasets")),
-        pipeline_tag=_optional_string(data.get("pipeline_tag")),
-        library_name=_optional_string(data.get("library_name")),
-        tags=_strings(data.get("tags")),
-        mentions=default_catalogue().mentions(text[match.end() :], own_name),
-        metrics=_eval_metrics(card_data.eval_results or []),
-    )
-
-
-def _eval_metrics(results: list) -> tuple[EvalMetric, ...]:
-    """The card's `model-index` results, parsed by huggingface_hub, as plain facts."""
-    metrics = []
-    for result in results:
-        if (
-            getattr(result, "metric_type", None) is None
-            or getattr(result, "metric_value", None) is None
-        ):
-            continue
-        metrics.append(
-            EvalMetric(
-                metric=str(result.metric_type),
-                value=str(result.metric_value),
-                task=result.task_type,
-                dataset=result.dataset_name or result.dataset_type,
-                name=result.metric_name,
-            )
-        )
-    return tuple(metrics)
+    return read_card(raw, relative)
 
 
 def classify_format(path: Path) -> FileFormat:
@@ -369,25 +256,6 @@ def read_notices(folder: Path, files: list[FileEntry]) -> tuple[Notice, ...]:
     return tuple(notices)
 
 
-def declared_licenses(card: CardFacts) -> tuple[str, ...]:
-    """The license(s) a card declares, resolving `license: other` to its license_name or link."""
-    declared = [value for value in card.license if value.lower() != "other"]
-    if len(declared) < len(card.license):
-        declared.append(card.license_name or card.license_link or "other")
-    return tuple(declared)
-
-
-def card_evidence(card: CardFacts) -> tuple[Evidence, ...]:
-    """Quote the license fields of a card exactly as written."""
-    source = f"{card.path} front matter"
-    evidence = [Evidence(source, f"license: {value}") for value in card.license]
-    if card.license_name:
-        evidence.append(Evidence(source, f"license_name: {card.license_name}"))
-    if card.license_link:
-        evidence.append(Evidence(source, f"license_link: {card.license_link}"))
-    return tuple(evidence)
-
-
 @dataclass(frozen=True)
 class ModelConfig:
     """What a `config.json` says about the model: its type, classes and code it would load."""
@@ -407,8 +275,8 @@ def read_config(path: Path) -> ModelConfig:
         return ModelConfig()
     auto_map = config.get("auto_map")
     return ModelConfig(
-        model_type=_optional_string(config.get("model_type")),
-        architectures=_strings(config.get("architectures")),
+        model_type=optional_string(config.get("model_type")),
+        architectures=strings(config.get("architectures")),
         auto_map=tuple(
             f"{key}={','.join(str(v) for v in value if v) if isinstance(value, list) else value}"
             for key, value in auto_map.items()
@@ -418,20 +286,26 @@ def read_config(path: Path) -> ModelConfig:
     )
 
 
+def _license_relevant(relative: str) -> bool:
+    return relative.lower() == "readme.md" or ("/" not in relative and is_license_file(relative))
+
+
 def read_model_folder(
     folder: Path,
     kb: LicenseKnowledgeBase,
-    name: str | None = None,
     *,
     files_only: bool = False,
+    license_only: bool = False,
     root: str | None = None,
 ) -> FolderFacts:
-    """Gather card, file and license facts of one model folder (`name`: its repo id, if known;
-    `root`: the resolved scan target, which no link may lead out of).
+    """Gather card, file and license facts of one model folder (`root`: the resolved scan
+    target, which no link may lead out of).
 
     `files_only` reads what integrity needs (sizes, formats, safetensors headers) and skips
     cards, configs, license texts and pickle opcodes: `aiscan verify` then starts without
     huggingface_hub's card parser, which is a fifth of its run time on a 2 GB store.
+    `license_only` reads the card and top-level license files alone: what a lineage lookup
+    needs of a cached base model, without opening its weights.
     """
     card = None
     files: list[FileEntry] = []
@@ -443,10 +317,12 @@ def read_model_folder(
             problems.append(problem)
             continue
         relative = path.relative_to(folder).as_posix()
+        if license_only and not _license_relevant(relative):
+            continue
         if files_only:
             pass
         elif relative.lower() == "readme.md":
-            card = read_card(path, relative, name or folder.name)
+            card = read_card_file(path, relative)
         elif relative in ("config.json", "tokenizer_config.json"):
             config = read_config(path)
             remote_code.extend(config.auto_map)

@@ -20,14 +20,10 @@ from scanner.errors import SourceError
 from scanner.files import link_outside, outside_link_message, read_bounded
 from scanner.inventory import Component, ComponentType, Problem
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
-from scanner.licensing.lineage import BaseModelFacts, BaseModelLookup
+from scanner.licensing.lineage import BaseModelAnswer, BaseModelLookup
 from scanner.readers.model_folder import (
     EMPTY_FOLDER,
-    declared_licenses,
     describe_os_error,
-    is_license_file,
-    read_card,
-    read_file_entry,
     read_model_folder,
 )
 from scanner.sources.interface import Source
@@ -95,7 +91,7 @@ class HfCacheSource(Source):
 
     def collect(self) -> Iterator[Component]:
         for revision in self._revisions():
-            yield self._component(revision)
+            yield self.component(revision)
 
     def _revisions(self) -> list[_CachedRevision]:
         """The layout read directly (as huggingface_hub's `scan_cache_dir` reads it), so that a
@@ -111,7 +107,7 @@ class HfCacheSource(Source):
                 raise SourceError(f"cannot read {path}: {describe_os_error(exc)}") from exc
         revisions: list[_CachedRevision] = []
         for repo_path in wanted:
-            revisions.extend(self._read_repo(repo_path))
+            revisions.extend(self.read_repo(repo_path))
         return sorted(revisions, key=lambda r: (r.repo_id, r.commit))
 
     def _outside(self, path: Path) -> Problem | None:
@@ -142,7 +138,7 @@ class HfCacheSource(Source):
                 refs.setdefault(commit, []).append(ref.relative_to(refs_dir).as_posix())
         return refs
 
-    def _read_repo(self, repo_path: Path) -> list[_CachedRevision]:
+    def read_repo(self, repo_path: Path) -> list[_CachedRevision]:
         repo_type = _repo_dir_type(repo_path)
         assert repo_type is not None
         repo_id = repo_path.name.partition("--")[2].replace("--", "/")
@@ -178,14 +174,15 @@ class HfCacheSource(Source):
             for snap in snapshots
         ]
 
-    def _component(self, revision: _CachedRevision) -> Component:
+    def component(self, revision: _CachedRevision, *, license_only: bool = False) -> Component:
+        """The component of one cached revision (`license_only`: card and license files)."""
         location = revision.snapshot or self.path
         facts = (
             read_model_folder(
                 revision.snapshot,
                 self.kb,
-                revision.repo_id,
                 files_only=self.files_only,
+                license_only=license_only,
                 root=self.root,
             )
             if revision.snapshot is not None
@@ -237,7 +234,7 @@ def default_hub_cache() -> Path:
 
 
 class HfCacheLookup(BaseModelLookup):
-    """Base models downloaded into the local HF cache: their card and license files.
+    """Base models downloaded into the local HF cache, read like a scanned cache revision.
 
     The revision `refs/main` points at is read, else the newest snapshot; only the card and
     license files are opened, never weights.
@@ -249,52 +246,32 @@ class HfCacheLookup(BaseModelLookup):
         self.root = root
         self.kb = kb
 
-    def _snapshot(self, repo_id: str) -> tuple[str, Path] | None:
+    def _revision(self, repo_id: str) -> _CachedRevision | None:
         repo_dir = self.root / f"models--{repo_id.replace('/', '--')}"
-        try:
-            main = (repo_dir / "refs" / "main").read_text().strip()
-        except OSError:
-            main = ""
-        if main and (repo_dir / "snapshots" / main).is_dir():
-            return main, repo_dir / "snapshots" / main
-        try:
-            snapshots = sorted(
-                (p for p in (repo_dir / "snapshots").iterdir() if p.is_dir()),
-                key=lambda p: p.stat().st_mtime,
-            )
-        except OSError:
+        if not is_cache_repo_dir(repo_dir):
             return None
-        return (snapshots[-1].name, snapshots[-1]) if snapshots else None
+        revisions = [r for r in self._source(repo_dir).read_repo(repo_dir) if r.snapshot]
+        if not revisions:
+            return None
+        on_main = [r for r in revisions if "main" in r.refs]
+        if on_main:
+            return on_main[0]
+        return max(revisions, key=lambda r: _mtime(r.snapshot))
 
-    def lookup(self, repo_id: str) -> BaseModelFacts | None:
-        found = self._snapshot(repo_id)
-        if found is None:
+    def _source(self, repo_dir: Path) -> HfCacheSource:
+        return HfCacheSource(repo_dir, self.kb)
+
+    def lookup(self, repo_id: str) -> BaseModelAnswer | None:
+        revision = self._revision(repo_id)
+        if revision is None or revision.snapshot is None:
             return None
-        commit, snapshot = found
-        card = None
-        detected: list[str] = []
-        try:
-            children = sorted(p for p in snapshot.iterdir() if p.is_file())
-        except OSError:
-            return None
-        for path in children:
-            if path.name.lower() == "readme.md":
-                card = read_card(path, path.name, repo_id)
-            elif path.name != "README.md":
-                entry = (
-                    read_file_entry(path, path.name, self.kb)
-                    if is_license_file(path.name)
-                    else None
-                )
-                detected.extend(entry.license_detected if entry else ())
-        usable = card is not None and card.error is None
-        return BaseModelFacts(
-            name=repo_id,
-            found_in="hfcache",
-            declared=declared_licenses(card) if usable else (),
-            detected=tuple(dict.fromkeys(detected)),
-            base_models=card.base_models if usable else (),
-            relation=card.base_model_relation if usable else None,
-            revision=commit,
-            evidence=f"{repo_id}@{commit} ({snapshot})",
-        )
+        repo_dir = revision.snapshot.parent.parent
+        component = self._source(repo_dir).component(revision, license_only=True)
+        return BaseModelAnswer(component, f"{repo_id}@{revision.commit} ({revision.snapshot})")
+
+
+def _mtime(path: Path | None) -> float:
+    try:
+        return path.stat().st_mtime if path is not None else 0.0
+    except OSError:
+        return 0.0

@@ -1,353 +1,137 @@
-"""Reads models from the Hugging Face Hub with huggingface_hub, never downloading weights.
+"""Models on the Hugging Face Hub as components, never downloading weights.
 
-One `model_info` call per repo revision carries everything license and provenance questions
-need: card data, commit sha, gating, and every file with its size and LFS sha256. The card
-README (its prose may say "based on Llama-2") and a LICENSE file are fetched only when needed,
-and kept in aiscan's cache, never in the user's HF cache. Answers for a commit sha are immutable
-and kept for good; branch names are asked again after a TTL. The token comes from
-huggingface_hub's usual places (HF_TOKEN, `hf auth login`) and is never printed or stored.
-HF_ENDPOINT and HF_HUB_OFFLINE are read when the client is created, so tests can point it at a
-local fake Hub. Rate limits, server errors and timeouts are retried with backoff (honouring
-Retry-After); when the Hub still does not answer, the scan stops with exit code 3.
+`HubSource` turns an `hf://org/name[@revision]` target into a component; `HubLookup` answers
+lineage questions about base models. Both build the component the same way, through the one
+card reader, from what `scanner.remote.hub.HubClient` fetched: the card README when its prose
+is wanted, otherwise the `cardData` the Hub parsed from the same front matter.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import hashlib
-import json
-import os
-import re
-import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote, urlparse
 
-from scanner.errors import ScanIncomplete, UsageError, redact_credentials
-from scanner.inventory import Component, Evidence, FileEntry, LicenseFacts, Problem
+from scanner.inventory import (
+    CardFacts,
+    Component,
+    Evidence,
+    FileEntry,
+    FileFormat,
+    LicenseFacts,
+    Problem,
+)
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
-from scanner.licensing.lineage import BaseModelFacts, BaseModelLookup
-from scanner.readers.model_folder import (
+from scanner.licensing.lineage import BaseModelAnswer, BaseModelLookup
+from scanner.readers.card import (
     MAX_CARD_BYTES,
-    MAX_LICENSE_FILE_BYTES,
-    PICKLE_SUFFIXES,
     card_evidence,
+    card_from_mapping,
     declared_licenses,
-    is_license_file,
     read_card,
 )
+from scanner.readers.model_folder import (
+    MAX_LICENSE_FILE_BYTES,
+    PICKLE_SUFFIXES,
+    is_license_file,
+)
+from scanner.remote.hub import COMMIT, REPO_ID, HubClient, HubModel, HubTargetMissing
 from scanner.sources.interface import Source
 
-HUB_SCHEME = "hf://"
-DEFAULT_ENDPOINT = "https://huggingface.co"
-DEFAULT_TTL_SECONDS = 3600.0
-"""How long an answer for a branch name is trusted before the Hub is asked again."""
-ATTEMPTS = 4
-_COMMIT = re.compile(r"^[0-9a-f]{40}$")
-_REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
-_TRUE = frozenset({"1", "on", "yes", "true"})
-_CARD_FIELDS = (
-    "license",
-    "license_name",
-    "license_link",
-    "base_model",
-    "base_model_relation",
-    "datasets",
-    "pipeline_tag",
-    "library_name",
-    "tags",
-)
 
-
-class HubUnavailable(ScanIncomplete):
-    """The Hub did not answer after retries, or offline mode left nothing to read (exit 3)."""
-
-
-def parse_target(target: str) -> tuple[str, str | None]:
-    """Split `hf://org/name[@revision]` into repo id and revision; a malformed one is exit 2."""
-    spec = target[len(HUB_SCHEME) :]
-    repo_id, _, revision = spec.partition("@")
-    if not _REPO_ID.match(repo_id) or (revision == "" and "@" in spec):
-        raise UsageError(f"{target!r} is not hf://org/name or hf://org/name@revision")
-    return repo_id, revision or None
-
-
-def is_hub_target(target: object) -> bool:
-    return isinstance(target, str) and target.startswith(HUB_SCHEME)
-
-
-@dataclass(frozen=True)
-class HubFile:
-    """One file of a Hub revision as `model_info` lists it."""
-
-    path: str
-    size: int | None
-    lfs_sha256: str | None
-
-
-@dataclass(frozen=True)
-class HubModel:
-    """The facts of one repo revision from one `model_info` answer."""
-
-    repo_id: str
-    sha: str
-    gated: str | None
-    private: bool
-    card_data: dict[str, Any]
-    files: tuple[HubFile, ...]
-    auto_map: tuple[str, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> HubModel:
-        files = tuple(HubFile(**f) for f in data["files"])
-        return cls(**{**data, "files": files, "auto_map": tuple(data["auto_map"])})
-
-
-def _truthy(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in _TRUE
-
-
-def _auto_map(config: Any) -> tuple[str, ...]:
-    auto_map = config.get("auto_map") if isinstance(config, dict) else None
-    if not isinstance(auto_map, dict):
-        return ()
-    return tuple(
-        f"{key}={','.join(str(v) for v in value if v) if isinstance(value, list) else value}"
-        for key, value in auto_map.items()
-    )
-
-
-def _to_model(info: Any) -> HubModel:
-    card = info.card_data.to_dict() if info.card_data is not None else {}
-    files = tuple(
-        HubFile(s.rfilename, s.size, s.lfs.sha256 if s.lfs is not None else None)
-        for s in info.siblings or ()
-    )
-    return HubModel(
-        repo_id=info.id,
-        sha=info.sha,
-        gated=info.gated or None,
-        private=bool(info.private),
-        card_data={k: card[k] for k in _CARD_FIELDS if card.get(k) is not None},
-        files=files,
-        auto_map=_auto_map(info.config),
-    )
-
-
-class HubAnswerCache:
-    """Hub answers on disk: per commit kept for good, per branch trusted for `ttl` seconds."""
-
-    def __init__(self, root: Path, endpoint: str, ttl: float) -> None:
-        host = urlparse(endpoint).netloc.rpartition("@")[2] or "hub"  # never credentials
-        self.root = root / "hub" / re.sub(r"[^\w.-]", "_", host)
-        self.ttl = ttl
-
-    def _path(self, repo_id: str, revision: str, kind: str) -> Path:
-        name = quote(revision, safe="")
-        return self.root / repo_id.replace("/", "--") / f"{kind}-{name}.json"
-
-    def get(self, repo_id: str, revision: str, kind: str = "info") -> dict[str, Any] | None:
-        path = self._path(repo_id, revision, kind)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if not _COMMIT.match(revision) and time.time() - data.get("fetched", 0) > self.ttl:
-            return None
-        return data
-
-    def put(self, repo_id: str, revision: str, data: dict[str, Any], kind: str = "info") -> None:
-        path = self._path(repo_id, revision, kind)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_suffix(f".{threading.get_ident()}.tmp")
-            temporary.write_text(json.dumps({**data, "fetched": time.time()}), encoding="utf-8")
-            temporary.replace(path)
-        except OSError:
-            pass  # a cache that cannot be written only costs another request next time
-
-
-class HubClient:
-    """Asks the Hub about repos, with retries, an on-disk answer cache and a thread pool."""
-
-    def __init__(
-        self,
-        cache_dir: Path,
-        *,
-        ttl: float = DEFAULT_TTL_SECONDS,
-        attempts: int = ATTEMPTS,
-        backoff: float = 1.0,
-        workers: int = 8,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.endpoint = (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
-        self.shown_endpoint = redact_credentials(self.endpoint)
-        """The endpoint as messages and reports show it: credentials in HF_ENDPOINT stay secret."""
-        self.offline = _truthy("HF_HUB_OFFLINE")
-        self.cache = HubAnswerCache(cache_dir, self.endpoint, ttl)
-        self.attempts = attempts
-        self.backoff = backoff
-        self.workers = workers
-        self._sleep = sleep
-        self._memo: dict[tuple[str, str], HubModel | None] = {}
-        self._failed: dict[tuple[str, str], HubUnavailable] = {}
-        self._lock = threading.Lock()
-
-    # -- model_info ------------------------------------------------------------------------
-
-    def model(self, repo_id: str, revision: str | None = None) -> HubModel | None:
-        """The revision's facts, or None when the Hub says the repo does not exist for us."""
-        revision = revision or "main"
-        key = (repo_id.lower(), revision)
-        with self._lock:
-            if key in self._failed:
-                raise self._failed[key]
-            if key in self._memo:
-                return self._memo[key]
-        cached = self.cache.get(repo_id, revision)
-        if cached is not None:
-            model = HubModel.from_json(cached["model"]) if cached.get("model") else None
-        elif self.offline:
-            raise HubUnavailable(
-                f"HF_HUB_OFFLINE is set and aiscan has no cached Hub answer for "
-                f"{repo_id}@{revision}"
-            )
-        else:
-            try:
-                model = self._fetch(repo_id, revision)
-            except HubUnavailable as exc:
-                with self._lock:
-                    self._failed[key] = exc
-                raise
-            self.cache.put(repo_id, revision, {"model": model.to_json() if model else None})
-            if model is not None and model.sha != revision:
-                self.cache.put(repo_id, model.sha, {"model": model.to_json()})
-        with self._lock:
-            self._memo[key] = model
-        return model
-
-    def prefetch(self, requests: Sequence[tuple[str, str | None]]) -> None:
-        """Ask for many repos at once; answers land in the memo, errors surface on `model`."""
-        if len(requests) < 2 or self.offline:
-            return
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            futures = [pool.submit(self.model, r, v) for r, v in requests]
-        for future in futures:
-            with contextlib.suppress(HubUnavailable):
-                future.result()  # the failure is raised again when the walk asks for it
-
-    def _fetch(self, repo_id: str, revision: str) -> HubModel | None:
-        from huggingface_hub import HfApi
-        from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
-
-        api = HfApi(endpoint=self.endpoint)
-        try:
-            info = self._retrying(
-                f"{repo_id}@{revision}",
-                lambda: api.model_info(repo_id, revision=revision, files_metadata=True),
-            )
-        except (RepositoryNotFoundError, RevisionNotFoundError):
-            return None
-        return _to_model(info)
-
-    # -- files -----------------------------------------------------------------------------
-
-    def file_text(self, model: HubModel, path: str, limit: int) -> str | None:
-        """A small text file of a pinned revision (card, LICENSE), cached; None if unavailable."""
-        cached = self.cache.get(model.repo_id, model.sha, kind=f"file-{path}")
-        if cached is not None:
-            return cached.get("text")
-        if self.offline:
-            return None
-        from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
-        from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
-
-        # Built here rather than with hf_hub_url, whose template is fixed at import time.
-        url = f"{self.endpoint}/{model.repo_id}/resolve/{model.sha}/{quote(path)}"
-
-        def get() -> bytes:
-            with get_session().stream(
-                "GET", url, headers=build_hf_headers(), follow_redirects=True, timeout=30
-            ) as response:
-                hf_raise_for_status(response)
-                data = b""
-                for chunk in response.iter_bytes():
-                    data += chunk
-                    if len(data) >= limit:
-                        break
-                return data[:limit]
-
-        try:
-            data = self._retrying(f"{model.repo_id}/{path}", get)
-        except (EntryNotFoundError, HfHubHTTPError):
-            return None
-        text = data.decode("utf-8", "replace")
-        self.cache.put(model.repo_id, model.sha, {"text": text}, kind=f"file-{path}")
-        return text
-
-    # -- retries ---------------------------------------------------------------------------
-
-    def _retrying(self, what: str, call: Callable[[], Any]) -> Any:
-        """Run `call`, retrying rate limits, server errors and timeouts with backoff."""
-        try:
-            import httpx2 as httpx
-        except ImportError:  # huggingface_hub releases before httpx2
-            import httpx  # type: ignore[no-redef]
-        from huggingface_hub.errors import HfHubHTTPError
-
-        last = ""
-        for attempt in range(self.attempts):
-            delay = self.backoff * 2**attempt
-            try:
-                return call()
-            except HfHubHTTPError as exc:
-                response = exc.response
-                status = response.status_code if response is not None else None
-                if status is None or (status != 429 and status < 500):
-                    raise
-                last = f"HTTP {status}"
-                retry_after = response.headers.get("Retry-After", "")
-                if retry_after.strip().isdigit():
-                    delay = min(float(retry_after), 60.0)
-            except httpx.TransportError as exc:
-                last = type(exc).__name__
-            if attempt + 1 < self.attempts:
-                self._sleep(delay)
-        raise HubUnavailable(
-            f"the Hub at {self.shown_endpoint} did not answer for {what} after {self.attempts} "
-            f"attempts ({last}); try again later"
-        )
-
-
-def _file_format(path: str) -> str:
+def _file_format(path: str) -> FileFormat:
+    """A Hub file's format from its name alone: no weight byte is ever downloaded."""
     suffix = Path(path).suffix.lower()
     name = Path(path).name.lower()
     if suffix == ".safetensors":
         return "safetensors"
     if suffix in PICKLE_SUFFIXES or (suffix == ".bin" and name.startswith("pytorch_model")):
         return "pickle"
-    return {".gguf": "gguf", ".onnx": "onnx"}.get(suffix, "other")
+    if suffix == ".gguf":
+        return "gguf"
+    return "onnx" if suffix == ".onnx" else "other"
 
 
-class HubFileDigests:
-    """The Hub's LFS sha256 of each file of a revision: `aiscan verify --hub`'s reference."""
+def hub_component(
+    model: HubModel,
+    client: HubClient,
+    kb: LicenseKnowledgeBase,
+    *,
+    revision: str | None,
+    with_readme: bool = True,
+) -> Component:
+    """The component of one Hub revision.
 
-    def __init__(self, client: HubClient) -> None:
-        self.client = client
+    With `with_readme` the card README is fetched (its prose may say "based on Llama-2");
+    without, the card comes from the `cardData` of the `model_info` answer, which the Hub
+    parsed from the same front matter: one request fewer per base model in a lineage walk.
+    """
+    names = {f.path for f in model.files}
+    problems: list[Problem] = []
+    card: CardFacts | None = None
+    if "README.md" in names:
+        if with_readme:
+            text = client.file_text(model, "README.md", MAX_CARD_BYTES)
+            if text is None:
+                problems.append(Problem("README.md", "model card could not be fetched"))
+            else:
+                card = read_card(text.encode("utf-8"), "README.md")
+        elif model.card_data:
+            card = card_from_mapping(model.card_data, "README.md")
+    files = tuple(
+        FileEntry(
+            path=f.path,
+            size=f.size,
+            format=_file_format(f.path),
+            reference="hub" if f.lfs_sha256 else None,
+            expected=f"sha256:{f.lfs_sha256}" if f.lfs_sha256 else None,
+        )
+        for f in model.files
+    )
+    pinned = revision is not None and COMMIT.match(revision) is not None
+    return Component(
+        ref=f"model:hf/{model.repo_id}@{model.sha}",
+        type="model",
+        name=model.repo_id,
+        source="hub",
+        location=f"{client.shown_endpoint}/{model.repo_id}/tree/{model.sha}",
+        version=model.sha,
+        purl=f"pkg:huggingface/{model.repo_id}@{model.sha}",
+        license=_license(model, card, names, client, kb),
+        base_models=card.base_models if card else (),
+        datasets=card.datasets if card else (),
+        files=files,
+        card=card,
+        refs=() if pinned else (revision or "main",),
+        problems=tuple(problems),
+        gated=model.gated,
+        revision_pinned=pinned,
+        remote_code=model.auto_map,
+    )
 
-    def lfs_sha256(self, repo_id: str, revision: str, path: str) -> str | None:
-        model = self.client.model(repo_id, revision)
-        if model is None:
-            return None
-        return next((f.lfs_sha256 for f in model.files if f.path == path), None)
+
+def _license(
+    model: HubModel,
+    card: CardFacts | None,
+    names: set[str],
+    client: HubClient,
+    kb: LicenseKnowledgeBase,
+) -> LicenseFacts:
+    """The card's declared licenses; license files are fetched only when the card names none."""
+    evidence: list[Evidence] = []
+    declared: tuple[str, ...] = ()
+    if card is not None and card.error is None:
+        declared = declared_licenses(card)
+        evidence.extend(card_evidence(card))
+    detected: list[str] = []
+    if not declared:
+        for path in sorted(n for n in names if "/" not in n and is_license_file(n)):
+            text = client.file_text(model, path, MAX_LICENSE_FILE_BYTES)
+            for key in kb.identify_text(text or ""):
+                evidence.append(Evidence(path, f"text matches the {kb[key].name}"))
+                detected.append(key)
+    return LicenseFacts(
+        declared=declared, detected=tuple(dict.fromkeys(detected)), evidence=tuple(evidence)
+    )
 
 
 class HubSource(Source):
@@ -370,140 +154,35 @@ class HubSource(Source):
                 f"hf://{self.repo_id}{'@' + self.revision if self.revision else ''}: "
                 "not found on the Hub (or private, or gated without access)"
             )
-        yield self._component(model)
-
-    def _component(self, model: HubModel) -> Component:
-        names = {f.path for f in model.files}
-        problems: list[Problem] = []
-        card = None
-        if "README.md" in names:
-            text = self.client.file_text(model, "README.md", MAX_CARD_BYTES)
-            if text is None:
-                problems.append(Problem("README.md", "model card could not be fetched"))
-            else:
-                card_path = self._write_card(model, text)
-                card = read_card(card_path, "README.md", model.repo_id)
-        license_facts = self._license(model, card, names)
-        files = tuple(
-            FileEntry(
-                path=f.path,
-                size=f.size,
-                format=_file_format(f.path),  # type: ignore[arg-type]
-                reference="hub" if f.lfs_sha256 else None,
-                expected=f"sha256:{f.lfs_sha256}" if f.lfs_sha256 else None,
-            )
-            for f in model.files
-        )
-        pinned = self.revision is not None and _COMMIT.match(self.revision) is not None
-        return Component(
-            ref=f"model:hf/{model.repo_id}@{model.sha}",
-            type="model",
-            name=model.repo_id,
-            source=self.name,
-            location=f"{self.client.shown_endpoint}/{model.repo_id}/tree/{model.sha}",
-            version=model.sha,
-            purl=f"pkg:huggingface/{model.repo_id}@{model.sha}",
-            license=license_facts,
-            base_models=card.base_models if card else (),
-            datasets=card.datasets if card else (),
-            files=files,
-            card=card,
-            refs=() if pinned else (self.revision or "main",),
-            problems=tuple(problems),
-            gated=model.gated,
-            revision_pinned=pinned,
-            remote_code=model.auto_map,
-        )
-
-    def _write_card(self, model: HubModel, text: str) -> Path:
-        """Keep the card beside the cached answer so the local card reader can parse it."""
-        digest = hashlib.sha256(f"{model.repo_id}@{model.sha}".encode()).hexdigest()[:16]
-        path = self.client.cache.root / "cards" / f"{digest}.md"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return path
-
-    def _license(self, model: HubModel, card: Any, names: set[str]) -> LicenseFacts:
-        evidence: list[Evidence] = []
-        declared: tuple[str, ...] = ()
-        if card is not None and card.error is None:
-            declared = declared_licenses(card)
-            evidence.extend(card_evidence(card))
-        detected: list[str] = []
-        if not declared:
-            for path in sorted(n for n in names if "/" not in n and is_license_file(n)):
-                text = self.client.file_text(model, path, MAX_LICENSE_FILE_BYTES)
-                for key in self.kb.identify_text(text or ""):
-                    evidence.append(Evidence(path, f"text matches the {self.kb[key].name}"))
-                    detected.append(key)
-        return LicenseFacts(
-            declared=declared, detected=tuple(dict.fromkeys(detected)), evidence=tuple(evidence)
-        )
-
-
-class HubTargetMissing(ScanIncomplete):
-    """An hf:// target the Hub does not know (or does not show us); reported as a finding."""
+        yield hub_component(model, self.client, self.kb, revision=self.revision)
 
 
 class HubLookup(BaseModelLookup):
-    """Base models on the Hub: card data of the default branch, asked concurrently."""
+    """Base models on the Hub: the default branch's facts, asked concurrently."""
 
     name = "hub"
 
-    def __init__(self, client: HubClient) -> None:
+    def __init__(self, client: HubClient, kb: LicenseKnowledgeBase) -> None:
         self.client = client
+        self.kb = kb
 
     def prefetch(self, repo_ids: Sequence[str]) -> None:
-        self.client.prefetch([(r, None) for r in repo_ids if _REPO_ID.match(r)])
+        self.client.prefetch([(r, None) for r in repo_ids if REPO_ID.match(r)])
 
-    def lookup(self, repo_id: str) -> BaseModelFacts | None:
-        if not _REPO_ID.match(repo_id):
+    def lookup(self, repo_id: str) -> BaseModelAnswer | None:
+        if not REPO_ID.match(repo_id):
             return None
         if self.client.offline and self.client.cache.get(repo_id, "main") is None:
             return None
         model = self.client.model(repo_id)
         if model is None:
-            return BaseModelFacts(
-                name=repo_id,
-                found_in="hub",
-                problem=f"not found on the Hub at {self.client.shown_endpoint} (missing, private or renamed)",
+            return BaseModelAnswer(
+                None,
+                problem=f"not found on the Hub at {self.client.shown_endpoint} "
+                "(missing, private or renamed)",
             )
-        data = model.card_data
-
-        def strings(value: Any) -> tuple[str, ...]:
-            items = value if isinstance(value, list) else [value] if value else []
-            return tuple(str(v) for v in items if v)
-
-        declared = [v for v in strings(data.get("license")) if v.lower() != "other"]
-        if len(declared) < len(strings(data.get("license"))):
-            declared.append(data.get("license_name") or data.get("license_link") or "other")
-        return BaseModelFacts(
-            name=repo_id,
-            found_in="hub",
-            declared=tuple(declared),
-            base_models=strings(data.get("base_model")),
-            relation=data.get("base_model_relation"),
-            revision=model.sha,
-            evidence=f"{model.repo_id}@{model.sha} (card: license {data.get('license')})",
+        component = hub_component(model, self.client, self.kb, revision=None, with_readme=False)
+        license_value = model.card_data.get("license")
+        return BaseModelAnswer(
+            component, f"{model.repo_id}@{model.sha} (card: license {license_value})"
         )
-
-
-class LineageProgress:
-    """A one-line count of base models looked up, on stderr, while a long walk runs."""
-
-    def __init__(self) -> None:
-        from rich.console import Console
-
-        self._count = 0
-        self._status = Console(stderr=True).status("following base models…")
-
-    def __enter__(self) -> LineageProgress:
-        self._status.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._status.stop()
-
-    def looked_up(self, repo_id: str) -> None:
-        self._count += 1
-        self._status.update(f"following base models… {self._count} looked up ({repo_id})")

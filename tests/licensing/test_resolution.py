@@ -9,7 +9,8 @@ import pytest
 
 from scanner.inventory import CardFacts, Component, LicenseFacts
 from scanner.licensing.resolution import resolve_licenses
-from scanner.readers.model_folder import declared_licenses, read_card
+from scanner.readers.card import declared_licenses
+from scanner.readers.model_folder import read_card_file
 from tests.conftest import CARDS, effective_keys
 
 
@@ -206,7 +207,7 @@ def _manifest():
 
 @pytest.mark.parametrize("row", _manifest(), ids=lambda r: r["file"])
 def test_corpus_card_declared_license_resolves(kb, row):
-    card = read_card(CARDS / row["file"], "README.md")
+    card = read_card_file(CARDS / row["file"], "README.md")
     assert card.error is None
     (result,) = resolve_licenses([_model(row["hf_repo_id"], declared=declared_licenses(card))], kb)
     assert result.license.effective == EXPECTED_KEY[row["declared_license"]]

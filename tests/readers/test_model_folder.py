@@ -11,7 +11,7 @@ import pytest
 from scanner.readers.model_folder import (
     classify_format,
     is_model_folder,
-    read_card,
+    read_card_file,
     read_file_entry,
     read_model_folder,
 )
@@ -33,7 +33,7 @@ def test_card_fields(tmp_path):
             "tags": ["llama", "finetune"],
         },
     )
-    card = read_card(path, "README.md")
+    card = read_card_file(path, "README.md")
     assert card.error is None
     assert card.path == "README.md"
     assert card.license == ("apache-2.0",)
@@ -46,19 +46,19 @@ def test_card_fields(tmp_path):
 
 
 def test_card_license_list(tmp_path):
-    card = read_card(write_card(tmp_path, {"license": ["mit", "apache-2.0"]}), "README.md")
+    card = read_card_file(write_card(tmp_path, {"license": ["mit", "apache-2.0"]}), "README.md")
     assert card.license == ("mit", "apache-2.0")
 
 
 def test_card_base_model_list(tmp_path):
-    card = read_card(
+    card = read_card_file(
         write_card(tmp_path, {"license": "mit", "base_model": ["org/a", "org/b"]}), "README.md"
     )
     assert card.base_models == ("org/a", "org/b")
 
 
 def test_card_license_other_with_name_and_link(tmp_path):
-    card = read_card(
+    card = read_card_file(
         write_card(
             tmp_path,
             {
@@ -76,13 +76,13 @@ def test_card_license_other_with_name_and_link(tmp_path):
 
 def test_card_license_line_number(tmp_path):
     text = "pipeline_tag: text-generation\ntags:\n- a\nlicense: mit\n"
-    card = read_card(write_card(tmp_path, text), "README.md")
+    card = read_card_file(write_card(tmp_path, text), "README.md")
     assert card.license == ("mit",)
     assert card.license_line == 5  # line 1 is the opening ---
 
 
 def test_card_without_front_matter(tmp_path):
-    card = read_card(write_card(tmp_path, None, "# Just prose\nlicense: mit\n"), "README.md")
+    card = read_card_file(write_card(tmp_path, None, "# Just prose\nlicense: mit\n"), "README.md")
     assert card.error is None
     assert card.license == ()
 
@@ -90,7 +90,7 @@ def test_card_without_front_matter(tmp_path):
 def test_card_with_byte_order_mark(tmp_path):
     path = tmp_path / "README.md"
     path.write_bytes(b"\xef\xbb\xbf" + card_text({"license": "mit"}).encode())
-    card = read_card(path, "README.md")
+    card = read_card_file(path, "README.md")
     assert card.error is None
     assert card.license == ("mit",)
 
@@ -100,7 +100,7 @@ def test_card_with_crlf_line_endings(tmp_path):
         tmp_path, {"license": "llama3", "base_model": "meta-llama/Meta-Llama-3-8B"}, newline="\r\n"
     )
     assert b"\r\n" in path.read_bytes()
-    card = read_card(path, "README.md")
+    card = read_card_file(path, "README.md")
     assert card.error is None
     assert card.license == ("llama3",)
     assert card.base_models == ("meta-llama/Meta-Llama-3-8B",)
@@ -122,7 +122,7 @@ def test_corpus_cards_are_all_present_with_crlf_endings():
 
 @pytest.mark.parametrize("row", _manifest(), ids=lambda r: r["file"])
 def test_corpus_card_front_matter(row):
-    card = read_card(CARDS / row["file"], "README.md")
+    card = read_card_file(CARDS / row["file"], "README.md")
     assert card.error is None
     declared = row["declared_license"].strip('"')
     if declared == "(none)":
@@ -139,14 +139,14 @@ def test_corpus_card_front_matter(row):
 
 
 def test_corpus_card_other_fields():
-    card = read_card(CARDS / "Qwen__Qwen-7B.md", "README.md")
+    card = read_card_file(CARDS / "Qwen__Qwen-7B.md", "README.md")
     assert card.pipeline_tag == "text-generation"
     assert card.tags == ("qwen",)
     assert (
         card.license_link
         == "https://github.com/QwenLM/Qwen/blob/main/Tongyi%20Qianwen%20LICENSE%20AGREEMENT"
     )
-    tune = read_card(CARDS / "shenzhi-wang__Llama3-8B-Chinese-Chat.md", "README.md")
+    tune = read_card_file(CARDS / "shenzhi-wang__Llama3-8B-Chinese-Chat.md", "README.md")
     assert tune.license == ("llama3",)
     assert tune.library_name == "transformers"
 

@@ -1,0 +1,178 @@
+"""The one reader of model cards: front matter to `CardFacts`, the same for every store.
+
+A card read from a folder, the HF cache, the Hub (its README, or the `cardData` the Hub parsed
+from it) goes through here, so a local copy and the Hub's copy of one card give identical facts.
+The reader works on bytes, not paths, so any store can feed it. It quotes the card as written
+and concludes nothing: which license a value names is for `licensing/`.
+
+huggingface_hub's card support parses the YAML (safe loader); aiscan bounds its size first,
+since megabytes of YAML (or an alias bomb) would stall the scan.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from scanner.inventory import CardFacts, EvalMetric, Evidence
+
+MAX_CARD_BYTES = 2 * 1024 * 1024
+"""How much of a README is read; real cards are under 100 KiB."""
+MAX_FRONT_MATTER_BYTES = 1024 * 1024
+"""Front matter beyond this is refused: parsing megabytes of YAML would stall the scan."""
+
+FRONT_MATTER = re.compile(r"\A\ufeff?\s*---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_LICENSE_KEY = re.compile(r"^license\s*:", re.MULTILINE)
+
+logging.getLogger("huggingface_hub.repocard").setLevel(logging.ERROR)
+
+
+def strings(value: Any) -> tuple[str, ...]:
+    """Card fields may be a string or a list; both become a tuple of non-empty strings."""
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else [value]
+    return tuple(str(item).strip() for item in items if item is not None and str(item).strip())
+
+
+def optional_string(value: Any) -> str | None:
+    found = strings(value)
+    return found[0] if found else None
+
+
+def _yaml_error_message(exc: Exception) -> str:
+    """Say what is wrong with card YAML, with the card line number when YAML knows it."""
+    import yaml
+
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f" at line {mark.line + 2}" if mark is not None else ""
+    if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in str(exc):
+        tag = re.search(r"tag '([^']+)'", str(exc))
+        return (
+            f"front matter uses the unsafe YAML tag {tag.group(1) if tag else ''}{where}; refused"
+        )
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"front matter is not valid YAML{where}: {problem}"
+
+
+def read_card(raw: bytes, path: str) -> CardFacts:
+    """Parse a model card (`path` is where it is shown to be, e.g. `README.md`).
+
+    The prose after the front matter is kept (`prose`) so licensing can look for the model
+    families it says the model is built on.
+    """
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return CardFacts(
+            path=path, error=f"card is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        )
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if not stripped.startswith("---"):
+        return CardFacts(path=path, prose=text)
+    match = FRONT_MATTER.match(text)
+    if match is None:
+        if len(raw) >= MAX_FRONT_MATTER_BYTES:
+            return CardFacts(
+                path=path,
+                error=f"front matter is not closed within {MAX_FRONT_MATTER_BYTES // 1024} KiB; refused as too large",
+            )
+        return CardFacts(path=path, error="front matter starts with '---' but is never closed")
+    if len(match.group(1).encode("utf-8")) > MAX_FRONT_MATTER_BYTES:
+        return CardFacts(
+            path=path,
+            error=f"front matter exceeds {MAX_FRONT_MATTER_BYTES // 1024} KiB; refused as too large",
+        )
+
+    import yaml
+    from huggingface_hub import ModelCard
+
+    try:
+        card_data = ModelCard(text, ignore_metadata_errors=True).data
+        data = card_data.to_dict()
+    except yaml.YAMLError as exc:
+        return CardFacts(path=path, error=_yaml_error_message(exc))
+    except (ValueError, TypeError) as exc:
+        return CardFacts(path=path, error=f"front matter is not a mapping of card fields: {exc}")
+    except RecursionError:
+        return CardFacts(path=path, error="front matter is nested too deeply")
+
+    license_line = None
+    license_match = _LICENSE_KEY.search(match.group(1))
+    if license_match:
+        license_line = match.group(1).count("\n", 0, license_match.start()) + 2
+    return card_from_mapping(
+        data,
+        path,
+        license_line=license_line,
+        prose=text[match.end() :],
+        metrics=_eval_metrics(card_data.eval_results or []),
+    )
+
+
+def card_from_mapping(
+    data: Mapping[str, Any],
+    path: str,
+    *,
+    license_line: int | None = None,
+    prose: str = "",
+    metrics: tuple[EvalMetric, ...] = (),
+) -> CardFacts:
+    """Card facts from front matter already parsed (by `read_card`, or the Hub's `cardData`)."""
+    return CardFacts(
+        path=path,
+        license=strings(data.get("license")),
+        license_name=optional_string(data.get("license_name")),
+        license_link=optional_string(data.get("license_link")),
+        license_line=license_line,
+        base_models=strings(data.get("base_model")),
+        base_model_relation=optional_string(data.get("base_model_relation")),
+        datasets=strings(data.get("datasets")),
+        pipeline_tag=optional_string(data.get("pipeline_tag")),
+        library_name=optional_string(data.get("library_name")),
+        tags=strings(data.get("tags")),
+        metrics=metrics,
+        prose=prose,
+    )
+
+
+def _eval_metrics(results: list) -> tuple[EvalMetric, ...]:
+    """The card's `model-index` results, parsed by huggingface_hub, as plain facts."""
+    metrics = []
+    for result in results:
+        if (
+            getattr(result, "metric_type", None) is None
+            or getattr(result, "metric_value", None) is None
+        ):
+            continue
+        metrics.append(
+            EvalMetric(
+                metric=str(result.metric_type),
+                value=str(result.metric_value),
+                task=result.task_type,
+                dataset=result.dataset_name or result.dataset_type,
+                name=result.metric_name,
+            )
+        )
+    return tuple(metrics)
+
+
+def declared_licenses(card: CardFacts) -> tuple[str, ...]:
+    """The license(s) a card declares, resolving `license: other` to its license_name or link."""
+    declared = [value for value in card.license if value.lower() != "other"]
+    if len(declared) < len(card.license):
+        declared.append(card.license_name or card.license_link or "other")
+    return tuple(declared)
+
+
+def card_evidence(card: CardFacts) -> tuple[Evidence, ...]:
+    """Quote the license fields of a card exactly as written."""
+    source = f"{card.path} front matter"
+    evidence = [Evidence(source, f"license: {value}") for value in card.license]
+    if card.license_name:
+        evidence.append(Evidence(source, f"license_name: {card.license_name}"))
+    if card.license_link:
+        evidence.append(Evidence(source, f"license_link: {card.license_link}"))
+    return tuple(evidence)
