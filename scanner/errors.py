@@ -31,6 +31,11 @@ class SourceError(ScanIncomplete):
     """A source could not do its job at all (unreadable target root, corrupt cache root)."""
 
 
+class TargetMissing(ScanIncomplete):
+    """A target its store says does not exist (an hf:// repo the Hub does not show us): the
+    scan goes on and reports it as a finding."""
+
+
 def describe_os_error(exc: OSError) -> str:
     """One human line for an OSError, without the Python class name."""
     if exc.errno == errno.ELOOP:

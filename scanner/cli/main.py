@@ -237,7 +237,7 @@ def _project_options(
     env: bool | None, python: Path | None, deps: bool, code: bool, pypi: bool
 ) -> Any:
     """`ProjectOptions` from the scan command's project flags."""
-    from scanner.sources.project import ProjectOptions
+    from scanner.sources.interface import ProjectOptions
 
     client = None
     if pypi:
@@ -262,39 +262,22 @@ def _scan_targets(
     import dataclasses
 
     from scanner.cli.progress import LineageProgress, progress_wanted
-    from scanner.errors import UsageError
     from scanner.licensing.knowledge_base import default_knowledge_base
-    from scanner.pipeline.scan import run_scan
+    from scanner.pipeline.scan import needs_hub, run_scan
     from scanner.policy.load import resolve_policy
-    from scanner.remote.hub import HubClient, is_hub_target, parse_target
+    from scanner.sources.registry import parse_targets
 
-    if not targets:
-        raise UsageError("give at least one TARGET")
-    scan_targets: list[Path | str] = []
-    for target in targets:
-        if is_hub_target(target):
-            parse_target(target)
-            scan_targets.append(target)
-            continue
-        path = Path(target)
-        if not path.exists() and not path.is_symlink():
-            raise UsageError(f"target {target!r} does not exist")
-        scan_targets.append(path)
+    scan_targets = parse_targets(targets)
     kb = default_knowledge_base()
     local = [t for t in scan_targets if isinstance(t, Path)]
     chosen = resolve_policy(policy, local, kb)
     if fail_on:
         chosen = dataclasses.replace(chosen, fail_on=fail_on)
-    client = None
-    if hub or len(local) < len(scan_targets):
-        from scanner.integrity.cache import default_cache_dir
-
-        client = HubClient(default_cache_dir())
-    if client is None or not progress_wanted():
-        return run_scan(scan_targets, chosen, kb, hub=client, project=project)
+    if not needs_hub(scan_targets, hub) or not progress_wanted():
+        return run_scan(scan_targets, chosen, kb, hub=hub, project=project)
     with LineageProgress() as progress:
         return run_scan(
-            scan_targets, chosen, kb, hub=client, on_lookup=progress.looked_up, project=project
+            scan_targets, chosen, kb, hub=hub, on_lookup=progress.looked_up, project=project
         )
 
 

@@ -18,6 +18,7 @@ from scanner.checks.integrity import IntegrityCheck
 from scanner.checks.interface import Check, CheckContext, finding
 from scanner.checks.license import LicenseCheck
 from scanner.checks.provenance import ProvenanceCheck
+from scanner.errors import TargetMissing
 from scanner.inventory import Component, Finding, ScanResult
 from scanner.licensing.catalogue import default_catalogue
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
@@ -26,16 +27,14 @@ from scanner.licensing.resolution import resolve_licenses
 from scanner.pipeline.result import ordered_result, unique_components
 from scanner.policy.load import Policy
 from scanner.policy.waivers import apply_policy
-from scanner.readers.python.environment import Environment, read_environment
+from scanner.readers.python.environment import read_environment
+from scanner.remote.hub import is_hub_target
 from scanner.sources.hfcache import HfCacheLookup, default_hub_cache
-from scanner.sources.modeldir import ModelDirSource
-from scanner.sources.project import ProjectOptions, ProjectSource, is_project
+from scanner.sources.interface import ProjectOptions, SourceContext, Target
+from scanner.sources.registry import collect
 
 if TYPE_CHECKING:
     from scanner.remote.hub import HubClient
-
-Target = Path | str
-"""A local path, or an `hf://org/name[@revision]` string for the Hub."""
 
 CHECKS: tuple[Check, ...] = (
     LicenseCheck(),
@@ -47,34 +46,24 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
-def _collect(
-    target: Target,
-    kb: LicenseKnowledgeBase,
-    hub: HubClient | None,
-    project: tuple[ProjectOptions, Environment | None] | None = None,
-) -> tuple[list[Component], list[Finding]]:
-    """Components of one target, or the finding that says why there are none."""
-    if isinstance(target, str):
-        from scanner.remote.hub import HubClient, HubTargetMissing, parse_target
-        from scanner.sources.hub import HubSource
+def needs_hub(targets: Sequence[Target], hub_wanted: bool) -> bool:
+    """Whether the run asks the Hub: when told to (`--hub`) or when a target is on it."""
+    return hub_wanted or any(is_hub_target(t) for t in targets)
 
-        repo_id, revision = parse_target(target)
-        client = hub or HubClient(_cache_dir())
-        try:
-            return list(HubSource(repo_id, revision, client, kb).collect()), []
-        except HubTargetMissing as exc:
-            return [], [finding("scan.unreadable", None, str(exc), target=target)]
-    found = list(ModelDirSource(target, kb).collect())
-    if project is not None and target.is_dir():
-        options, environment = project
-        if environment is not None or is_project(target):
-            found.extend(ProjectSource(target, kb, options, environment).collect())
+
+def _collect(target: Target, context: SourceContext) -> tuple[list[Component], list[Finding]]:
+    """Components of one target from every source that accepts it, or the finding that says
+    why there are none."""
+    try:
+        found = list(collect(target, context))
+    except TargetMissing as exc:
+        return [], [finding("scan.unreadable", None, str(exc), target=str(target))]
     if found:
-        if hub is not None:
-            found = [_enrich(c, hub) for c in found]
+        if context.hub is not None:
+            found = [_enrich(c, context.hub) for c in found]
         return found, []
     hint = ""
-    if (target / "pyvenv.cfg").is_file():
+    if isinstance(target, Path) and (target / "pyvenv.cfg").is_file():
         hint = f"; to read this environment's packages use --python {target / 'bin' / 'python'}"
     return [], [
         finding(
@@ -84,12 +73,6 @@ def _collect(
             target=str(target),
         )
     ]
-
-
-def _cache_dir() -> Path:
-    from scanner.integrity.cache import default_cache_dir
-
-    return default_cache_dir()
 
 
 def _enrich(component: Component, hub: HubClient) -> Component:
@@ -112,38 +95,42 @@ def run_scan(
     kb: LicenseKnowledgeBase,
     today: datetime.date | None = None,
     *,
-    hub: HubClient | None = None,
+    hub: bool | HubClient = False,
     on_lookup: Callable[[str], None] | None = None,
     project: ProjectOptions | None = None,
 ) -> ScanResult:
     """Scan targets (model folders, stores, HF caches, hf:// repos) and judge them.
 
-    Base models are looked up in the scan, the local HF cache, the Hub when `hub` is given (or a
-    target is on the Hub) and the offline catalogue, in that order. With `project`, folders that
-    are Python projects also yield their packages and the models their code loads; an
-    environment chosen explicitly (`env="on"`, `python`) is read once for the whole run.
+    Base models are looked up in the scan, the local HF cache, the Hub when `hub` is true (or a
+    client, or a target is on the Hub) and the offline catalogue, in that order. With
+    `project`, folders that are Python projects also yield their packages and the models their
+    code loads; an environment chosen explicitly (`env="on"`, `python`) is read once for the
+    whole run.
     """
     components: list[Component] = []
     empty_targets: list[Finding] = []
-    if hub is None and any(isinstance(t, str) for t in targets):
+    client: HubClient | None = None
+    if not isinstance(hub, bool):
+        client = hub
+    elif needs_hub(targets, hub):
+        from scanner.integrity.cache import default_cache_dir
         from scanner.remote.hub import HubClient
 
-        hub = HubClient(_cache_dir())
+        client = HubClient(default_cache_dir())
     environment = None
     if project is not None and (project.env == "on" or project.python is not None):
         environment = read_environment(project.python)
+    context = SourceContext(kb, client, project, environment)
     for target in targets:
-        found, problems = _collect(
-            target, kb, hub, (project, environment) if project is not None else None
-        )
+        found, problems = _collect(target, context)
         components.extend(found)
         empty_targets.extend(problems)
     catalogue = default_catalogue()
     lookups: list[BaseModelLookup] = [HfCacheLookup(default_hub_cache(), kb)]
-    if hub is not None:
+    if client is not None:
         from scanner.sources.hub import HubLookup
 
-        lookups.append(HubLookup(hub, kb))
+        lookups.append(HubLookup(client, kb))
     lookups.append(CatalogueLookup(catalogue))
     unique = unique_components(components)
     # Packages arrive with their license concluded from their metadata, and models named in
@@ -155,7 +142,7 @@ def run_scan(
         ),
         *settled,
     ]
-    context = CheckContext(policy=policy, kb=kb)
-    raw = [*empty_targets, *(f for check in CHECKS for f in check.run(resolved, context))]
+    judging = CheckContext(policy=policy, kb=kb)
+    raw = [*empty_targets, *(f for check in CHECKS for f in check.run(resolved, judging))]
     judged = apply_policy(raw, policy, today or datetime.date.today())
     return ordered_result(targets, resolved, judged, policy)

@@ -40,7 +40,8 @@ from scanner.policy.load import Policy
 from scanner.policy.rules import RULES
 from scanner.policy.waivers import apply_policy
 from scanner.readers.model_folder import classify_format
-from scanner.sources.modeldir import ModelDirSource
+from scanner.sources.interface import SourceContext
+from scanner.sources.registry import collect
 
 _VERIFY_RULES = tuple(r for r in RULES if r.startswith(("integrity.", "scan.")))
 
@@ -116,7 +117,7 @@ def run_verify(
     found: list[Component] = []
     empty: list[Finding] = []
     for target in targets:
-        collected = list(ModelDirSource(target, kb, files_only=True).collect())
+        collected = list(collect(target, SourceContext(kb, files_only=True)))
         if not collected:
             empty.append(
                 finding(

@@ -325,7 +325,3 @@ class HubFileDigests:
         if model is None:
             return None
         return next((f.lfs_sha256 for f in model.files if f.path == path), None)
-
-
-class HubTargetMissing(ScanIncomplete):
-    """An hf:// target the Hub does not know (or does not show us); reported as a finding."""

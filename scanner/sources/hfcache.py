@@ -26,7 +26,7 @@ from scanner.readers.model_folder import (
     describe_os_error,
     read_model_folder,
 )
-from scanner.sources.interface import Source
+from scanner.sources.interface import Source, SourceContext, Target
 
 _REPO_TYPES: dict[str, ComponentType] = {"models": "model", "datasets": "dataset"}
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
@@ -75,19 +75,17 @@ class HfCacheSource(Source):
 
     name = "hfcache"
 
-    def __init__(
-        self,
-        path: Path,
-        kb: LicenseKnowledgeBase,
-        *,
-        files_only: bool = False,
-        root: str | None = None,
-    ) -> None:
-        self.path = path
-        self.kb = kb
-        self.files_only = files_only
-        self.root = root or os.path.realpath(path)
-        """The resolved scan target: links may not lead out of it (snapshot blob links aside)."""
+    def __init__(self, target: Target, context: SourceContext, *, root: str | None = None) -> None:
+        self.path = Path(target)
+        self.kb = context.kb
+        self.files_only = context.files_only
+        self.root = root or os.path.realpath(target)
+        """The resolved scan target: links may not lead out of it (snapshot blob links aside).
+        A cache met inside a larger target keeps that target's root."""
+
+    @classmethod
+    def accepts(cls, target: Target, context: SourceContext) -> bool:
+        return isinstance(target, Path) and (is_cache_root(target) or is_cache_repo_dir(target))
 
     def collect(self) -> Iterator[Component]:
         for revision in self._revisions():
@@ -259,7 +257,7 @@ class HfCacheLookup(BaseModelLookup):
         return max(revisions, key=lambda r: _mtime(r.snapshot))
 
     def _source(self, repo_dir: Path) -> HfCacheSource:
-        return HfCacheSource(repo_dir, self.kb)
+        return HfCacheSource(repo_dir, SourceContext(self.kb))
 
     def lookup(self, repo_id: str) -> BaseModelAnswer | None:
         revision = self._revision(repo_id)

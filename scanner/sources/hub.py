@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from scanner.errors import TargetMissing
 from scanner.inventory import (
     CardFacts,
     Component,
@@ -34,8 +35,8 @@ from scanner.readers.model_folder import (
     PICKLE_SUFFIXES,
     is_license_file,
 )
-from scanner.remote.hub import COMMIT, REPO_ID, HubClient, HubModel, HubTargetMissing
-from scanner.sources.interface import Source
+from scanner.remote.hub import COMMIT, REPO_ID, HubClient, HubModel, is_hub_target, parse_target
+from scanner.sources.interface import Source, SourceContext, Target
 
 
 def _file_format(path: str) -> FileFormat:
@@ -139,18 +140,20 @@ class HubSource(Source):
 
     name = "hub"
 
-    def __init__(
-        self, repo_id: str, revision: str | None, client: HubClient, kb: LicenseKnowledgeBase
-    ) -> None:
-        self.repo_id = repo_id
-        self.revision = revision
-        self.client = client
-        self.kb = kb
+    def __init__(self, target: Target, context: SourceContext) -> None:
+        assert isinstance(target, str) and context.hub is not None  # as `accepts` requires
+        self.repo_id, self.revision = parse_target(target)
+        self.client = context.hub
+        self.kb = context.kb
+
+    @classmethod
+    def accepts(cls, target: Target, context: SourceContext) -> bool:
+        return is_hub_target(target) and context.hub is not None
 
     def collect(self) -> Iterator[Component]:
         model = self.client.model(self.repo_id, self.revision)
         if model is None:
-            raise HubTargetMissing(
+            raise TargetMissing(
                 f"hf://{self.repo_id}{'@' + self.revision if self.revision else ''}: "
                 "not found on the Hub (or private, or gated without access)"
             )

@@ -15,7 +15,6 @@ from pathlib import Path
 from scanner.errors import SourceError
 from scanner.files import link_outside, outside_link_message
 from scanner.inventory import Component, Problem
-from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.readers.model_folder import (
     SKIPPED_DIRS,
     describe_os_error,
@@ -24,7 +23,7 @@ from scanner.readers.model_folder import (
     read_model_folder,
 )
 from scanner.sources.hfcache import HfCacheSource, is_cache_repo_dir, is_cache_root
-from scanner.sources.interface import Source
+from scanner.sources.interface import Source, SourceContext, Target
 
 _SKIPPED_TREES = SKIPPED_DIRS | {
     "node_modules",
@@ -41,19 +40,22 @@ class ModelDirSource(Source):
 
     name = "modeldir"
 
-    def __init__(self, target: Path, kb: LicenseKnowledgeBase, *, files_only: bool = False) -> None:
-        self.target = target
-        self.kb = kb
-        self.files_only = files_only
+    def __init__(self, target: Target, context: SourceContext) -> None:
+        self.target = Path(target)
+        self.context = context
+        self.kb = context.kb
+        self.files_only = context.files_only
         self.root = os.path.realpath(target)
         """The resolved target: the user named it, so it is trusted; links leaving it are not."""
+
+    @classmethod
+    def accepts(cls, target: Target, context: SourceContext) -> bool:
+        """Any local path but an HF cache (`HfCacheSource` reads those)."""
+        return isinstance(target, Path) and not HfCacheSource.accepts(target, context)
 
     def collect(self) -> Iterator[Component]:
         if self.target.is_file():
             yield self._file_component(self.target)
-            return
-        if is_cache_root(self.target) or is_cache_repo_dir(self.target):
-            yield from self._cache(self.target)
             return
         try:
             with os.scandir(self.target):
@@ -69,7 +71,7 @@ class ModelDirSource(Source):
                 yield self._component(folder)
 
     def _cache(self, folder: Path) -> Iterator[Component]:
-        return HfCacheSource(folder, self.kb, files_only=self.files_only, root=self.root).collect()
+        return HfCacheSource(folder, self.context, root=self.root).collect()
 
     def _discover(self) -> Iterator[tuple[Path, str]]:
         """Walk the target top-down; stop descending at model folders and cache roots, and

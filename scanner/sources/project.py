@@ -15,15 +15,12 @@ import json
 import os
 import stat
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
 
 from scanner.errors import describe_os_error
 from scanner.files import not_regular_description, outside_problem, read_bounded
 from scanner.inventory import Component, Evidence, LicenseFacts, Notice, Problem
-from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.licensing.python_licenses import resolve_package_license
 from scanner.readers.code_references import FoundReference, scan_tree, source_files
 from scanner.readers.model_folder import is_notice_file
@@ -37,31 +34,13 @@ from scanner.readers.python.lockfiles import is_lock_file, read_lock_file
 from scanner.readers.python.packages import Declarations, DeclaredPackage
 from scanner.readers.python.pyproject import read_pyproject
 from scanner.readers.python.requirements import read_requirements
-from scanner.remote.pypi import PyPIClient
-from scanner.sources.interface import Source
+from scanner.sources.interface import Source, SourceContext, Target
 
-EnvMode = Literal["auto", "on", "off"]
 PROJECT_VENVS = (".venv", "venv")
 """Where a project keeps its own virtual environment (read as files, never run)."""
 MAX_INVENTORY_BYTES = 64 * 1024 * 1024
 MODEL_INVENTORIES = ("aiscan.lock",)
 """Besides these, every `*.cdx.json` and `bom.json` at the project root is read for models."""
-
-
-@dataclass(frozen=True)
-class ProjectOptions:
-    """Which project sources a scan reads (`aiscan scan --env/--no-env/--python/--pypi/...`).
-
-    `env`: `auto` reads the project's own `.venv`/`venv` when there is one, as files (its
-    interpreter is never run); `on` runs the interpreter running aiscan (or `python`, which
-    the user named) to dump its metadata; `off` reads no environment.
-    """
-
-    env: EnvMode = "auto"
-    python: Path | None = None
-    manifests: bool = True
-    code: bool = True
-    pypi: PyPIClient | None = None
 
 
 def is_project(folder: Path) -> bool:
@@ -184,17 +163,20 @@ class ProjectSource(Source):
 
     name = "project"
 
-    def __init__(
-        self,
-        root: Path,
-        kb: LicenseKnowledgeBase,
-        options: ProjectOptions,
-        environment: Environment | None = None,
-    ) -> None:
-        self.root = root
-        self.kb = kb
-        self.options = options
-        self.environment = environment
+    def __init__(self, target: Target, context: SourceContext) -> None:
+        assert context.project is not None  # as `accepts` requires
+        self.root = Path(target)
+        self.kb = context.kb
+        self.options = context.project
+        self.environment = context.environment
+
+    @classmethod
+    def accepts(cls, target: Target, context: SourceContext) -> bool:
+        """A folder with dependency files or code, when the run reads projects (any folder
+        when the user named an environment to read)."""
+        if context.project is None or not isinstance(target, Path) or not target.is_dir():
+            return False
+        return context.environment is not None or is_project(target)
 
     def _environment(self) -> tuple[Environment | None, Problem | None]:
         """The environment to read, and the problem that kept the project's own from being

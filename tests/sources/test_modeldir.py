@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from scanner.sources.modeldir import ModelDirSource
+from scanner.sources.interface import SourceContext
+from scanner.sources.registry import collect
 from tests.conftest import (
     component,
     make_hf_cache,
@@ -18,7 +19,7 @@ from tests.conftest import (
 
 
 def _collect(target, kb):
-    return {c.name: c for c in ModelDirSource(target, kb).collect()}
+    return {c.name: c for c in collect(target, SourceContext(kb))}
 
 
 def test_discovery_is_recursive_and_ignores_folders_without_model_signals(tmp_path, kb):
@@ -87,7 +88,7 @@ def test_card_facts_reach_the_component(tmp_path, kb):
             "pipeline_tag": "text-generation",
         },
     )
-    (tune,) = ModelDirSource(folder, kb).collect()
+    (tune,) = collect(folder, SourceContext(kb))
     assert tune.base_models == ("org/a", "org/b")
     assert tune.datasets == ("org/data",)
     assert tune.card.pipeline_tag == "text-generation"
@@ -96,7 +97,7 @@ def test_card_facts_reach_the_component(tmp_path, kb):
 
 def test_single_weights_file_as_target(tmp_path, kb):
     path = write_safetensors(tmp_path / "loose.safetensors")
-    (found,) = ModelDirSource(path, kb).collect()
+    (found,) = collect(path, SourceContext(kb))
     assert found.type == "file"
     assert found.files[0].format == "safetensors"
     assert found.files[0].safetensors.tensor_count == 2

@@ -16,7 +16,8 @@ from scanner.readers.python.environment import Environment
 from scanner.readers.python.lock_markers import marker_holds
 from scanner.readers.python.lockfiles import read_lock_file
 from scanner.readers.python.pyproject import read_pyproject
-from scanner.sources.project import ProjectOptions, ProjectSource
+from scanner.sources.interface import ProjectOptions, SourceContext
+from scanner.sources.project import ProjectSource
 
 
 def environment(platform: str, python: str = "3.12.1") -> dict[str, str]:
@@ -206,7 +207,10 @@ def test_project_uses_the_target_interpreters_markers(tmp_path, kb):
 
     def libraries(markers):
         target = Environment(python="python", version="3.12.1", markers=markers, distributions=())
-        source = ProjectSource(tmp_path, kb, ProjectOptions(env="on", code=False), target)
+        source = ProjectSource(
+            tmp_path,
+            SourceContext(kb, project=ProjectOptions(env="on", code=False), environment=target),
+        )
         return {c.name for c in source.collect() if c.type == "library"}
 
     assert "colorama" not in libraries(LINUX)

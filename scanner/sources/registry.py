@@ -1,0 +1,45 @@
+"""The sources a scan asks, in order, and the one place targets are checked.
+
+Adding a store (Ollama, llama.cpp, an object store) is one module implementing `Source` plus
+one line in `SOURCES`; the pipeline asks every source whether it accepts each target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from scanner.errors import UsageError
+from scanner.inventory import Component
+from scanner.remote.hub import is_hub_target, parse_target
+from scanner.sources.hfcache import HfCacheSource
+from scanner.sources.hub import HubSource
+from scanner.sources.interface import Source, SourceContext, Target
+from scanner.sources.modeldir import ModelDirSource
+from scanner.sources.project import ProjectSource
+
+SOURCES: tuple[type[Source], ...] = (HubSource, HfCacheSource, ModelDirSource, ProjectSource)
+
+
+def collect(target: Target, context: SourceContext) -> Iterator[Component]:
+    """The components of `target` from every source that accepts it."""
+    for source_type in SOURCES:
+        if source_type.accepts(target, context):
+            yield from source_type(target, context).collect()  # type: ignore[call-arg]
+
+
+def parse_targets(raw: Iterable[str]) -> list[Target]:
+    """The command line's targets: `hf://` strings checked, paths that must exist (exit 2)."""
+    targets: list[Target] = []
+    for target in raw:
+        if is_hub_target(target):
+            parse_target(target)
+            targets.append(target)
+            continue
+        path = Path(target)
+        if not path.exists() and not path.is_symlink():
+            raise UsageError(f"target {target!r} does not exist")
+        targets.append(path)
+    if not targets:
+        raise UsageError("give at least one TARGET")
+    return targets
