@@ -109,11 +109,6 @@ def read_bounded(path: Path | str, limit: int) -> bytes:
         os.close(fd)
 
 
-def read_text_bounded(path: Path | str, limit: int) -> str:
-    """A regular file's first `limit` bytes as UTF-8; raises UnicodeDecodeError if they are not."""
-    return read_bounded(path, limit).decode("utf-8")
-
-
 def not_regular_description(mode: int) -> str:
     """Say what a non-regular file is, for a problem or an error line."""
     if stat.S_ISFIFO(mode):

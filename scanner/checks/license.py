@@ -17,7 +17,7 @@ from scanner.licensing.expressions import (
     expression_keys,
     resolve_declared,
 )
-from scanner.licensing.knowledge_base import LicenseEntry
+from scanner.licensing.knowledge_base import USES, LicenseEntry
 
 
 def cite(section: str) -> str:
@@ -204,7 +204,21 @@ class LicenseCheck(Check):
                 section=obligation.section,
                 text=obligation.text,
             )
+        uses = context.policy.context.uses
         for restriction in entry.restrictions:
+            conflicting = [use for use in uses if restriction.id in USES[use]]
+            if conflicting:
+                yield finding(
+                    "license.use-restricted",
+                    component,
+                    f"{entry.key} {cite(restriction.section)} {restriction.id}: "
+                    f"{restriction.summary} The policy context says the product uses it for "
+                    f"{', '.join(conflicting)}.",
+                    license=entry.key,
+                    restriction=restriction.id,
+                    section=restriction.section,
+                    uses=conflicting,
+                )
             if restriction.id == "acceptable-use-policy":
                 yield finding(
                     "license.acceptable-use-policy",

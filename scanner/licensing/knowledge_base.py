@@ -55,6 +55,17 @@ RESTRICTION_IDS = frozenset(
         "other",
     }
 )
+USES: dict[str, frozenset[str]] = {
+    "inference": frozenset(),
+    "evaluation": frozenset(),
+    "fine-tuning": frozenset({"no-derivatives"}),
+    "distillation": frozenset({"no-improving-other-models"}),
+    "synthetic-data": frozenset({"no-improving-other-models"}),
+    "training-other-models": frozenset({"no-improving-other-models"}),
+}
+"""The uses a policy's `context.uses` may name, and the restriction ids each runs into:
+distilling a model, or training another model on its outputs, improves another model (Llama 2
+and Llama 3 §1.b.v forbid it); fine-tuning makes a derivative."""
 _CLAUSE_FIELDS = frozenset({"id", "summary", "section", "text", "url"})
 _ENTRY_FIELDS = frozenset(
     {

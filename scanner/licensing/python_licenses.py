@@ -20,8 +20,6 @@ from scanner.inventory import Evidence, LicenseFacts
 from scanner.licensing.expressions import category_rank
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase, normalize_name
 
-UNSPECIFIED_PREFIX = "LicenseRef-aiscan-"
-
 _FAMILIES = {
     # Family refs: the name says which family but not which version or variant.
     "LicenseRef-aiscan-BSD-unspecified": "permissive",

@@ -17,7 +17,7 @@ from typing import Any
 
 from scanner.errors import UsageError
 from scanner.inventory import Severity, Waiver
-from scanner.licensing.knowledge_base import CATEGORIES, LicenseKnowledgeBase
+from scanner.licensing.knowledge_base import CATEGORIES, USES, LicenseKnowledgeBase
 from scanner.policy.rules import RULES
 from scanner.resources import data_dir
 
@@ -146,6 +146,13 @@ def validate_policy_document(data: Any, where: Located) -> None:
             )
         if "uses" in context:
             _check_string_list(context["uses"], where, ("context", "uses"))
+            unknown = [use for use in context["uses"] if use not in USES]
+            if unknown:
+                raise _fail(
+                    where,
+                    ("context", "uses"),
+                    f"unknown use {unknown[0]!r}; known uses: {', '.join(USES)}",
+                )
     for section in ("licenses", "dependencies"):
         if section in data:
             _check_license_rules(data[section], where, (section,))

@@ -91,6 +91,14 @@ _RULES = (
         "attribution text or including the license.",
     ),
     Rule(
+        "license.use-restricted",
+        "error",
+        "A declared use is restricted by the license",
+        "The policy's `context.uses` names a use the license restricts: distillation, synthetic "
+        "data or training other models against Llama 2/3 §1.b.v (no improving other large "
+        "language models), fine-tuning against a no-derivatives license.",
+    ),
+    Rule(
         "license.acceptable-use-policy",
         "note",
         "Acceptable-use policy applies",

@@ -17,6 +17,7 @@ from tests.conftest import (
     make_hf_cache,
     make_model_dir,
     model_repo_files,
+    run_cli,
     scan_json,
     write_policy,
 )
@@ -598,3 +599,37 @@ def test_allow_list(tmp_path):
     result, report, _ = scan_card(tmp_path / "b", {"license": "mit"}, policy=policy)
     assert findings(report, "license.denied") == []
     assert result.exit_code == 0
+
+
+# --- context.uses ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("license_key", "uses", "restricted"),
+    [
+        ("llama2", ["distillation"], ["distillation"]),
+        ("llama3", ["fine-tuning", "synthetic-data"], ["synthetic-data"]),
+        ("llama3.1", ["distillation"], []),  # 3.1 dropped the no-improving-other-models clause
+        ("llama2", ["fine-tuning", "inference"], []),
+    ],
+)
+def test_declared_uses_are_judged_against_restrictions(tmp_path, license_key, uses, restricted):
+    policy = f"extends: default\ncontext:\n  uses: [{', '.join(uses)}]\n"
+    result, report, _ = scan_card(tmp_path, {"license": license_key}, policy=policy)
+    hits = findings(report, "license.use-restricted")
+    if not restricted:
+        assert hits == []
+        return
+    (hit,) = hits
+    assert hit["severity"] == "error" and result.exit_code == 1
+    assert hit["evidence"]["uses"] == restricted
+    assert hit["evidence"]["restriction"] == "no-improving-other-models"
+    assert hit["evidence"]["section"] == "1.b.v"
+
+
+def test_unknown_use_is_a_usage_error(tmp_path):
+    folder = make_model_dir(tmp_path, "model")
+    policy = write_policy(tmp_path / "p.yaml", "context:\n  uses: [world-domination]\n")
+    result = run_cli("scan", folder, "--policy", policy)
+    assert result.exit_code == 2
+    assert "world-domination" in result.stderr and "distillation" in result.stderr
