@@ -11,12 +11,13 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
 from scanner import __version__
 from scanner.formats.registry import FORMATS
+from scanner.inventory import Severity
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -237,7 +238,7 @@ def _project_options(
     env: bool | None, python: Path | None, deps: bool, code: bool, pypi: bool
 ) -> Any:
     """`ProjectOptions` from the scan command's project flags."""
-    from scanner.sources.interface import ProjectOptions
+    from scanner.sources.interface import EnvMode, ProjectOptions
 
     client = None
     if pypi:
@@ -245,7 +246,7 @@ def _project_options(
         from scanner.remote.pypi import PyPIClient
 
         client = PyPIClient(cache_dir=default_cache_dir())
-    mode = "on" if env or python is not None else ("off" if env is False else "auto")
+    mode: EnvMode = "on" if env or python is not None else ("off" if env is False else "auto")
     return ProjectOptions(env=mode, python=python, manifests=deps, code=code, pypi=client)
 
 
@@ -272,7 +273,7 @@ def _scan_targets(
     local = [t for t in scan_targets if isinstance(t, Path)]
     chosen = resolve_policy(policy, local, kb)
     if fail_on:
-        chosen = dataclasses.replace(chosen, fail_on=fail_on)
+        chosen = dataclasses.replace(chosen, fail_on=cast(Severity, fail_on))
     if not needs_hub(scan_targets, hub) or not progress_wanted():
         return run_scan(scan_targets, chosen, kb, hub=hub, project=project)
     with LineageProgress() as progress:

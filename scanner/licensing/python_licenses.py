@@ -352,7 +352,7 @@ def resolve_package_license(
     )
     precise = [r for r in readings if r.expression and r.precise]
     vague = [r for r in readings if r.expression and not r.precise]
-    chosen = (precise or vague or [None])[0]
+    chosen = next(iter(precise or vague), None)
     effective = chosen.expression if chosen else None
     detected = tuple(
         dict.fromkeys(

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from scanner.errors import UsageError
 from scanner.inventory import Severity, Waiver
@@ -62,7 +62,7 @@ class Policy:
     licenses: LicenseRules = field(default_factory=LicenseRules)
     dependencies: LicenseRules = field(default_factory=LicenseRules)
     publishers: PublisherRules = field(default_factory=PublisherRules)
-    rules: Mapping[str, str] = field(default_factory=dict)
+    rules: Mapping[str, Severity | Literal["off"]] = field(default_factory=dict)
     waivers: tuple[Waiver, ...] = ()
 
     def severity(self, rule: str) -> Severity | None:
@@ -70,7 +70,7 @@ class Policy:
         configured = self.rules.get(rule)
         if configured == "off":
             return None
-        return configured or RULES[rule].severity  # type: ignore[return-value]
+        return configured or RULES[rule].severity
 
 
 # --- schema ---------------------------------------------------------------------------------

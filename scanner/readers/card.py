@@ -108,7 +108,7 @@ def read_card(raw: bytes, path: str) -> CardFacts:
         path,
         license_line=license_line,
         prose=text[match.end() :],
-        metrics=_eval_metrics(card_data.eval_results or []),
+        metrics=_eval_metrics(getattr(card_data, "eval_results", None) or []),
     )
 
 

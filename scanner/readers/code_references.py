@@ -133,8 +133,8 @@ class _ModuleScan:
                 positional[len(positional) - len(args.defaults) :], args.defaults, strict=True
             ):
                 self._bind(arg.arg, default)
-            for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
-                self._bind(arg.arg, default)
+            for keyword, keyword_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+                self._bind(keyword.arg, keyword_default)
 
     def _bind(self, name: str, value: ast.AST | None) -> None:
         literal = _literal(value)
@@ -143,7 +143,7 @@ class _ModuleScan:
         else:
             self.bound_otherwise.add(name)
 
-    def resolve(self, node: ast.AST) -> str | None:
+    def resolve(self, node: ast.AST | None) -> str | None:
         """The string a model argument stands for, when the module makes it certain."""
         literal = _literal(node)
         if isinstance(literal, str):

@@ -83,19 +83,19 @@ def _globals_of(stream: IO[bytes], found: list[str]) -> None:
             found.append(f"{module}.{attr}")
             stack.append(None)
         elif name == "STACK_GLOBAL":
-            attr = stack.pop() if stack else None
-            module = stack.pop() if stack else None
-            if isinstance(module, str) and isinstance(attr, str):
-                found.append(f"{module}.{attr}")
+            top = stack.pop() if stack else None
+            below = stack.pop() if stack else None
+            if isinstance(below, str) and isinstance(top, str):
+                found.append(f"{below}.{top}")
             else:
                 found.append("<unresolved STACK_GLOBAL>")
             stack.append(None)
         elif name == "MEMOIZE":
             memo[len(memo)] = stack[-1] if stack else None
         elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
-            memo[int(arg)] = stack[-1] if stack else None
+            memo[int(str(arg))] = stack[-1] if stack else None
         elif name in ("GET", "BINGET", "LONG_BINGET"):
-            stack.append(memo.get(int(arg)))
+            stack.append(memo.get(int(str(arg))))
         else:
             # Only strings matter for STACK_GLOBAL; anything else pushed is a placeholder.
             stack.append(None)

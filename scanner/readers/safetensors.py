@@ -155,7 +155,7 @@ def _parse(raw: bytes, header_size: int, file_size: int) -> SafetensorsHeader:
         )
     if not isinstance(document, dict):
         return _defective(header_size, "malformed", "header is not a JSON object")
-    for name in document.duplicates:
+    for name in getattr(document, "duplicates", ()):
         defects.append(
             HeaderDefect(
                 "duplicate-tensor",
@@ -225,8 +225,9 @@ def _tensor_problem(name: str, info: Any) -> str | None:
     """Describe what is wrong with one tensor entry, or return None when it is well-formed."""
     if not isinstance(info, dict):
         return f"entry {name!r} is not a tensor description"
-    if getattr(info, "duplicates", None):
-        return f"tensor {name!r} repeats the fields {info.duplicates}"
+    repeated = getattr(info, "duplicates", None)
+    if repeated:
+        return f"tensor {name!r} repeats the fields {repeated}"
     unknown = set(info) - _TENSOR_FIELDS
     if unknown:
         return f"tensor {name!r} has unknown fields {sorted(unknown)}"

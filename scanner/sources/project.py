@@ -30,6 +30,7 @@ from scanner.readers.python.environment import (
     read_virtualenv,
     site_packages,
 )
+from scanner.readers.python.lock_markers import host_markers
 from scanner.readers.python.lockfiles import is_lock_file, read_lock_file
 from scanner.readers.python.packages import Declarations, DeclaredPackage
 from scanner.readers.python.pyproject import read_pyproject
@@ -195,12 +196,11 @@ class ProjectSource(Source):
         return None, None
 
     def collect(self) -> Iterator[Component]:
-        from packaging.markers import default_environment
 
         environment, problem = self._environment()
         if problem is not None:
             yield self._file_component(problem.location, "python-env", (problem,))
-        markers = dict(environment.markers) if environment else dict(default_environment())
+        markers = dict(environment.markers) if environment else host_markers()
         declarations = read_declarations(self.root, markers) if self.options.manifests else []
         for item in declarations:
             if item.problems:
@@ -329,7 +329,7 @@ class ProjectSource(Source):
         return seen
 
     def _installed(self, dist: InstalledDistribution, common: dict) -> Component:
-        problems = ()
+        problems: tuple[Problem, ...] = ()
         if dist.error:
             problems = (Problem(dist.path or dist.name, dist.error),)
             license_facts = LicenseFacts(

@@ -70,7 +70,7 @@ def license_files(dist, declared):
 
 def describe(dist):
     path = getattr(dist, "_path", None)
-    entry = {"path": str(path) if path is not None else None}
+    entry: dict = {"path": str(path) if path is not None else None}
     try:
         meta = dist.metadata
         if meta is None or meta.get("Name") is None:

@@ -28,6 +28,7 @@ from typing import Any
 from scanner.errors import SourceError
 from scanner.files import outside_problem, read_bounded
 from scanner.readers.python import env_dump
+from scanner.readers.python.lock_markers import host_markers
 
 DUMP_TIMEOUT = 300
 MAX_METADATA_BYTES = 4 * 1024 * 1024
@@ -193,9 +194,8 @@ def _markers(venv: Path, config: dict[str, str], sites: list[Path]) -> dict[str,
     """The marker variables of the venv's interpreter, as far as files tell them: the host's,
     with the Python version and implementation from `pyvenv.cfg` (or the `lib/pythonX.Y`
     folder name)."""
-    from packaging.markers import default_environment
 
-    markers = dict(default_environment())
+    markers = host_markers()
     version = config.get("version_info") or config.get("version") or ""
     parts = re.findall(r"\d+", version)[:3]
     if len(parts) < 2:

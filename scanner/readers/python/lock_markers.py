@@ -21,6 +21,15 @@ if TYPE_CHECKING:
     from packaging.markers import Marker
 
 MarkerEnvironment = Mapping[str, str]
+
+
+def host_markers() -> dict[str, str]:
+    """The PEP 508 marker variables of the interpreter running aiscan."""
+    from packaging.markers import default_environment
+
+    return {name: str(value) for name, value in default_environment().items()}
+
+
 _QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from scanner.inventory import Problem
 from scanner.readers.python.lock_markers import (
     MarkerEnvironment,
+    host_markers,
     marker_holds,
     pylock_marker_holds,
     select_uv,
@@ -40,9 +41,8 @@ def is_lock_file(path: Path) -> bool:
 def read_lock_file(path: Path, environment: MarkerEnvironment | None = None) -> Declarations:
     """Dispatch on the file name; markers are evaluated for `environment` (default: the
     interpreter running aiscan)."""
-    from packaging.markers import default_environment
 
-    markers = dict(default_environment()) if environment is None else environment
+    markers = host_markers() if environment is None else environment
     if path.name == "uv.lock":
         return _read_toml_lock(path, _uv, markers)
     if path.name == "poetry.lock":

@@ -6,6 +6,7 @@ Requirements files, `pyproject.toml` and lock files each yield `DeclaredPackage`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from scanner.inventory import Problem
@@ -66,3 +67,17 @@ def parse_requirement(text: str, where: str, **fields) -> DeclaredPackage | Prob
         url=requirement.url,
         **fields,
     )
+
+
+def split_declared(
+    items: Iterable[DeclaredPackage | Problem],
+) -> tuple[tuple[DeclaredPackage, ...], tuple[Problem, ...]]:
+    """Packages and problems of a reader's stream, each in reading order."""
+    packages: list[DeclaredPackage] = []
+    problems: list[Problem] = []
+    for item in items:
+        if isinstance(item, DeclaredPackage):
+            packages.append(item)
+        else:
+            problems.append(item)
+    return tuple(packages), tuple(problems)

@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from scanner.inventory import Problem
-from scanner.readers.python.packages import Declarations, DeclaredPackage, parse_requirement
+from scanner.readers.python.packages import (
+    Declarations,
+    DeclaredPackage,
+    parse_requirement,
+    split_declared,
+)
 from scanner.readers.python.poetry import poetry_tables, read_poetry_table
 
 
@@ -69,26 +74,28 @@ def read_pyproject(path: Path) -> Declarations:
     groups = document.get("dependency-groups") or {}
     for group in groups if isinstance(groups, dict) else ():
         lists.append((f"dependency-groups.{group}", list(_groups(groups, group))))
-    packages: list[DeclaredPackage] = []
-    problems: list[Problem] = []
+    packages, problems = split_declared(_declared(path.name, text, lists, document))
+    return Declarations(path.name, "pyproject", packages, problems)
+
+
+def _declared(
+    name: str, text: str, lists: list[tuple[str, Any]], document: dict[str, Any]
+) -> Iterator[DeclaredPackage | Problem]:
+    """Every requirement of the PEP 621 / PEP 735 lists, then of Poetry's tables."""
     for table, items in lists:
         if items is None:
             continue
         if not isinstance(items, list):
-            problems.append(Problem(f"{path.name} {table}", "must be a list of requirements"))
+            yield Problem(f"{name} {table}", "must be a list of requirements")
             continue
         for item in items:
             if isinstance(item, Problem):
-                problems.append(item)
-                continue
-            if not isinstance(item, str):
-                problems.append(Problem(f"{path.name} {table}", f"not a requirement: {item!r}"))
-                continue
-            line = _line_of(text, item)
-            where = f"{path.name}:{line}" if line else path.name
-            parsed = parse_requirement(item, f"{where} [{table}]")
-            (packages if isinstance(parsed, DeclaredPackage) else problems).append(parsed)
+                yield item
+            elif not isinstance(item, str):
+                yield Problem(f"{name} {table}", f"not a requirement: {item!r}")
+            else:
+                line = _line_of(text, item)
+                where = f"{name}:{line}" if line else name
+                yield parse_requirement(item, f"{where} [{table}]")
     for table, dependencies in poetry_tables(document):
-        for found in read_poetry_table(path.name, text, table, dependencies):
-            (packages if isinstance(found, DeclaredPackage) else problems).append(found)
-    return Declarations(path.name, "pyproject", tuple(packages), tuple(problems))
+        yield from read_poetry_table(name, text, table, dependencies)

@@ -15,7 +15,12 @@ from pathlib import Path
 from scanner.errors import describe_os_error
 from scanner.files import outside_problem, read_bounded
 from scanner.inventory import Problem
-from scanner.readers.python.packages import Declarations, DeclaredPackage, parse_requirement
+from scanner.readers.python.packages import (
+    Declarations,
+    DeclaredPackage,
+    parse_requirement,
+    split_declared,
+)
 
 MAX_INCLUDE_DEPTH = 20
 MAX_REQUIREMENTS_BYTES = 8 * 1024 * 1024
@@ -31,11 +36,8 @@ def _display(path: Path, root: Path) -> str:
 
 def read_requirements(path: Path, root: Path) -> Declarations:
     """Every requirement of `path` and of the files it includes, in reading order."""
-    packages: list[DeclaredPackage] = []
-    problems: list[Problem] = []
-    for item in _read(path, Path(os.path.realpath(root)), ()):
-        (packages if isinstance(item, DeclaredPackage) else problems).append(item)
-    return Declarations(_display(path, root), "requirements", tuple(packages), tuple(problems))
+    packages, problems = split_declared(_read(path, Path(os.path.realpath(root)), ()))
+    return Declarations(_display(path, root), "requirements", packages, problems)
 
 
 def _read(path: Path, root: Path, chain: tuple[Path, ...]) -> Iterator[DeclaredPackage | Problem]:
