@@ -116,7 +116,8 @@ def main() -> None:
     "-p",
     metavar="NAME|FILE",
     help="Policy to judge against: a shipped name (default, strict, permissive-only) or a YAML "
-    "file. Without it, the target's aiscan.yaml or [tool.aiscan] in pyproject.toml, else default.",
+    "file. Without it, aiscan.yaml or [tool.aiscan] in pyproject.toml of the working directory "
+    "(or its git repository root), else default; never a file inside a scanned target.",
 )
 @click.option(
     "--format",
@@ -270,8 +271,7 @@ def _scan_targets(
 
     scan_targets = parse_targets(targets)
     kb = default_knowledge_base()
-    local = [t for t in scan_targets if isinstance(t, Path)]
-    chosen = resolve_policy(policy, local, kb)
+    chosen = resolve_policy(policy, kb)
     if fail_on:
         chosen = dataclasses.replace(chosen, fail_on=cast(Severity, fail_on))
     if not needs_hub(scan_targets, hub) or not progress_wanted():
@@ -393,7 +393,7 @@ def _run_verify(targets: tuple[Path, ...], options: Any, policy: str | None) -> 
         if not target.exists() and not target.is_symlink():
             raise UsageError(f"target {str(target)!r} does not exist")
     kb = default_knowledge_base()
-    chosen = resolve_policy(policy, list(targets), kb)
+    chosen = resolve_policy(policy, kb)
     return run_verify(
         list(targets),
         chosen,

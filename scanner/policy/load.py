@@ -1,4 +1,5 @@
-"""Loads the policy: shipped `rules/*.yaml`, a user's file, `aiscan.yaml` or `[tool.aiscan]`.
+"""Loads the policy: shipped `rules/*.yaml`, a user's file, or the `aiscan.yaml` /
+`[tool.aiscan]` of the directory aiscan runs in.
 
 Policy keys are a contract. Anything unknown or mistyped is a usage error naming the file, the
 line and what is wrong, because a silently ignored typo (`deny_categorys`) would let a denied
@@ -23,7 +24,7 @@ from scanner.resources import data_dir
 
 SEVERITIES = ("error", "warning", "note")
 DEFAULT_POLICY = "default"
-TARGET_POLICY_FILES = ("aiscan.yaml", ".aiscan.yaml")
+LOCAL_POLICY_FILES = ("aiscan.yaml", ".aiscan.yaml")
 
 
 @dataclass(frozen=True)
@@ -378,28 +379,42 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def find_target_policy(targets: list[Path]) -> tuple[str, dict[str, Any], Path] | None:
-    """The first `aiscan.yaml` or `[tool.aiscan]` found at the root of a target folder."""
-    for target in targets:
-        if not target.is_dir():
-            continue
-        for name in TARGET_POLICY_FILES:
-            candidate = target / name
+def policy_folders(start: Path) -> list[Path]:
+    """Where a run's policy may live: the working directory, then the root of the git
+    repository holding it. Never a scanned target: a model folder, store or cache is a
+    stranger's files and must not be able to switch rules off for itself."""
+    folders = [start]
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            if folder != start:
+                folders.append(folder)
+            break
+    return folders
+
+
+def find_local_policy(start: Path) -> tuple[str, dict[str, Any], Path] | None:
+    """The first `aiscan.yaml`, `.aiscan.yaml` or `[tool.aiscan]` in `policy_folders(start)`."""
+    for folder in policy_folders(start):
+        for name in LOCAL_POLICY_FILES:
+            candidate = folder / name
             if _is_file(candidate):
-                return str(candidate), _read_yaml_policy(candidate), target
-        pyproject = target / "pyproject.toml"
+                return str(candidate), _read_yaml_policy(candidate), folder
+        pyproject = folder / "pyproject.toml"
         if _is_file(pyproject):
             data = _read_pyproject_policy(pyproject)
             if data is not None:
-                return f"{pyproject} [tool.aiscan]", data, target
+                return f"{pyproject} [tool.aiscan]", data, folder
     return None
 
 
-def resolve_policy(explicit: str | None, targets: list[Path], kb: LicenseKnowledgeBase) -> Policy:
-    """Pick the policy for a run: `--policy`, else the target's own, else the shipped default."""
+def resolve_policy(
+    explicit: str | None, kb: LicenseKnowledgeBase, working_directory: Path | None = None
+) -> Policy:
+    """Pick the policy for a run: `--policy`, else the one where aiscan runs (working
+    directory, then repository root), else the shipped default."""
     if explicit is not None:
         return load_policy(explicit, kb)
-    found = find_target_policy(targets)
+    found = find_local_policy(working_directory or Path.cwd())
     if found is None:
         return load_policy(DEFAULT_POLICY, kb)
     source, data, folder = found

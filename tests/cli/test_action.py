@@ -30,7 +30,10 @@ def test_ci_workflow_runs_the_action_on_the_examples():
         (REPO / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
     )
     steps = workflow["jobs"]["action"]["steps"]
-    assert {"uses": "./", "with": {"targets": "examples"}} in steps
+    assert {
+        "uses": "./",
+        "with": {"targets": "examples", "policy": "examples/aiscan.yaml"},
+    } in steps
 
 
 def test_pre_commit_hook_runs_aiscan_scan():

@@ -109,7 +109,9 @@ def test_chromium_renders_the_report_with_hostile_text_as_text(hostile_report, t
 
 def test_examples_report_from_saved_json(tmp_path):
     saved = tmp_path / "report.json"
-    scan = run_cli("scan", "examples", "--format", "json", "-o", saved)
+    scan = run_cli(
+        "scan", "examples", "--policy", "examples/aiscan.yaml", "--format", "json", "-o", saved
+    )
     assert scan.exit_code == 0
     output = tmp_path / "from-json.html"
     result = run_cli("report", "--from", saved, "-o", output)

@@ -100,11 +100,12 @@ def test_project_scan_reports_libraries_beside_models(project):
     assert result.exit_code == 1  # scan.unreadable is an error
 
 
-def test_policy_denies_strong_copyleft(project):
+def test_policy_denies_strong_copyleft(project, monkeypatch):
     (project / "aiscan.yaml").write_text(
         "dependencies:\n  deny_categories: [strong-copyleft]\n  deny: [MIT]\n"
     )
-    _, report = scan_json(project)
+    monkeypatch.chdir(project)
+    _, report = scan_json(".")
     denied = {f["component"] for f in findings(report, "dependency.license-denied")}
     assert denied == {"library:pypi/helper@2.0", "library:pypi/app-lib@1.0"}
 
@@ -179,12 +180,9 @@ def test_bad_project_files_never_crash(tmp_path):
     (root / "requirements.txt").write_text("-r requirements.txt\n")
     (root / "poetry.lock").write_text('[metadata]\nlock-version = "99"\n')
     (root / "old.py").write_text("print 'x'\nfrom_pretrained('a/b')\n")
-    result = run_cli("scan", root, "--no-env", "--format", "json")
-    # The policy loader reads pyproject.toml too: invalid TOML there is a usage error.
-    assert result.exit_code == 2 and "pyproject.toml" in result.stderr
-    (root / "pyproject.toml").unlink()
     _, report = scan_json(root, args=["--no-env"])
     messages = " ".join(f["message"] for f in findings(report, "scan.unreadable"))
+    assert "invalid TOML" in messages
     assert "circular -r include" in messages
     assert "lock-version" in messages
     assert "not valid Python 3" in messages

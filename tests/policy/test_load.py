@@ -193,9 +193,10 @@ def test_unknown_key_in_a_parent_policy_is_reported_in_the_parent(tmp_path, kb):
 _DENY_APACHE_TOML = '[project]\nname = "my-product"\n\n[tool.aiscan]\nfail_on = "error"\n\n[tool.aiscan.licenses]\ndeny = ["apache-2.0"]\n'
 
 
-def test_pyproject_tool_aiscan_in_target_is_used(tmp_path):
+def test_pyproject_tool_aiscan_where_aiscan_runs_is_used(tmp_path, monkeypatch):
     folder = make_model_dir(tmp_path, files={"pyproject.toml": _DENY_APACHE_TOML})
-    result, report = scan_json(folder)
+    monkeypatch.chdir(folder)
+    result, report = scan_json(".")
     assert "pyproject.toml" in report["policy"]
     assert findings(report, "license.denied")
     assert result.exit_code == 1
@@ -208,27 +209,29 @@ def test_pyproject_without_tool_aiscan_is_ignored(tmp_path):
     assert result.exit_code == 0
 
 
-def test_pyproject_unknown_key_is_a_usage_error(tmp_path):
+def test_pyproject_unknown_key_is_a_usage_error(tmp_path, monkeypatch):
     folder = make_model_dir(
         tmp_path, files={"pyproject.toml": "[tool.aiscan]\nfail_onn = 'note'\n"}
     )
+    monkeypatch.chdir(folder)
     result = run_cli("scan", folder)
     assert result.exit_code == 2
     assert "pyproject.toml" in result.stderr
     assert "fail_onn" in result.stderr
 
 
-def test_aiscan_yaml_in_target_is_used(tmp_path):
+def test_aiscan_yaml_where_aiscan_runs_is_used(tmp_path, monkeypatch):
     folder = make_model_dir(
         tmp_path, files={"aiscan.yaml": "extends: default\nlicenses:\n  deny: [apache-2.0]\n"}
     )
+    monkeypatch.chdir(folder)
     result, report = scan_json(folder)
     assert report["policy"].endswith("aiscan.yaml")
     assert findings(report, "license.denied")
     assert result.exit_code == 1
 
 
-def test_aiscan_yaml_extends_relative_to_the_target(tmp_path):
+def test_aiscan_yaml_extends_relative_to_its_folder(tmp_path, monkeypatch):
     folder = make_model_dir(
         tmp_path,
         files={
@@ -236,11 +239,12 @@ def test_aiscan_yaml_extends_relative_to_the_target(tmp_path):
             "policies/base.yaml": "extends: default\nlicenses:\n  deny: [apache-2.0]\n",
         },
     )
+    monkeypatch.chdir(folder)
     _result, report = scan_json(folder)
     assert findings(report, "license.denied")
 
 
-def test_explicit_policy_wins_over_target_policies(tmp_path):
+def test_explicit_policy_wins_over_local_policies(tmp_path, monkeypatch):
     folder = make_model_dir(
         tmp_path,
         files={
@@ -248,20 +252,50 @@ def test_explicit_policy_wins_over_target_policies(tmp_path):
             "aiscan.yaml": "licenses:\n  deny: [apache-2.0]\n",
         },
     )
+    monkeypatch.chdir(folder)
     result, report = scan_json(folder, args=["--policy", "default"])
     assert findings(report, "license.denied") == []
     assert result.exit_code == 0
 
 
 def test_resolve_policy_prefers_aiscan_yaml_then_pyproject_then_default(tmp_path, kb):
-    target = tmp_path / "t"
-    target.mkdir()
-    assert resolve_policy(None, [target], kb).fail_on == "error"
-    (target / "pyproject.toml").write_text("[tool.aiscan]\nfail_on = 'warning'\n")
-    assert resolve_policy(None, [target], kb).fail_on == "warning"
-    (target / "aiscan.yaml").write_text("fail_on: note\n")
-    assert resolve_policy(None, [target], kb).fail_on == "note"
-    assert resolve_policy("default", [target], kb).fail_on == "error"
+    here = tmp_path / "t"
+    here.mkdir()
+    assert resolve_policy(None, kb, here).fail_on == "error"
+    (here / "pyproject.toml").write_text("[tool.aiscan]\nfail_on = 'warning'\n")
+    assert resolve_policy(None, kb, here).fail_on == "warning"
+    (here / "aiscan.yaml").write_text("fail_on: note\n")
+    assert resolve_policy(None, kb, here).fail_on == "note"
+    assert resolve_policy("default", kb, here).fail_on == "error"
+
+
+def test_policy_at_the_repository_root_applies_in_its_subfolders(tmp_path, kb):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "aiscan.yaml").write_text("fail_on: note\n")
+    below = tmp_path / "src" / "app"
+    below.mkdir(parents=True)
+    assert resolve_policy(None, kb, below).fail_on == "note"
+
+
+def test_a_scanned_folder_cannot_switch_rules_off_for_itself(tmp_path, monkeypatch):
+    """The red-team case: a stranger's model folder ships an aiscan.yaml that turns off the
+    unsafe-format rule and waives everything; it must have no effect."""
+    silencer = (
+        "rules:\n  provenance.unsafe-format: off\n  integrity.hash-mismatch: off\n"
+        "waivers:\n- rule: '*'\n  component: '*'\n  reason: trust me\n"
+    )
+    folder = make_model_dir(
+        tmp_path / "store",
+        weights=None,
+        files={"aiscan.yaml": silencer, "pytorch_model.bin": b"\x80\x02}q\x00."},
+    )
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    for target in (folder, folder.parent):
+        _, report = scan_json(target)
+        assert report["policy"] == "default"
+        assert findings(report, "provenance.unsafe-format")
+        assert not [f for f in report["findings"] if f["waived"]]
 
 
 # --- rules and fail_on ----------------------------------------------------------------------
