@@ -33,6 +33,7 @@ from scanner.inventory import (
     Waiver,
 )
 from scanner.jsonfile import load_json_file
+from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.policy.fingerprints import fingerprint
 
 SCHEMA = "aiscan-report/1"
@@ -214,7 +215,7 @@ class JsonFormat(ReportFormat):
 
     name = "json"
 
-    def render(self, result: ScanResult, *, color: bool = False) -> str:
+    def render(self, result: ScanResult, kb: LicenseKnowledgeBase, *, color: bool = False) -> str:
         return json.dumps(report_document(result), indent=2, ensure_ascii=False) + "\n"
 
 

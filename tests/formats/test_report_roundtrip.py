@@ -18,7 +18,7 @@ def test_round_trip_reproduces_the_report(tmp_path, kb, default_policy):
     result = with_file_hashes(run_scan(llama_chain(tmp_path), default_policy, kb), workers=1)
     assert result.findings and any(f.sha256 for c in result.components for f in c.files)
     saved = tmp_path / "report.json"
-    saved.write_text(JsonFormat().render(result), encoding="utf-8")
+    saved.write_text(JsonFormat().render(result, kb), encoding="utf-8")
     again = read_report(saved)
     assert report_document(again) == report_document(result)
     assert again.exit_code == result.exit_code
