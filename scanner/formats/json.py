@@ -26,6 +26,7 @@ from scanner.inventory import (
     Finding,
     HeaderDefect,
     LicenseFacts,
+    LicenseText,
     Notice,
     PickleScan,
     SafetensorsHeader,
@@ -134,6 +135,11 @@ def _component(component: Component) -> dict[str, Any]:
         }
     if component.notices:
         data["notices"] = [{"file": n.file, "text": n.text} for n in component.notices]
+    if component.license_texts:
+        data["license_texts"] = [
+            {"file": t.file, "licenses": list(t.licenses), "text": t.text}
+            for t in component.license_texts
+        ]
     if component.model_type or component.architectures:
         data["model_type"] = component.model_type
         data["architectures"] = list(component.architectures)
@@ -317,6 +323,10 @@ def _read_component(raw: dict[str, Any]) -> Component:
         remote_code=tuple(raw.get("remote_code", ())),
         model_type=raw.get("model_type"),
         notices=tuple(Notice(n["file"], n["text"]) for n in raw.get("notices", ())),
+        license_texts=tuple(
+            LicenseText(t["file"], t["text"], tuple(t["licenses"]))
+            for t in raw.get("license_texts", ())
+        ),
         architectures=tuple(raw.get("architectures", ())),
         depends_on=tuple(raw.get("depends_on", ())),
         direct=raw.get("direct"),

@@ -8,6 +8,8 @@ import pytest
 
 from scanner.errors import UsageError
 from scanner.formats.json import JsonFormat, read_report, report_document
+from scanner.inventory import Component, LicenseText, ScanResult
+from tests.conftest import GPL3_OPENING
 from tests.formats.test_cyclonedx import llama_chain
 
 
@@ -22,6 +24,22 @@ def test_round_trip_reproduces_the_report(tmp_path, kb, default_policy):
     again = read_report(saved)
     assert report_document(again) == report_document(result)
     assert again.exit_code == result.exit_code
+
+
+def test_license_texts_survive_the_round_trip(tmp_path, kb):
+    own_copy = LicenseText("LICENSE", GPL3_OPENING, ("gpl-3.0",))
+    model = Component(
+        ref="model:local/m",
+        type="model",
+        name="m",
+        source="modeldir",
+        location=str(tmp_path / "m"),
+        license_texts=(own_copy,),
+    )
+    saved = tmp_path / "report.json"
+    saved.write_text(JsonFormat().render(ScanResult("0", ("m",), (model,), ()), kb))
+    (again,) = read_report(saved).components
+    assert again.license_texts == (own_copy,)
 
 
 @pytest.mark.parametrize(
