@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
-from tests.conftest import make_model_dir, run_cli
+import shutil
+
+from scanner.formats.notice import write_notice_bundle
+from scanner.inventory import Component, LicenseFacts, LicenseText, ScanResult
+from tests.conftest import GPL3_OPENING, make_model_dir, run_cli
+
+
+def _model(name: str, effective: str, *license_texts: LicenseText) -> Component:
+    """A model component as a saved report holds it: its folder need not exist."""
+    return Component(
+        ref=f"model:local/{name}",
+        type="model",
+        name=name,
+        source="modeldir",
+        location=f"/nonexistent/{name}",
+        license=LicenseFacts(effective=effective),
+        license_texts=license_texts,
+    )
 
 
 def test_llama3_finetune_bundle_has_built_with_and_license_text(tmp_path):
@@ -78,3 +95,34 @@ def test_package_and_model_notice_files_are_carried_into_the_bundle(tmp_path):
     assert "    Copyright 2024 The Apache Lib Authors" in notice
     assert "NOTICE shipped with models/gemma-tune:" in notice
     assert "Gemma is provided under and subject to the Gemma Terms of Use" in notice
+
+
+def test_own_license_text_is_bundled_from_a_saved_report_after_the_folder_is_gone(tmp_path, kb):
+    assert kb["gpl-3.0"].text is None, "the case needs a license the knowledge base cannot supply"
+    store = tmp_path / "store"
+    make_model_dir(store, "gpl-model", card={"license": "gpl-3.0"}, license_text=GPL3_OPENING)
+    report = tmp_path / "report.json"
+    assert run_cli("scan", store, "--format", "json", "-o", report).exit_code == 0
+    shutil.rmtree(store)
+    out = tmp_path / "out"
+    result = run_cli("notice", "--from", report, "-o", out)
+    assert result.exit_code == 0, result.stderr
+    assert (out / "licenses" / "gpl-3.0.txt").read_text(encoding="utf-8") == GPL3_OPENING
+    assert "Full text: licenses/gpl-3.0.txt" in (out / "NOTICE").read_text(encoding="utf-8")
+
+
+def test_writer_uses_the_recorded_text_and_never_another_licenses(tmp_path, kb):
+    """Built by hand, with no file on disk: the writer has only the recorded facts. One
+    component's recorded copy serves every component under that license."""
+    own_gpl = LicenseText("LICENSE", GPL3_OPENING, ("gpl-3.0",))
+    own_mpl = LicenseText("LICENSE", "Mozilla Public License Version 2.0\n...", ("mpl-2.0",))
+    components = (
+        _model("declared-only", "gpl-3.0"),
+        _model("with-copy", "gpl-3.0", own_gpl),
+        _model("wrong-copy", "bsd-3-clause", own_mpl),
+    )
+    bundle = write_notice_bundle(ScanResult("0", ("x",), components, ()), tmp_path, kb)
+    assert bundle.license_files == ("bsd-3-clause", "gpl-3.0")
+    assert (tmp_path / "licenses" / "gpl-3.0.txt").read_text(encoding="utf-8") == GPL3_OPENING
+    pointer = (tmp_path / "licenses" / "bsd-3-clause.txt").read_text(encoding="utf-8")
+    assert "not bundled" in pointer and "Mozilla" not in pointer
