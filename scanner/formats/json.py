@@ -229,6 +229,14 @@ class ReportReadError(UsageError):
     """A file given as an aiscan report is not one (exit 2)."""
 
 
+def _text(raw: dict[str, Any], key: str) -> str:
+    """A field that must be a string: NOTICE and license texts are written out as they are."""
+    value = raw[key]
+    if not isinstance(value, str):
+        raise TypeError(f"{key!r} must be a string, not {type(value).__name__}")
+    return value
+
+
 def _defects(raw: Any) -> tuple[HeaderDefect, ...]:
     return tuple(HeaderDefect(d["kind"], d["message"]) for d in raw or ())
 
@@ -322,9 +330,9 @@ def _read_component(raw: dict[str, Any]) -> Component:
         revision_pinned=raw.get("revision_pinned"),
         remote_code=tuple(raw.get("remote_code", ())),
         model_type=raw.get("model_type"),
-        notices=tuple(Notice(n["file"], n["text"]) for n in raw.get("notices", ())),
+        notices=tuple(Notice(_text(n, "file"), _text(n, "text")) for n in raw.get("notices", ())),
         license_texts=tuple(
-            LicenseText(t["file"], t["text"], tuple(t["licenses"]))
+            LicenseText(_text(t, "file"), _text(t, "text"), tuple(t["licenses"]))
             for t in raw.get("license_texts", ())
         ),
         architectures=tuple(raw.get("architectures", ())),

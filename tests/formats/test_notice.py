@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+
+import pytest
 
 from scanner.formats.notice import write_notice_bundle
 from scanner.inventory import Component, LicenseFacts, LicenseText, ScanResult
@@ -126,3 +129,53 @@ def test_writer_uses_the_recorded_text_and_never_another_licenses(tmp_path, kb):
     assert (tmp_path / "licenses" / "gpl-3.0.txt").read_text(encoding="utf-8") == GPL3_OPENING
     pointer = (tmp_path / "licenses" / "bsd-3-clause.txt").read_text(encoding="utf-8")
     assert "not bundled" in pointer and "Mozilla" not in pointer
+
+
+@pytest.fixture
+def saved_report(tmp_path):
+    """A saved report of a GPL-3.0 model shipping its license file and a NOTICE file."""
+    make_model_dir(
+        tmp_path / "store",
+        "gpl-model",
+        card={"license": "gpl-3.0"},
+        license_text=GPL3_OPENING,
+        files={"NOTICE": "gpl-model\nCopyright 2024 Its Authors\n"},
+    )
+    report = tmp_path / "report.json"
+    assert run_cli("scan", tmp_path / "store", "--format", "json", "-o", report).exit_code == 0
+    return report
+
+
+@pytest.mark.parametrize("blocked", ["NOTICE", "licenses/gpl-3.0.txt"])
+def test_a_bundle_file_that_cannot_be_written_is_a_usage_error(tmp_path, saved_report, blocked):
+    out = tmp_path / "out"
+    (out / blocked).mkdir(parents=True)
+    result = run_cli("notice", "--from", saved_report, "-o", out)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"aiscan: error: cannot write {out / blocked}: ")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_an_output_folder_below_a_file_is_a_usage_error(tmp_path, saved_report):
+    (tmp_path / "taken").write_text("a file\n")
+    result = run_cli("notice", "--from", saved_report, "-o", tmp_path / "taken" / "out")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("aiscan: error: cannot create ")
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("license_texts", [{"file": "LICENSE", "licenses": ["gpl-3.0"], "text": 7}], "malformed"),
+        ("notices", [{"file": "NOTICE", "text": None}], "malformed"),
+        ("notices", [{"file": "NOTICE", "text": "lone \ud800 surrogate"}], "not valid Unicode"),
+    ],
+)
+def test_texts_a_report_cannot_hold_are_usage_errors(tmp_path, saved_report, field, value, message):
+    document = json.loads(saved_report.read_text(encoding="utf-8"))
+    document["components"][0][field] = value
+    saved_report.write_text(json.dumps(document), encoding="utf-8")
+    result = run_cli("notice", "--from", saved_report, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("aiscan: error: ") and message in result.stderr
+    assert len(result.stderr.splitlines()) == 1
