@@ -114,8 +114,9 @@ def _own_license_texts(result: ScanResult) -> dict[str, str]:
 
 def _full_text(entry: LicenseEntry, own_text: str | None) -> str:
     """The knowledge base's text, else a component's own copy, else where to obtain it."""
-    if entry.text is not None:
-        return entry.text
+    bundled = entry.text  # read from the knowledge base's file on each access
+    if bundled is not None:
+        return bundled
     if own_text is not None:
         return own_text
     return (
