@@ -109,6 +109,20 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class LicenseText:
+    """A license file a component ships, quoted at scan time because its text was recognised.
+
+    `licenses` are the knowledge-base keys the text matched. Kept so the attribution bundle can
+    pass on the component's own copy of a license whose text aiscan may not redistribute, also
+    when it is written from a saved report after the scanned folder is gone.
+    """
+
+    file: str
+    text: str
+    licenses: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class EvalMetric:
     """One evaluation result from a card's `model-index`, as its author reported it."""
 
@@ -258,6 +272,8 @@ class Component:
     """`architectures` from config.json (e.g. `LlamaForCausalLM`)."""
     notices: tuple[Notice, ...] = ()
     """NOTICE files the component ships (Apache-2.0 section 4(d) requires passing them on)."""
+    license_texts: tuple[LicenseText, ...] = ()
+    """License files the component ships whose text was recognised, with that text."""
     depends_on: tuple[str, ...] = ()
     """Refs of the components this one needs at run time (a package's Requires-Dist)."""
     direct: bool | None = None

@@ -35,6 +35,15 @@ REPO = TESTS.parent
 DATA = TESTS / "data"
 CARDS = DATA / "cards"
 LICENSE_TEXTS = DATA / "licenses"
+GPL3_OPENING = (
+    "                    GNU GENERAL PUBLIC LICENSE\n"
+    "                       Version 3, 29 June 2007\n\n"
+    " Copyright (C) 2007 Free Software Foundation, Inc. <https://fsf.org/>\n"
+    " Everyone is permitted to copy and distribute verbatim copies\n"
+    " of this license document, but changing it is not allowed.\n"
+)
+"""The first lines of the GPL-3.0: enough for the knowledge base to recognise it. The knowledge
+base bundles no GPL-3.0 text, so an attribution bundle has only the component's own copy."""
 
 REAL_SNAPSHOT = Path(
     os.environ.get("AISCAN_TEST_SNAPSHOT") or REPO / ".ci" / "cache" / "all-MiniLM-L6-v2"

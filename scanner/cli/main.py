@@ -206,6 +206,7 @@ def scan(
     """
     from scanner.errors import UsageError
     from scanner.formats.registry import get_format
+    from scanner.licensing.knowledge_base import default_knowledge_base
 
     if python is not None and env is False:
         raise UsageError("--python and --no-env contradict each other")
@@ -222,7 +223,9 @@ def scan(
         from scanner.policy.baseline import apply_baseline, load_baseline
 
         result = apply_baseline(result, load_baseline(baseline))
-    document = get_format(output_format).render(result, color=_color(output))
+    document = get_format(output_format).render(
+        result, default_knowledge_base(), color=_color(output)
+    )
     _write(document, output)
     if output_format == "markdown" and os.environ.get("GITHUB_STEP_SUMMARY"):
         _append_step_summary(Path(os.environ["GITHUB_STEP_SUMMARY"]), document)
@@ -494,12 +497,16 @@ def verify(
     import dataclasses
 
     from scanner.formats.registry import get_format
+    from scanner.licensing.knowledge_base import default_knowledge_base
 
     options = _verify_options(structure_only, jobs, no_cache, rehash, lock, against, hub)
     result = _run_verify(targets, options, policy)
     if fail_on:
         result = dataclasses.replace(result, fail_on=fail_on)
-    _write(get_format(output_format).render(result, color=_color(output)), output)
+    document = get_format(output_format).render(
+        result, default_knowledge_base(), color=_color(output)
+    )
+    _write(document, output)
     if output is not None:
         click.echo(
             f"aiscan: {len(result.components)} component(s), {result.count('error')} error(s), "
@@ -534,12 +541,14 @@ def lock(
     """
     from scanner.formats.registry import get_format
     from scanner.integrity.lockfile import LockedComponent, LockedFile, render_lockfile
+    from scanner.licensing.knowledge_base import default_knowledge_base
 
     options = _verify_options(False, jobs, no_cache, rehash, None, None)
     result = _run_verify(targets, options, None)
     errors = [f for f in result.findings if f.severity == "error" and f.waived is None]
     if errors:
-        click.echo(get_format("table").render(result, color=_color(None)), err=True, nl=False)
+        table = get_format("table").render(result, default_knowledge_base(), color=_color(None))
+        click.echo(table, err=True, nl=False)
         click.echo("aiscan: error: the store has errors; no lock file written", err=True)
         sys.exit(1)
     locked = [
@@ -622,9 +631,10 @@ def report(
     The exit code follows the scan's result, as for `aiscan scan`.
     """
     from scanner.formats.html import render_html
+    from scanner.licensing.knowledge_base import default_knowledge_base
 
     result = _scan_or_load(targets, from_report, policy)
-    _write(render_html(result), output)
+    _write(render_html(result, default_knowledge_base()), output)
     click.echo(f"aiscan: report of {len(result.components)} component(s) → {output}", err=True)
     sys.exit(result.exit_code)
 
@@ -751,6 +761,7 @@ def bom(
     """
     from scanner.errors import UsageError
     from scanner.formats.registry import get_format
+    from scanner.licensing.knowledge_base import default_knowledge_base
 
     if jobs is not None and jobs < 1:
         raise UsageError("--jobs must be at least 1")
@@ -760,7 +771,7 @@ def bom(
 
         result = with_file_hashes(result, jobs)
     options = {"spec_version": spec_version} if output_format.startswith("cyclonedx") else {}
-    _write(get_format(output_format, **options).render(result), output)
+    _write(get_format(output_format, **options).render(result, default_knowledge_base()), output)
     if output is not None:
         click.echo(
             f"aiscan: {output_format} BOM of {len(result.components)} component(s) → {output}",

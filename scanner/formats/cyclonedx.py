@@ -415,12 +415,8 @@ class CycloneDxJsonFormat(ReportFormat):
     def __init__(self, spec_version: str = "1.6") -> None:
         self.spec_version = spec_version
 
-    def render(self, result: ScanResult, *, color: bool = False) -> str:
-        from scanner.licensing.knowledge_base import default_knowledge_base
-
-        return render_cyclonedx(
-            result, default_knowledge_base(), output=self.output, spec_version=self.spec_version
-        )
+    def render(self, result: ScanResult, kb: LicenseKnowledgeBase, *, color: bool = False) -> str:
+        return render_cyclonedx(result, kb, output=self.output, spec_version=self.spec_version)
 
 
 class CycloneDxXmlFormat(CycloneDxJsonFormat):

@@ -16,7 +16,7 @@ from typing import Any
 from scanner.formats.interface import ReportFormat
 from scanner.inventory import Component, Finding, ScanResult
 from scanner.licensing.expressions import expression_keys
-from scanner.licensing.knowledge_base import LicenseEntry, default_knowledge_base
+from scanner.licensing.knowledge_base import LicenseEntry, LicenseKnowledgeBase
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,9 @@ def _condition_status(findings: list[Finding]) -> dict[str, str]:
     return status
 
 
-def _views(result: ScanResult) -> tuple[list[_ModelView], dict[str, list[Component]]]:
-    kb = default_knowledge_base()
+def _views(
+    result: ScanResult, kb: LicenseKnowledgeBase
+) -> tuple[list[_ModelView], dict[str, list[Component]]]:
     by_component: dict[str | None, list[Finding]] = defaultdict(list)
     for finding in result.findings:
         by_component[finding.component].append(finding)
@@ -72,8 +73,10 @@ def _size(value: int | None) -> str:
     return str(value)
 
 
-def render_html(result: ScanResult, context: dict[str, Any] | None = None) -> str:
-    """Render the report template for `result`."""
+def render_html(
+    result: ScanResult, kb: LicenseKnowledgeBase, context: dict[str, Any] | None = None
+) -> str:
+    """Render the report template for `result`, explaining its licenses from `kb`."""
     import jinja2
 
     environment = jinja2.Environment(
@@ -84,7 +87,7 @@ def render_html(result: ScanResult, context: dict[str, Any] | None = None) -> st
         undefined=jinja2.StrictUndefined,
     )
     environment.filters["size"] = _size
-    models, libraries = _views(result)
+    models, libraries = _views(result, kb)
     return environment.get_template("report.html.j2").render(
         result=result,
         models=models,
@@ -101,5 +104,5 @@ class HtmlFormat(ReportFormat):
 
     name = "html"
 
-    def render(self, result: ScanResult, *, color: bool = False) -> str:
-        return render_html(result)
+    def render(self, result: ScanResult, kb: LicenseKnowledgeBase, *, color: bool = False) -> str:
+        return render_html(result, kb)

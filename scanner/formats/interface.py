@@ -1,7 +1,8 @@
 """The interface every output format implements.
 
 A format only renders a `ScanResult`: it never scans, judges or reads files, so every format
-shows the same facts and findings.
+shows the same facts and findings. The caller passes the license knowledge base (the CLI loads
+it once), so a format depends only on its arguments and never loads data of its own.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 from scanner.inventory import ScanResult
+from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
 
 class ReportFormat(ABC):
@@ -17,5 +19,6 @@ class ReportFormat(ABC):
     name: str
 
     @abstractmethod
-    def render(self, result: ScanResult, *, color: bool = False) -> str:
-        """Return the whole document; `color` is a hint for terminal formats."""
+    def render(self, result: ScanResult, kb: LicenseKnowledgeBase, *, color: bool = False) -> str:
+        """Return the whole document; `kb` explains the license keys in `result`, `color` is a
+        hint for terminal formats."""

@@ -26,6 +26,7 @@ from scanner.inventory import (
     Finding,
     HeaderDefect,
     LicenseFacts,
+    LicenseText,
     Notice,
     PickleScan,
     SafetensorsHeader,
@@ -33,6 +34,7 @@ from scanner.inventory import (
     Waiver,
 )
 from scanner.jsonfile import load_json_file
+from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.policy.fingerprints import fingerprint
 
 SCHEMA = "aiscan-report/1"
@@ -133,6 +135,11 @@ def _component(component: Component) -> dict[str, Any]:
         }
     if component.notices:
         data["notices"] = [{"file": n.file, "text": n.text} for n in component.notices]
+    if component.license_texts:
+        data["license_texts"] = [
+            {"file": t.file, "licenses": list(t.licenses), "text": t.text}
+            for t in component.license_texts
+        ]
     if component.model_type or component.architectures:
         data["model_type"] = component.model_type
         data["architectures"] = list(component.architectures)
@@ -214,12 +221,20 @@ class JsonFormat(ReportFormat):
 
     name = "json"
 
-    def render(self, result: ScanResult, *, color: bool = False) -> str:
+    def render(self, result: ScanResult, kb: LicenseKnowledgeBase, *, color: bool = False) -> str:
         return json.dumps(report_document(result), indent=2, ensure_ascii=False) + "\n"
 
 
 class ReportReadError(UsageError):
     """A file given as an aiscan report is not one (exit 2)."""
+
+
+def _text(raw: dict[str, Any], key: str) -> str:
+    """A field that must be a string: NOTICE and license texts are written out as they are."""
+    value = raw[key]
+    if not isinstance(value, str):
+        raise TypeError(f"{key!r} must be a string, not {type(value).__name__}")
+    return value
 
 
 def _defects(raw: Any) -> tuple[HeaderDefect, ...]:
@@ -315,7 +330,11 @@ def _read_component(raw: dict[str, Any]) -> Component:
         revision_pinned=raw.get("revision_pinned"),
         remote_code=tuple(raw.get("remote_code", ())),
         model_type=raw.get("model_type"),
-        notices=tuple(Notice(n["file"], n["text"]) for n in raw.get("notices", ())),
+        notices=tuple(Notice(_text(n, "file"), _text(n, "text")) for n in raw.get("notices", ())),
+        license_texts=tuple(
+            LicenseText(_text(t, "file"), _text(t, "text"), tuple(t["licenses"]))
+            for t in raw.get("license_texts", ())
+        ),
         architectures=tuple(raw.get("architectures", ())),
         depends_on=tuple(raw.get("depends_on", ())),
         direct=raw.get("direct"),

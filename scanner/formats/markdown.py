@@ -11,6 +11,7 @@ from collections import Counter
 
 from scanner.formats.interface import ReportFormat
 from scanner.inventory import Finding, ScanResult
+from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
 _ICON = {"error": "❌", "warning": "⚠️", "note": "ℹ️"}
 
@@ -40,7 +41,7 @@ class MarkdownFormat(ReportFormat):
 
     name = "markdown"
 
-    def render(self, result: ScanResult, *, color: bool = False) -> str:
+    def render(self, result: ScanResult, kb: LicenseKnowledgeBase, *, color: bool = False) -> str:
         names = {c.ref: c.name for c in result.components}
         counting = [f for f in result.findings if f.counts]
         errors = result.count("error")

@@ -14,6 +14,7 @@ from typing import Any
 
 from scanner.formats.interface import ReportFormat
 from scanner.inventory import Component, Finding, ScanResult
+from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.policy.fingerprints import FINGERPRINT_KEY, fingerprint
 from scanner.policy.rules import RULES
 
@@ -138,5 +139,5 @@ class SarifFormat(ReportFormat):
 
     name = "sarif"
 
-    def render(self, result: ScanResult, *, color: bool = False) -> str:
+    def render(self, result: ScanResult, kb: LicenseKnowledgeBase, *, color: bool = False) -> str:
         return json.dumps(sarif_document(result), indent=2, ensure_ascii=False) + "\n"

@@ -290,10 +290,8 @@ class SpdxJsonFormat(ReportFormat):
     name = "spdx-json"
     output: Literal["json", "tag-value"] = "json"
 
-    def render(self, result: ScanResult, *, color: bool = False) -> str:
-        from scanner.licensing.knowledge_base import default_knowledge_base
-
-        return render_spdx(result, default_knowledge_base(), output=self.output)
+    def render(self, result: ScanResult, kb: LicenseKnowledgeBase, *, color: bool = False) -> str:
+        return render_spdx(result, kb, output=self.output)
 
 
 class SpdxTagValueFormat(SpdxJsonFormat):

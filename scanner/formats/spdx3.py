@@ -313,7 +313,5 @@ class Spdx3JsonLdFormat(ReportFormat):
 
     name = "spdx3-jsonld"
 
-    def render(self, result: ScanResult, *, color: bool = False) -> str:
-        from scanner.licensing.knowledge_base import default_knowledge_base
-
-        return render_spdx3(result, default_knowledge_base())
+    def render(self, result: ScanResult, kb: LicenseKnowledgeBase, *, color: bool = False) -> str:
+        return render_spdx3(result, kb)

@@ -7,6 +7,7 @@ from collections import Counter
 
 from scanner.formats.interface import ReportFormat
 from scanner.inventory import ScanResult
+from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
 _STYLE = {"error": "bold red", "warning": "yellow", "note": "cyan"}
 
@@ -23,7 +24,7 @@ class TableFormat(ReportFormat):
 
     name = "table"
 
-    def render(self, result: ScanResult, *, color: bool = False) -> str:
+    def render(self, result: ScanResult, kb: LicenseKnowledgeBase, *, color: bool = False) -> str:
         from rich.console import Console
         from rich.table import Table
         from rich.text import Text

@@ -23,6 +23,7 @@ from scanner.inventory import (
     FileEntry,
     FileFormat,
     LicenseFacts,
+    LicenseText,
     Notice,
     Problem,
 )
@@ -40,6 +41,8 @@ from scanner.readers.pickle import scan_pickle
 from scanner.readers.safetensors import SafetensorsReadError, read_header
 
 MAX_LICENSE_FILE_BYTES = 1024 * 1024
+"""How much of a license file is read. A longer file is still recognised from its start, but its
+text is not kept: a truncated copy is not the license."""
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
 PICKLE_SUFFIXES = frozenset({".pt", ".pth", ".ckpt", ".pkl", ".pickle"})
@@ -72,6 +75,7 @@ class FolderFacts:
     model_type: str | None = None
     architectures: tuple[str, ...] = ()
     notices: tuple[Notice, ...] = ()
+    license_texts: tuple[LicenseText, ...] = ()
 
 
 EMPTY_FOLDER = FolderFacts(card=None, files=(), license=LicenseFacts(), problems=())
@@ -209,28 +213,47 @@ def read_file_entry(
 ) -> FileEntry:
     """Size, format, safetensors header and (unless `files_only`) pickle imports and recognised
     license of one file."""
+    return read_file_and_license_text(path, relative, kb, files_only=files_only)[0]
+
+
+def read_file_and_license_text(
+    path: Path, relative: str, kb: LicenseKnowledgeBase, *, files_only: bool = False
+) -> tuple[FileEntry, LicenseText | None]:
+    """`read_file_entry`, plus the text of a recognised license file (None for any other file),
+    so a license file is read once for both."""
     try:
         size = path.stat().st_size
     except OSError as exc:
-        return FileEntry(path=relative, size=None, format="other", error=describe_os_error(exc))
+        entry = FileEntry(path=relative, size=None, format="other", error=describe_os_error(exc))
+        return entry, None
     file_format = classify_format(path)
     header = None
     detected: tuple[str, ...] = ()
+    license_text = None
     try:
         if file_format == "safetensors":
             header = read_header(path)
         elif files_only:
             pass
         elif file_format == "pickle":
-            return FileEntry(path=relative, size=size, format=file_format, pickle=scan_pickle(path))
+            entry = FileEntry(
+                path=relative, size=size, format=file_format, pickle=scan_pickle(path)
+            )
+            return entry, None
         elif _LICENSE_FILE.match(path.name):
             text = read_bounded(path, MAX_LICENSE_FILE_BYTES).decode("utf-8", "replace")
             detected = kb.identify_text(text)
+            if detected and size <= MAX_LICENSE_FILE_BYTES:
+                license_text = LicenseText(relative, text, detected)
     except (OSError, SafetensorsReadError) as exc:
-        return FileEntry(path=relative, size=size, format=file_format, error=describe_os_error(exc))
-    return FileEntry(
+        entry = FileEntry(
+            path=relative, size=size, format=file_format, error=describe_os_error(exc)
+        )
+        return entry, None
+    entry = FileEntry(
         path=relative, size=size, format=file_format, safetensors=header, license_detected=detected
     )
+    return entry, license_text
 
 
 MAX_NOTICE_BYTES = 64 * 1024
@@ -309,6 +332,7 @@ def read_model_folder(
     """
     card = None
     files: list[FileEntry] = []
+    license_texts: list[LicenseText] = []
     problems: list[Problem] = []
     remote_code: list[str] = []
     model_config = ModelConfig()
@@ -328,7 +352,10 @@ def read_model_folder(
             remote_code.extend(config.auto_map)
             if relative == "config.json":
                 model_config = config
-        files.append(read_file_entry(path, relative, kb, files_only=files_only))
+        entry, license_text = read_file_and_license_text(path, relative, kb, files_only=files_only)
+        files.append(entry)
+        if license_text is not None:
+            license_texts.append(license_text)
 
     evidence: list[Evidence] = []
     declared: tuple[str, ...] = ()
@@ -350,4 +377,5 @@ def read_model_folder(
         model_type=model_config.model_type,
         architectures=model_config.architectures,
         notices=read_notices(folder, files),
+        license_texts=tuple(license_texts),
     )

@@ -215,6 +215,7 @@ class HfCacheSource(Source):
             model_type=facts.model_type,
             architectures=facts.architectures,
             notices=facts.notices,
+            license_texts=facts.license_texts,
         )
 
 

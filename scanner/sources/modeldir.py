@@ -129,6 +129,7 @@ class ModelDirSource(Source):
             model_type=facts.model_type,
             architectures=facts.architectures,
             notices=facts.notices,
+            license_texts=facts.license_texts,
         )
 
     def _outside_link(self, folder: Path) -> Component:

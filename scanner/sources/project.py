@@ -20,7 +20,7 @@ from pathlib import Path
 
 from scanner.errors import describe_os_error
 from scanner.files import not_regular_description, outside_problem, read_bounded
-from scanner.inventory import Component, Evidence, LicenseFacts, Notice, Problem
+from scanner.inventory import Component, Evidence, LicenseFacts, LicenseText, Notice, Problem
 from scanner.licensing.python_licenses import resolve_package_license
 from scanner.readers.code_references import FoundReference, scan_tree, source_files
 from scanner.readers.model_folder import is_notice_file
@@ -352,6 +352,11 @@ class ProjectSource(Source):
                 Notice(name, text)
                 for name, text in dist.license_files
                 if is_notice_file(Path(name).name)
+            ),
+            license_texts=tuple(
+                LicenseText(name, text, keys)
+                for name, text in dist.license_files
+                if (keys := self.kb.identify_text(text))
             ),
             problems=problems,
             **common,

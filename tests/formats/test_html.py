@@ -125,3 +125,26 @@ def test_report_needs_targets_or_from(tmp_path):
     result = run_cli("report", "-o", tmp_path / "r.html")
     assert result.exit_code == 2
     assert result.stderr.startswith("aiscan: error:")
+
+
+def test_licenses_are_explained_from_the_knowledge_base_passed_in(kb):
+    """The format loads no knowledge base of its own: the caller's is the one it shows."""
+    import dataclasses
+
+    from scanner.formats.html import HtmlFormat
+    from scanner.inventory import Component, LicenseFacts, ScanResult
+    from scanner.licensing.knowledge_base import LicenseKnowledgeBase
+
+    renamed = dataclasses.replace(kb["llama3"], name="Licence Named Only In This Test")
+    model = Component(
+        ref="model:local/m",
+        type="model",
+        name="m",
+        source="modeldir",
+        location="m",
+        license=LicenseFacts(effective="llama3", category="restricted"),
+    )
+    result = ScanResult("0", ("m",), (model,), ())
+    html = HtmlFormat().render(result, LicenseKnowledgeBase([renamed]))
+    assert "Licence Named Only In This Test" in html
+    assert kb["llama3"].name not in html

@@ -6,6 +6,7 @@ import hashlib
 
 from scanner import __version__
 from tests.conftest import (
+    GPL3_OPENING,
     component,
     fake_commit,
     findings,
@@ -230,3 +231,18 @@ def test_multiple_revisions_have_distinct_refs(tmp_path):
     )
     assert len({c["ref"] for c in report["components"]}) == 2
     assert findings(report, "license.missing") == []
+
+
+def test_recognised_license_file_texts_are_in_the_report(tmp_path):
+    """`license_texts` (an addition): what `aiscan notice --from` bundles as the own copy."""
+    make_model_dir(
+        tmp_path / "models", "gpl", card={"license": "gpl-3.0"}, license_text=GPL3_OPENING
+    )
+    make_model_dir(tmp_path / "models", "plain")
+    files = {**model_repo_files("gpl-3.0"), "LICENSE": GPL3_OPENING}
+    make_hf_cache(tmp_path / "hub", "acme/gpl", files)
+    _, report = scan_json(tmp_path / "models", tmp_path / "hub")
+    recorded = [{"file": "LICENSE", "licenses": ["gpl-3.0"], "text": GPL3_OPENING}]
+    assert component(report, "gpl")["license_texts"] == recorded
+    assert component(report, "acme/gpl")["license_texts"] == recorded
+    assert "license_texts" not in component(report, "plain")

@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
-from tests.conftest import make_model_dir, run_cli
+import json
+import shutil
+
+import pytest
+
+from scanner.formats.notice import write_notice_bundle
+from scanner.inventory import Component, LicenseFacts, LicenseText, ScanResult
+from tests.conftest import GPL3_OPENING, make_model_dir, run_cli
+
+
+def _model(name: str, effective: str, *license_texts: LicenseText) -> Component:
+    """A model component as a saved report holds it: its folder need not exist."""
+    return Component(
+        ref=f"model:local/{name}",
+        type="model",
+        name=name,
+        source="modeldir",
+        location=f"/nonexistent/{name}",
+        license=LicenseFacts(effective=effective),
+        license_texts=license_texts,
+    )
 
 
 def test_llama3_finetune_bundle_has_built_with_and_license_text(tmp_path):
@@ -78,3 +98,84 @@ def test_package_and_model_notice_files_are_carried_into_the_bundle(tmp_path):
     assert "    Copyright 2024 The Apache Lib Authors" in notice
     assert "NOTICE shipped with models/gemma-tune:" in notice
     assert "Gemma is provided under and subject to the Gemma Terms of Use" in notice
+
+
+def test_own_license_text_is_bundled_from_a_saved_report_after_the_folder_is_gone(tmp_path, kb):
+    assert kb["gpl-3.0"].text is None, "the case needs a license the knowledge base cannot supply"
+    store = tmp_path / "store"
+    make_model_dir(store, "gpl-model", card={"license": "gpl-3.0"}, license_text=GPL3_OPENING)
+    report = tmp_path / "report.json"
+    assert run_cli("scan", store, "--format", "json", "-o", report).exit_code == 0
+    shutil.rmtree(store)
+    out = tmp_path / "out"
+    result = run_cli("notice", "--from", report, "-o", out)
+    assert result.exit_code == 0, result.stderr
+    assert (out / "licenses" / "gpl-3.0.txt").read_text(encoding="utf-8") == GPL3_OPENING
+    assert "Full text: licenses/gpl-3.0.txt" in (out / "NOTICE").read_text(encoding="utf-8")
+
+
+def test_writer_uses_the_recorded_text_and_never_another_licenses(tmp_path, kb):
+    """Built by hand, with no file on disk: the writer has only the recorded facts. One
+    component's recorded copy serves every component under that license."""
+    own_gpl = LicenseText("LICENSE", GPL3_OPENING, ("gpl-3.0",))
+    own_mpl = LicenseText("LICENSE", "Mozilla Public License Version 2.0\n...", ("mpl-2.0",))
+    components = (
+        _model("declared-only", "gpl-3.0"),
+        _model("with-copy", "gpl-3.0", own_gpl),
+        _model("wrong-copy", "bsd-3-clause", own_mpl),
+    )
+    bundle = write_notice_bundle(ScanResult("0", ("x",), components, ()), tmp_path, kb)
+    assert bundle.license_files == ("bsd-3-clause", "gpl-3.0")
+    assert (tmp_path / "licenses" / "gpl-3.0.txt").read_text(encoding="utf-8") == GPL3_OPENING
+    pointer = (tmp_path / "licenses" / "bsd-3-clause.txt").read_text(encoding="utf-8")
+    assert "not bundled" in pointer and "Mozilla" not in pointer
+
+
+@pytest.fixture
+def saved_report(tmp_path):
+    """A saved report of a GPL-3.0 model shipping its license file and a NOTICE file."""
+    make_model_dir(
+        tmp_path / "store",
+        "gpl-model",
+        card={"license": "gpl-3.0"},
+        license_text=GPL3_OPENING,
+        files={"NOTICE": "gpl-model\nCopyright 2024 Its Authors\n"},
+    )
+    report = tmp_path / "report.json"
+    assert run_cli("scan", tmp_path / "store", "--format", "json", "-o", report).exit_code == 0
+    return report
+
+
+@pytest.mark.parametrize("blocked", ["NOTICE", "licenses/gpl-3.0.txt"])
+def test_a_bundle_file_that_cannot_be_written_is_a_usage_error(tmp_path, saved_report, blocked):
+    out = tmp_path / "out"
+    (out / blocked).mkdir(parents=True)
+    result = run_cli("notice", "--from", saved_report, "-o", out)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"aiscan: error: cannot write {out / blocked}: ")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_an_output_folder_below_a_file_is_a_usage_error(tmp_path, saved_report):
+    (tmp_path / "taken").write_text("a file\n")
+    result = run_cli("notice", "--from", saved_report, "-o", tmp_path / "taken" / "out")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("aiscan: error: cannot create ")
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("license_texts", [{"file": "LICENSE", "licenses": ["gpl-3.0"], "text": 7}], "malformed"),
+        ("notices", [{"file": "NOTICE", "text": None}], "malformed"),
+        ("notices", [{"file": "NOTICE", "text": "lone \ud800 surrogate"}], "not valid Unicode"),
+    ],
+)
+def test_texts_a_report_cannot_hold_are_usage_errors(tmp_path, saved_report, field, value, message):
+    document = json.loads(saved_report.read_text(encoding="utf-8"))
+    document["components"][0][field] = value
+    saved_report.write_text(json.dumps(document), encoding="utf-8")
+    result = run_cli("notice", "--from", saved_report, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("aiscan: error: ") and message in result.stderr
+    assert len(result.stderr.splitlines()) == 1

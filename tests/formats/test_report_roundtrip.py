@@ -8,6 +8,8 @@ import pytest
 
 from scanner.errors import UsageError
 from scanner.formats.json import JsonFormat, read_report, report_document
+from scanner.inventory import Component, LicenseText, ScanResult
+from tests.conftest import GPL3_OPENING
 from tests.formats.test_cyclonedx import llama_chain
 
 
@@ -18,10 +20,26 @@ def test_round_trip_reproduces_the_report(tmp_path, kb, default_policy):
     result = with_file_hashes(run_scan(llama_chain(tmp_path), default_policy, kb), workers=1)
     assert result.findings and any(f.sha256 for c in result.components for f in c.files)
     saved = tmp_path / "report.json"
-    saved.write_text(JsonFormat().render(result), encoding="utf-8")
+    saved.write_text(JsonFormat().render(result, kb), encoding="utf-8")
     again = read_report(saved)
     assert report_document(again) == report_document(result)
     assert again.exit_code == result.exit_code
+
+
+def test_license_texts_survive_the_round_trip(tmp_path, kb):
+    own_copy = LicenseText("LICENSE", GPL3_OPENING, ("gpl-3.0",))
+    model = Component(
+        ref="model:local/m",
+        type="model",
+        name="m",
+        source="modeldir",
+        location=str(tmp_path / "m"),
+        license_texts=(own_copy,),
+    )
+    saved = tmp_path / "report.json"
+    saved.write_text(JsonFormat().render(ScanResult("0", ("m",), (model,), ()), kb))
+    (again,) = read_report(saved).components
+    assert again.license_texts == (own_copy,)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,14 @@ from typing import ClassVar
 
 import pytest
 
-from tests.conftest import component, findings, make_model_dir, run_cli, scan_json
+from tests.conftest import (
+    GPL3_OPENING,
+    component,
+    findings,
+    make_model_dir,
+    run_cli,
+    scan_json,
+)
 from tests.readers.python.test_environment import write_dist
 
 
@@ -98,6 +105,26 @@ def test_project_scan_reports_libraries_beside_models(project):
     assert code["source"] == "code" and code["code_reference"]["trust_remote_code"] is True
     assert code["location"].endswith("train.py:2")
     assert result.exit_code == 1  # scan.unreadable is an error
+
+
+def test_package_license_files_recognised_as_a_license_are_recorded(tmp_path):
+    root = tmp_path / "proj"
+    root.mkdir()
+    _, site = make_venv(root / ".venv")
+    write_dist(
+        site,
+        "gpl-lib",
+        "1.0",
+        "License-Expression: GPL-3.0-only",
+        "License-File: COPYING",
+        "License-File: AUTHORS",
+        files={"licenses/COPYING": GPL3_OPENING, "licenses/AUTHORS": "Jane Doe\n"},
+    )
+    (root / "requirements.txt").write_text("gpl-lib==1.0\n")
+    _, report = scan_json(root)
+    assert component(report, "gpl-lib")["license_texts"] == [
+        {"file": "COPYING", "licenses": ["gpl-3.0"], "text": GPL3_OPENING}
+    ]
 
 
 def test_policy_denies_strong_copyleft(project, monkeypatch):

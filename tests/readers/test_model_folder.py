@@ -8,14 +8,23 @@ import zipfile
 import numpy as np
 import pytest
 
+from scanner.inventory import LicenseText
 from scanner.readers.model_folder import (
+    MAX_LICENSE_FILE_BYTES,
     classify_format,
     is_model_folder,
     read_card_file,
     read_file_entry,
     read_model_folder,
 )
-from tests.conftest import CARDS, LICENSE_TEXTS, card_text, write_card, write_safetensors
+from tests.conftest import (
+    CARDS,
+    GPL3_OPENING,
+    LICENSE_TEXTS,
+    card_text,
+    write_card,
+    write_safetensors,
+)
 
 # --- card front matter ----------------------------------------------------------------------
 
@@ -266,6 +275,27 @@ def test_license_text_outside_license_file_names_is_not_detected(tmp_path, kb):
     (tmp_path / "docs.txt").write_text((LICENSE_TEXTS / "llama3.txt").read_text())
     facts = read_model_folder(tmp_path, kb)
     assert facts.license.detected == ()
+
+
+def test_recognised_license_file_texts_are_recorded_with_their_keys(tmp_path, kb):
+    (tmp_path / "LICENSE").write_text(GPL3_OPENING)
+    (tmp_path / "text_encoder").mkdir()
+    (tmp_path / "text_encoder" / "LICENSE.txt").write_text((LICENSE_TEXTS / "mit.txt").read_text())
+    (tmp_path / "COPYING").write_text("All rights reserved.\n")
+    (tmp_path / "notes.txt").write_text(GPL3_OPENING)
+    facts = read_model_folder(tmp_path, kb)
+    assert facts.license_texts == (
+        LicenseText("LICENSE", GPL3_OPENING, ("gpl-3.0",)),
+        LicenseText("text_encoder/LICENSE.txt", (LICENSE_TEXTS / "mit.txt").read_text(), ("mit",)),
+    )
+    assert read_model_folder(tmp_path, kb, files_only=True).license_texts == ()
+
+
+def test_license_file_beyond_the_read_limit_is_recognised_but_its_text_not_kept(tmp_path, kb):
+    (tmp_path / "LICENSE").write_text(GPL3_OPENING + "x" * MAX_LICENSE_FILE_BYTES)
+    facts = read_model_folder(tmp_path, kb)
+    assert facts.license.detected == ("gpl-3.0",)
+    assert facts.license_texts == ()
 
 
 # --- files and header facts -----------------------------------------------------------------
