@@ -301,6 +301,12 @@ class LicenseKnowledgeBase:
         """Map a license id, name or URL as written anywhere to a knowledge-base key."""
         return self._by_name.get(normalize_name(name))
 
+    def lacks_text(self, keys: Iterable[str]) -> bool:
+        """Whether one of `keys` has no bundled text, so that a component's own copy of the
+        license is the only full text a NOTICE bundle can carry. Sources record license texts
+        only then: the knowledge base's copy serves every other license."""
+        return any(key in self.entries and self.entries[key].text_file is None for key in keys)
+
     def identify_text(self, text: str) -> tuple[str, ...]:
         """Return the keys of every license whose markers all occur in `text`."""
         body = normalize_text(text)

@@ -243,7 +243,7 @@ def read_file_and_license_text(
         elif _LICENSE_FILE.match(path.name):
             text = read_bounded(path, MAX_LICENSE_FILE_BYTES).decode("utf-8", "replace")
             detected = kb.identify_text(text)
-            if detected and size <= MAX_LICENSE_FILE_BYTES:
+            if kb.lacks_text(detected) and size <= MAX_LICENSE_FILE_BYTES:
                 license_text = LicenseText(relative, text, detected)
     except (OSError, SafetensorsReadError) as exc:
         entry = FileEntry(

@@ -356,7 +356,7 @@ class ProjectSource(Source):
             license_texts=tuple(
                 LicenseText(name, text, keys)
                 for name, text in dist.license_files
-                if (keys := self.kb.identify_text(text))
+                if self.kb.lacks_text(keys := self.kb.identify_text(text))
             ),
             problems=problems,
             **common,
