@@ -14,9 +14,12 @@ is the target.
 from __future__ import annotations
 
 import os
+import shutil
 import stat
+import tempfile
 from pathlib import Path
 
+from scanner.errors import UsageError
 from scanner.inventory import Problem
 
 
@@ -107,6 +110,47 @@ def read_bounded(path: Path | str, limit: int) -> bytes:
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file beside it and a rename, so a full disk
+    or an interrupted run leaves the previous report, lock file or BOM whole instead of a
+    truncated one. Raises OSError, or UnicodeEncodeError for text that is not valid Unicode
+    (a lone surrogate from a hostile card)."""
+    data = text.encode("utf-8")
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            shutil.copymode(path, temporary)
+        else:
+            Path(temporary).chmod(0o666 & ~_umask())
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write a report, lock file, BOM or bundle file the user asked for, atomically. A place
+    that cannot be written, or text that is not valid Unicode, is one line and exit 2."""
+    try:
+        write_atomically(path, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    except UnicodeEncodeError as exc:
+        raise UsageError(
+            f"cannot write {path}: the text is not valid Unicode ({exc.reason})"
+        ) from exc
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def not_regular_description(mode: int) -> str:

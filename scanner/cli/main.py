@@ -6,7 +6,6 @@ Heavy modules (huggingface_hub, rich, yaml, license-expression) are imported ins
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from typing import Any, TypeVar, cast
 import click
 
 from scanner import __version__
+from scanner.cli.output import append_step_summary, color, reports_errors, write, written
 from scanner.formats.registry import FORMATS
 from scanner.inventory import Severity
 
@@ -27,57 +27,6 @@ Exit codes:
   1  policy violations
   2  usage error (bad flag, missing target, bad policy file)
   3  the scan could not complete (unreadable target)"""
-
-
-def _reports_errors(command: F) -> F:
-    """Turn aiscan's user-facing errors into one line on stderr and the contract's exit code."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from scanner.errors import AiscanError, redact_credentials
-        from scanner.licensing.knowledge_base import KnowledgeBaseError
-
-        try:
-            return command(*args, **kwargs)
-        except AiscanError as exc:
-            click.echo(f"aiscan: error: {redact_credentials(str(exc))}", err=True)
-            sys.exit(exc.exit_code)
-        except KnowledgeBaseError as exc:
-            click.echo(
-                f"aiscan: error: the installed license knowledge base is broken: {exc}", err=True
-            )
-            sys.exit(3)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _write(document: str, output: Path | None) -> None:
-    from scanner.errors import UsageError
-
-    if output is None:
-        click.echo(document, nl=False)
-        return
-    try:
-        output.write_text(document, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
-
-
-def _append_step_summary(path: Path, document: str) -> None:
-    """GitHub Actions shows whatever a step appends to $GITHUB_STEP_SUMMARY on the run page."""
-    from scanner.errors import UsageError
-
-    try:
-        with path.open("a", encoding="utf-8") as summary:
-            summary.write(document + "\n")
-    except OSError as exc:
-        raise UsageError(
-            f"cannot append to $GITHUB_STEP_SUMMARY ({path}): {exc.strerror or exc}"
-        ) from exc
-
-
-def _color(output: Path | None) -> bool:
-    return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -178,7 +127,7 @@ def main() -> None:
     help="Fetch license metadata of declared but not installed packages from the index's JSON "
     "API (cached). The index is $AISCAN_PYPI_URL, else https://pypi.org.",
 )
-@_reports_errors
+@reports_errors
 def scan(
     targets: tuple[str, ...],
     hub: bool,
@@ -224,17 +173,13 @@ def scan(
 
         result = apply_baseline(result, load_baseline(baseline))
     document = get_format(output_format).render(
-        result, default_knowledge_base(), color=_color(output)
+        result, default_knowledge_base(), color=color(output)
     )
-    _write(document, output)
+    write(document, output)
     if output_format == "markdown" and os.environ.get("GITHUB_STEP_SUMMARY"):
-        _append_step_summary(Path(os.environ["GITHUB_STEP_SUMMARY"]), document)
+        append_step_summary(Path(os.environ["GITHUB_STEP_SUMMARY"]), document)
     if output is not None:
-        click.echo(
-            f"aiscan: {len(result.components)} component(s), {result.count('error')} error(s), "
-            f"{result.count('warning')} warning(s), {result.count('note')} note(s) → {output}",
-            err=True,
-        )
+        written(result, output)
     sys.exit(result.exit_code)
 
 
@@ -299,14 +244,14 @@ def licenses() -> None:
     default="table",
     show_default=True,
 )
-@_reports_errors
+@reports_errors
 def licenses_list(output_format: str) -> None:
     """List every license: key, name, category and SPDX / LicenseRef id."""
     from scanner.formats.licenses import render_license_list
     from scanner.licensing.knowledge_base import default_knowledge_base
 
     click.echo(
-        render_license_list(default_knowledge_base(), output_format, color=_color(None)), nl=False
+        render_license_list(default_knowledge_base(), output_format, color=color(None)), nl=False
     )
 
 
@@ -323,7 +268,7 @@ def licenses_list(output_format: str) -> None:
     default="table",
     show_default=True,
 )
-@_reports_errors
+@reports_errors
 def licenses_show(license_name: str, show_text: bool, output_format: str) -> None:
     """Show one license's conditions, obligations and restrictions, each with its section.
 
@@ -342,7 +287,7 @@ def licenses_show(license_name: str, show_text: bool, output_format: str) -> Non
         hint = f"; did you mean {', '.join(close)}?" if close else "; see `aiscan licenses list`"
         raise UsageError(f"unknown license {license_name!r}{hint}")
     click.echo(
-        render_license(kb[key], output_format, show_text=show_text, color=_color(None)), nl=False
+        render_license(kb[key], output_format, show_text=show_text, color=color(None)), nl=False
     )
 
 
@@ -358,13 +303,10 @@ def _verify_options(
     """Build `VerifyOptions` from the flags shared by `verify` and `lock`."""
     import dataclasses
 
-    from scanner.errors import UsageError
     from scanner.integrity.lockfile import load_lockfile
     from scanner.integrity.references import BomDigests, References
     from scanner.pipeline.verify import VerifyOptions
 
-    if jobs is not None and jobs < 1:
-        raise UsageError("--jobs must be at least 1")
     published = None
     if hub:
         from scanner.integrity.cache import default_cache_dir
@@ -411,7 +353,7 @@ _HASH_OPTIONS = (
     click.option(
         "--jobs",
         "-j",
-        type=int,
+        type=click.IntRange(min=1),
         metavar="N",
         help="Files hashed in parallel (default: every available core).",
     ),
@@ -472,7 +414,7 @@ def _hash_options(command: F) -> F:
     help="Write the report here instead of stdout.",
 )
 @click.option("--fail-on", type=click.Choice(["error", "warning", "note"]))
-@_reports_errors
+@reports_errors
 def verify(
     targets: tuple[Path, ...],
     structure_only: bool,
@@ -504,15 +446,11 @@ def verify(
     if fail_on:
         result = dataclasses.replace(result, fail_on=fail_on)
     document = get_format(output_format).render(
-        result, default_knowledge_base(), color=_color(output)
+        result, default_knowledge_base(), color=color(output)
     )
-    _write(document, output)
+    write(document, output)
     if output is not None:
-        click.echo(
-            f"aiscan: {len(result.components)} component(s), {result.count('error')} error(s), "
-            f"{result.count('warning')} warning(s), {result.count('note')} note(s) → {output}",
-            err=True,
-        )
+        written(result, output)
     sys.exit(result.exit_code)
 
 
@@ -525,7 +463,7 @@ def verify(
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the lock file here instead of stdout.",
 )
-@_reports_errors
+@reports_errors
 def lock(
     targets: tuple[Path, ...],
     jobs: int | None,
@@ -540,32 +478,19 @@ def lock(
     recorded as the expected state.
     """
     from scanner.formats.registry import get_format
-    from scanner.integrity.lockfile import LockedComponent, LockedFile, render_lockfile
+    from scanner.integrity.lockfile import locked_components, render_lockfile
     from scanner.licensing.knowledge_base import default_knowledge_base
 
     options = _verify_options(False, jobs, no_cache, rehash, None, None)
     result = _run_verify(targets, options, None)
     errors = [f for f in result.findings if f.severity == "error" and f.waived is None]
     if errors:
-        table = get_format("table").render(result, default_knowledge_base(), color=_color(None))
+        table = get_format("table").render(result, default_knowledge_base(), color=color(None))
         click.echo(table, err=True, nl=False)
         click.echo("aiscan: error: the store has errors; no lock file written", err=True)
         sys.exit(1)
-    locked = [
-        LockedComponent(
-            ref=c.ref,
-            name=c.name,
-            revision=c.version,
-            location=c.location,
-            files={
-                f.path: LockedFile(f.path, f.size, f.sha256)
-                for f in c.files
-                if f.sha256 is not None and f.size is not None
-            },
-        )
-        for c in result.components
-    ]
-    _write(render_lockfile(locked, f"aiscan {__version__}"), output)
+    locked = locked_components(result)
+    write(render_lockfile(locked, f"aiscan {__version__}"), output)
     if output is not None:
         files = sum(len(c.files) for c in locked)
         click.echo(
@@ -619,7 +544,7 @@ def _scan_inputs(command: F) -> F:
     required=True,
     help="The HTML file to write.",
 )
-@_reports_errors
+@reports_errors
 def report(
     targets: tuple[str, ...], from_report: Path | None, policy: str | None, output: Path
 ) -> None:
@@ -634,7 +559,7 @@ def report(
     from scanner.licensing.knowledge_base import default_knowledge_base
 
     result = _scan_or_load(targets, from_report, policy)
-    _write(render_html(result, default_knowledge_base()), output)
+    write(render_html(result, default_knowledge_base()), output)
     click.echo(f"aiscan: report of {len(result.components)} component(s) → {output}", err=True)
     sys.exit(result.exit_code)
 
@@ -648,7 +573,7 @@ def report(
     required=True,
     help="Directory for NOTICE and licenses/ (created if missing).",
 )
-@_reports_errors
+@reports_errors
 def notice(
     targets: tuple[str, ...], from_report: Path | None, policy: str | None, output: Path
 ) -> None:
@@ -693,7 +618,7 @@ Exit codes:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the diff here instead of stdout.",
 )
-@_reports_errors
+@reports_errors
 def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
     """Compare two scans: aiscan JSON reports or CycloneDX JSON, SPDX 2.3 JSON or SPDX 3.0.1
     JSON-LD BOMs, in any mix.
@@ -704,7 +629,7 @@ def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
     from scanner.diff import compare, load_snapshot, render_diff
 
     changes = compare(load_snapshot(old), load_snapshot(new))
-    _write(render_diff(changes, output_format), output)
+    write(render_diff(changes, output_format), output)
     sys.exit(1 if changes.introduces_violation else 0)
 
 
@@ -733,14 +658,16 @@ def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
     help="SHA-256 every file of the scanned components so the BOM identifies the exact bytes "
     "(not with --from: a saved report is rendered as it is).",
 )
-@click.option("--jobs", "-j", type=int, metavar="N", help="Files hashed in parallel.")
+@click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), metavar="N", help="Files hashed in parallel."
+)
 @click.option(
     "--output",
     "-o",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the BOM here instead of stdout.",
 )
-@_reports_errors
+@reports_errors
 def bom(
     targets: tuple[str, ...],
     from_report: Path | None,
@@ -759,19 +686,16 @@ def bom(
     when the BOM was written, whatever the findings (use `aiscan scan --format ...` to gate
     and write a BOM in one run); 3 when the document failed validation (a bug).
     """
-    from scanner.errors import UsageError
     from scanner.formats.registry import get_format
     from scanner.licensing.knowledge_base import default_knowledge_base
 
-    if jobs is not None and jobs < 1:
-        raise UsageError("--jobs must be at least 1")
     result = _scan_or_load(targets, from_report, policy)
     if from_report is None and hash_files:
         from scanner.pipeline.hashes import with_file_hashes
 
         result = with_file_hashes(result, jobs)
     options = {"spec_version": spec_version} if output_format.startswith("cyclonedx") else {}
-    _write(get_format(output_format, **options).render(result, default_knowledge_base()), output)
+    write(get_format(output_format, **options).render(result, default_knowledge_base()), output)
     if output is not None:
         click.echo(
             f"aiscan: {output_format} BOM of {len(result.components)} component(s) → {output}",

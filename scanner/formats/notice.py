@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scanner.errors import UsageError
+from scanner.files import write_output
 from scanner.inventory import Component, ScanResult
 from scanner.licensing.expressions import expression_keys
 from scanner.licensing.knowledge_base import LicenseEntry, LicenseKnowledgeBase
@@ -84,22 +85,9 @@ def write_notice_bundle(
             if entry.key in written:
                 continue
             written.add(entry.key)
-            _write(texts / f"{entry.key}.txt", _full_text(entry, own_texts.get(entry.key)))
-    _write(directory / "NOTICE", "\n".join(notice))
+            write_output(texts / f"{entry.key}.txt", _full_text(entry, own_texts.get(entry.key)))
+    write_output(directory / "NOTICE", "\n".join(notice))
     return NoticeBundle(directory, len(result.components), tuple(sorted(written)))
-
-
-def _write(path: Path, text: str) -> None:
-    """Write one file of the bundle. A place that cannot be written, or a saved report holding
-    text that is not valid Unicode, is the user's to fix: one line and exit 2, not a crash."""
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    except UnicodeEncodeError as exc:
-        raise UsageError(
-            f"cannot write {path}: the text is not valid Unicode ({exc.reason})"
-        ) from exc
 
 
 def _own_license_texts(result: ScanResult) -> dict[str, str]:

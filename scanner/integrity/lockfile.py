@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.errors import UsageError
+from scanner.inventory import ScanResult
 from scanner.jsonfile import load_json_file
 
 SCHEMA = "aiscan-lock/1"
@@ -130,3 +131,22 @@ def _component(raw: Any, where: str) -> LockedComponent:
         location=str(raw.get("location", "")),
         files=files,
     )
+
+
+def locked_components(result: ScanResult) -> list[LockedComponent]:
+    """What `aiscan lock` records of a verified store: every file whose size and SHA-256 were
+    measured, per component and revision."""
+    return [
+        LockedComponent(
+            ref=c.ref,
+            name=c.name,
+            revision=c.version,
+            location=c.location,
+            files={
+                f.path: LockedFile(f.path, f.size, f.sha256)
+                for f in c.files
+                if f.sha256 is not None and f.size is not None
+            },
+        )
+        for c in result.components
+    ]

@@ -1,0 +1,74 @@
+"""How the CLI speaks: documents to stdout or a file, one-line errors with the contract's exit
+codes, the step summary on GitHub, and the one summary line a written report ends with."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from scanner.inventory import ScanResult
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reports_errors(command: F) -> F:
+    """Turn aiscan's user-facing errors into one line on stderr and the contract's exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from scanner.errors import AiscanError, redact_credentials
+        from scanner.licensing.knowledge_base import KnowledgeBaseError
+
+        try:
+            return command(*args, **kwargs)
+        except AiscanError as exc:
+            click.echo(f"aiscan: error: {redact_credentials(str(exc))}", err=True)
+            sys.exit(exc.exit_code)
+        except KnowledgeBaseError as exc:
+            click.echo(
+                f"aiscan: error: the installed license knowledge base is broken: {exc}", err=True
+            )
+            sys.exit(3)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def write(document: str, output: Path | None) -> None:
+    from scanner.files import write_output
+
+    if output is None:
+        click.echo(document, nl=False)
+        return
+    write_output(output, document)
+
+
+def append_step_summary(path: Path, document: str) -> None:
+    """GitHub Actions shows whatever a step appends to $GITHUB_STEP_SUMMARY on the run page."""
+    from scanner.errors import UsageError
+
+    try:
+        with path.open("a", encoding="utf-8") as summary:
+            summary.write(document + "\n")
+    except OSError as exc:
+        raise UsageError(
+            f"cannot append to $GITHUB_STEP_SUMMARY ({path}): {exc.strerror or exc}"
+        ) from exc
+
+
+def color(output: Path | None) -> bool:
+    return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def written(result: ScanResult, output: Path) -> None:
+    """The line on stderr that says what a report written to a file holds."""
+    click.echo(
+        f"aiscan: {len(result.components)} component(s), {result.count('error')} error(s), "
+        f"{result.count('warning')} warning(s), {result.count('note')} note(s) → {output}",
+        err=True,
+    )
