@@ -328,6 +328,8 @@ class ScanResult:
     findings: tuple[Finding, ...]
     fail_on: Severity = "error"
     policy: str | None = None
+    rules_off: tuple[str, ...] = ()
+    """Rules the policy switched off: a run says what it did not check."""
 
     @property
     def exit_code(self) -> int:

@@ -202,6 +202,7 @@ def report_document(result: ScanResult) -> dict[str, Any]:
         "tool": {"name": "aiscan", "version": result.tool_version or __version__},
         "targets": list(result.targets),
         "policy": result.policy,
+        "rules_off": list(result.rules_off),
         "fail_on": result.fail_on,
         "components": [_component(c) for c in result.components],
         "findings": [_finding(f) for f in result.findings],
@@ -388,6 +389,7 @@ def parse_report(document: Any, where: str) -> ScanResult:
             findings=tuple(_read_finding(f) for f in document["findings"]),
             fail_on=document.get("fail_on", "error"),
             policy=document.get("policy"),
+            rules_off=tuple(str(rule) for rule in document.get("rules_off") or ()),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ReportReadError(f"{where}: malformed aiscan report ({exc!r})") from exc

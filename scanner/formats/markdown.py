@@ -59,6 +59,13 @@ class MarkdownFormat(ReportFormat):
             )
             + f" · fail on `{result.fail_on}`",
             "",
+            f"Policy: `{escape(result.policy or 'default')}`"
+            + (
+                " · rules off: " + ", ".join(f"`{rule}`" for rule in result.rules_off)
+                if result.rules_off
+                else ""
+            ),
+            "",
         ]
         for severity, title in (("error", "Errors"), ("warning", "Warnings")):
             selected = [f for f in counting if f.severity == severity]

@@ -87,7 +87,7 @@ class TableFormat(ReportFormat):
         console.print(components)
 
         if result.findings:
-            names = {c.ref: c.name for c in result.components}
+            names: dict[str | None, str] = {c.ref: c.name for c in result.components}
             findings = Table(title="Findings", title_justify="left")
             for column in ("Severity", "Rule", "Component", "Message"):
                 findings.add_column(column, overflow="fold")
@@ -95,13 +95,13 @@ class TableFormat(ReportFormat):
                 severity = Text(f.severity + (" (waived)" if f.waived else ""), _STYLE[f.severity])
                 # Notes can be long license clauses: one line each keeps errors visible; the JSON
                 # report and `aiscan licenses show` carry the full text.
-                message = Text(f.message, no_wrap=f.severity == "note", overflow="ellipsis")
-                findings.add_row(
-                    severity, f.rule, names.get(f.component, f.component or "-"), message
-                )
+                text = Text(f.message, no_wrap=f.severity == "note", overflow="ellipsis")
+                findings.add_row(severity, f.rule, names.get(f.component, f.component or "-"), text)
             console.print(findings)
 
         waived = f", {result.waived_count} waived" if result.waived_count else ""
+        off = f"; rules off: {', '.join(result.rules_off)}" if result.rules_off else ""
+        console.print(f"policy: {result.policy or 'default'}{off}", highlight=False, soft_wrap=True)
         console.print(
             f"{result.count('error')} error(s), {result.count('warning')} warning(s), "
             f"{result.count('note')} note(s){waived}; failing on {result.fail_on} → exit {result.exit_code}"

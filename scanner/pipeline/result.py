@@ -54,4 +54,5 @@ def ordered_result(
         findings=tuple(sorted(findings, key=finding_order)),
         fail_on=policy.fail_on,
         policy=policy.source,
+        rules_off=tuple(sorted(rule for rule, level in policy.rules.items() if level == "off")),
     )

@@ -368,3 +368,16 @@ def test_fail_on_flag_overrides_policy_fail_on(tmp_path):
 def test_bad_fail_on_flag_is_exit_2(tmp_path):
     result = run_cli("scan", make_model_dir(tmp_path), "--fail-on", "fatal")
     assert result.exit_code == 2
+
+
+def test_every_output_names_the_policy_and_the_rules_it_switched_off(tmp_path):
+    folder = make_model_dir(tmp_path, card={"license": "apache-2.0"})
+    policy = write_policy(
+        tmp_path / "p.yaml", "extends: default\nrules:\n  license.obligation: off\n"
+    )
+    _, report = scan_json(folder, args=["--policy", policy])
+    assert report["policy"] == str(policy) and report["rules_off"] == ["license.obligation"]
+    table = run_cli("scan", folder, "--policy", policy).stdout
+    assert f"policy: {policy}; rules off: license.obligation" in " ".join(table.split())
+    markdown = run_cli("scan", folder, "--policy", policy, "--format", "markdown").stdout
+    assert "rules off: `license.obligation`" in markdown
