@@ -92,7 +92,7 @@ class TableFormat(ReportFormat):
             for column in ("Severity", "Rule", "Component", "Message"):
                 findings.add_column(column, overflow="fold")
             for f in result.findings:
-                severity = Text(f.severity + (" (waived)" if f.waived else ""), _STYLE[f.severity])
+                label = Text(f.severity + (" (waived)" if f.waived else ""), _STYLE[f.severity])
                 # Notes can be long license clauses: one line each keeps errors visible; the JSON
                 # report and `aiscan licenses show` carry the full text.
                 text = Text(f.message, no_wrap=f.severity == "note", overflow="ellipsis")
