@@ -96,7 +96,7 @@ class TableFormat(ReportFormat):
                 # Notes can be long license clauses: one line each keeps errors visible; the JSON
                 # report and `aiscan licenses show` carry the full text.
                 text = Text(f.message, no_wrap=f.severity == "note", overflow="ellipsis")
-                findings.add_row(severity, f.rule, names.get(f.component, f.component or "-"), text)
+                findings.add_row(label, f.rule, names.get(f.component, f.component or "-"), text)
             console.print(findings)
 
         waived = f", {result.waived_count} waived" if result.waived_count else ""

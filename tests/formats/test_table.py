@@ -27,3 +27,15 @@ def test_scan_table_shows_licenses_and_does_not_claim_verification(tmp_path):
     result = run_cli("scan", make_model_dir(tmp_path, "m"))
     assert "verified" not in result.stdout
     assert "apache-2.0" in result.stdout and "permissive" in result.stdout
+
+
+def test_each_finding_row_shows_its_own_severity(tmp_path):
+    folder = make_model_dir(tmp_path, "m", card={"license": "cc-by-nc-4.0"})
+    rows = [
+        line.strip("│ ").split("│")
+        for line in run_cli("scan", folder).stdout.splitlines()
+        if "license." in line and line.startswith("│")
+    ]
+    labels = {cells[1].strip(): cells[0].strip() for cells in rows}
+    assert labels["license.noncommercial"] == "error"
+    assert labels["license.obligation"] == "note"

@@ -287,9 +287,7 @@ def test_recognised_license_file_texts_are_recorded_with_their_keys(tmp_path, kb
     (tmp_path / "COPYING").write_text("All rights reserved.\n")
     (tmp_path / "notes.txt").write_text(GPL3_OPENING)
     facts = read_model_folder(tmp_path, kb)
-    assert facts.license_texts == (
-        LicenseText("LICENSE", GPL3_OPENING, ("gpl-3.0",)),
-    )
+    assert facts.license_texts == (LicenseText("LICENSE", GPL3_OPENING, ("gpl-3.0",)),)
     assert read_model_folder(tmp_path, kb, files_only=True).license_texts == ()
 
 
