@@ -242,6 +242,18 @@ class CodeReference:
 
 
 @dataclass(frozen=True)
+class PackageMetadata:
+    """A Python distribution's license metadata as written, for license resolution to conclude
+    from: installed `METADATA` (with its license files) or the package index's JSON API."""
+
+    origin: Literal["installed", "index"]
+    license_expression: str | None = None
+    license: str | None = None
+    classifiers: tuple[str, ...] = ()
+    license_files: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Component:
     """One thing a product ships or uses: a model, a dataset, a library or a file."""
 
@@ -286,6 +298,9 @@ class Component:
     """Where the project declares this component (`requirements.txt:3`, `uv.lock`, ...)."""
     code_reference: CodeReference | None = None
     """Set for a model found in source code rather than on disk or on the Hub."""
+    package_metadata: PackageMetadata | None = field(default=None, repr=False)
+    """A package's license metadata as read; resolution turns it into `license`. Not reported:
+    the evidence quotes what mattered."""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from scanner.licensing.expressions import (
 )
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.licensing.lineage import BaseModelLookup, LineageWalker, ScanLookup
+from scanner.licensing.python_licenses import resolve_package_license
 
 
 def resolve_licenses(
@@ -70,6 +71,32 @@ def _with_mentions(component: Component, catalogue: ModelCatalogue) -> Component
         return component
     mentions = catalogue.mentions(card.prose, component.name)
     return dataclasses.replace(component, card=dataclasses.replace(card, mentions=mentions))
+
+
+def resolve_package_licenses(
+    components: Sequence[Component], kb: LicenseKnowledgeBase
+) -> list[Component]:
+    """Packages with their license concluded from the metadata their source recorded; the
+    evidence of an answer from the package index says so."""
+    resolved = []
+    for component in components:
+        metadata = component.package_metadata
+        if metadata is None:
+            resolved.append(component)
+            continue
+        concluded = resolve_package_license(
+            license_expression=metadata.license_expression,
+            license_field=metadata.license,
+            classifiers=metadata.classifiers,
+            license_files=metadata.license_files,
+            kb=kb,
+        )
+        evidence = concluded.evidence
+        if metadata.origin == "index":
+            evidence = tuple(Evidence(f"PyPI {e.source}", e.value) for e in evidence)
+        facts = dataclasses.replace(concluded, evidence=(*component.license.evidence, *evidence))
+        resolved.append(dataclasses.replace(component, license=facts))
+    return resolved
 
 
 _WHERE = {"hfcache": "HF cache ", "hub": "Hub "}

@@ -23,7 +23,7 @@ from scanner.inventory import Component, Finding, ScanResult
 from scanner.licensing.catalogue import default_catalogue
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.licensing.lineage import BaseModelLookup, CatalogueLookup
-from scanner.licensing.resolution import resolve_licenses
+from scanner.licensing.resolution import resolve_licenses, resolve_package_licenses
 from scanner.pipeline.result import ordered_result, unique_components
 from scanner.policy.load import Policy
 from scanner.policy.waivers import apply_policy
@@ -133,14 +133,15 @@ def run_scan(
         lookups.append(HubLookup(client, kb))
     lookups.append(CatalogueLookup(catalogue))
     unique = unique_components(components)
-    # Packages arrive with their license concluded from their metadata, and models named in
-    # code are references, not copies whose terms could be read: lineage is for the rest.
-    settled = [c for c in unique if c.type == "library" or c.code_reference is not None]
+    # Models named in code are references, not copies whose terms could be read: lineage is
+    # for models on disk and on the Hub; packages are concluded from their metadata.
+    libraries = [c for c in unique if c.type == "library"]
+    references = [c for c in unique if c.type != "library" and c.code_reference is not None]
+    models = [c for c in unique if c.type != "library" and c.code_reference is None]
     resolved = [
-        *resolve_licenses(
-            [c for c in unique if c not in settled], kb, lookups, catalogue, on_lookup
-        ),
-        *settled,
+        *resolve_licenses(models, kb, lookups, catalogue, on_lookup),
+        *resolve_package_licenses(libraries, kb),
+        *references,
     ]
     judging = CheckContext(policy=policy, kb=kb)
     raw = [*empty_targets, *(f for check in CHECKS for f in check.run(resolved, judging))]

@@ -20,8 +20,15 @@ from pathlib import Path
 
 from scanner.errors import describe_os_error
 from scanner.files import not_regular_description, outside_problem, read_bounded
-from scanner.inventory import Component, Evidence, LicenseFacts, LicenseText, Notice, Problem
-from scanner.licensing.python_licenses import resolve_package_license
+from scanner.inventory import (
+    Component,
+    Evidence,
+    LicenseFacts,
+    LicenseText,
+    Notice,
+    PackageMetadata,
+    Problem,
+)
 from scanner.readers.code_references import FoundReference, scan_tree, source_files
 from scanner.readers.model_folder import is_notice_file
 from scanner.readers.python.environment import (
@@ -330,24 +337,25 @@ class ProjectSource(Source):
 
     def _installed(self, dist: InstalledDistribution, common: dict) -> Component:
         problems: tuple[Problem, ...] = ()
+        license_facts = LicenseFacts()
+        metadata = None
         if dist.error:
             problems = (Problem(dist.path or dist.name, dist.error),)
-            license_facts = LicenseFacts(
-                evidence=(Evidence("installed metadata", dist.error),),
-            )
+            license_facts = LicenseFacts(evidence=(Evidence("installed metadata", dist.error),))
         else:
-            license_facts = resolve_package_license(
+            metadata = PackageMetadata(
+                "installed",
                 license_expression=dist.license_expression,
-                license_field=dist.license,
+                license=dist.license,
                 classifiers=dist.classifiers,
                 license_files=dist.license_files,
-                kb=self.kb,
             )
         return Component(
             name=dist.name,
             source="python-env",
             location=dist.path or "",
             license=license_facts,
+            package_metadata=metadata,
             notices=tuple(
                 Notice(name, text)
                 for name, text in dist.license_files
@@ -378,6 +386,7 @@ class ProjectSource(Source):
             )
         )
         version = common["version"]
+        metadata = None
         if self.options.pypi is not None and version:
             release = self.options.pypi.release(name, version)
             if release.error:
@@ -386,25 +395,18 @@ class ProjectSource(Source):
                     evidence=(*license_facts.evidence, Evidence("PyPI JSON API", release.error)),
                 )
             else:
-                fetched = resolve_package_license(
+                metadata = PackageMetadata(
+                    "index",
                     license_expression=release.license_expression,
-                    license_field=release.license,
+                    license=release.license,
                     classifiers=release.classifiers,
-                    license_files=(),
-                    kb=self.kb,
-                )
-                license_facts = dataclasses.replace(
-                    fetched,
-                    evidence=(
-                        *license_facts.evidence,
-                        *(Evidence(f"PyPI {e.source}", e.value) for e in fetched.evidence),
-                    ),
                 )
         return Component(
             name=name,
             source=source,
             location=str(self.root / decls[0][0].where.split(":")[0].split(" ")[0]),
             license=license_facts,
+            package_metadata=metadata,
             declared_only=True,
             **common,
         )
