@@ -145,7 +145,7 @@ def _in_process(folder: Path, repeat: int, *, structure_only: bool = False) -> f
     from scanner.policy.load import resolve_policy
 
     kb = default_knowledge_base()
-    policy = resolve_policy("default", [folder], kb)
+    policy = resolve_policy("default", kb)
     options = VerifyOptions(structure_only=structure_only)
     runs = []
     for _ in range(repeat):
