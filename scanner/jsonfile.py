@@ -1,6 +1,6 @@
 """Reads JSON files users point aiscan at (reports, baselines, lock files, BOMs).
 
-One place for the two ways such a file goes wrong, so every command words them alike.
+One place for the ways such a file goes wrong, so every command words them alike.
 """
 
 from __future__ import annotations
@@ -20,3 +20,6 @@ def load_json_file(path: Path, what: str, error: type[UsageError] = UsageError) 
         raise error(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise error(f"{what} {path} is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        # The parser recurses once per level of nesting; no real document nests this deep.
+        raise error(f"{what} {path} is nested too deeply to read") from exc
