@@ -391,6 +391,11 @@ def _field_hints(cls: type) -> dict[str, Any]:
     return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
 
 
+@functools.cache
+def _shape(hint: Any) -> tuple[Any, tuple[Any, ...]]:
+    return typing.get_origin(hint), typing.get_args(hint)
+
+
 def _wrong(hint: Any, where: str) -> TypeError:
     if typing.get_origin(hint) is Literal:
         expected = "one of " + ", ".join(str(a) for a in typing.get_args(hint))
@@ -407,7 +412,11 @@ def _check(value: Any, hint: Any, where: str) -> None:
     whatever reads it next; the whole result is checked against the dataclass annotations
     once, here. The depth of the check is that of the types, not of the document.
     """
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is str:
+        if not isinstance(value, str):
+            raise _wrong(hint, where)
+        return
+    origin, args = _shape(hint)
     if hint is Any:
         return
     if origin in (typing.Union, types.UnionType):
