@@ -6,8 +6,8 @@ it is read back change together, in one file. `aiscan diff`, `aiscan verify --ag
 project source read BOMs only through those decoders, and only these types cross the boundary.
 
 They live in a module of their own, not in `interface.py`: they are shared by the decoders and
-their readers, not by the renderers, and depend on nothing else in aiscan, so rendering can change
-without touching them and a reader of BOMs never imports a renderer's interface.
+their readers, not by the renderers, and depend on nothing in aiscan but its errors, so rendering
+can change without touching them and a reader of BOMs never imports a renderer's interface.
 
 BOMs are hostile input like any other file a user or a project hands over. `JsonObject` is how
 every decoder reads one: a field of the wrong type is a `BomDecodeError` naming where it is (one
