@@ -1,4 +1,5 @@
-"""Reading a scanned tree safely: regular files only, bounded, never through a link out of it.
+"""Files in and out: a scanned tree read safely (regular files only, bounded, never through a
+link out of it), JSON files the user names, and outputs written atomically.
 
 aiscan reads what strangers publish, so the tree is hostile input. A link named `NOTICE` that
 points at `/proc/self/environ` would put the environment (tokens included) into a report, a
@@ -13,11 +14,13 @@ is the target.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from scanner.errors import UsageError
 from scanner.inventory import Problem
@@ -110,6 +113,30 @@ def read_bounded(path: Path | str, limit: int) -> bytes:
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+MAX_JSON_BYTES = 512 * 1024 * 1024
+"""Reports, BOMs, baselines and lock files of real stores stay far below this; `/dev/zero` or a
+runaway file named as one must not fill memory."""
+
+
+def load_json_file(path: Path, what: str, error: type[UsageError] = UsageError) -> Any:
+    """Parse a JSON file the user named (report, baseline, lock file, BOM); an unreadable,
+    oversized or invalid one is `error` naming `what` it should be, worded alike for every
+    command."""
+    try:
+        data = read_bounded(path, MAX_JSON_BYTES + 1)
+    except OSError as exc:
+        raise error(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_JSON_BYTES:
+        raise error(f"{what} {path} is over {MAX_JSON_BYTES // 1024 // 1024} MiB; not read")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise error(f"{what} {path} is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        # The parser recurses once per level of nesting; no real document nests this deep.
+        raise error(f"{what} {path} is nested too deeply to read") from exc
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conftest import make_model_dir, run_cli
 
 
@@ -61,3 +63,54 @@ def test_unknown_input_is_a_usage_error(tmp_path):
     other.write_text("{}")
     result = run_cli("diff", other, other)
     assert result.exit_code == 2 and "neither" in result.stderr
+
+
+DEEP = "[" * 10_000 + "]" * 10_000
+HOSTILE = {
+    "report-deep": '{"schema": "aiscan-report/1", "components": ' + DEEP + "}",
+    "cyclonedx-deep": '{"bomFormat": "CycloneDX", "components": '
+    + '[{"type": "library", "name": "x", "components": ' * 10_000
+    + "[]"
+    + "}]" * 10_000
+    + "}",
+    "spdx-deep": '{"spdxVersion": "SPDX-2.3", "packages": ' + DEEP + "}",
+    "spdx3-deep": '{"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": '
+    + DEEP
+    + "}",
+    "huge-integer": '{"bomFormat": "CycloneDX", "components": [{"type": "library", "name": '
+    + "9" * 5000
+    + "}]}",
+    "long-integer-for-a-name": json.dumps(
+        {"bomFormat": "CycloneDX", "components": [{"type": "library", "name": 10**4000}]}
+    ),
+    "report-wrong-types": json.dumps(
+        {
+            "schema": "aiscan-report/1",
+            "tool": {"version": "0"},
+            "components": [],
+            "findings": [{"rule": "r", "severity": {}, "component": None, "message": "m"}],
+        }
+    ),
+    "cyclonedx-wrong-types": json.dumps({"bomFormat": "CycloneDX", "components": {"a": 1}}),
+    "spdx-wrong-types": json.dumps({"spdxVersion": "SPDX-2.3", "packages": [{"SPDXID": 1}]}),
+    "spdx3-wrong-types": json.dumps(
+        {
+            "@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld",
+            "@graph": [{"type": "Relationship", "from": [], "relationshipType": "contains"}],
+        }
+    ),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+def test_hostile_input_is_one_error_line_and_exit_2(tmp_path, case):
+    folder = make_model_dir(tmp_path, "m")
+    good = _bom(tmp_path, "good.cdx.json", folder)
+    hostile = tmp_path / f"{case}.json"
+    hostile.write_text(HOSTILE[case])
+    for old, new in ((good, hostile), (hostile, good)):
+        result = run_cli("diff", old, new)  # asserts there is no traceback
+        assert result.exit_code == 2, result.stderr
+        (line,) = result.stderr.splitlines()
+        assert line.startswith("aiscan: error: ") and str(hostile) in line
+        assert len(line) < 400

@@ -16,7 +16,7 @@ import click
 
 from scanner import __version__
 from scanner.cli.output import append_step_summary, color, reports_errors, write, written
-from scanner.formats.registry import FORMATS
+from scanner.formats.registry import BOM_FORMATS, CYCLONEDX_SPEC_VERSIONS, FORMATS
 from scanner.inventory import Severity
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -639,13 +639,13 @@ def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
     "--format",
     "-f",
     "output_format",
-    type=click.Choice(["cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx-tv", "spdx3-jsonld"]),
+    type=click.Choice(BOM_FORMATS),
     default="cyclonedx-json",
     show_default=True,
 )
 @click.option(
     "--spec-version",
-    type=click.Choice(["1.6", "1.7"]),
+    type=click.Choice(CYCLONEDX_SPEC_VERSIONS),
     default="1.6",
     show_default=True,
     help="CycloneDX specification version.",

@@ -16,15 +16,27 @@ Choices:
   redistributed, its text; several terms become an SPDX expression with `LicenseRef-…` ids.
 - Base models are `pedigree.ancestors`, each with its depth and the card's relation as
   properties; a dataset a card names becomes a `data` component referenced from the modelCard.
+
+`decode_cyclonedx` reads a CycloneDX JSON BOM back (aiscan's or another tool's) into the facts of
+`scanner.formats.decoded`, for `aiscan diff`, `aiscan verify --against` and the project source.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from scanner.errors import AiscanError
 from scanner.formats import aibom
+from scanner.formats.decoded import (
+    DecodedBom,
+    DecodedComponent,
+    DecodedFile,
+    DecodedFinding,
+    JsonObject,
+    sha256_digest,
+)
 from scanner.formats.interface import ReportFormat
 from scanner.inventory import Component, FileEntry, Finding, ScanResult
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
@@ -33,7 +45,6 @@ if TYPE_CHECKING:
     from cyclonedx.model.bom import Bom
     from cyclonedx.model.component import Component as CdxComponent
 
-SPEC_VERSIONS = ("1.6", "1.7")
 _TYPES = {
     "model": "MACHINE_LEARNING_MODEL",
     "dataset": "DATA",
@@ -390,6 +401,7 @@ def render_cyclonedx(
     schema = SchemaVersion.from_version(spec_version)
     bom = build_bom(result, kb)
     cards = model_cards(result)
+    error: object | None
     if output == "json":
         raw = make_outputter(bom, OutputFormat.JSON, schema).output_as_string(indent=2)
         document = _with_model_cards_json(raw, cards)
@@ -424,3 +436,82 @@ class CycloneDxXmlFormat(CycloneDxJsonFormat):
 
     name = "cyclonedx-xml"
     output = "xml"
+
+
+# --- decoding ---------------------------------------------------------------------------------
+
+_KINDS = {
+    "machine-learning-model": "model",
+    "data": "dataset",
+    "library": "library",
+    "file": "file",
+}
+"""CycloneDX component types that are aiscan component types (the JSON spelling of `_TYPES`)."""
+_FINDING = "aiscan:finding:"
+
+
+def decode_cyclonedx(document: Any) -> DecodedBom | None:
+    """The facts of a CycloneDX JSON BOM, or None when `document` is not one.
+
+    Components are read at every depth by iteration, never recursion, so no nesting is too deep;
+    a `file` component nested in another is one of that component's files (what `build_bom`
+    writes and `verify --against` checks). Licenses and findings are read from aiscan's own
+    properties (`aiscan:license:*` in knowledge-base keys, `aiscan:finding:<rule>`), which other
+    tools do not write: their BOMs decode to components and files only. Raises
+    `BomDecodeError` for a field of the wrong type.
+    """
+    if not isinstance(document, dict) or document.get("bomFormat") != "CycloneDX":
+        return None
+    bom = JsonObject(document, "", "CycloneDX BOM")
+    heads: list[DecodedComponent] = []
+    files: list[list[DecodedFile]] = []
+    pending: list[tuple[JsonObject, int | None]] = [
+        (raw, None) for raw in reversed(bom.objects("components"))
+    ]
+    while pending:
+        raw, owner = pending.pop()
+        kind, name = raw.required("type"), raw.required("name")
+        digest = sha256_digest(raw.objects("hashes"), "alg", "content")
+        if kind == "file" and owner is not None:
+            files[owner].append(DecodedFile(name, digest))
+        else:
+            properties = _decoded_properties(raw)
+            effective = [value for key, value in properties if key == "aiscan:license:effective"]
+            heads.append(
+                DecodedComponent(
+                    kind=_KINDS.get(kind, kind),
+                    name=name,
+                    version=raw.string("version"),
+                    purl=raw.string("purl"),
+                    declared=tuple(v for k, v in properties if k == "aiscan:license:declared"),
+                    effective=effective[-1] if effective else None,
+                    sha256=digest,
+                    findings=_decoded_findings(properties),
+                )
+            )
+            files.append([])
+            owner = len(heads) - 1
+        # Whatever is nested in a file belongs to the file's owner: a file holds no components.
+        pending.extend((child, owner) for child in reversed(raw.objects("components")))
+    metadata = bom.object("metadata")
+    return DecodedBom(
+        components=tuple(
+            replace(head, files=tuple(held)) for head, held in zip(heads, files, strict=True)
+        ),
+        findings=_decoded_findings(_decoded_properties(metadata)) if metadata is not None else (),
+    )
+
+
+def _decoded_properties(raw: JsonObject) -> list[tuple[str, str]]:
+    return [(p.required("name"), p.string("value") or "") for p in raw.objects("properties")]
+
+
+def _decoded_findings(properties: list[tuple[str, str]]) -> tuple[DecodedFinding, ...]:
+    """Findings as `_finding_properties` writes them: `<severity>: <message>[ (waived: …)]`."""
+    return tuple(
+        DecodedFinding(
+            name.removeprefix(_FINDING), value.split(":", 1)[0], "(waived: " not in value
+        )
+        for name, value in properties
+        if name.startswith(_FINDING)
+    )

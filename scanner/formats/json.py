@@ -8,11 +8,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import json
+import types
+import typing
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from scanner.errors import UsageError
+from scanner.files import load_json_file
+from scanner.formats.decoded import (
+    BomDecodeError,
+    DecodedBom,
+    DecodedComponent,
+    DecodedFile,
+    DecodedFinding,
+)
 from scanner.formats.interface import ReportFormat
 from scanner.inventory import (
     Ancestor,
@@ -33,7 +45,6 @@ from scanner.inventory import (
     ScanResult,
     Waiver,
 )
-from scanner.jsonfile import load_json_file
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.policy.fingerprints import fingerprint
 
@@ -260,12 +271,12 @@ def _read_file(raw: dict[str, Any]) -> FileEntry:
         )
         if header is not None
         else None,
-        license_detected=tuple(raw.get("license_detected", ())),
+        license_detected=_items(raw, "license_detected"),
         error=raw.get("error"),
         reference=raw.get("reference"),
         expected=raw.get("expected"),
         defects=_defects(raw.get("defects")),
-        pickle=PickleScan(tuple(raw["pickle"]["globals"]), raw["pickle"].get("error"))
+        pickle=PickleScan(_items(raw["pickle"], "globals"), raw["pickle"].get("error"))
         if raw.get("pickle") is not None
         else None,
     )
@@ -274,11 +285,11 @@ def _read_file(raw: dict[str, Any]) -> FileEntry:
 def _read_ancestor(raw: dict[str, Any]) -> Ancestor:
     return Ancestor(
         name=raw["name"],
-        chain=tuple(raw.get("chain", ())),
+        chain=_items(raw, "chain"),
         found_in=raw["found_in"],
         relation=raw.get("relation"),
         revision=raw.get("revision"),
-        licenses=tuple(raw.get("licenses", ())),
+        licenses=_items(raw, "licenses"),
         evidence=raw.get("evidence", ""),
         problem=raw.get("problem"),
     )
@@ -296,27 +307,27 @@ def _read_component(raw: dict[str, Any]) -> Component:
         version=raw.get("version"),
         purl=raw.get("purl"),
         license=LicenseFacts(
-            declared=tuple(lic.get("declared", ())),
-            detected=tuple(lic.get("detected", ())),
+            declared=_items(lic, "declared"),
+            detected=_items(lic, "detected"),
             effective=lic.get("effective"),
             category=lic.get("category", "unknown"),
-            inherited=tuple(lic.get("inherited", ())),
+            inherited=_items(lic, "inherited"),
             evidence=tuple(Evidence(e["source"], e["value"]) for e in lic.get("evidence", ())),
         ),
-        base_models=tuple(raw.get("base_models", ())),
-        datasets=tuple(raw.get("datasets", ())),
+        base_models=_items(raw, "base_models"),
+        datasets=_items(raw, "datasets"),
         files=tuple(_read_file(f) for f in raw.get("files", ())),
         card=CardFacts(
             path=card["path"],
-            license=tuple(card.get("license", ())),
+            license=_items(card, "license"),
             license_name=card.get("license_name"),
             license_link=card.get("license_link"),
-            base_models=tuple(raw.get("base_models", ())),
+            base_models=_items(raw, "base_models"),
             base_model_relation=card.get("base_model_relation"),
-            datasets=tuple(raw.get("datasets", ())),
+            datasets=_items(raw, "datasets"),
             pipeline_tag=card.get("pipeline_tag"),
             library_name=card.get("library_name"),
-            tags=tuple(card.get("tags", ())),
+            tags=_items(card, "tags"),
             error=card.get("error"),
             mentions=tuple(
                 CardMention(m["family"], m["license"], m["quote"]) for m in card.get("mentions", ())
@@ -325,24 +336,24 @@ def _read_component(raw: dict[str, Any]) -> Component:
         )
         if card is not None
         else None,
-        refs=tuple(raw.get("refs", ())),
+        refs=_items(raw, "refs"),
         lineage=tuple(_read_ancestor(a) for a in raw.get("lineage", ())),
         gated=raw.get("gated"),
         revision_pinned=raw.get("revision_pinned"),
-        remote_code=tuple(raw.get("remote_code", ())),
+        remote_code=_items(raw, "remote_code"),
         model_type=raw.get("model_type"),
-        notices=tuple(Notice(_text(n, "file"), _text(n, "text")) for n in raw.get("notices", ())),
+        notices=tuple(Notice(_text(n, "file"), _text(n, "text")) for n in _items(raw, "notices")),
         license_texts=tuple(
-            LicenseText(_text(t, "file"), _text(t, "text"), tuple(t["licenses"]))
-            for t in raw.get("license_texts", ())
+            LicenseText(_text(t, "file"), _text(t, "text"), _items(t, "licenses"))
+            for t in _items(raw, "license_texts")
         ),
-        architectures=tuple(raw.get("architectures", ())),
-        depends_on=tuple(raw.get("depends_on", ())),
+        architectures=_items(raw, "architectures"),
+        depends_on=_items(raw, "depends_on"),
         direct=raw.get("direct"),
         declared_only=bool(raw.get("declared_only", False)),
-        declared_in=tuple(raw.get("declared_in", ())),
+        declared_in=_items(raw, "declared_in"),
         code_reference=CodeReference(
-            **{**raw["code_reference"], "declared_in": tuple(raw["code_reference"]["declared_in"])}
+            **{**raw["code_reference"], "declared_in": _items(raw["code_reference"], "declared_in")}
         )
         if raw.get("code_reference")
         else None,
@@ -372,27 +383,189 @@ def _read_finding(raw: dict[str, Any]) -> Finding:
     )
 
 
+def _items(raw: dict[str, Any], key: str) -> tuple[Any, ...]:
+    """A list field as a tuple (absent or null: empty). Anything else is refused: `tuple()` would
+    make a string its characters and an object its keys."""
+    value = raw.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise TypeError(f"{key!r} must be a list, not {type(value).__name__}")
+    return tuple(value)
+
+
+def _objects(document: dict[str, Any], key: str) -> tuple[dict[str, Any], ...]:
+    """The report's required list of components or findings, each an object."""
+    if key not in document:
+        raise KeyError(key)
+    items = _items(document, key)
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise TypeError(f"{key}[{index}] must be an object")
+    return items
+
+
+@functools.cache
+def _field_hints(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+@functools.cache
+def _shape(hint: Any) -> tuple[Any, tuple[Any, ...]]:
+    return typing.get_origin(hint), typing.get_args(hint)
+
+
+def _wrong(hint: Any, where: str) -> TypeError:
+    if typing.get_origin(hint) is Literal:
+        expected = "one of " + ", ".join(str(a) for a in typing.get_args(hint))
+    else:
+        expected = getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+    return TypeError(f"{where or 'the report'} must be {expected}")
+
+
+def _check(value: Any, hint: Any, where: str) -> None:
+    """Raise TypeError naming `where` unless `value` is of the type `hint` describes.
+
+    A report is read into the typed facts every format renders, so a value of another type (a
+    number for a name, an unknown component type) would otherwise surface as a traceback in
+    whatever reads it next; the whole result is checked against the dataclass annotations
+    once, here. The depth of the check is that of the types, not of the document.
+    """
+    if hint is str:
+        if not isinstance(value, str):
+            raise _wrong(hint, where)
+        return
+    origin, args = _shape(hint)
+    if hint is Any:
+        return
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return
+        arms = [a for a in args if a is not type(None)]
+        if len(arms) == 1:
+            _check(value, arms[0], where)
+            return
+        for arm in arms:
+            try:
+                _check(value, arm, where)
+            except TypeError:
+                continue
+            return
+        raise _wrong(hint, where)
+    if origin is Literal:
+        if not isinstance(value, str) or value not in args:
+            raise _wrong(hint, where)
+    elif origin in (tuple, list):
+        if not isinstance(value, origin):
+            raise _wrong(hint, where)
+        same = origin is list or (len(args) == 2 and args[1] is Ellipsis)
+        if not same and len(value) != len(args):
+            raise _wrong(hint, where)
+        for index, item in enumerate(value):
+            _check(item, args[0] if same else args[index], f"{where}[{index}]")
+    elif origin in (dict, Mapping):
+        if not isinstance(value, Mapping):
+            raise _wrong(hint, where)
+        for key, item in value.items():
+            _check(key, args[0], f"{where} key")
+            _check(item, args[1], f"{where}[{repr(key)[:40]}]")
+    elif origin is not None:
+        if not isinstance(value, origin):
+            raise _wrong(hint, where)
+    elif isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        if not isinstance(value, hint):
+            raise _wrong(hint, where)
+        for name, field_hint in _field_hints(hint).items():
+            _check(getattr(value, name), field_hint, f"{where}.{name}" if where else name)
+    elif hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _wrong(hint, where)
+    elif (isinstance(value, bool) and hint is not bool) or not isinstance(value, hint):
+        raise _wrong(hint, where)  # JSON true is no number
+
+
+_READ_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
+"""What reading a malformed report raises: a missing key, a value of the wrong type or form."""
+
+
+def _read_error(exc: Exception) -> str:
+    """What is wrong with a report, in words (a KeyError's own text is just the key)."""
+    return f"{exc.args[0]!r} is missing" if isinstance(exc, KeyError) else str(exc)
+
+
+def _is_report(document: Any) -> bool:
+    return isinstance(document, dict) and document.get("schema") == SCHEMA
+
+
+def _result(document: dict[str, Any]) -> ScanResult:
+    result = ScanResult(
+        tool_version=document["tool"]["version"],
+        targets=_items(document, "targets"),
+        components=tuple(_read_component(c) for c in _objects(document, "components")),
+        findings=tuple(_read_finding(f) for f in _objects(document, "findings")),
+        fail_on=document.get("fail_on", "error"),
+        policy=document.get("policy"),
+        rules_off=_items(document, "rules_off"),
+    )
+    _check(result, ScanResult, "")
+    return result
+
+
 def parse_report(document: Any, where: str) -> ScanResult:
     """Turn an `aiscan-report/1` document back into the `ScanResult` it was rendered from.
 
-    Exists so a saved report can be rendered again (`aiscan bom --from`) or compared
-    (`aiscan diff`) without rescanning. Reports written before `fail_on` was recorded are read
-    with the default fail level.
+    Exists so a saved report can be rendered again (`aiscan bom --from`) without rescanning.
+    Reports written before `fail_on` was recorded are read with the default fail level.
     """
-    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
+    if not _is_report(document):
         raise ReportReadError(f"{where} is not an aiscan report (schema must be {SCHEMA})")
     try:
-        return ScanResult(
-            tool_version=document["tool"]["version"],
-            targets=tuple(document.get("targets", ())),
-            components=tuple(_read_component(c) for c in document["components"]),
-            findings=tuple(_read_finding(f) for f in document["findings"]),
-            fail_on=document.get("fail_on", "error"),
-            policy=document.get("policy"),
-            rules_off=tuple(str(rule) for rule in document.get("rules_off") or ()),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ReportReadError(f"{where}: malformed aiscan report ({exc!r})") from exc
+        return _result(document)
+    except _READ_ERRORS as exc:
+        raise ReportReadError(f"{where}: malformed aiscan report: {_read_error(exc)}") from exc
+
+
+def decode_report(document: Any) -> DecodedBom | None:
+    """A saved report's facts in the terms BOMs are decoded to (for `aiscan diff`), or None when
+    `document` is not a report. Raises `BomDecodeError` for a malformed one."""
+    if not _is_report(document):
+        return None
+    try:
+        result = _result(document)
+    except _READ_ERRORS as exc:
+        raise BomDecodeError(f"malformed aiscan report: {_read_error(exc)}") from exc
+    return decoded_result(result)
+
+
+def decoded_result(result: ScanResult) -> DecodedBom:
+    """What a BOM of `result` would say, with licenses as knowledge-base keys.
+
+    A finding about a ref the result does not list (a report edited by hand) is kept as one
+    about no single component, so it is still compared.
+    """
+    findings: dict[str | None, list[DecodedFinding]] = {}
+    refs = {c.ref for c in result.components}
+    for f in result.findings:
+        subject = f.component if f.component in refs else None
+        findings.setdefault(subject, []).append(DecodedFinding(f.rule, f.severity, f.counts))
+    return DecodedBom(
+        components=tuple(
+            DecodedComponent(
+                kind=c.type,
+                name=c.name,
+                version=c.version,
+                purl=c.purl,
+                declared=c.license.declared,
+                effective=c.license.effective,
+                files=tuple(DecodedFile(f.path, f.sha256) for f in c.files),
+                findings=tuple(findings.get(c.ref, ())),
+            )
+            for c in result.components
+        ),
+        findings=tuple(findings.get(None, ())),
+        fail_on=result.fail_on,
+    )
 
 
 def read_report(path: Path) -> ScanResult:

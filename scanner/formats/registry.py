@@ -20,6 +20,12 @@ FORMATS: dict[str, str] = {
 }
 
 
+BOM_FORMATS = ("cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx-tv", "spdx3-jsonld")
+"""The formats `aiscan bom` writes: AI-BOMs, each validated against its specification."""
+CYCLONEDX_SPEC_VERSIONS = ("1.6", "1.7")
+"""Here rather than in `cyclonedx.py` so the CLI can offer them without importing the library."""
+
+
 def get_format(name: str, **options: str) -> ReportFormat:
     """Instantiate the format registered under `name`; `options` go to its constructor
     (e.g. `spec_version` for CycloneDX)."""

@@ -12,6 +12,9 @@ Mapping:
 - purls are PACKAGE-MANAGER external refs; a model is DESCENDANT_OF its base model (VARIANT_OF
   for `base_model_relation: quantized`), GENERATED_FROM the datasets its card names, and
   DEPENDS_ON the scanned library its card names (and on its base when it is an adapter).
+
+`decode_spdx` reads an SPDX 2.3 JSON document back (aiscan's or another tool's) into the facts of
+`scanner.formats.decoded`; `comment_findings` and `asserted` are shared with the SPDX 3 decoder.
 """
 
 from __future__ import annotations
@@ -24,6 +27,14 @@ from typing import Any, Literal
 
 from scanner.formats import aibom
 from scanner.formats.cyclonedx import BomValidationError
+from scanner.formats.decoded import (
+    DecodedBom,
+    DecodedComponent,
+    DecodedFile,
+    DecodedFinding,
+    JsonObject,
+    sha256_digest,
+)
 from scanner.formats.interface import ReportFormat
 from scanner.inventory import Component, ScanResult
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
@@ -299,3 +310,119 @@ class SpdxTagValueFormat(SpdxJsonFormat):
 
     name = "spdx-tv"
     output = "tag-value"
+
+
+# --- decoding ---------------------------------------------------------------------------------
+
+_FINDING_LINE = re.compile(r"aiscan finding (\S+) \[(\w+)\]: ")
+"""How both SPDX writers record a finding in an element's comment, one per line."""
+_KINDS = {"LIBRARY": "library", "FRAMEWORK": "library", "FILE": "file"}
+_TARGET_KINDS = {"GENERATED_FROM": "dataset", "DESCENDANT_OF": "model", "VARIANT_OF": "model"}
+"""What a model's relationship says its target is (a training dataset, a base model)."""
+
+
+def comment_findings(comment: str | None) -> tuple[DecodedFinding, ...]:
+    """The findings an SPDX writer put in a comment (`build_document` here, and in spdx3)."""
+    found = []
+    for line in (comment or "").splitlines():
+        match = _FINDING_LINE.match(line)
+        if match:
+            found.append(DecodedFinding(match[1], match[2], "(waived: " not in line))
+    return tuple(found)
+
+
+def asserted(expression: str | None) -> str | None:
+    """A license expression as written, or None for NOASSERTION and NONE, which SPDX uses for
+    "no license stated" and aiscan reads as no license at all."""
+    if not expression or expression.strip() in ("NOASSERTION", "NONE"):
+        return None
+    return expression.strip()
+
+
+def _summary_kind(summary: str | None) -> str | None:
+    """The component type aiscan's SPDX writers put first in a summary (`model (hub) at …`)."""
+    kind = (summary or "").split(" (", 1)[0]
+    return kind if kind in ("model", "dataset", "library", "file") else None
+
+
+def _purl(package: JsonObject) -> str | None:
+    for reference in package.objects("externalRefs"):
+        if reference.string("referenceType") == "purl":
+            return reference.required("referenceLocator")
+    return None
+
+
+def _kind(package: JsonObject) -> str | None:
+    purl = _purl(package)
+    if purl and purl.startswith("pkg:huggingface/"):
+        return "model"
+    return _summary_kind(package.string("summary")) or _KINDS.get(
+        package.string("primaryPackagePurpose") or ""
+    )
+
+
+def decode_spdx(document: Any) -> DecodedBom | None:
+    """The facts of an SPDX 2.3 JSON document, or None when `document` is not one.
+
+    Packages are components, except the files a package CONTAINS (File elements, or packages of
+    purpose FILE as aiscan writes them, SPDX 2.3 Files requiring a SHA-1): those are its files.
+    A package's kind comes from its purl, aiscan's summary or its purpose, and for the target of
+    a model's GENERATED_FROM / DESCENDANT_OF / VARIANT_OF from that relationship. Licenses are
+    SPDX expressions; findings are read from aiscan's comment lines. Raises `BomDecodeError` for
+    a field of the wrong type.
+    """
+    if not isinstance(document, dict) or document.get("spdxVersion") != "SPDX-2.3":
+        return None
+    doc = JsonObject(document, "", "SPDX 2.3 document")
+    packages = {p.required("SPDXID"): p for p in doc.objects("packages")}
+    files = {f.required("SPDXID"): f for f in doc.objects("files")}
+    links = [
+        (
+            r.required("spdxElementId"),
+            r.required("relationshipType"),
+            r.required("relatedSpdxElement"),
+        )
+        for r in doc.objects("relationships")
+    ]
+    contains = [(a, b) for a, kind, b in links if kind == "CONTAINS"]
+    contains += [(b, a) for a, kind, b in links if kind == "CONTAINED_BY"]
+    contains += [(spdx_id, f) for spdx_id, p in packages.items() for f in p.strings("hasFiles")]
+    contained = {
+        b
+        for _, b in contains
+        if b in files or (b in packages and packages[b].string("primaryPackagePurpose") == "FILE")
+    }
+    kinds = {spdx_id: _kind(p) for spdx_id, p in packages.items()}
+    for source, relation, target in links:
+        if kinds.get(source) == "model" and relation in _TARGET_KINDS and target in kinds:
+            kinds[target] = kinds[target] or _TARGET_KINDS[relation]
+    held: dict[str, list[DecodedFile]] = {i: [] for i in packages if i not in contained}
+    for parent, child in contains:
+        element = files.get(child) or packages.get(child)
+        if parent in held and child in contained and element is not None:
+            name = element.string("fileName") or element.required("name")
+            held[parent].append(DecodedFile(name.removeprefix("./"), _checksum(element)))
+    components = []
+    for spdx_id, package_files in held.items():
+        package = packages[spdx_id]
+        declared = asserted(package.string("licenseDeclared"))
+        components.append(
+            DecodedComponent(
+                kind=kinds[spdx_id] or "package",
+                name=package.required("name"),
+                version=package.string("versionInfo"),
+                purl=_purl(package),
+                declared=(declared,) if declared else (),
+                effective=asserted(package.string("licenseConcluded")),
+                sha256=_checksum(package),
+                files=tuple(package_files),
+                findings=comment_findings(package.string("comment")),
+            )
+        )
+    return DecodedBom(
+        tuple(components), comment_findings(doc.string("comment")), license_notation="spdx"
+    )
+
+
+def _checksum(element: JsonObject) -> str | None:
+    return sha256_digest(element.objects("checksums"), "algorithm", "checksumValue")

@@ -21,6 +21,9 @@ Mapping (the SPDX 2.3 writer's decisions, in SPDX 3 terms):
 - Lineage: a model is a `descendantOf` its base; for `base_model_relation: quantized` the base
   `hasVariant` the model instead (SPDX 3 has no variantOf). An adapter also `dependsOn` its base,
   a model `trainedOn` the datasets its card names and `dependsOn` the scanned library it names.
+
+`decode_spdx3` reads an SPDX 3.0.1 JSON-LD document back (aiscan's or another tool's) into the
+facts of `scanner.formats.decoded`.
 """
 
 from __future__ import annotations
@@ -33,8 +36,15 @@ from typing import Any
 
 from scanner.formats import aibom
 from scanner.formats.cyclonedx import BomValidationError
+from scanner.formats.decoded import (
+    DecodedBom,
+    DecodedComponent,
+    DecodedFile,
+    JsonObject,
+    sha256_digest,
+)
 from scanner.formats.interface import ReportFormat
-from scanner.formats.spdx import SpdxIds
+from scanner.formats.spdx import SpdxIds, asserted, comment_findings
 from scanner.inventory import Component, ScanResult
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
@@ -315,3 +325,111 @@ class Spdx3JsonLdFormat(ReportFormat):
 
     def render(self, result: ScanResult, kb: LicenseKnowledgeBase, *, color: bool = False) -> str:
         return render_spdx3(result, kb)
+
+
+# --- decoding ---------------------------------------------------------------------------------
+
+_COMPONENTS = {"ai_AIPackage", "dataset_DatasetPackage", "software_Package", "software_File"}
+_KINDS = {"ai_AIPackage": "model", "dataset_DatasetPackage": "dataset"}
+_PURPOSE_KINDS = {"model": "model", "data": "dataset", "library": "library", "file": "file"}
+_LISTED_LICENSE = "https://spdx.org/licenses/"
+
+
+def _is_spdx3(document: Any) -> bool:
+    """Whether a JSON document is SPDX 3.0.1 JSON-LD (by its `@context`)."""
+    if not isinstance(document, dict):
+        return False
+    context = document.get("@context")
+    contexts = context if isinstance(context, list) else [context]
+    return any(isinstance(c, str) and "spdx.org/rdf/3.0.1" in c for c in contexts)
+
+
+def decode_spdx3(document: Any) -> DecodedBom | None:
+    """The facts of an SPDX 3.0.1 JSON-LD document (its `@graph` read as plain JSON), or None
+    when `document` is not one.
+
+    Package and file elements are components, and the `software_File`s a component `contains`
+    its files; licenses are the expressions its license relationships point at (a listed
+    license may be pointed at by its spdx.org IRI); findings are read from aiscan's comment
+    lines. Raises `BomDecodeError` for a field of the wrong type.
+    """
+    if not _is_spdx3(document):
+        return None
+    doc = JsonObject(document, "", "SPDX 3.0.1 document")
+    nodes = doc.objects("@graph")
+    by_id: dict[str, JsonObject] = {}
+    links: dict[str, dict[str, list[str]]] = {}
+    for node in nodes:
+        node_id = node.string("spdxId") or node.string("@id")
+        if node_id is not None:
+            by_id[node_id] = node
+        if node.string("type") == "Relationship":
+            targets = links.setdefault(node.required("from"), {})
+            targets.setdefault(node.required("relationshipType"), []).extend(node.strings("to"))
+    contained = {
+        target
+        for by_kind in links.values()
+        for target in by_kind.get("contains", [])
+        if target in by_id and by_id[target].string("type") == "software_File"
+    }
+
+    def licenses(node_id: str, relation: str) -> list[str]:
+        found = []
+        for target in links.get(node_id, {}).get(relation, []):
+            element = by_id.get(target)
+            expression = element.string("simplelicensing_licenseExpression") if element else None
+            if expression is None and target.startswith(_LISTED_LICENSE):
+                expression = target.removeprefix(_LISTED_LICENSE)
+            text = asserted(expression)
+            if text:
+                found.append(text)
+        return found
+
+    components = []
+    for node in nodes:
+        node_type = node.string("type")
+        node_id = node.string("spdxId") or node.string("@id") or ""
+        if node_type not in _COMPONENTS or node_id in contained:
+            continue
+        kind = (
+            _KINDS.get(node_type)
+            or _PURPOSE_KINDS.get(node.string("software_primaryPurpose") or "")
+            or ("file" if node_type == "software_File" else "package")
+        )
+        files = tuple(
+            DecodedFile(by_id[target].required("name"), _hash(by_id[target]))
+            for target in links.get(node_id, {}).get("contains", [])
+            if target in contained
+        )
+        concluded = licenses(node_id, "hasConcludedLicense")
+        components.append(
+            DecodedComponent(
+                kind=kind,
+                name=node.required("name"),
+                version=node.string("software_packageVersion"),
+                purl=node.string("software_packageUrl"),
+                declared=tuple(licenses(node_id, "hasDeclaredLicense")),
+                effective=_conjunction(concluded),
+                sha256=_hash(node),
+                files=files,
+                findings=comment_findings(node.string("comment")),
+            )
+        )
+    about_document = tuple(
+        finding
+        for node in nodes
+        if node.string("type") == "SpdxDocument"
+        for finding in comment_findings(node.string("comment"))
+    )
+    return DecodedBom(tuple(components), about_document, license_notation="spdx")
+
+
+def _hash(element: JsonObject) -> str | None:
+    return sha256_digest(element.objects("verifiedUsing"), "algorithm", "hashValue")
+
+
+def _conjunction(expressions: list[str]) -> str | None:
+    """Several concluded licenses as one expression (all apply), each kept whole."""
+    if len(expressions) <= 1:
+        return expressions[0] if expressions else None
+    return " AND ".join(f"({e})" if " OR " in e else e for e in expressions)

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from scanner.errors import UsageError
+from scanner.files import load_json_file
 from scanner.inventory import ScanResult
-from scanner.jsonfile import load_json_file
 
 SCHEMA = "aiscan-lock/1"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -88,18 +88,27 @@ def render_lockfile(components: Iterable[LockedComponent], generated_by: str) ->
 def load_lockfile(path: Path) -> LockFile:
     """Read and validate a lock file; any defect is a usage error naming the file."""
     document = load_json_file(path, "lock file", LockFileError)
+    try:
+        return parse_lockfile(document, str(path))
+    except LockFileError as exc:
+        raise LockFileError(f"lock file {path}: {exc}") from exc
+
+
+def parse_lockfile(document: Any, source: str) -> LockFile:
+    """Validate a parsed lock file read from `source`; the error for a defect names the field,
+    not the file (`load_lockfile` and the project source each say which file in their words)."""
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
-        raise LockFileError(f"lock file {path} is not an {SCHEMA} document")
+        raise LockFileError(f"not an {SCHEMA} document")
     components: dict[str, LockedComponent] = {}
     raw_components = document.get("components")
     if not isinstance(raw_components, list):
-        raise LockFileError(f"lock file {path}: 'components' must be a list")
+        raise LockFileError("'components' must be a list")
     for index, raw in enumerate(raw_components):
-        component = _component(raw, f"{path}: components[{index}]")
+        component = _component(raw, f"components[{index}]")
         if component.ref in components:
-            raise LockFileError(f"{path}: component {component.ref!r} is listed twice")
+            raise LockFileError(f"component {component.ref!r} is listed twice")
         components[component.ref] = component
-    return LockFile(source=str(path), components=components)
+    return LockFile(source=source, components=components)
 
 
 def _component(raw: Any, where: str) -> LockedComponent:
@@ -108,6 +117,9 @@ def _component(raw: Any, where: str) -> LockedComponent:
     revision = raw.get("revision")
     if revision is not None and not isinstance(revision, str):
         raise LockFileError(f"{where}: 'revision' must be a string or null")
+    name, location = raw.get("name", raw["ref"]), raw.get("location", "")
+    if not isinstance(name, str) or not isinstance(location, str):
+        raise LockFileError(f"{where}: 'name' and 'location' must be strings")
     raw_files = raw.get("files")
     if not isinstance(raw_files, list):
         raise LockFileError(f"{where}: 'files' must be a list")
@@ -126,9 +138,9 @@ def _component(raw: Any, where: str) -> LockedComponent:
         files[item["path"]] = LockedFile(item["path"], size, sha256)
     return LockedComponent(
         ref=raw["ref"],
-        name=str(raw.get("name", raw["ref"])),
+        name=name,
         revision=revision,
-        location=str(raw.get("location", "")),
+        location=location,
         files=files,
     )
 

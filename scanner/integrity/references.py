@@ -15,15 +15,17 @@ target.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from scanner.errors import UsageError
+from scanner.files import load_json_file
+from scanner.formats.cyclonedx import decode_cyclonedx
+from scanner.formats.decoded import BomDecodeError
 from scanner.integrity.lockfile import LockedComponent, LockFile
 from scanner.inventory import Component
-from scanner.jsonfile import load_json_file
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _GIT_SHA1 = re.compile(r"^[0-9a-f]{40}$")
@@ -64,7 +66,8 @@ class BomDigests:
 
     Files are CycloneDX components of type `file` whose `name` is the path relative to the model
     folder, nested under the model's component (matched by name or purl) or at top level (then
-    they match any model holding that path).
+    they match any model holding that path). The BOM is read by the CycloneDX decoder, so a
+    malformed one is refused as a whole rather than half used.
     """
 
     source: str
@@ -74,19 +77,21 @@ class BomDigests:
     @classmethod
     def load(cls, path: Path) -> BomDigests:
         document = load_json_file(path, "BOM", BomError)
-        if not isinstance(document, dict) or document.get("bomFormat") != "CycloneDX":
+        try:
+            bom = decode_cyclonedx(document)
+        except BomDecodeError as exc:
+            raise BomError(f"{path}: {exc}") from exc
+        if bom is None:
             raise BomError(f"{path} is not a CycloneDX JSON BOM (bomFormat must be CycloneDX)")
         by_parent: dict[tuple[str, str], str] = {}
         top_level: dict[str, str] = {}
-        for parent_keys, component in _walk(document.get("components"), ()):
-            digest = _sha256_of(component)
-            if component.get("type") != "file" or digest is None:
-                continue
-            name = str(component.get("name", ""))
-            if not parent_keys:
-                top_level[name] = digest
-            for key in parent_keys:
-                by_parent[(key, name)] = digest
+        for component in bom.components:
+            if component.kind == "file" and component.sha256 is not None:
+                top_level[component.name] = component.sha256  # a loose file: never nested
+            for entry in component.files:
+                for key in (component.name, component.purl):
+                    if key and entry.sha256 is not None:
+                        by_parent[(key, entry.path)] = entry.sha256
         return cls(str(path), by_parent, top_level)
 
     def lookup(self, component: Component, relative: str) -> str | None:
@@ -94,28 +99,6 @@ class BomDigests:
             if key and (key, relative) in self.by_parent:
                 return self.by_parent[(key, relative)]
         return self.top_level.get(relative)
-
-
-def _walk(components: Any, parents: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], dict]]:
-    if not isinstance(components, list):
-        return
-    for component in components:
-        if not isinstance(component, dict):
-            continue
-        yield parents, component
-        keys = tuple(
-            str(component[k]) for k in ("name", "purl") if isinstance(component.get(k), str)
-        )
-        yield from _walk(component.get("components"), keys)
-
-
-def _sha256_of(component: dict) -> str | None:
-    for item in component.get("hashes") or []:
-        if isinstance(item, dict) and str(item.get("alg", "")).upper() in {"SHA-256", "SHA256"}:
-            content = str(item.get("content", "")).lower()
-            if _SHA256.match(content):
-                return content
-    return None
 
 
 def hf_blob_reference(path: Path) -> Expected | None:

@@ -10,8 +10,8 @@ import dataclasses
 from pathlib import Path
 
 from scanner.errors import UsageError
+from scanner.files import load_json_file
 from scanner.inventory import Finding, ScanResult
-from scanner.jsonfile import load_json_file
 from scanner.policy.fingerprints import FINGERPRINT_KEY, fingerprint
 
 

@@ -413,27 +413,29 @@ class ProjectSource(Source):
 
     # --- code -----------------------------------------------------------------------------
 
-    def _declared_models(self) -> dict[str, str]:
-        """Model names (lower case) listed by the project's own inventories → which file."""
+    def _declared_models(self) -> tuple[dict[str, str], list[Component]]:
+        """Model names (lower case) listed by the project's own inventories → which file, and a
+        file component for every inventory that could not be read: skipped in silence, the
+        models it lists would be reported undeclared with no word of why."""
         names: dict[str, str] = {}
+        unreadable: list[Component] = []
         candidates = [self.root / name for name in MODEL_INVENTORIES]
         candidates += [*sorted(self.root.glob("*.cdx.json")), self.root / "bom.json"]
         root = os.path.realpath(self.root)
         for path in candidates:
-            if not path.exists() or outside_problem(path, root) is not None:
+            if not os.path.lexists(path):
                 continue
-            try:
-                document = json.loads(read_bounded(path, MAX_INVENTORY_BYTES))
-            except (OSError, ValueError, RecursionError):
-                continue
-            for component in _inventory_components(document):
-                name = component.get("name")
-                if isinstance(name, str):
-                    names.setdefault(name.lower(), path.name)
-        return names
+            where = _display(path, self.root)
+            listed, problem = _inventory_components(path, where, root)
+            if problem is not None:
+                unreadable.append(self._file_component(where, "inventory", (problem,)))
+            for name in listed:
+                names.setdefault(name.lower(), path.name)
+        return names, unreadable
 
     def _code_references(self) -> Iterator[Component]:
-        declared = self._declared_models()
+        declared, unreadable = self._declared_models()
+        yield from unreadable
         problems: dict[str, list[Problem]] = {}
         found: list[tuple[str, FoundReference]] = []
         for file, item in scan_tree(self.root):
@@ -465,11 +467,38 @@ class ProjectSource(Source):
         )
 
 
-def _inventory_components(document: object) -> Iterator[dict]:
-    """Components of an aiscan lock file or a CycloneDX BOM, nested ones included."""
-    if not isinstance(document, dict):
-        return
-    for component in document.get("components") or ():
-        if isinstance(component, dict):
-            yield component
-            yield from _inventory_components(component)
+def _inventory_components(path: Path, where: str, root: str) -> tuple[list[str], Problem | None]:
+    """The names of the components an `aiscan.lock` or a CycloneDX JSON BOM lists (nested ones
+    included), read by their own decoders; or the problem that kept the file from being read."""
+    from scanner.formats.cyclonedx import decode_cyclonedx
+    from scanner.formats.decoded import BomDecodeError
+    from scanner.integrity.lockfile import LockFileError, parse_lockfile
+
+    outside = outside_problem(path, root, where)
+    if outside is not None:
+        return [], outside
+    unused = "its models are not read"
+    try:
+        data = read_bounded(path, MAX_INVENTORY_BYTES + 1)
+    except OSError as exc:
+        return [], Problem(where, f"{describe_os_error(exc)}; {unused}")
+    if len(data) > MAX_INVENTORY_BYTES:
+        return [], Problem(where, f"larger than {MAX_INVENTORY_BYTES // 2**20} MiB; {unused}")
+    try:
+        document = json.loads(data)
+    except RecursionError:
+        return [], Problem(where, f"nested too deeply to read; {unused}")
+    except ValueError as exc:  # UnicodeDecodeError included
+        return [], Problem(where, f"not valid JSON ({exc}); {unused}")
+    try:
+        if path.name in MODEL_INVENTORIES:
+            lock = parse_lockfile(document, where)
+            return [c.name for c in lock.components.values()], None
+        bom = decode_cyclonedx(document)
+    except (LockFileError, BomDecodeError) as exc:
+        return [], Problem(where, f"{exc}; {unused}")
+    if bom is None:
+        return [], Problem(
+            where, f"not a CycloneDX JSON BOM (bomFormat must be CycloneDX); {unused}"
+        )
+    return [c.name for c in bom.components], None

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 
-from scanner.formats.cyclonedx import BomValidationError, render_cyclonedx
+from scanner.formats.cyclonedx import BomValidationError, decode_cyclonedx, render_cyclonedx
+from scanner.formats.decoded import BomDecodeError, DecodedComponent, DecodedFile
+from scanner.formats.json import decoded_result
 from scanner.inventory import Component, FileEntry, LicenseFacts, ScanResult
 from tests.conftest import REAL_SNAPSHOT, make_hf_cache, make_model_dir, model_repo_files
+from tests.formats.test_decoded import decodable_result
 
 SNAPSHOT = REAL_SNAPSHOT
 
@@ -215,3 +219,106 @@ def test_real_minilm_snapshot(kb, default_policy):
     hashes = {f["name"]: f["hashes"][0]["content"] for f in model["components"]}
     digest = hashlib.sha256((SNAPSHOT / "model.safetensors").read_bytes()).hexdigest()
     assert hashes["model.safetensors"] == digest
+
+
+# --- decoding -------------------------------------------------------------------------------
+
+
+def _unordered(components):
+    """Decoded components by name, each with its files sorted: documents order both freely."""
+    return {
+        c.name: replace(c, files=tuple(sorted(c.files, key=lambda f: f.path))) for c in components
+    }
+
+
+def test_decode_round_trips_what_the_writer_wrote(kb):
+    result = decodable_result()
+    bom = decode_cyclonedx(json.loads(render_cyclonedx(result, kb, output="json")))
+    assert bom is not None and bom.license_notation == "aiscan"
+    expected = decoded_result(result)
+    named = DecodedComponent("dataset", "acme/data")  # the dataset the card names, as a component
+    by_name = _unordered(bom.components)  # the library orders components its own way
+    assert by_name == _unordered((*expected.components, named))
+    assert bom.findings == expected.findings
+    model, library = by_name["org/tune"], by_name["torch"]
+    assert {f.path: f.sha256 for f in model.files} == {
+        "model.safetensors": "ab" * 32,
+        "config.json": None,
+    }
+    assert [f.counts for f in library.findings] == [False]  # waived
+
+
+def test_decode_reads_any_depth_without_recursion():
+    digest = "cd" * 32
+    node = {
+        "type": "library",
+        "name": "deepest",
+        "components": [
+            {"type": "file", "name": "w.bin", "hashes": [{"alg": "SHA-256", "content": digest}]}
+        ],
+    }
+    for depth in range(100_000):
+        node = {"type": "application", "name": f"level-{depth}", "components": [node]}
+    bom = decode_cyclonedx({"bomFormat": "CycloneDX", "components": [node]})
+    assert bom is not None and len(bom.components) == 100_001
+    assert bom.components[0].name == "level-99999" and bom.components[0].kind == "application"
+    assert bom.components[-1].name == "deepest" and bom.components[-1].files[0].sha256 == digest
+
+
+def test_decode_reads_another_tools_bom():
+    document = {
+        "bomFormat": "CycloneDX",
+        "components": [
+            {
+                "type": "file",
+                "name": "loose.bin",
+                "hashes": [{"alg": "SHA-256", "content": "0" * 64}],
+            },
+            {
+                "type": "machine-learning-model",
+                "name": "m",
+                "purl": "pkg:huggingface/org/m",
+                "components": [{"type": "file", "name": "a.bin"}],
+            },
+        ],
+    }
+    bom = decode_cyclonedx(document)
+    assert bom is not None
+    assert bom.components == (
+        DecodedComponent("file", "loose.bin", sha256="0" * 64),
+        DecodedComponent("model", "m", purl="pkg:huggingface/org/m", files=(DecodedFile("a.bin"),)),
+    )
+    assert decode_cyclonedx({"bomFormat": "SPDX"}) is None and decode_cyclonedx([]) is None
+
+
+@pytest.mark.parametrize(
+    "components,message",
+    [
+        ({}, "components must be a list"),
+        ([5], r"components\[0\] must be an object"),
+        ([{"type": "library"}], r"components\[0\].name is missing"),
+        ([{"type": "library", "name": 5}], r"components\[0\].name must be a string"),
+        ([{"type": "library", "name": "x", "version": 10**4000}], "version must be a string"),
+        ([{"type": "library", "name": "x", "properties": [{"name": 1}]}], "properties"),
+        ([{"type": "library", "name": "x", "properties": [{"name": "a", "value": []}]}], "value"),
+        (
+            [{"type": "file", "name": "x", "hashes": [{"alg": "SHA-256", "content": "zz"}]}],
+            "SHA-256",
+        ),
+        ([{"type": "library", "name": "x", "components": "no"}], "components must be a list"),
+    ],
+)
+def test_decode_refuses_wrong_types_in_one_line(components, message):
+    with pytest.raises(BomDecodeError, match=message) as info:
+        decode_cyclonedx({"bomFormat": "CycloneDX", "components": components})
+    assert str(info.value).startswith("malformed CycloneDX BOM: ")
+    assert "\n" not in str(info.value) and len(str(info.value)) < 200
+
+
+def test_a_wrong_type_deep_down_is_a_short_error():
+    node: dict = {"type": "library", "name": None}
+    for _ in range(100_000):
+        node = {"type": "library", "name": "x", "components": [node]}
+    with pytest.raises(BomDecodeError, match="name is missing") as info:
+        decode_cyclonedx({"bomFormat": "CycloneDX", "components": [node]})
+    assert len(str(info.value)) < 200

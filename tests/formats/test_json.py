@@ -1,10 +1,27 @@
-"""The JSON report contract, `aiscan-report/1` (ARCHITECTURE.md)."""
+"""The JSON report contract, `aiscan-report/1` (ARCHITECTURE.md), and reading a saved report
+back: `read_report` into the ScanResult it was rendered from, `decode_report` into BOM facts."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import json
+import re
+
+import pytest
 
 from scanner import __version__
+from scanner.errors import UsageError
+from scanner.formats.decoded import BomDecodeError
+from scanner.formats.json import (
+    JsonFormat,
+    decode_report,
+    decoded_result,
+    parse_report,
+    read_report,
+    report_document,
+)
+from scanner.inventory import Component, LicenseText, ScanResult
 from tests.conftest import (
     GPL3_OPENING,
     component,
@@ -15,6 +32,8 @@ from tests.conftest import (
     model_repo_files,
     scan_json,
 )
+from tests.formats.test_cyclonedx import llama_chain
+from tests.formats.test_decoded import decodable_result
 
 COMPONENT_FIELDS = {
     "ref",
@@ -246,3 +265,115 @@ def test_recognised_license_file_texts_are_in_the_report(tmp_path):
     assert component(report, "gpl")["license_texts"] == recorded
     assert component(report, "acme/gpl")["license_texts"] == recorded
     assert "license_texts" not in component(report, "plain")
+
+
+# --- reading a saved report -----------------------------------------------------------------
+
+
+def test_round_trip_reproduces_the_report(tmp_path, kb, default_policy):
+    from scanner.pipeline.hashes import with_file_hashes
+    from scanner.pipeline.scan import run_scan
+
+    result = with_file_hashes(run_scan(llama_chain(tmp_path), default_policy, kb), workers=1)
+    assert result.findings and any(f.sha256 for c in result.components for f in c.files)
+    saved = tmp_path / "report.json"
+    saved.write_text(JsonFormat().render(result, kb), encoding="utf-8")
+    again = read_report(saved)
+    assert report_document(again) == report_document(result)
+    assert again.exit_code == result.exit_code
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ("{not json", "not valid JSON"),
+        (json.dumps({"schema": "other"}), "not an aiscan report"),
+        (json.dumps({"schema": "aiscan-report/1", "tool": {}}), "malformed aiscan report"),
+    ],
+)
+def test_bad_reports_are_usage_errors(tmp_path, content, message):
+    path = tmp_path / "report.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(UsageError, match=message):
+        read_report(path)
+
+
+def test_decode_round_trips_the_report(kb):
+    result = decodable_result()
+    bom = decode_report(json.loads(JsonFormat().render(result, kb)))
+    assert bom == decoded_result(result)
+    assert bom.license_notation == "aiscan" and bom.fail_on == "error"
+    model, library = bom.components
+    assert (model.kind, model.declared, model.effective) == ("model", ("apache-2.0",), "apache-2.0")
+    assert [(f.path, f.sha256) for f in model.files] == [
+        ("model.safetensors", "ab" * 32),
+        ("config.json", None),
+    ]
+    assert [(f.rule, f.counts) for f in library.findings] == [("dependency.license-unknown", False)]
+    assert [f.rule for f in bom.findings] == ["scan.nothing-found"]
+    assert decode_report({"bomFormat": "CycloneDX"}) is None
+
+
+def _edited(edit) -> dict:
+    document = copy.deepcopy(report_document(decodable_result()))
+    edit(document)
+    return document
+
+
+HOSTILE_REPORTS = {
+    "version-number": (
+        lambda d: d["components"][0].update(version=10**4000),
+        "components[0].version must be str",
+    ),
+    "unknown-type": (
+        lambda d: d["components"][0].update(type="robot"),
+        "components[0].type must be one of model, dataset, library, file",
+    ),
+    "declared-string": (
+        lambda d: d["components"][0]["license"].update(declared="mit"),
+        "'declared' must be a list, not str",
+    ),
+    "size-boolean": (
+        lambda d: d["components"][0]["files"][0].update(size=True),
+        "components[0].files[0].size must be int",
+    ),
+    "severity-list": (
+        lambda d: d["findings"][0].update(severity=["error"]),
+        "findings[0].severity must be one of error, warning, note",
+    ),
+    "evidence-list": (lambda d: d["findings"][0].update(evidence=[1]), "findings[0].evidence"),
+    "fail-on": (lambda d: d.update(fail_on="fatal"), "fail_on must be one of"),
+    "components-object": (lambda d: d.update(components={"a": 1}), "'components' must be a list"),
+    "component-string": (lambda d: d.update(components=["a"]), "components[0] must be an object"),
+    "no-findings": (lambda d: d.pop("findings"), "'findings' is missing"),
+    "no-tool": (lambda d: d.pop("tool"), "'tool' is missing"),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE_REPORTS)
+def test_values_of_the_wrong_type_are_refused_naming_the_field(case):
+    edit, message = HOSTILE_REPORTS[case]
+    document = _edited(edit)
+    with pytest.raises(
+        UsageError, match=f"report.json: malformed aiscan report: .*{re.escape(message)}"
+    ):
+        parse_report(document, "report.json")
+    with pytest.raises(BomDecodeError, match=re.escape(message)) as info:
+        decode_report(document)
+    assert "\n" not in str(info.value)
+
+
+def test_license_texts_survive_the_round_trip(tmp_path, kb):
+    own_copy = LicenseText("LICENSE", GPL3_OPENING, ("gpl-3.0",))
+    model = Component(
+        ref="model:local/m",
+        type="model",
+        name="m",
+        source="modeldir",
+        location=str(tmp_path / "m"),
+        license_texts=(own_copy,),
+    )
+    saved = tmp_path / "report.json"
+    saved.write_text(JsonFormat().render(ScanResult("0", ("m",), (model,), ()), kb))
+    (again,) = read_report(saved).components
+    assert again.license_texts == (own_copy,)

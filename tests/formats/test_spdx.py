@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 
 import pytest
 
-from scanner.formats.spdx import render_spdx
+from scanner.formats.decoded import BomDecodeError, DecodedComponent, DecodedFile, DecodedFinding
+from scanner.formats.json import decoded_result
+from scanner.formats.spdx import decode_spdx, render_spdx
 from scanner.inventory import Component, LicenseFacts, ScanResult
 from tests.conftest import make_model_dir
-from tests.formats.test_cyclonedx import SNAPSHOT, _library, _scan, llama_chain
+from tests.formats.test_cyclonedx import SNAPSHOT, _library, _scan, _unordered, llama_chain
+from tests.formats.test_decoded import decodable_result
 
 
 @pytest.fixture
@@ -148,3 +152,99 @@ def test_real_minilm_snapshot(kb, default_policy):
     weights = [p for p in document.packages if p.name == "model.safetensors"]
     assert weights[0].checksums[0].value == digest
     _parse(render_spdx(result, kb, output="tag-value"), "tv")
+
+
+# --- decoding -------------------------------------------------------------------------------
+
+
+def spdx_decoded(result: ScanResult) -> dict[str, DecodedComponent]:
+    """What an SPDX writer's document of `result` decodes to: licenses as SPDX expressions, and
+    the dataset the card names as a component."""
+    expected = decoded_result(result)
+    model, library = expected.components
+    return _unordered(
+        (
+            replace(model, declared=("Apache-2.0",), effective="Apache-2.0"),
+            replace(library, declared=("BSD-3-Clause",), effective="BSD-3-Clause"),
+            DecodedComponent("dataset", "acme/data"),
+        )
+    )
+
+
+def test_decode_round_trips_what_the_writer_wrote(kb):
+    result = decodable_result()
+    bom = decode_spdx(json.loads(render_spdx(result, kb, output="json")))
+    assert bom is not None and bom.license_notation == "spdx"
+    assert _unordered(bom.components) == spdx_decoded(result)
+    assert bom.findings == (DecodedFinding("scan.nothing-found", "note"),)
+
+
+def test_decode_reads_another_tools_document():
+    document = {
+        "spdxVersion": "SPDX-2.3",
+        "packages": [
+            {
+                "SPDXID": "SPDXRef-torch",
+                "name": "PyTorch",
+                "primaryPackagePurpose": "FRAMEWORK",
+                "licenseConcluded": "NOASSERTION",
+                "licenseDeclared": "BSD-3-Clause",
+                "hasFiles": ["SPDXRef-init"],
+            }
+        ],
+        "files": [
+            {
+                "SPDXID": "SPDXRef-init",
+                "fileName": "./torch/__init__.py",
+                "checksums": [{"algorithm": "SHA256", "checksumValue": "A" * 64}],
+            }
+        ],
+    }
+    bom = decode_spdx(document)
+    assert bom is not None
+    assert bom.components == (
+        DecodedComponent(
+            "library",
+            "PyTorch",
+            declared=("BSD-3-Clause",),
+            files=(DecodedFile("torch/__init__.py", "a" * 64),),
+        ),
+    )
+    assert decode_spdx({"spdxVersion": "SPDX-2.2"}) is None
+
+
+@pytest.mark.parametrize(
+    "document,message",
+    [
+        ({"packages": {}}, "packages must be a list"),
+        ({"packages": [{"name": "x"}]}, r"packages\[0\].SPDXID is missing"),
+        ({"packages": [{"SPDXID": "a", "name": 10**4000}]}, "name must be a string"),
+        (
+            {"packages": [{"SPDXID": "a", "name": "x", "licenseConcluded": ["MIT"]}]},
+            "licenseConcluded",
+        ),
+        ({"packages": [{"SPDXID": "a", "name": "x", "hasFiles": [1]}]}, r"hasFiles\[0\]"),
+        ({"packages": [{"SPDXID": "a", "name": "x", "externalRefs": "purl"}]}, "externalRefs"),
+        (
+            {"relationships": [{"spdxElementId": "a", "relationshipType": "CONTAINS"}]},
+            "relatedSpdxElement",
+        ),
+        (
+            {
+                "packages": [
+                    {
+                        "SPDXID": "a",
+                        "name": "x",
+                        "checksums": [{"algorithm": "SHA256", "checksumValue": 12}],
+                    }
+                ]
+            },
+            "checksumValue must be a string",
+        ),
+    ],
+)
+def test_decode_refuses_wrong_types_in_one_line(document, message):
+    with pytest.raises(BomDecodeError, match=message) as info:
+        decode_spdx({"spdxVersion": "SPDX-2.3", **document})
+    assert str(info.value).startswith("malformed SPDX 2.3 document: ")
+    assert "\n" not in str(info.value)

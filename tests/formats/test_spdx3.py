@@ -12,10 +12,13 @@ import pytest
 
 from scanner.formats import spdx3
 from scanner.formats.cyclonedx import BomValidationError
-from scanner.formats.spdx3 import render_spdx3
+from scanner.formats.decoded import BomDecodeError, DecodedComponent, DecodedFile, DecodedFinding
+from scanner.formats.spdx3 import decode_spdx3, render_spdx3
 from scanner.inventory import Component, LicenseFacts, ScanResult
 from tests.conftest import make_hf_cache, make_model_dir, run_cli
-from tests.formats.test_cyclonedx import SNAPSHOT, _library, _scan, llama_chain
+from tests.formats.test_cyclonedx import SNAPSHOT, _library, _scan, _unordered, llama_chain
+from tests.formats.test_decoded import decodable_result
+from tests.formats.test_spdx import spdx_decoded
 
 
 class Read:
@@ -277,3 +280,93 @@ def test_real_minilm_snapshot(kb, default_policy):
     hashes = _hashes(document, model)
     assert hashes["model.safetensors"] == _sha256(SNAPSHOT / "model.safetensors")
     assert len(hashes) == len(document.targets(model, "contains"))
+
+
+# --- decoding -------------------------------------------------------------------------------
+
+CONTEXT = "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
+
+
+def test_decode_round_trips_what_the_writer_wrote(kb):
+    result = decodable_result()
+    bom = decode_spdx3(json.loads(render_spdx3(result, kb)))
+    assert bom is not None and bom.license_notation == "spdx"
+    assert _unordered(bom.components) == spdx_decoded(result)
+    assert bom.findings == (DecodedFinding("scan.nothing-found", "note"),)
+
+
+def test_decode_reads_another_tools_document():
+    graph = [
+        {
+            "type": "software_Package",
+            "spdxId": "urn:p",
+            "name": "p",
+            "software_primaryPurpose": "library",
+        },
+        {
+            "type": "software_File",
+            "spdxId": "urn:f",
+            "name": "p/__init__.py",
+            "verifiedUsing": [{"type": "Hash", "algorithm": "sha256", "hashValue": "b" * 64}],
+        },
+        {"type": "Relationship", "from": "urn:p", "relationshipType": "contains", "to": ["urn:f"]},
+        {
+            "type": "Relationship",
+            "from": "urn:p",
+            "relationshipType": "hasConcludedLicense",
+            "to": ["https://spdx.org/licenses/MIT", "https://spdx.org/licenses/NOASSERTION"],
+        },
+        {
+            "type": "Relationship",
+            "from": "urn:p",
+            "relationshipType": "hasConcludedLicense",
+            "to": ["urn:gpl-or-bsd"],
+        },
+        {
+            "type": "simplelicensing_LicenseExpression",
+            "spdxId": "urn:gpl-or-bsd",
+            "simplelicensing_licenseExpression": "GPL-2.0-only OR BSD-3-Clause",
+        },
+    ]
+    bom = decode_spdx3({"@context": CONTEXT, "@graph": graph})
+    assert bom is not None
+    assert bom.components == (
+        DecodedComponent(
+            "library",
+            "p",
+            effective="MIT AND (GPL-2.0-only OR BSD-3-Clause)",
+            files=(DecodedFile("p/__init__.py", "b" * 64),),
+        ),
+    )
+    assert decode_spdx3({"@context": "https://example.org/other.jsonld"}) is None
+
+
+@pytest.mark.parametrize(
+    "graph,message",
+    [
+        ({}, "@graph must be a list"),
+        (["x"], r"@graph\[0\] must be an object"),
+        ([{"type": 5}], r"@graph\[0\].type must be a string"),
+        ([{"type": "ai_AIPackage", "spdxId": "urn:a", "name": 10**4000}], "name must be a string"),
+        (
+            [{"type": "Relationship", "from": "a", "relationshipType": "contains", "to": "b"}],
+            "to must be a list",
+        ),
+        ([{"type": "Relationship", "relationshipType": "contains", "to": []}], "from is missing"),
+        (
+            [
+                {
+                    "type": "software_File",
+                    "name": "f",
+                    "verifiedUsing": [{"algorithm": "sha256", "hashValue": "zz"}],
+                }
+            ],
+            "hashValue is not a SHA-256 digest",
+        ),
+    ],
+)
+def test_decode_refuses_wrong_types_in_one_line(graph, message):
+    with pytest.raises(BomDecodeError, match=message) as info:
+        decode_spdx3({"@context": [CONTEXT], "@graph": graph})
+    assert str(info.value).startswith("malformed SPDX 3.0.1 document: ")
+    assert "\n" not in str(info.value)

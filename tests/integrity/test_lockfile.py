@@ -50,6 +50,8 @@ def test_round_trip(tmp_path):
             }
         ),
         json.dumps({"schema": SCHEMA, "components": [{"ref": "r", "files": []}] * 2}),
+        json.dumps({"schema": SCHEMA, "components": [{"ref": "r", "name": 5, "files": []}]}),
+        "[" * 10_000 + "]" * 10_000,
     ],
 )
 def test_invalid_lock_files_are_usage_errors(tmp_path, document):

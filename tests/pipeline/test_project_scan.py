@@ -66,7 +66,12 @@ def project(tmp_path) -> Path:
     )
     (root / "aiscan.lock").write_text(
         json.dumps(
-            {"schema": "aiscan-lock/1", "components": [{"name": "org/declared", "files": []}]}
+            {
+                "schema": "aiscan-lock/1",
+                "components": [
+                    {"ref": "model:hf/org/declared", "name": "org/declared", "files": []}
+                ],
+            }
         )
     )
     return root

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from safetensors.numpy import save
 
 from scanner.cli.main import main
-from tests.conftest import REAL_SNAPSHOT
+from tests.conftest import REAL_SNAPSHOT, run_cli
 
 SNAPSHOT = REAL_SNAPSHOT
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -255,6 +255,32 @@ def test_cyclonedx_bom_reference(tmp_path):
     assert code == 0
     entry = files_of(report)["model.safetensors"]
     assert entry["verified"] is True and entry["reference"] == "bom"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"bomFormat": "CycloneDX", "components": '
+        + '[{"type": "library", "name": "x", "components": ' * 10_000
+        + "[]"
+        + "}]" * 10_000
+        + "}",
+        '{"bomFormat": "CycloneDX", "components": [{"type": "file", "name": ' + "9" * 5000 + "}]}",
+        json.dumps({"bomFormat": "CycloneDX", "components": [{"type": "file", "name": 10**4000}]}),
+        json.dumps({"bomFormat": "CycloneDX", "components": [{"type": "file", "hashes": {}}]}),
+    ],
+    ids=["10000-deep", "huge-integer", "long-integer-name", "wrong-types"],
+)
+def test_hostile_bom_is_one_error_line_and_exit_2(tmp_path, content):
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(weights())
+    bom = tmp_path / "bom.cdx.json"
+    bom.write_text(content)
+    result = run_cli("verify", folder, "--against", bom)  # asserts there is no traceback
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("aiscan: error: ") and str(bom) in line and len(line) < 400
 
 
 HEADER_DEFECTS = {
