@@ -65,6 +65,10 @@ class PickleScan:
     error: str | None = None
 
 
+FileHeader = SafetensorsHeader | PickleScan | None
+"""A weights file's header facts, by format."""
+
+
 @dataclass(frozen=True)
 class FileEntry:
     """One file of a component, with what is known about its bytes.
@@ -74,7 +78,8 @@ class FileEntry:
     `hf-blob`) and `expected` is that digest as `sha256:<hex>` or `git-sha1:<hex>`; `verified` is
     True when they agree, False when they differ or the file could not be fully read, and None
     when nothing was compared. `defects` holds structural problems found outside a safetensors
-    header (a shard index).
+    header (a shard index). `header` is what the reader of the file's format measured; a new
+    weights format adds a header type here, not a field.
     """
 
     path: str
@@ -82,13 +87,20 @@ class FileEntry:
     format: FileFormat
     sha256: str | None = None
     verified: bool | None = None
-    safetensors: SafetensorsHeader | None = None
+    header: FileHeader = None
     license_detected: tuple[str, ...] = ()
     error: str | None = None
     reference: str | None = None
     expected: str | None = None
     defects: tuple[HeaderDefect, ...] = ()
-    pickle: PickleScan | None = None
+
+    @property
+    def safetensors(self) -> SafetensorsHeader | None:
+        return self.header if isinstance(self.header, SafetensorsHeader) else None
+
+    @property
+    def pickle(self) -> PickleScan | None:
+        return self.header if isinstance(self.header, PickleScan) else None
 
 
 @dataclass(frozen=True)
@@ -254,8 +266,57 @@ class PackageMetadata:
 
 
 @dataclass(frozen=True)
+class ModelDetails:
+    """What only a model or dataset read from a store (folder, HF cache, Hub) carries."""
+
+    card: CardFacts | None = None
+    refs: tuple[str, ...] = ()
+    """Branches and tags pointing at this revision (HF cache `refs/`, or the Hub branch asked)."""
+    gated: str | None = None
+    """The Hub's gating mode (`auto`, `manual`) when the repo is gated; None otherwise."""
+    revision_pinned: bool | None = None
+    """False when a Hub target names a branch or nothing instead of a 40-hex commit."""
+    remote_code: tuple[str, ...] = ()
+    """`auto_map` entries of config.json: classes transformers loads from the repo's code."""
+    model_type: str | None = None
+    """`model_type` from config.json (e.g. `llama`): the architecture family."""
+    architectures: tuple[str, ...] = ()
+    """`architectures` from config.json (e.g. `LlamaForCausalLM`)."""
+
+
+@dataclass(frozen=True)
+class LibraryDetails:
+    """What only a package of a Python project carries."""
+
+    depends_on: tuple[str, ...] = ()
+    """Refs of the components this one needs at run time (a package's Requires-Dist)."""
+    direct: bool | None = None
+    """True for a package the project requires itself, False for one pulled in by another,
+    None when the project declares no requirements to tell."""
+    declared_only: bool = False
+    """True for a package named in a requirements or lock file but not installed where aiscan
+    looked, so its license metadata could not be read."""
+    declared_in: tuple[str, ...] = ()
+    """Where the project declares this component (`requirements.txt:3`, `uv.lock`, ...)."""
+    metadata: PackageMetadata | None = field(default=None, repr=False)
+    """The license metadata as read; resolution turns it into the component's `license`. Not
+    reported: the evidence quotes what mattered."""
+
+
+ComponentDetails = ModelDetails | LibraryDetails | CodeReference | None
+"""The facts only one kind of component has: a stored model, a package, a model named in code."""
+
+_NO_MODEL = ModelDetails()
+_NO_LIBRARY = LibraryDetails()
+
+
+@dataclass(frozen=True)
 class Component:
-    """One thing a product ships or uses: a model, a dataset, a library or a file."""
+    """One thing a product ships or uses: a model, a dataset, a library or a file.
+
+    The fields every kind shares are here; the rest is in `details`, read through `model`,
+    `library` and `code_reference`, which give empty facts for other kinds.
+    """
 
     ref: str
     type: ComponentType
@@ -268,39 +329,32 @@ class Component:
     base_models: tuple[str, ...] = ()
     datasets: tuple[str, ...] = ()
     files: tuple[FileEntry, ...] = ()
-    card: CardFacts | None = None
-    refs: tuple[str, ...] = ()
     problems: tuple[Problem, ...] = ()
     lineage: tuple[Ancestor, ...] = ()
-    gated: str | None = None
-    """The Hub's gating mode (`auto`, `manual`) when the repo is gated; None otherwise."""
-    revision_pinned: bool | None = None
-    """False when a Hub target names a branch or nothing instead of a 40-hex commit."""
-    remote_code: tuple[str, ...] = ()
-    """`auto_map` entries of config.json: classes transformers loads from the repo's code."""
-    model_type: str | None = None
-    """`model_type` from config.json (e.g. `llama`): the architecture family."""
-    architectures: tuple[str, ...] = ()
-    """`architectures` from config.json (e.g. `LlamaForCausalLM`)."""
     notices: tuple[Notice, ...] = ()
     """NOTICE files the component ships (Apache-2.0 section 4(d) requires passing them on)."""
     license_texts: tuple[LicenseText, ...] = ()
     """License files the component ships whose text was recognised, with that text."""
-    depends_on: tuple[str, ...] = ()
-    """Refs of the components this one needs at run time (a package's Requires-Dist)."""
-    direct: bool | None = None
-    """True for a package the project requires itself, False for one pulled in by another,
-    None when the project declares no requirements to tell."""
-    declared_only: bool = False
-    """True for a package named in a requirements or lock file but not installed where aiscan
-    looked, so its license metadata could not be read."""
-    declared_in: tuple[str, ...] = ()
-    """Where the project declares this component (`requirements.txt:3`, `uv.lock`, ...)."""
-    code_reference: CodeReference | None = None
-    """Set for a model found in source code rather than on disk or on the Hub."""
-    package_metadata: PackageMetadata | None = field(default=None, repr=False)
-    """A package's license metadata as read; resolution turns it into `license`. Not reported:
-    the evidence quotes what mattered."""
+    details: ComponentDetails = None
+
+    @property
+    def model(self) -> ModelDetails:
+        """A stored model's or dataset's own facts (empty for other kinds)."""
+        return self.details if isinstance(self.details, ModelDetails) else _NO_MODEL
+
+    @property
+    def library(self) -> LibraryDetails:
+        """A package's own facts (empty for other kinds)."""
+        return self.details if isinstance(self.details, LibraryDetails) else _NO_LIBRARY
+
+    @property
+    def code_reference(self) -> CodeReference | None:
+        """Set for a model found in source code rather than on disk or on the Hub."""
+        return self.details if isinstance(self.details, CodeReference) else None
+
+    @property
+    def card(self) -> CardFacts | None:
+        return self.model.card
 
 
 @dataclass(frozen=True)

@@ -68,9 +68,9 @@ class DependencyCheck(Check):
         label = f"{component.name} {component.version or ''}".strip()
         effective = component.license.effective
         if effective is None:
-            if component.declared_only:
+            if component.library.declared_only:
                 message = (
-                    f"{label} is declared ({', '.join(component.declared_in)}) but not installed "
+                    f"{label} is declared ({', '.join(component.library.declared_in)}) but not installed "
                     "where aiscan looked, so its license is not known; scan its environment "
                     "(--python) or ask the index (--pypi)"
                 )
@@ -84,7 +84,7 @@ class DependencyCheck(Check):
                 component,
                 message,
                 declared=list(component.license.declared) or None,
-                declared_only=component.declared_only or None,
+                declared_only=component.library.declared_only or None,
             )
             return
         reasons = denied_terms(effective, context.policy.dependencies, context.kb)
@@ -95,5 +95,5 @@ class DependencyCheck(Check):
                 f"{label} is under {effective}: {'; '.join(reasons)}",
                 license=effective,
                 category=component.license.category,
-                direct=component.direct,
+                direct=component.library.direct,
             )

@@ -91,13 +91,13 @@ class ProvenanceCheck(Check):
                         f"{entry.path} ships Python code with the model (trust_remote_code would run it)",
                         file=entry.path,
                     )
-            if component.remote_code:
+            if component.model.remote_code:
                 yield finding(
                     "provenance.remote-code",
                     component,
                     "config auto_map makes transformers load classes from the repo's code: "
-                    + ", ".join(component.remote_code),
-                    auto_map=list(component.remote_code),
+                    + ", ".join(component.model.remote_code),
+                    auto_map=list(component.model.remote_code),
                 )
 
     def _pickle(self, component: Component, entry: FileEntry) -> Finding:
@@ -205,20 +205,20 @@ class ProvenanceCheck(Check):
                     publisher=ancestor.name,
                     chain=list(ancestor.chain),
                 )
-        if component.revision_pinned is False:
+        if component.model.revision_pinned is False:
             yield finding(
                 "provenance.unpinned-revision",
                 component,
-                f"{component.name} is referenced by {component.refs[0] if component.refs else 'its default branch'}"
+                f"{component.name} is referenced by {component.model.refs[0] if component.model.refs else 'its default branch'}"
                 f", not a 40-hex commit; it resolved to {component.version}, but can change",
-                revision=component.refs[0] if component.refs else None,
+                revision=component.model.refs[0] if component.model.refs else None,
                 resolved=component.version,
             )
-        if component.gated:
+        if component.model.gated:
             yield finding(
                 "provenance.gated",
                 component,
-                f"{component.name} is gated on the Hub ({component.gated} approval): access "
+                f"{component.name} is gated on the Hub ({component.model.gated} approval): access "
                 "requires accepting the publisher's terms",
-                gated=component.gated,
+                gated=component.model.gated,
             )

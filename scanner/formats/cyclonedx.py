@@ -292,10 +292,10 @@ def _model_card(component: Component, result: ScanResult) -> dict[str, Any] | No
     parameters: dict[str, Any] = {}
     if component.card is not None and component.card.pipeline_tag:
         parameters["task"] = component.card.pipeline_tag
-    if component.model_type:
-        parameters["architectureFamily"] = component.model_type
-    if component.architectures:
-        parameters["modelArchitecture"] = ", ".join(component.architectures)
+    if component.model.model_type:
+        parameters["architectureFamily"] = component.model.model_type
+    if component.model.architectures:
+        parameters["modelArchitecture"] = ", ".join(component.model.architectures)
     if component.datasets:
         refs = sorted({aibom.dataset_ref(name, result) for name in component.datasets})
         parameters["datasets"] = [{"ref": ref} for ref in refs]

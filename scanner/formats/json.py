@@ -32,13 +32,17 @@ from scanner.inventory import (
     CardMention,
     CodeReference,
     Component,
+    ComponentDetails,
     EvalMetric,
     Evidence,
     FileEntry,
+    FileHeader,
     Finding,
     HeaderDefect,
+    LibraryDetails,
     LicenseFacts,
     LicenseText,
+    ModelDetails,
     Notice,
     PickleScan,
     SafetensorsHeader,
@@ -151,25 +155,25 @@ def _component(component: Component) -> dict[str, Any]:
             {"file": t.file, "licenses": list(t.licenses), "text": t.text}
             for t in component.license_texts
         ]
-    if component.model_type or component.architectures:
-        data["model_type"] = component.model_type
-        data["architectures"] = list(component.architectures)
-    if component.refs:
-        data["refs"] = list(component.refs)
+    if component.model.model_type or component.model.architectures:
+        data["model_type"] = component.model.model_type
+        data["architectures"] = list(component.model.architectures)
+    if component.model.refs:
+        data["refs"] = list(component.model.refs)
     if component.lineage:
         data["lineage"] = [_ancestor(a) for a in component.lineage]
-    if component.gated:
-        data["gated"] = component.gated
-    if component.revision_pinned is not None:
-        data["revision_pinned"] = component.revision_pinned
-    if component.remote_code:
-        data["remote_code"] = list(component.remote_code)
+    if component.model.gated:
+        data["gated"] = component.model.gated
+    if component.model.revision_pinned is not None:
+        data["revision_pinned"] = component.model.revision_pinned
+    if component.model.remote_code:
+        data["remote_code"] = list(component.model.remote_code)
     if component.type == "library":
-        data["direct"] = component.direct
-        data["declared_only"] = component.declared_only
-        data["depends_on"] = list(component.depends_on)
-    if component.declared_in:
-        data["declared_in"] = list(component.declared_in)
+        data["direct"] = component.library.direct
+        data["declared_only"] = component.library.declared_only
+        data["depends_on"] = list(component.library.depends_on)
+    if component.library.declared_in:
+        data["declared_in"] = list(component.library.declared_in)
     if component.code_reference is not None:
         data["code_reference"] = dataclasses.asdict(component.code_reference)
         data["code_reference"]["declared_in"] = list(component.code_reference.declared_in)
@@ -254,14 +258,26 @@ def _defects(raw: Any) -> tuple[HeaderDefect, ...]:
 
 
 def _read_file(raw: dict[str, Any]) -> FileEntry:
-    header = raw.get("safetensors")
     return FileEntry(
         path=raw["path"],
         size=raw.get("size"),
         format=raw.get("format", "other"),
         sha256=raw.get("sha256"),
         verified=raw.get("verified"),
-        safetensors=SafetensorsHeader(
+        header=_read_header(raw),
+        license_detected=_items(raw, "license_detected"),
+        error=raw.get("error"),
+        reference=raw.get("reference"),
+        expected=raw.get("expected"),
+        defects=_defects(raw.get("defects")),
+    )
+
+
+def _read_header(raw: dict[str, Any]) -> FileHeader:
+    """A file's header facts, from the key its format writes them under."""
+    header = raw.get("safetensors")
+    if header is not None:
+        return SafetensorsHeader(
             header_size=header["header_size"],
             tensor_count=header["tensors"],
             parameter_count=header["parameters"],
@@ -269,17 +285,10 @@ def _read_file(raw: dict[str, Any]) -> FileEntry:
             metadata=header.get("metadata", {}),
             defects=_defects(header.get("defects")),
         )
-        if header is not None
-        else None,
-        license_detected=_items(raw, "license_detected"),
-        error=raw.get("error"),
-        reference=raw.get("reference"),
-        expected=raw.get("expected"),
-        defects=_defects(raw.get("defects")),
-        pickle=PickleScan(_items(raw["pickle"], "globals"), raw["pickle"].get("error"))
-        if raw.get("pickle") is not None
-        else None,
-    )
+    scan = raw.get("pickle")
+    if scan is not None:
+        return PickleScan(_items(scan, "globals"), scan.get("error"))
+    return None
 
 
 def _read_ancestor(raw: dict[str, Any]) -> Ancestor:
@@ -297,7 +306,6 @@ def _read_ancestor(raw: dict[str, Any]) -> Ancestor:
 
 def _read_component(raw: dict[str, Any]) -> Component:
     lic = raw.get("license") or {}
-    card = raw.get("card")
     return Component(
         ref=raw["ref"],
         type=raw["type"],
@@ -317,6 +325,32 @@ def _read_component(raw: dict[str, Any]) -> Component:
         base_models=_items(raw, "base_models"),
         datasets=_items(raw, "datasets"),
         files=tuple(_read_file(f) for f in raw.get("files", ())),
+        lineage=tuple(_read_ancestor(a) for a in raw.get("lineage", ())),
+        notices=tuple(Notice(_text(n, "file"), _text(n, "text")) for n in _items(raw, "notices")),
+        license_texts=tuple(
+            LicenseText(_text(t, "file"), _text(t, "text"), _items(t, "licenses"))
+            for t in _items(raw, "license_texts")
+        ),
+        details=_read_details(raw),
+    )
+
+
+def _read_details(raw: dict[str, Any]) -> ComponentDetails:
+    """The facts of the component's kind: a model named in code, a package, a stored model."""
+    reference = raw.get("code_reference")
+    if reference:
+        return CodeReference(**{**reference, "declared_in": _items(reference, "declared_in")})
+    if raw["type"] == "library":
+        return LibraryDetails(
+            depends_on=_items(raw, "depends_on"),
+            direct=raw.get("direct"),
+            declared_only=bool(raw.get("declared_only", False)),
+            declared_in=_items(raw, "declared_in"),
+        )
+    if raw["type"] not in ("model", "dataset"):
+        return None
+    card = raw.get("card")
+    return ModelDetails(
         card=CardFacts(
             path=card["path"],
             license=_items(card, "license"),
@@ -337,26 +371,11 @@ def _read_component(raw: dict[str, Any]) -> Component:
         if card is not None
         else None,
         refs=_items(raw, "refs"),
-        lineage=tuple(_read_ancestor(a) for a in raw.get("lineage", ())),
         gated=raw.get("gated"),
         revision_pinned=raw.get("revision_pinned"),
         remote_code=_items(raw, "remote_code"),
         model_type=raw.get("model_type"),
-        notices=tuple(Notice(_text(n, "file"), _text(n, "text")) for n in _items(raw, "notices")),
-        license_texts=tuple(
-            LicenseText(_text(t, "file"), _text(t, "text"), _items(t, "licenses"))
-            for t in _items(raw, "license_texts")
-        ),
         architectures=_items(raw, "architectures"),
-        depends_on=_items(raw, "depends_on"),
-        direct=raw.get("direct"),
-        declared_only=bool(raw.get("declared_only", False)),
-        declared_in=_items(raw, "declared_in"),
-        code_reference=CodeReference(
-            **{**raw["code_reference"], "declared_in": _items(raw["code_reference"], "declared_in")}
-        )
-        if raw.get("code_reference")
-        else None,
     )
 
 

@@ -70,7 +70,10 @@ def _with_mentions(component: Component, catalogue: ModelCatalogue) -> Component
     if card is None or not card.prose:
         return component
     mentions = catalogue.mentions(card.prose, component.name)
-    return dataclasses.replace(component, card=dataclasses.replace(card, mentions=mentions))
+    details = dataclasses.replace(
+        component.model, card=dataclasses.replace(card, mentions=mentions)
+    )
+    return dataclasses.replace(component, details=details)
 
 
 def resolve_package_licenses(
@@ -80,7 +83,7 @@ def resolve_package_licenses(
     evidence of an answer from the package index says so."""
     resolved = []
     for component in components:
-        metadata = component.package_metadata
+        metadata = component.library.metadata
         if metadata is None:
             resolved.append(component)
             continue

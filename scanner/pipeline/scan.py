@@ -82,11 +82,12 @@ def _enrich(component: Component, hub: HubClient) -> Component:
     model = hub.model(component.name, component.version)
     if model is None:
         return component
-    return dataclasses.replace(
-        component,
+    details = dataclasses.replace(
+        component.model,
         gated=model.gated,
-        remote_code=tuple(dict.fromkeys((*component.remote_code, *model.auto_map))),
+        remote_code=tuple(dict.fromkeys((*component.model.remote_code, *model.auto_map))),
     )
+    return dataclasses.replace(component, details=details)
 
 
 def run_scan(

@@ -24,6 +24,7 @@ from scanner.inventory import (
     FileFormat,
     LicenseFacts,
     LicenseText,
+    ModelDetails,
     Notice,
     Problem,
 )
@@ -76,6 +77,17 @@ class FolderFacts:
     architectures: tuple[str, ...] = ()
     notices: tuple[Notice, ...] = ()
     license_texts: tuple[LicenseText, ...] = ()
+
+    def model_details(self, refs: tuple[str, ...] = ()) -> ModelDetails:
+        """The model facts of a component built from this folder (`refs`: the cache's refs
+        pointing at it)."""
+        return ModelDetails(
+            card=self.card,
+            refs=refs,
+            remote_code=self.remote_code,
+            model_type=self.model_type,
+            architectures=self.architectures,
+        )
 
 
 EMPTY_FOLDER = FolderFacts(card=None, files=(), license=LicenseFacts(), problems=())
@@ -237,7 +249,7 @@ def read_file_and_license_text(
             pass
         elif file_format == "pickle":
             entry = FileEntry(
-                path=relative, size=size, format=file_format, pickle=scan_pickle(path)
+                path=relative, size=size, format=file_format, header=scan_pickle(path)
             )
             return entry, None
         elif _LICENSE_FILE.match(path.name):
@@ -251,7 +263,7 @@ def read_file_and_license_text(
         )
         return entry, None
     entry = FileEntry(
-        path=relative, size=size, format=file_format, safetensors=header, license_detected=detected
+        path=relative, size=size, format=file_format, header=header, license_detected=detected
     )
     return entry, license_text
 

@@ -208,12 +208,8 @@ class HfCacheSource(Source):
             base_models=card.base_models if card else (),
             datasets=card.datasets if card else (),
             files=facts.files,
-            card=card,
-            refs=revision.refs,
             problems=tuple(problems),
-            remote_code=facts.remote_code,
-            model_type=facts.model_type,
-            architectures=facts.architectures,
+            details=facts.model_details(refs=revision.refs),
             notices=facts.notices,
             license_texts=facts.license_texts,
         )

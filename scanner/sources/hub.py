@@ -19,6 +19,7 @@ from scanner.inventory import (
     FileEntry,
     FileFormat,
     LicenseFacts,
+    ModelDetails,
     Problem,
 )
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
@@ -101,12 +102,14 @@ def hub_component(
         base_models=card.base_models if card else (),
         datasets=card.datasets if card else (),
         files=files,
-        card=card,
-        refs=() if pinned else (revision or "main",),
         problems=tuple(problems),
-        gated=model.gated,
-        revision_pinned=pinned,
-        remote_code=model.auto_map,
+        details=ModelDetails(
+            card=card,
+            refs=() if pinned else (revision or "main",),
+            gated=model.gated,
+            revision_pinned=pinned,
+            remote_code=model.auto_map,
+        ),
     )
 
 

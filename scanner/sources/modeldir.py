@@ -123,11 +123,8 @@ class ModelDirSource(Source):
             base_models=card.base_models if card else (),
             datasets=card.datasets if card else (),
             files=facts.files,
-            card=card,
             problems=facts.problems,
-            remote_code=facts.remote_code,
-            model_type=facts.model_type,
-            architectures=facts.architectures,
+            details=facts.model_details(),
             notices=facts.notices,
             license_texts=facts.license_texts,
         )

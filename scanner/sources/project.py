@@ -23,6 +23,7 @@ from scanner.files import not_regular_description, outside_problem, read_bounded
 from scanner.inventory import (
     Component,
     Evidence,
+    LibraryDetails,
     LicenseFacts,
     LicenseText,
     Notice,
@@ -276,15 +277,17 @@ class ProjectSource(Source):
                 "type": "library",
                 "version": versions[name],
                 "purl": refs[name].replace("library:pypi/", "pkg:pypi/"),
-                "depends_on": tuple(refs[dep] for dep in edges.get(name, ()) if dep in refs),
-                "direct": direct,
-                "declared_in": tuple(dict.fromkeys(d.where for d, _ in decls)),
             }
+            details = LibraryDetails(
+                depends_on=tuple(refs[dep] for dep in edges.get(name, ()) if dep in refs),
+                direct=direct,
+                declared_in=tuple(dict.fromkeys(d.where for d, _ in decls)),
+            )
             dist = installed.get(name)
             if dist is not None:
-                yield self._installed(dist, common)
+                yield self._installed(dist, common, details)
             else:
-                yield self._declared_only(name, decls, common)
+                yield self._declared_only(name, decls, common, details)
 
     def _edges(
         self,
@@ -335,7 +338,9 @@ class ProjectSource(Source):
                     stack.append(dep)
         return seen
 
-    def _installed(self, dist: InstalledDistribution, common: dict) -> Component:
+    def _installed(
+        self, dist: InstalledDistribution, common: dict, details: LibraryDetails
+    ) -> Component:
         problems: tuple[Problem, ...] = ()
         license_facts = LicenseFacts()
         metadata = None
@@ -355,7 +360,7 @@ class ProjectSource(Source):
             source="python-env",
             location=dist.path or "",
             license=license_facts,
-            package_metadata=metadata,
+            details=dataclasses.replace(details, metadata=metadata),
             notices=tuple(
                 Notice(name, text)
                 for name, text in dist.license_files
@@ -371,11 +376,15 @@ class ProjectSource(Source):
         )
 
     def _declared_only(
-        self, name: str, decls: list[tuple[DeclaredPackage, str]], common: dict
+        self,
+        name: str,
+        decls: list[tuple[DeclaredPackage, str]],
+        common: dict,
+        details: LibraryDetails,
     ) -> Component:
         kinds = [kind for _, kind in decls]
         source = "lockfile" if "lockfile" in kinds else kinds[0]
-        wheres = ", ".join(common["declared_in"])
+        wheres = ", ".join(details.declared_in)
         license_facts = LicenseFacts(
             evidence=(
                 Evidence(
@@ -406,8 +415,7 @@ class ProjectSource(Source):
             source=source,
             location=str(self.root / decls[0][0].where.split(":")[0].split(" ")[0]),
             license=license_facts,
-            package_metadata=metadata,
-            declared_only=True,
+            details=dataclasses.replace(details, declared_only=True, metadata=metadata),
             **common,
         )
 
@@ -463,7 +471,7 @@ class ProjectSource(Source):
             source="code",
             location=str(self.root / where),
             version=reference.revision,
-            code_reference=reference,
+            details=reference,
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from scanner.checks.code_references import CodeReferenceCheck
 from scanner.checks.dependency import DependencyCheck, denied_terms
 from scanner.checks.interface import CheckContext
-from scanner.inventory import CodeReference, Component, LicenseFacts
+from scanner.inventory import CodeReference, Component, LibraryDetails, LicenseFacts
 from scanner.licensing.knowledge_base import default_knowledge_base
 from scanner.policy.load import LicenseRules, Policy
 
@@ -25,7 +25,7 @@ def library(name: str, effective: str | None, **fields) -> Component:
         location="/site",
         version="1.0",
         license=LicenseFacts(effective=effective),
-        **fields,
+        details=LibraryDetails(**fields),
     )
 
 
@@ -81,7 +81,7 @@ def code_model(name: str, **fields) -> Component:
         name=name,
         source="code",
         location="/p/app.py:3",
-        code_reference=reference,
+        details=reference,
     )
 
 

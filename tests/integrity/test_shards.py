@@ -33,7 +33,7 @@ def _files(folder: Path) -> dict[str, FileEntry]:
     entries = {}
     for path in folder.iterdir():
         header = read_header(path) if path.suffix == ".safetensors" else None
-        entries[path.name] = FileEntry(path.name, path.stat().st_size, "other", safetensors=header)
+        entries[path.name] = FileEntry(path.name, path.stat().st_size, "other", header=header)
     return entries
 
 
