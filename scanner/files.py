@@ -30,6 +30,10 @@ class NotRegularFile(OSError):
     """A path that is a FIFO, device, socket or directory where a file's bytes were wanted."""
 
 
+class FileTooLarge(OSError):
+    """A file over the size a reader of its kind accepts: read whole, it could fill memory."""
+
+
 def is_within(path: str, root: str) -> bool:
     """Whether the absolute `path` is `root` or lies below it (both already resolved)."""
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
@@ -66,6 +70,15 @@ def outside_link_message(destination: str) -> str:
         f"symbolic link to {destination}, outside the scanned target; not followed "
         "(scan that path directly to include it)"
     )
+
+
+def read_whole(path: Path | str, limit: int) -> bytes:
+    """All of a regular file of at most `limit` bytes; `FileTooLarge` past it, so a reader
+    never parses a truncated document as if it were whole."""
+    data = read_bounded(path, limit + 1)
+    if len(data) > limit:
+        raise FileTooLarge(0, f"over the {limit:,}-byte limit for this kind of file", str(path))
+    return data
 
 
 def outside_problem(path: Path, root: str, where: str | None = None) -> Problem | None:
@@ -125,11 +138,9 @@ def load_json_file(path: Path, what: str, error: type[UsageError] = UsageError) 
     oversized or invalid one is `error` naming `what` it should be, worded alike for every
     command."""
     try:
-        data = read_bounded(path, MAX_JSON_BYTES + 1)
+        data = read_whole(path, MAX_JSON_BYTES)
     except OSError as exc:
         raise error(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
-    if len(data) > MAX_JSON_BYTES:
-        raise error(f"{what} {path} is over {MAX_JSON_BYTES // 1024 // 1024} MiB; not read")
     try:
         return json.loads(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scanner.errors import describe_os_error
-from scanner.files import outside_problem, read_bounded
+from scanner.files import outside_problem, read_whole
 from scanner.inventory import CodeReference, Problem
 
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
@@ -311,12 +311,9 @@ def scan_file(path: Path, display: str) -> Iterator[FoundReference | Problem]:
     notebook = path.suffix == ".ipynb"
     limit = MAX_NOTEBOOK_BYTES if notebook else MAX_SOURCE_BYTES
     try:
-        data = read_bounded(path, limit + 1)
+        data = read_whole(path, limit)
     except OSError as exc:
-        yield Problem(display, f"cannot read: {describe_os_error(exc)}")
-        return
-    if len(data) > limit:
-        yield Problem(display, f"over the {limit:,}-byte limit; not scanned")
+        yield Problem(display, f"cannot read: {describe_os_error(exc)}; not scanned")
         return
     if not any(trigger in data for trigger in _TRIGGERS):
         return

@@ -14,6 +14,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from scanner.errors import describe_os_error
+from scanner.files import read_whole
 from scanner.inventory import Problem
 from scanner.readers.python.lock_markers import (
     MarkerEnvironment,
@@ -23,7 +25,7 @@ from scanner.readers.python.lock_markers import (
     select_uv,
 )
 from scanner.readers.python.packages import Declarations, DeclaredPackage
-from scanner.readers.python.pyproject import load_toml
+from scanner.readers.python.pyproject import MAX_MANIFEST_BYTES, load_toml
 
 LOCK_FILE_NAMES = ("uv.lock", "poetry.lock", "pylock.toml", "Pipfile.lock")
 
@@ -53,7 +55,7 @@ def read_lock_file(path: Path, environment: MarkerEnvironment | None = None) -> 
 
 
 def _read_toml_lock(path: Path, reader, environment: MarkerEnvironment) -> Declarations:
-    document, problem = load_toml(path)
+    document, _, problem = load_toml(path)
     if document is None:
         return Declarations(path.name, "lockfile", problems=(problem,) if problem else ())
     packages: list[DeclaredPackage] = []
@@ -170,9 +172,14 @@ def _pylock(
 
 def _pipfile(path: Path, environment: MarkerEnvironment) -> Declarations:
     try:
-        document = json.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        return Declarations(path.name, "lockfile", problems=(Problem(path.name, f"{exc}"),))
+        document = json.loads(read_whole(path, MAX_MANIFEST_BYTES).decode("utf-8"))
+    except OSError as exc:
+        problem = Problem(path.name, f"cannot read: {describe_os_error(exc)}")
+        return Declarations(path.name, "lockfile", problems=(problem,))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        message = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        problem = Problem(path.name, f"not valid JSON: {message}")
+        return Declarations(path.name, "lockfile", problems=(problem,))
     spec = (document.get("_meta") or {}).get("pipfile-spec") if isinstance(document, dict) else None
     if spec not in _PIPFILE_SPECS:
         problem = Problem(path.name, f"Pipfile.lock pipfile-spec {spec!r} is unknown; not read")

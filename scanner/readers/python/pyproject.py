@@ -12,6 +12,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from scanner.errors import describe_os_error
+from scanner.files import read_whole
 from scanner.inventory import Problem
 from scanner.readers.python.packages import (
     Declarations,
@@ -21,19 +23,28 @@ from scanner.readers.python.packages import (
 )
 from scanner.readers.python.poetry import poetry_tables, read_poetry_table
 
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+"""pyproject.toml and lock files; the largest real lock files are a few MiB."""
 
-def load_toml(path: Path) -> tuple[dict[str, Any] | None, Problem | None]:
-    """A TOML document, or the problem that kept it from being read."""
+
+def load_toml(path: Path) -> tuple[dict[str, Any] | None, str, Problem | None]:
+    """A TOML document and its text, or the problem that kept it from being read."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on Python 3.10 only
         import tomli as tomllib
     try:
-        return tomllib.loads(path.read_bytes().decode("utf-8")), None
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, Problem(path.name, f"cannot read: {exc}")
+        text = read_whole(path, MAX_MANIFEST_BYTES).decode("utf-8")
+    except OSError as exc:
+        return None, "", Problem(path.name, f"cannot read: {describe_os_error(exc)}")
+    except UnicodeDecodeError as exc:
+        return None, "", Problem(path.name, f"cannot read: {exc}")
+    try:
+        return tomllib.loads(text), text, None
     except tomllib.TOMLDecodeError as exc:
-        return None, Problem(path.name, f"invalid TOML: {exc}")
+        return None, text, Problem(path.name, f"invalid TOML: {exc}")
+    except RecursionError:
+        return None, text, Problem(path.name, "invalid TOML: nested too deeply")
 
 
 def _line_of(text: str, value: str) -> int | None:
@@ -63,10 +74,9 @@ def _groups(
 def read_pyproject(path: Path) -> Declarations:
     """`[project] dependencies`, `optional-dependencies`, `[dependency-groups]` and Poetry's
     dependency tables."""
-    document, problem = load_toml(path)
+    document, text, problem = load_toml(path)
     if document is None:
         return Declarations(path.name, "pyproject", problems=(problem,) if problem else ())
-    text = path.read_text(encoding="utf-8")
     project = document.get("project") or {}
     lists: list[tuple[str, Any]] = [("project.dependencies", project.get("dependencies"))]
     for extra, items in (project.get("optional-dependencies") or {}).items():

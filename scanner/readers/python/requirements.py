@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from scanner.errors import describe_os_error
-from scanner.files import outside_problem, read_bounded
+from scanner.files import outside_problem, read_whole
 from scanner.inventory import Problem
 from scanner.readers.python.packages import (
     Declarations,
@@ -58,12 +58,9 @@ def _read(path: Path, root: Path, chain: tuple[Path, ...]) -> Iterator[DeclaredP
         yield Problem(where, f"more than {MAX_INCLUDE_DEPTH} nested -r includes; not read")
         return
     try:
-        raw = read_bounded(path, MAX_REQUIREMENTS_BYTES + 1)
+        raw = read_whole(path, MAX_REQUIREMENTS_BYTES)
     except OSError as exc:
         yield Problem(where, f"cannot read requirements file: {describe_os_error(exc)}")
-        return
-    if len(raw) > MAX_REQUIREMENTS_BYTES:
-        yield Problem(where, f"over {MAX_REQUIREMENTS_BYTES:,} bytes; not a requirements file")
         return
     try:
         text = raw.decode("utf-8")
