@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -150,12 +151,20 @@ def load_json_file(path: Path, what: str, error: type[UsageError] = UsageError) 
         raise error(f"{what} {path} is nested too deeply to read") from exc
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(text: str) -> str:
+    """`text` with every lone surrogate (from a hostile card, a code string or a file name that
+    is not UTF-8) shown as U+FFFD, so any document can be printed and written."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Write `text` to `path` through a temporary file beside it and a rename, so a full disk
     or an interrupted run leaves the previous report, lock file or BOM whole instead of a
-    truncated one. Raises OSError, or UnicodeEncodeError for text that is not valid Unicode
-    (a lone surrogate from a hostile card)."""
-    data = text.encode("utf-8")
+    truncated one."""
+    data = valid_unicode(text).encode("utf-8")
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -174,15 +183,11 @@ def write_atomically(path: Path, text: str) -> None:
 
 def write_output(path: Path, text: str) -> None:
     """Write a report, lock file, BOM or bundle file the user asked for, atomically. A place
-    that cannot be written, or text that is not valid Unicode, is one line and exit 2."""
+    that cannot be written is one line and exit 2."""
     try:
         write_atomically(path, text)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    except UnicodeEncodeError as exc:
-        raise UsageError(
-            f"cannot write {path}: the text is not valid Unicode ({exc.reason})"
-        ) from exc
 
 
 def _umask() -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,7 +19,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def reports_errors(command: F) -> F:
-    """Turn aiscan's user-facing errors into one line on stderr and the contract's exit code."""
+    """Turn aiscan's user-facing errors into one line on stderr and the contract's exit code.
+
+    Anything else is a bug: its traceback is shown (so it can be reported) and the exit code is
+    3, "could not complete", never Python's default 1, which would read as policy violations.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -35,15 +40,23 @@ def reports_errors(command: F) -> F:
                 f"aiscan: error: the installed license knowledge base is broken: {exc}", err=True
             )
             sys.exit(3)
+        except Exception as exc:
+            traceback.print_exc()
+            click.echo(
+                f"aiscan: error: internal error ({type(exc).__name__}); this is a bug in aiscan, "
+                "please report it with the traceback above",
+                err=True,
+            )
+            sys.exit(3)
 
     return wrapper  # type: ignore[return-value]
 
 
 def write(document: str, output: Path | None) -> None:
-    from scanner.files import write_output
+    from scanner.files import valid_unicode, write_output
 
     if output is None:
-        click.echo(document, nl=False)
+        click.echo(valid_unicode(document), nl=False)
         return
     write_output(output, document)
 

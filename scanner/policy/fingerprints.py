@@ -24,4 +24,5 @@ def fingerprint(finding: Finding) -> str:
         ensure_ascii=False,
         default=str,
     )
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+    # A lone surrogate (a hostile card, a file name that is not UTF-8) must not crash the run.
+    return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import scanner.readers.model_folder as model_folder
 from tests.conftest import (
     component,
@@ -277,3 +279,44 @@ def test_virtual_environment_as_target_points_to_python_flag(tmp_path):
     (found,) = report["findings"]
     assert found["rule"] == "scan.nothing-found" and found["severity"] == "warning"
     assert f"--python {venv / 'bin' / 'python'}" in found["message"]
+
+
+def test_wrong_typed_pyproject_tables_are_findings_not_crashes(tmp_path):
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        'project = "x"\n[tool]\npoetry = 3\n[dependency-groups]\ndev = "pytest"\n'
+    )
+    result, report = scan_json(project, args=["--no-env"])
+    messages = [f["message"] for f in findings(report, "scan.unreadable")]
+    assert any("[project]: must be a table, not str" in m for m in messages), messages
+    assert result.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    "output_format", ["table", "json", "sarif", "markdown", "html", "spdx-json"]
+)
+def test_a_lone_surrogate_in_a_card_renders_in_every_format(tmp_path, output_format):
+    folder = make_model_dir(
+        tmp_path,
+        card='---\nlicense: mit\nbase_model: "acme/\\ud800-base"\ntags: ["\\udfff"]\n---\n',
+    )
+    result = run_cli("scan", folder, "--format", output_format)
+    assert result.exit_code in (0, 1), result.stderr
+    assert "\ufffd" in result.stdout
+
+
+def test_a_bug_exits_3_with_its_traceback(tmp_path, monkeypatch):
+    """Only a bug may print a traceback, and then the exit code is 3, never 1 (violations)."""
+    import scanner.pipeline.scan as pipeline
+    from scanner.cli.main import main
+    from tests.conftest import _runner
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(pipeline, "resolve_licenses", broken)
+    result = _runner().invoke(main, ["scan", str(make_model_dir(tmp_path))])
+    assert result.exit_code == 3
+    assert "Traceback" in result.stderr and "RuntimeError: boom" in result.stderr
+    assert result.stderr.rstrip().splitlines()[-1].startswith("aiscan: error: internal error")

@@ -168,7 +168,6 @@ def test_an_output_folder_below_a_file_is_a_usage_error(tmp_path, saved_report):
     [
         ("license_texts", [{"file": "LICENSE", "licenses": ["gpl-3.0"], "text": 7}], "malformed"),
         ("notices", [{"file": "NOTICE", "text": None}], "malformed"),
-        ("notices", [{"file": "NOTICE", "text": "lone \ud800 surrogate"}], "not valid Unicode"),
     ],
 )
 def test_texts_a_report_cannot_hold_are_usage_errors(tmp_path, saved_report, field, value, message):
@@ -179,3 +178,13 @@ def test_texts_a_report_cannot_hold_are_usage_errors(tmp_path, saved_report, fie
     assert result.exit_code == 2
     assert result.stderr.startswith("aiscan: error: ") and message in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_lone_surrogate_is_written_as_the_replacement_character(tmp_path, saved_report):
+    """JSON can carry `\\ud800`, UTF-8 cannot: every output shows it as U+FFFD, never crashes."""
+    document = json.loads(saved_report.read_text(encoding="utf-8"))
+    document["components"][0]["notices"] = [{"file": "NOTICE", "text": "lone \ud800 surrogate"}]
+    saved_report.write_text(json.dumps(document), encoding="utf-8")
+    result = run_cli("notice", "--from", saved_report, "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.stderr
+    assert "lone \ufffd surrogate" in (tmp_path / "out" / "NOTICE").read_text(encoding="utf-8")

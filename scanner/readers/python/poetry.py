@@ -18,10 +18,13 @@ from scanner.readers.python.packages import DeclaredPackage
 
 def poetry_tables(document: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
     """(dotted table name, table) for each Poetry dependency table present."""
-    poetry = (document.get("tool") or {}).get("poetry") or {}
+    tool = document.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    if not isinstance(poetry, dict):
+        return
     yield "tool.poetry.dependencies", poetry.get("dependencies")
     yield "tool.poetry.dev-dependencies", poetry.get("dev-dependencies")
-    groups = poetry.get("group") or {}
+    groups = poetry.get("group")
     for group, body in groups.items() if isinstance(groups, dict) else ():
         if isinstance(body, dict):
             yield f"tool.poetry.group.{group}.dependencies", body.get("dependencies")

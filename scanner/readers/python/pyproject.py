@@ -77,15 +77,28 @@ def read_pyproject(path: Path) -> Declarations:
     document, text, problem = load_toml(path)
     if document is None:
         return Declarations(path.name, "pyproject", problems=(problem,) if problem else ())
-    project = document.get("project") or {}
+    wrong: list[Problem] = []
+    project = _table(document, "project", path.name, wrong)
     lists: list[tuple[str, Any]] = [("project.dependencies", project.get("dependencies"))]
-    for extra, items in (project.get("optional-dependencies") or {}).items():
+    for extra, items in _table(project, "optional-dependencies", path.name, wrong).items():
         lists.append((f"project.optional-dependencies.{extra}", items))
-    groups = document.get("dependency-groups") or {}
-    for group in groups if isinstance(groups, dict) else ():
+    groups = _table(document, "dependency-groups", path.name, wrong)
+    for group in groups:
         lists.append((f"dependency-groups.{group}", list(_groups(groups, group))))
     packages, problems = split_declared(_declared(path.name, text, lists, document))
-    return Declarations(path.name, "pyproject", packages, problems)
+    return Declarations(path.name, "pyproject", packages, (*wrong, *problems))
+
+
+def _table(document: Mapping[str, Any], key: str, name: str, wrong: list[Problem]) -> dict:
+    """A table of the document (empty when absent); one of another type is a problem, so that
+    `project = "x"` is reported rather than crashing the scan."""
+    value = document.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        wrong.append(Problem(f"{name} [{key}]", f"must be a table, not {type(value).__name__}"))
+        return {}
+    return value
 
 
 def _declared(
