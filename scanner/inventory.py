@@ -93,6 +93,9 @@ class FileEntry:
     reference: str | None = None
     expected: str | None = None
     defects: tuple[HeaderDefect, ...] = ()
+    from_cache: bool = False
+    """True when `sha256` came from the hash cache, trusted because the file's device, inode,
+    size, mtime and ctime are unchanged since it was last read in full, not from reading it."""
 
     @property
     def safetensors(self) -> SafetensorsHeader | None:

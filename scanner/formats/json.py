@@ -63,6 +63,8 @@ def _file(entry: FileEntry) -> dict[str, Any]:
         "format": entry.format,
         "verified": entry.verified,
     }
+    if entry.from_cache:
+        data["from_cache"] = True
     if entry.safetensors is not None:
         header = entry.safetensors
         data["safetensors"] = {
@@ -264,6 +266,7 @@ def _read_file(raw: dict[str, Any]) -> FileEntry:
         format=raw.get("format", "other"),
         sha256=raw.get("sha256"),
         verified=raw.get("verified"),
+        from_cache=raw.get("from_cache", False),
         header=_read_header(raw),
         license_detected=_items(raw, "license_detected"),
         error=raw.get("error"),

@@ -68,9 +68,11 @@ class TableFormat(ReportFormat):
             if hashed:
                 verified = sum(f.verified is True for f in hashed)
                 mismatched = sum(f.verified is False for f in hashed)
+                cached = sum(f.from_cache for f in hashed)
                 weights += f"\n{verified}/{len(component.files)} files verified" + (
                     f", {mismatched} mismatched" if mismatched else ""
                 )
+                weights += f" ({cached} from the hash cache)" if cached else ""
             license_cells = (
                 [component.license.effective or "-", component.license.category]
                 if show_licenses
@@ -101,6 +103,15 @@ class TableFormat(ReportFormat):
 
         waived = f", {result.waived_count} waived" if result.waived_count else ""
         off = f"; rules off: {', '.join(result.rules_off)}" if result.rules_off else ""
+        digests = [f for c in result.components for f in c.files if f.sha256 is not None]
+        if digests:
+            cached = sum(f.from_cache for f in digests)
+            console.print(
+                f"hashed: {len(digests)} file(s), {cached} of them from the hash cache "
+                "(unchanged device, inode, size, mtime and ctime)",
+                highlight=False,
+                soft_wrap=True,
+            )
         console.print(f"policy: {result.policy or 'default'}{off}", highlight=False, soft_wrap=True)
         console.print(
             f"{result.count('error')} error(s), {result.count('warning')} warning(s), "

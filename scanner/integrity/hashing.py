@@ -65,6 +65,8 @@ class FileDigest:
     sha256: str | None
     git_sha1: str | None = None
     error: str | None = None
+    cached: bool = False
+    """True when the digests come from the hash cache rather than from reading the file."""
 
 
 def default_jobs() -> int:

@@ -132,9 +132,16 @@ class References:
         return self.lockfile.components.get(component.ref)
 
     def expected(self, component: Component, relative: str, path: Path) -> Expected | None:
-        """The best available expected digest for one file of a component."""
-        locked = self.locked(component)
-        if self.lockfile is not None and locked is not None and relative in locked.files:
+        """The best available expected digest for one file of a component.
+
+        With a lock file, the lock is the reference: a component or file it does not record has
+        no expected digest at all (its blob name or the Hub would otherwise vouch for a revision
+        the lock never saw, such as a new snapshot `refs/main` was moved to).
+        """
+        if self.lockfile is not None:
+            locked = self.locked(component)
+            if locked is None or relative not in locked.files:
+                return None
             entry = locked.files[relative]
             return Expected("lockfile", "sha256", entry.sha256, self.lockfile.source, entry.size)
         if self.bom is not None:

@@ -100,7 +100,9 @@ def _compared(entry: FileEntry, expected: Expected | None, digest: FileDigest) -
     if expected is not None:
         actual = digest.git_sha1 if expected.algorithm == "git-sha1" else digest.sha256
         verified = actual == expected.digest
-    return dataclasses.replace(entry, sha256=digest.sha256, verified=verified)
+    return dataclasses.replace(
+        entry, sha256=digest.sha256, verified=verified, from_cache=digest.cached
+    )
 
 
 def run_verify(
@@ -143,7 +145,8 @@ def run_verify(
             expected = None if entry.error else references.expected(component, entry.path, path)
             if expected is not None:
                 entry = dataclasses.replace(entry, reference=expected.kind, expected=expected.label)
-            elif locked is not None:
+            elif references.lockfile is not None:
+                # Not in the lock (a file, or a whole revision): unexpected, never verified.
                 entry = dataclasses.replace(entry, reference="lockfile", verified=False)
             if entry.error is None:
                 entry, job = _plan(entry, path, expected, options)
@@ -221,7 +224,7 @@ def _digests(
         key = (job.identity.device, job.identity.inode)
         hit = cache.get(job.identity) if cache and options.read_cache else None
         if hit is not None and (hit[1] is not None or not job.git_sha1):
-            results[key] = FileDigest(job, hit[0], hit[1])
+            results[key] = FileDigest(job, hit[0], hit[1], cached=True)
         else:
             todo.append(job)
     total = sum(j.identity.size for j in todo)

@@ -39,3 +39,14 @@ def test_each_finding_row_shows_its_own_severity(tmp_path):
     labels = {cells[1].strip(): cells[0].strip() for cells in rows}
     assert labels["license.noncommercial"] == "error"
     assert labels["license.obligation"] == "note"
+
+
+def test_verify_says_how_many_digests_came_from_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("AISCAN_CACHE_DIR", str(tmp_path / "cache"))
+    folder = make_model_dir(tmp_path, "m")
+    first = run_cli("verify", folder)
+    assert "hashed: 2 file(s), 0 of them from the hash cache" in first.stdout
+    again = run_cli("verify", folder)
+    assert "hashed: 2 file(s), 2 of them from the hash cache" in again.stdout
+    assert "(2 from the hash cache)" in again.stdout
+    assert "0 of them" in run_cli("verify", folder, "--rehash").stdout

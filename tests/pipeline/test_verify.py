@@ -185,6 +185,29 @@ def test_lock_then_verify_detects_changes(tmp_path):
     ]
 
 
+def test_a_revision_the_lock_never_saw_is_not_verified(tmp_path):
+    """The red-team case: a new snapshot with other weights, and refs/main moved to it. Its blob
+    names vouch for it, but the lock is the reference: every file is unexpected."""
+    hub = tmp_path / "hub"
+    repo = make_cache(hub, "acme/m", {"model.safetensors": weights()})
+    lock = tmp_path / "aiscan.lock"
+    assert run_cli("lock", hub, "-o", lock).exit_code == 0
+    new = "d" * 40
+    (repo / "blobs" / hashlib.sha256(weights(seed=5)).hexdigest()).write_bytes(weights(seed=5))
+    (repo / "snapshots" / new).mkdir()
+    (repo / "snapshots" / new / "model.safetensors").symlink_to(
+        Path("..", "..", "blobs", hashlib.sha256(weights(seed=5)).hexdigest())
+    )
+    (repo / "refs" / "main").write_text(new)
+    shutil.rmtree(repo / "snapshots" / COMMIT)
+    code, report = verify(hub, "--lock", lock)
+    assert code == 1
+    unexpected = [f for f in report["findings"] if f["rule"] == "integrity.unexpected-file"]
+    assert [f["component"] for f in unexpected] == [f"model:hf/acme/m@{new}"]
+    assert not [f for c in report["components"] for f in c["files"] if f["verified"] is True]
+    assert "scan.unreadable" in rules(report)  # the locked revision is gone
+
+
 def test_lock_refuses_a_broken_store(tmp_path):
     folder = tmp_path / "m"
     folder.mkdir()
