@@ -160,6 +160,16 @@ def valid_unicode(text: str) -> str:
     return _LONE_SURROGATE.sub("\ufffd", text)
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` safe to show on a terminal: control characters (ESC starting an OSC 0 window
+    title, an OSC 8 link or `ESC[2J`, BEL, C1 codes) are shown escaped as `\\x1b` and the like,
+    so a name from a card, a config or a file system cannot drive the user's terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", valid_unicode(text))
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Write `text` to `path` through a temporary file beside it and a rename, so a full disk
     or an interrupted run leaves the previous report, lock file or BOM whole instead of a

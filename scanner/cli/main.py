@@ -16,6 +16,7 @@ import click
 
 from scanner import __version__
 from scanner.cli.output import append_step_summary, color, reports_errors, write, written
+from scanner.files import printable
 from scanner.formats.registry import BOM_FORMATS, CYCLONEDX_SPEC_VERSIONS, FORMATS
 from scanner.inventory import Severity
 
@@ -345,7 +346,7 @@ def _run_verify(targets: tuple[Path, ...], options: Any, policy: str | None) -> 
         kb,
         options,
         progress=TerminalProgress() if progress_wanted() else None,
-        warn=lambda message: click.echo(f"aiscan: warning: {message}", err=True),
+        warn=lambda message: click.echo(f"aiscan: warning: {printable(message)}", err=True),
     )
 
 

@@ -28,12 +28,13 @@ def reports_errors(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from scanner.errors import AiscanError, redact_credentials
+        from scanner.files import printable
         from scanner.licensing.knowledge_base import KnowledgeBaseError
 
         try:
             return command(*args, **kwargs)
         except AiscanError as exc:
-            click.echo(f"aiscan: error: {redact_credentials(str(exc))}", err=True)
+            click.echo(f"aiscan: error: {printable(redact_credentials(str(exc)))}", err=True)
             sys.exit(exc.exit_code)
         except KnowledgeBaseError as exc:
             click.echo(

@@ -77,4 +77,9 @@ class LineageProgress:
 
     def looked_up(self, repo_id: str) -> None:
         self._count += 1
-        self._status.update(f"following base models… {self._count} looked up ({repo_id})")
+        from rich.markup import escape
+
+        from scanner.files import printable
+
+        shown = escape(printable(repo_id))
+        self._status.update(f"following base models… {self._count} looked up ({shown})")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from scanner.files import printable
 from scanner.formats.interface import ReportFormat
 from scanner.inventory import Finding, ScanResult
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
@@ -17,7 +18,9 @@ _ICON = {"error": "❌", "warning": "⚠️", "note": "ℹ️"}
 
 
 def escape(text: str) -> str:
-    """Make arbitrary text safe inside a Markdown table cell or list item."""
+    """Make arbitrary text safe inside a Markdown table cell or list item: no HTML, no table
+    break, no emphasis, no link or image (`![x](http://tracker/…)` would load a stranger's
+    image on the PR page), no `@mention` or `#123` autolink pinging people and issues."""
     replacements = {
         "&": "&amp;",
         "<": "&lt;",
@@ -26,8 +29,16 @@ def escape(text: str) -> str:
         "`": "\\`",
         "*": "\\*",
         "_": "\\_",
+        "!": "\\!",
+        "[": "\\[",
+        "]": "\\]",
+        "(": "\\(",
+        ")": "\\)",
+        "@": "&#64;",
+        "#": "&#35;",
+        "~": "\\~",
     }
-    escaped = "".join(replacements.get(char, char) for char in text)
+    escaped = "".join(replacements.get(char, char) for char in printable(text))
     return " ".join(escaped.split())
 
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from typing import TYPE_CHECKING
 
+from scanner.files import printable
 from scanner.formats.interface import ReportFormat
 from scanner.inventory import ScanResult
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 _STYLE = {"error": "bold red", "warning": "yellow", "note": "cyan"}
 
@@ -79,11 +84,13 @@ class TableFormat(ReportFormat):
                 else []
             )
             components.add_row(
-                component.name + (f"@{component.version[:12]}" if component.version else ""),
-                component.type,
-                component.source,
-                *license_cells,
-                weights,
+                _plain(
+                    component.name + (f"@{component.version[:12]}" if component.version else "")
+                ),
+                _plain(component.type),
+                _plain(component.source),
+                *(_plain(cell) for cell in license_cells),
+                _plain(weights),
                 summary or Text("clean", "green"),
             )
         console.print(components)
@@ -97,8 +104,9 @@ class TableFormat(ReportFormat):
                 label = Text(f.severity + (" (waived)" if f.waived else ""), _STYLE[f.severity])
                 # Notes can be long license clauses: one line each keeps errors visible; the JSON
                 # report and `aiscan licenses show` carry the full text.
-                text = Text(f.message, no_wrap=f.severity == "note", overflow="ellipsis")
-                findings.add_row(label, f.rule, names.get(f.component, f.component or "-"), text)
+                text = Text(printable(f.message), no_wrap=f.severity == "note", overflow="ellipsis")
+                subject = names.get(f.component, f.component or "-")
+                findings.add_row(label, _plain(f.rule), _plain(subject), text)
             console.print(findings)
 
         waived = f", {result.waived_count} waived" if result.waived_count else ""
@@ -112,9 +120,17 @@ class TableFormat(ReportFormat):
                 highlight=False,
                 soft_wrap=True,
             )
-        console.print(f"policy: {result.policy or 'default'}{off}", highlight=False, soft_wrap=True)
+        console.print(Text(printable(f"policy: {result.policy or 'default'}{off}")), soft_wrap=True)
         console.print(
             f"{result.count('error')} error(s), {result.count('warning')} warning(s), "
             f"{result.count('note')} note(s){waived}; failing on {result.fail_on} → exit {result.exit_code}"
         )
         return buffer.getvalue()
+
+
+def _plain(value: str) -> Text:
+    """A cell shown as written: never parsed as rich markup (a card's `[link=…]` stays text),
+    control characters escaped."""
+    from rich.text import Text
+
+    return Text(printable(value))

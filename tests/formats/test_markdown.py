@@ -37,3 +37,12 @@ def test_written_to_github_step_summary_when_set(tmp_path):
     written = summary.read_text()
     assert written.startswith("earlier step\n")
     assert "## aiscan: ✅ passing" in written
+
+
+def test_card_text_cannot_load_images_or_ping_people(tmp_path):
+    hostile = "![t](http://evil.example/track.png) @octocat #1 [x](http://e) \x1b[2J"
+    folder = make_model_dir(tmp_path, card={"license": hostile})
+    out = run_cli("scan", folder, "--format", "markdown").stdout
+    assert "![t](" not in out and "](http" not in out
+    assert "@octocat" not in out and "&#64;octocat" in out
+    assert "\x1b" not in out

@@ -50,3 +50,18 @@ def test_verify_says_how_many_digests_came_from_the_cache(tmp_path, monkeypatch)
     assert "hashed: 2 file(s), 2 of them from the hash cache" in again.stdout
     assert "(2 from the hash cache)" in again.stdout
     assert "0 of them" in run_cli("verify", folder, "--rehash").stdout
+
+
+def test_control_characters_and_markup_from_a_stranger_never_reach_the_terminal(tmp_path):
+    """OSC 0 (window title), OSC 8 (hyperlink), ESC[2J (clear screen) and rich markup in a
+    folder name and a card's base_model are shown escaped, in colour and without."""
+    evil = "x\x1b]0;pwned\x07\x1b]8;;http://evil.example\x1b\\y\x1b[2J[link=http://e]z[/link]"
+    folder = make_model_dir(tmp_path, evil, card={"license": "mit", "base_model": f"a/{evil}"})
+    for args in ((), ("--format", "table")):
+        out = run_cli("scan", folder, *args).stdout
+        assert "\x1b]" not in out and "\x1b[2J" not in out and "\x07" not in out
+        assert "\\x1b]0;pwned\\x07" in "".join(out.split())
+    from scanner.files import printable
+
+    assert printable("ok\tline\nnext") == "ok\tline\nnext"
+    assert printable("\x9b2J") == "\\x9b2J"
