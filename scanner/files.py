@@ -173,19 +173,33 @@ def printable(text: str) -> str:
 def write_atomically(path: Path, text: str) -> None:
     """Write `text` to `path` through a temporary file beside it and a rename, so a full disk
     or an interrupted run leaves the previous report, lock file or BOM whole instead of a
-    truncated one."""
+    truncated one.
+
+    A link is written through to its file. A target that exists and is not a regular file
+    (`-o /dev/stdout`, `/dev/null`, a FIFO) is written to directly: renaming over it would
+    replace a device node with a file.
+    """
     data = valid_unicode(text).encode("utf-8")
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    target = Path(os.path.realpath(path))
+    try:
+        existing = target.stat()
+    except FileNotFoundError:
+        existing = None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        with target.open("wb") as handle:
+            handle.write(data)
+        return
+    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if path.exists():
-            shutil.copymode(path, temporary)
+        if existing is not None:
+            shutil.copymode(target, temporary)
         else:
             Path(temporary).chmod(0o666 & ~_umask())
-        Path(temporary).replace(path)
+        Path(temporary).replace(target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

@@ -54,10 +54,14 @@ def reports_errors(command: F) -> F:
 
 
 def write(document: str, output: Path | None) -> None:
+    from scanner.errors import ScanIncomplete
     from scanner.files import valid_unicode, write_output
 
     if output is None:
-        click.echo(valid_unicode(document), nl=False)
+        try:
+            click.echo(valid_unicode(document), nl=False)
+        except OSError as exc:  # /dev/full, a closed pipe: the run could not hand its result on
+            raise ScanIncomplete(f"cannot write to standard output: {exc.strerror or exc}") from exc
         return
     write_output(output, document)
 
