@@ -188,8 +188,13 @@ def validate_policy_document(data: Any, where: Located) -> None:
                 fnmatch.fnmatch(r, waiver["rule"]) for r in RULES
             ):
                 raise _fail(where, (*at, "rule"), f"unknown rule id {waiver['rule']!r}")
-            if "expires" in waiver and not isinstance(waiver["expires"], datetime.date):
-                raise _fail(where, (*at, "expires"), "must be a date (YYYY-MM-DD)")
+            expires = waiver.get("expires")
+            # YAML reads `2030-01-01 10:00:00` as a datetime, which is a date too but cannot be
+            # compared with one: a waiver expires on a day.
+            if expires is not None and (
+                not isinstance(expires, datetime.date) or isinstance(expires, datetime.datetime)
+            ):
+                raise _fail(where, (*at, "expires"), "must be a date (YYYY-MM-DD), not a time")
             if "approved_by" in waiver and not isinstance(waiver["approved_by"], str):
                 raise _fail(where, (*at, "approved_by"), "must be a string")
 

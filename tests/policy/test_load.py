@@ -381,3 +381,15 @@ def test_every_output_names_the_policy_and_the_rules_it_switched_off(tmp_path):
     assert f"policy: {policy}; rules off: license.obligation" in " ".join(table.split())
     markdown = run_cli("scan", folder, "--policy", policy, "--format", "markdown").stdout
     assert "rules off: `license.obligation`" in markdown
+
+
+@pytest.mark.parametrize("value", ["2030-01-01 10:00:00", "soon", "99999-01-01", "[2030]"])
+def test_a_waiver_expiry_that_is_not_a_day_is_a_usage_error(tmp_path, value):
+    folder = make_model_dir(tmp_path, card=None)
+    policy = write_policy(
+        tmp_path / "p.yaml",
+        f"waivers:\n- rule: license.missing\n  component: '*'\n  reason: x\n  expires: {value}\n",
+    )
+    result = run_cli("scan", folder, "--policy", policy)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"aiscan: error: {policy}:5: must be a date")
