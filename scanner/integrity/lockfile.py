@@ -25,7 +25,7 @@ from typing import Any
 
 from scanner.errors import UsageError
 from scanner.files import load_json_file
-from scanner.inventory import ScanResult
+from scanner.inventory import Component, ScanResult
 
 SCHEMA = "aiscan-lock/1"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -53,6 +53,9 @@ class LockedComponent:
     revision: str | None
     location: str
     files: Mapping[str, LockedFile]
+    root: bool = False
+    """True for a model folder that was itself the locked target: it matches the target of a
+    later verify whatever that folder is called (a copy, another host's path)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,16 @@ class LockFile:
 
     source: str
     components: Mapping[str, LockedComponent]
+
+    def match(self, component: Component, *, root: bool) -> LockedComponent | None:
+        """The entry for `component`: by ref (HF repo and commit, or the folder's path inside
+        the target), else, for a model folder that is itself the target, the entry locked the
+        same way, so `verify COPY --lock` works on a copy under another name."""
+        found = self.components.get(component.ref)
+        if found is not None or not root:
+            return found
+        roots = [c for c in self.components.values() if c.root]
+        return roots[0] if len(roots) == 1 else None
 
 
 def render_lockfile(components: Iterable[LockedComponent], generated_by: str) -> str:
@@ -74,6 +87,7 @@ def render_lockfile(components: Iterable[LockedComponent], generated_by: str) ->
                 "name": c.name,
                 "revision": c.revision,
                 "location": c.location,
+                **({"root": True} if c.root else {}),
                 "files": [
                     {"path": f.path, "size": f.size, "sha256": f.sha256}
                     for f in sorted(c.files.values(), key=lambda f: f.path)
@@ -120,6 +134,9 @@ def _component(raw: Any, where: str) -> LockedComponent:
     name, location = raw.get("name", raw["ref"]), raw.get("location", "")
     if not isinstance(name, str) or not isinstance(location, str):
         raise LockFileError(f"{where}: 'name' and 'location' must be strings")
+    root = raw.get("root", False)
+    if not isinstance(root, bool):
+        raise LockFileError(f"{where}: 'root' must be true or false")
     raw_files = raw.get("files")
     if not isinstance(raw_files, list):
         raise LockFileError(f"{where}: 'files' must be a list")
@@ -142,7 +159,13 @@ def _component(raw: Any, where: str) -> LockedComponent:
         revision=revision,
         location=location,
         files=files,
+        root=root,
     )
+
+
+def is_target_folder(component: Component, targets: Iterable[str]) -> bool:
+    """Whether `component` is a model folder that was itself named as a target."""
+    return component.source == "modeldir" and component.location in set(targets)
 
 
 def locked_components(result: ScanResult) -> list[LockedComponent]:
@@ -159,6 +182,7 @@ def locked_components(result: ScanResult) -> list[LockedComponent]:
                 for f in c.files
                 if f.sha256 is not None and f.size is not None
             },
+            root=is_target_folder(c, result.targets),
         )
         for c in result.components
     ]

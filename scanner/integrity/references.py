@@ -125,13 +125,15 @@ class References:
     bom: BomDigests | None = None
     hub: PublishedDigests | None = None
 
-    def locked(self, component: Component) -> LockedComponent | None:
-        """The lock file's entry for a component, matched by ref."""
+    def locked(self, component: Component, *, root: bool = False) -> LockedComponent | None:
+        """The lock file's entry for a component (`root`: the folder is itself the target)."""
         if self.lockfile is None:
             return None
-        return self.lockfile.components.get(component.ref)
+        return self.lockfile.match(component, root=root)
 
-    def expected(self, component: Component, relative: str, path: Path) -> Expected | None:
+    def expected(
+        self, component: Component, relative: str, path: Path, *, root: bool = False
+    ) -> Expected | None:
         """The best available expected digest for one file of a component.
 
         With a lock file, the lock is the reference: a component or file it does not record has
@@ -139,7 +141,7 @@ class References:
         the lock never saw, such as a new snapshot `refs/main` was moved to).
         """
         if self.lockfile is not None:
-            locked = self.locked(component)
+            locked = self.locked(component, root=root)
             if locked is None or relative not in locked.files:
                 return None
             entry = locked.files[relative]

@@ -30,7 +30,7 @@ from scanner.integrity.hashing import (
     hash_files,
     should_drop_behind,
 )
-from scanner.integrity.lockfile import LockedComponent
+from scanner.integrity.lockfile import LockedComponent, is_target_folder
 from scanner.integrity.references import Expected, References
 from scanner.integrity.shards import check_index, is_shard_index
 from scanner.inventory import Component, FileEntry, Finding, ScanResult
@@ -133,16 +133,22 @@ def run_verify(
     files: list[list[FileEntry]] = []
     planned: list[_Planned] = []
     jobs: dict[tuple[int, int], HashJob] = {}
+    matched: set[str] = set()
     for number, component in enumerate(components):
         folder = Path(component.location)
         by_path = {e.path: e for e in component.files}
         entries: list[FileEntry] = []
-        locked = references.locked(component)
+        root = is_target_folder(component, (str(t) for t in targets))
+        locked = references.locked(component, root=root)
+        if locked is not None:
+            matched.add(locked.ref)
         for entry in component.files:
             if is_shard_index(entry.path) and entry.error is None:
                 entry = dataclasses.replace(entry, defects=check_index(folder, entry.path, by_path))
             path = folder / entry.path
-            expected = None if entry.error else references.expected(component, entry.path, path)
+            expected = (
+                None if entry.error else references.expected(component, entry.path, path, root=root)
+            )
             if expected is not None:
                 entry = dataclasses.replace(entry, reference=expected.kind, expected=expected.label)
             elif references.lockfile is not None:
@@ -169,7 +175,7 @@ def run_verify(
     verified = [
         dataclasses.replace(c, files=tuple(f)) for c, f in zip(components, files, strict=True)
     ]
-    verified.extend(_missing_components(references, {c.ref for c in components}))
+    verified.extend(_missing_components(references, matched))
     context = CheckContext(policy=policy, kb=kb)
     raw = [
         *empty,

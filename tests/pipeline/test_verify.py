@@ -208,6 +208,28 @@ def test_a_revision_the_lock_never_saw_is_not_verified(tmp_path):
     assert "scan.unreadable" in rules(report)  # the locked revision is gone
 
 
+def test_a_lock_verifies_a_copy_under_another_name(tmp_path):
+    """Locks travel: a folder locked as the target verifies a copy elsewhere; a file really
+    missing from the copy is still absent."""
+    mini = tmp_path / "mini"
+    mini.mkdir()
+    (mini / "model.safetensors").write_bytes(weights())
+    (mini / "config.json").write_text('{"model_type": "bert"}')
+    lock = tmp_path / "mini.lock"
+    assert run_cli("lock", mini, "-o", lock).exit_code == 0
+    assert json.loads(lock.read_text())["components"][0]["root"] is True
+    copy = tmp_path / "elsewhere" / "mini-copy"
+    shutil.copytree(mini, copy)
+    code, report = verify(copy, "--lock", lock)
+    assert code == 0, report["findings"]
+    assert all(f["verified"] is True for f in files_of(report).values())
+    (copy / "config.json").unlink()
+    code, report = verify(copy, "--lock", lock)
+    assert code == 1
+    absent = [f for f in report["findings"] if f["rule"] == "scan.unreadable"]
+    assert len(absent) == 1 and "config.json" in absent[0]["message"]
+
+
 def test_lock_refuses_a_broken_store(tmp_path):
     folder = tmp_path / "m"
     folder.mkdir()
