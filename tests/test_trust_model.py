@@ -312,3 +312,23 @@ def test_fifo_target_file_is_one_line_error(tmp_path):
     result = run_cli("scan", fifo)
     assert result.exit_code == 3
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_fifos_in_projects_and_cache_refs_never_block(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "requirements.txt").write_text("-r more.txt\nalpha\n")
+    os.mkfifo(project / "more.txt")
+    os.mkfifo(project / "app.py")
+    os.mkfifo(project / "requirements-dev.txt")
+    hub = tmp_path / "hub"
+    repo, _ = make_hf_cache(hub, "acme/m", model_repo_files("mit"))
+    (repo / "refs" / "main").unlink()
+    os.mkfifo(repo / "refs" / "main")
+    started = time.monotonic()
+    _, report = scan_json(project, hub, args=["--no-env"])
+    assert time.monotonic() - started < 30
+    messages = " ".join(f["message"] for f in findings(report, "scan.unreadable"))
+    assert messages.count("FIFO") == 4, messages
+    result = run_cli("verify", hub, "--format", "json")
+    assert "FIFO" in result.stdout
