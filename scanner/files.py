@@ -40,9 +40,15 @@ def is_within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
+_BLOB_NAME = re.compile(r"[0-9a-f]{40,64}")
+
+
 def _hf_blob_link(path: Path, real: str) -> bool:
     """An HF cache snapshot file (`<repo>/snapshots/<rev>/...`) linked into its repo's `blobs/`
-    (or, for Xet-deduplicated files, the cache's shared `blobs/` beside the repo)."""
+    (or, for Xet-deduplicated files, the cache's shared `blobs/` beside the repo), to a blob
+    named by its hex digest: nothing else outside the target passes as a blob."""
+    if not _BLOB_NAME.fullmatch(Path(real).name):
+        return False
     for ancestor in path.parents:
         if ancestor.name == "snapshots":
             repo = ancestor.parent
