@@ -157,6 +157,79 @@ def load_json_file(path: Path, what: str, error: type[UsageError] = UsageError) 
         raise error(f"{what} {path} is nested too deeply to read") from exc
 
 
+MAX_YAML_ALIAS_NODES = 100_000
+"""How many nodes aliases may add to a YAML document. Real cards and policies use few aliases or
+none; a billion-laughs document of a few hundred bytes expands to billions of nodes, which
+anything walking the data (`str()` of a list, merge keys, the policy's line finder) would build,
+filling gigabytes."""
+
+
+class YamlExpansionError(ValueError):
+    """A YAML document whose aliases expand it past `MAX_YAML_ALIAS_NODES`, or refer to a node
+    they are part of (a recursive structure no card or policy needs)."""
+
+
+def load_yaml(text: str) -> tuple[Any, Any]:
+    """The data of a one-document YAML text (PyYAML's safe loader, so safe tags only) and its
+    composed node tree (None for an empty document).
+
+    The node tree is checked before anything is built from it: `YamlExpansionError` when aliases
+    would expand it too far. Composing is linear in the text (an alias is a reference to a node
+    already composed), so the check bounds all the work. Other problems raise `yaml.YAMLError`;
+    nesting too deep for PyYAML's recursive composer raises `RecursionError`.
+    """
+    import yaml
+
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        _check_alias_expansion(node)
+        return loader.construct_document(node), node
+    finally:
+        loader.dispose()
+
+
+def _check_alias_expansion(root: Any) -> None:
+    """Count the nodes of `root` with every alias expanded, without expanding anything: each
+    distinct node is visited once and a shared one counts the size of its subtree each time it
+    is used. Iterative, so a deep document cannot exhaust the stack here."""
+    import yaml
+
+    def children(node: Any) -> list[Any]:
+        if isinstance(node, yaml.MappingNode):
+            return [part for pair in node.value for part in pair]
+        if isinstance(node, yaml.SequenceNode):
+            return list(node.value)
+        return []
+
+    # Sizes stop growing here: far above any limit, and cheap to add however deep the sharing.
+    ceiling = 10**15
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            in_progress.discard(key)
+            sizes[key] = min(ceiling, 1 + sum(sizes[id(child)] for child in children(node)))
+        elif key in in_progress:
+            # Only descendants of a node in progress are popped before it finishes.
+            raise YamlExpansionError("an alias refers to a node that contains it")
+        elif key not in sizes:
+            in_progress.add(key)
+            stack.append((node, True))
+            stack.extend((child, False) for child in children(node))
+    added = sizes[id(root)] - len(sizes)
+    if added > MAX_YAML_ALIAS_NODES:
+        raise YamlExpansionError(
+            f"aliases expand it by more than {MAX_YAML_ALIAS_NODES:,} nodes "
+            f"(to {'over ' if sizes[id(root)] >= ceiling else ''}{sizes[id(root)]:,})"
+        )
+
+
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 

@@ -364,6 +364,59 @@ def tree_state(root: Path) -> dict[str, tuple]:
     return state
 
 
+# --- bounded work: hostile input measured in a fresh interpreter -----------------------------
+
+
+def billion_laughs(levels: int = 10, width: int = 10) -> str:
+    """YAML of a few hundred bytes whose aliases expand to `width ** levels` scalars."""
+    lines = [f"l0: &l0 [{', '.join(['lol'] * width)}]"]
+    for level in range(1, levels):
+        lines.append(f"l{level}: &l{level} [{', '.join([f'*l{level - 1}'] * width)}]")
+    lines.append(f"license: [*l{levels - 1}]")
+    return "\n".join(lines) + "\n"
+
+
+def measured(expression: str, *, imports: str, seconds: float, megabytes: int) -> Any:
+    """Evaluate `expression` (JSON-serialisable) after `imports` in a fresh interpreter and
+    return its value, asserting the evaluation took under `seconds` and the process's peak
+    resident memory (imports included) stayed under `megabytes` MiB.
+
+    A fresh process so the peak is this input's alone. The peak is the kernel's high-water mark
+    of the child's own memory (`VmHWM`); `getrusage` is the fallback where /proc is missing, but
+    on Linux its `ru_maxrss` can carry over the forking test runner's size. An address-space
+    limit far above the bound and a timeout make a regression fail the test instead of
+    swamping the machine.
+    """
+    limit = max(1024, 4 * megabytes) * 1024 * 1024
+    code = (
+        "import json, resource, time\n"
+        f"resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))\n"
+        f"{imports}\n"
+        "start = time.perf_counter()\n"
+        f"value = {expression}\n"
+        "elapsed = time.perf_counter() - start\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "try:\n"
+        "    with open('/proc/self/status') as status:\n"
+        "        peak = next(int(l.split()[1]) for l in status if l.startswith('VmHWM:')) / 1024\n"
+        "except (OSError, StopIteration):\n"
+        "    pass\n"
+        "print(json.dumps({'value': value, 'seconds': elapsed, 'peak': peak}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=30 + 3 * seconds,
+        env=_subprocess_env(),
+    )
+    assert done.returncode == 0, done.stderr
+    outcome = json.loads(done.stdout.splitlines()[-1])
+    assert outcome["seconds"] < seconds, f"took {outcome['seconds']:.1f} s"
+    assert outcome["peak"] < megabytes, f"peaked at {outcome['peak']:.0f} MiB"
+    return outcome["value"]
+
+
 # --- running without the power to read everything (for unreadable-file tests) --------------
 
 _PR_CAPBSET_DROP = 24

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from scanner.errors import UsageError
+from scanner.files import YamlExpansionError, load_yaml, read_whole
 from scanner.inventory import Severity, Waiver
 from scanner.licensing.knowledge_base import CATEGORIES, USES, LicenseKnowledgeBase
 from scanner.policy.rules import RULES
@@ -25,6 +26,8 @@ from scanner.resources import data_dir
 SEVERITIES = ("error", "warning", "note")
 DEFAULT_POLICY = "default"
 LOCAL_POLICY_FILES = ("aiscan.yaml", ".aiscan.yaml")
+MAX_POLICY_BYTES = 8 * 1024 * 1024
+"""Policies are kilobytes, even with hundreds of waivers."""
 
 
 @dataclass(frozen=True)
@@ -217,21 +220,32 @@ def _yaml_lines(node: Any, path: tuple[Any, ...], lines: dict[tuple[Any, ...], i
             _yaml_lines(item, (*path, index), lines)
 
 
+def _policy_text(path: Path) -> str:
+    """A policy file's text, bounded: a `--policy /dev/zero` or a runaway file is an error
+    naming it, never a scan that fills memory."""
+    try:
+        return read_whole(path, MAX_POLICY_BYTES).decode("utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read policy {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"cannot read policy {path}: {exc}") from exc
+
+
 def _read_yaml_policy(path: Path) -> dict[str, Any]:
     import yaml
 
+    text = _policy_text(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read policy {path}: {exc}") from exc
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data, node = load_yaml(text)
+    except YamlExpansionError as exc:
+        raise UsageError(f"{path}: refused: {exc}") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise UsageError(f"{path}{line}: invalid YAML: {problem}") from exc
+    except RecursionError as exc:
+        raise UsageError(f"{path}: invalid YAML: nested too deeply") from exc
     lines: dict[tuple[Any, ...], int] = {}
     if node is not None:
         _yaml_lines(node, (), lines)
@@ -251,10 +265,13 @@ def _read_pyproject_policy(path: Path) -> dict[str, Any] | None:
         import tomllib
     else:  # pragma: no cover - exercised on Python 3.10 only
         import tomli as tomllib
+    text = _policy_text(path)
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"cannot read {path}: {exc}") from exc
+    except RecursionError as exc:
+        raise UsageError(f"cannot read {path}: nested too deeply") from exc
     data = document.get("tool", {}).get("aiscan")
     if data is None:
         return None

@@ -5,17 +5,19 @@ from it) goes through here, so a local copy and the Hub's copy of one card give 
 The reader works on bytes, not paths, so any store can feed it. It quotes the card as written
 and concludes nothing: which license a value names is for `licensing/`.
 
-huggingface_hub's card support parses the YAML (safe loader); aiscan bounds its size first,
-since megabytes of YAML (or an alias bomb) would stall the scan.
+The front matter is parsed with PyYAML's safe loader through `files.load_yaml`, which refuses an
+alias bomb before anything is built from it; its size is bounded first, since megabytes of YAML
+would stall the scan. The `model-index` is read with huggingface_hub's own parser, so evaluation
+results are the ones the Hub shows.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Mapping
 from typing import Any
 
+from scanner.files import YamlExpansionError, load_yaml
 from scanner.inventory import CardFacts, EvalMetric, Evidence
 
 MAX_CARD_BYTES = 2 * 1024 * 1024
@@ -25,8 +27,6 @@ MAX_FRONT_MATTER_BYTES = 1024 * 1024
 
 FRONT_MATTER = re.compile(r"\A\ufeff?\s*---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _LICENSE_KEY = re.compile(r"^license\s*:", re.MULTILINE)
-
-logging.getLogger("huggingface_hub.repocard").setLevel(logging.ERROR)
 
 
 def strings(value: Any) -> tuple[str, ...]:
@@ -87,17 +87,22 @@ def read_card(raw: bytes, path: str) -> CardFacts:
         )
 
     import yaml
-    from huggingface_hub import ModelCard
 
     try:
-        card_data = ModelCard(text, ignore_metadata_errors=True).data
-        data = card_data.to_dict()
+        data, _ = load_yaml(match.group(1))
+    except YamlExpansionError as exc:
+        return CardFacts(path=path, error=f"front matter refused: {exc}")
     except yaml.YAMLError as exc:
         return CardFacts(path=path, error=_yaml_error_message(exc))
-    except (ValueError, TypeError) as exc:
-        return CardFacts(path=path, error=f"front matter is not a mapping of card fields: {exc}")
     except RecursionError:
         return CardFacts(path=path, error="front matter is nested too deeply")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return CardFacts(
+            path=path,
+            error=f"front matter is a {type(data).__name__}, not a mapping of card fields",
+        )
 
     license_line = None
     license_match = _LICENSE_KEY.search(match.group(1))
@@ -108,7 +113,7 @@ def read_card(raw: bytes, path: str) -> CardFacts:
         path,
         license_line=license_line,
         prose=text[match.end() :],
-        metrics=_eval_metrics(getattr(card_data, "eval_results", None) or []),
+        metrics=_eval_metrics(data.get("model-index")),
     )
 
 
@@ -132,31 +137,40 @@ def card_from_mapping(
         datasets=strings(data.get("datasets")),
         pipeline_tag=optional_string(data.get("pipeline_tag")),
         library_name=optional_string(data.get("library_name")),
-        tags=strings(data.get("tags")),
+        tags=tuple(dict.fromkeys(strings(data.get("tags")))),  # the Hub lists a tag once
         metrics=metrics,
         prose=prose,
     )
 
 
-def _eval_metrics(results: list) -> tuple[EvalMetric, ...]:
-    """The card's `model-index` results, parsed by huggingface_hub, as plain facts."""
-    metrics = []
-    for result in results:
-        if (
-            getattr(result, "metric_type", None) is None
-            or getattr(result, "metric_value", None) is None
-        ):
-            continue
-        metrics.append(
-            EvalMetric(
-                metric=str(result.metric_type),
-                value=str(result.metric_value),
-                task=result.task_type,
-                dataset=result.dataset_name or result.dataset_type,
-                name=result.metric_name,
-            )
+def _eval_metrics(model_index: Any) -> tuple[EvalMetric, ...]:
+    """The card's `model-index` results, parsed by huggingface_hub, as plain facts. A
+    model-index its parser rejects gives no results, as huggingface_hub's own card loader does
+    (lenient), rather than making the whole card invalid."""
+    from huggingface_hub.repocard_data import model_index_to_eval_results
+
+    if not model_index:
+        return ()
+    try:
+        _, results = model_index_to_eval_results(model_index)
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return ()
+    return tuple(
+        EvalMetric(
+            metric=str(result.metric_type),
+            value=str(result.metric_value),
+            task=_text(result.task_type),
+            dataset=_text(result.dataset_name or result.dataset_type),
+            name=_text(result.metric_name),
         )
-    return tuple(metrics)
+        for result in results
+        if result.metric_type is not None and result.metric_value is not None
+    )
+
+
+def _text(value: Any) -> str | None:
+    """An optional result field as text: YAML may give a number or a list where a name is due."""
+    return None if value is None else str(value)
 
 
 def declared_licenses(card: CardFacts) -> tuple[str, ...]:

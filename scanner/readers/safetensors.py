@@ -12,6 +12,7 @@ import errno
 import io
 import json
 import os
+import reprlib
 import stat
 import struct
 from collections import Counter
@@ -21,6 +22,14 @@ from scanner.inventory import HeaderDefect, SafetensorsHeader
 
 MAX_HEADER_SIZE = 100_000_000
 """The format's limit on the JSON header (the reference implementation refuses larger)."""
+MAX_DIMENSIONS = 64
+"""Dimensions a tensor shape may have (numpy's limit; real tensors have at most a handful).
+Longer shapes are refused before their product is taken: a header of a million `2`s would
+otherwise cost quadratic big-integer arithmetic and a number too long to print."""
+MAX_INTEGER = 2**64 - 1
+"""Offsets, dimensions and element counts are 64-bit in the format (the reference loader
+refuses a shape whose product overflows)."""
+_MAX_INTEGER_DIGITS = len(str(MAX_INTEGER))
 
 DTYPE_BITS: dict[str, int] = {
     "BOOL": 8,
@@ -69,7 +78,30 @@ def _object_pairs(pairs: list[tuple[str, Any]]) -> _DuplicateKeys:
 
 
 def _is_natural(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_INTEGER
+
+
+class _IntegerTooLong(ValueError):
+    """A JSON integer with more digits than any 64-bit value."""
+
+
+def _parse_int(digits: str) -> int:
+    """JSON integers, refusing ones longer than 64 bits allow before converting them: converting
+    is quadratic in the digits, and past 4,300 Python refuses anyway."""
+    if len(digits.lstrip("-")) > _MAX_INTEGER_DIGITS:
+        raise _IntegerTooLong(f"an integer has {len(digits.lstrip('-')):,} digits")
+    return int(digits)
+
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = _SHOWN.maxother = 60
+_SHOWN.maxlist = _SHOWN.maxdict = 8
+_SHOWN.maxlevel = 2
+
+
+def _shown(value: Any) -> str:
+    """A value from the header for a message: short however large the value is."""
+    return _SHOWN.repr(value)
 
 
 def read_header(path: str | os.PathLike[str]) -> SafetensorsHeader:
@@ -144,11 +176,13 @@ def _parse(raw: bytes, header_size: int, file_size: int) -> SafetensorsHeader:
         return _defective(
             header_size, "malformed", f"header is not UTF-8 ({exc.reason} at byte {exc.start})"
         )
-    decoder = json.JSONDecoder(object_pairs_hook=_object_pairs)
+    decoder = json.JSONDecoder(object_pairs_hook=_object_pairs, parse_int=_parse_int)
     try:
         document, end = decoder.raw_decode(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (json.JSONDecodeError, _IntegerTooLong) as exc:
         return _defective(header_size, "malformed", f"header is not valid JSON: {exc}")
+    except RecursionError:
+        return _defective(header_size, "malformed", "header is not valid JSON: nested too deeply")
     if text[end:].strip(" "):
         defects.append(
             HeaderDefect("malformed", "header padding contains characters other than spaces")
@@ -184,9 +218,16 @@ def _parse(raw: bytes, header_size: int, file_size: int) -> SafetensorsHeader:
         if problem:
             defects.append(HeaderDefect("malformed", problem))
             continue
-        numel = 1
-        for dim in info["shape"]:
-            numel *= dim
+        numel = _element_count(info["shape"])
+        if numel is None:
+            defects.append(
+                HeaderDefect(
+                    "malformed",
+                    f"tensor {name!r}: shape {_shown(info['shape'])} has more than "
+                    f"{MAX_INTEGER:,} elements",
+                )
+            )
+            continue
         begin, end = info["data_offsets"]
         bits = numel * DTYPE_BITS[info["dtype"]]
         if bits % 8:
@@ -234,11 +275,14 @@ def _tensor_problem(name: str, info: Any) -> str | None:
     missing = _TENSOR_FIELDS - set(info)
     if missing:
         return f"tensor {name!r} lacks {sorted(missing)}"
-    if info["dtype"] not in DTYPE_BITS:
-        return f"tensor {name!r} has unknown dtype {info['dtype']!r}"
+    dtype = info["dtype"]
+    if not isinstance(dtype, str) or dtype not in DTYPE_BITS:
+        return f"tensor {name!r} has unknown dtype {_shown(dtype)}"
     shape = info["shape"]
     if not isinstance(shape, list) or not all(_is_natural(d) for d in shape):
-        return f"tensor {name!r} has an invalid shape {shape!r}"
+        return f"tensor {name!r} has an invalid shape {_shown(shape)}"
+    if len(shape) > MAX_DIMENSIONS:
+        return f"tensor {name!r} has {len(shape):,} dimensions; at most {MAX_DIMENSIONS} are read"
     offsets = info["data_offsets"]
     if (
         not isinstance(offsets, list)
@@ -246,8 +290,18 @@ def _tensor_problem(name: str, info: Any) -> str | None:
         or not all(_is_natural(o) for o in offsets)
         or offsets[1] < offsets[0]
     ):
-        return f"tensor {name!r} has invalid data_offsets {offsets!r}"
+        return f"tensor {name!r} has invalid data_offsets {_shown(offsets)}"
     return None
+
+
+def _element_count(shape: list[int]) -> int | None:
+    """The product of a (valid, short) shape, or None once it passes `MAX_INTEGER`."""
+    count = 1
+    for dim in shape:
+        count *= dim
+        if count > MAX_INTEGER:
+            return None
+    return count
 
 
 def _layout_defects(spans: list[tuple[int, int, str]], data_size: int) -> list[HeaderDefect]:

@@ -6,7 +6,15 @@ import pytest
 
 from scanner.errors import UsageError
 from scanner.policy.load import load_policy, resolve_policy
-from tests.conftest import findings, make_model_dir, run_cli, scan_json, write_policy
+from tests.conftest import (
+    billion_laughs,
+    findings,
+    make_model_dir,
+    measured,
+    run_cli,
+    scan_json,
+    write_policy,
+)
 
 # --- shipped policies -----------------------------------------------------------------------
 
@@ -393,3 +401,47 @@ def test_a_waiver_expiry_that_is_not_a_day_is_a_usage_error(tmp_path, value):
     result = run_cli("scan", folder, "--policy", policy)
     assert result.exit_code == 2
     assert result.stderr.startswith(f"aiscan: error: {policy}:5: must be a date")
+
+
+def test_alias_bomb_policy_is_a_usage_error_naming_the_file_quickly(tmp_path):
+    path = write_policy(tmp_path / "p.yaml", billion_laughs())
+    message = measured(
+        f"""_message({str(path)!r})""",
+        imports=(
+            "from scanner.errors import UsageError\n"
+            "from scanner.licensing.knowledge_base import default_knowledge_base\n"
+            "from scanner.policy.load import load_policy\n"
+            "def _message(path):\n"
+            "    try:\n"
+            "        load_policy(path, default_knowledge_base())\n"
+            "    except UsageError as exc:\n"
+            "        return [str(exc), exc.exit_code]\n"
+        ),
+        seconds=2,
+        megabytes=64,
+    )
+    text, exit_code = message
+    assert text.startswith(f"{path}: refused: aliases expand it by more than 100,000 nodes")
+    assert exit_code == 2
+
+
+def test_alias_bomb_policy_on_the_command_line_is_exit_2(tmp_path):
+    path = write_policy(tmp_path / "p.yaml", billion_laughs())
+    result = run_cli("scan", make_model_dir(tmp_path), "--policy", path)
+    assert result.exit_code == 2
+    assert str(path) in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 5_000 + "]" * 5_000,
+        "a:\n" + "".join(f"{'  ' * depth}- \n" for depth in range(1, 2_000)),
+    ],
+    ids=["flow", "block"],
+)
+def test_deeply_nested_policy_is_a_usage_error(tmp_path, kb, text):
+    path = write_policy(tmp_path / "p.yaml", text)
+    with pytest.raises(UsageError, match="invalid YAML: nested too deeply"):
+        load_policy(str(path), kb)

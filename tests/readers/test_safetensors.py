@@ -12,11 +12,18 @@ import numpy as np
 import pytest
 from safetensors import safe_open
 
-from scanner.readers.safetensors import MAX_HEADER_SIZE, SafetensorsReadError, read_header
+from scanner.readers.safetensors import (
+    MAX_DIMENSIONS,
+    MAX_HEADER_SIZE,
+    SafetensorsReadError,
+    read_header,
+)
 from tests.conftest import (
     findings,
     make_model_dir,
+    measured,
     raw_safetensors,
+    run_cli,
     scan_json,
     tensor_entry,
     write_safetensors,
@@ -333,3 +340,86 @@ def test_defect_is_reported_as_integrity_error(tmp_path, content, rule):
     assert hits[0]["severity"] == "error"
     assert hits[0]["evidence"]["file"] == "model.safetensors"
     assert result.exit_code == 1
+
+
+# --- hostile headers: bounded work, a defect, never a traceback ------------------------------
+
+
+def test_shape_with_very_many_dimensions_is_refused_quickly(tmp_path):
+    dims = ",".join(["2"] * 1_000_000)  # a 2 MB header
+    header = f'{{"t":{{"dtype":"F32","shape":[{dims}],"data_offsets":[0,4]}}}}'
+    path = _write(tmp_path, raw_safetensors(header, b"\x00" * 4))
+    messages = measured(
+        f"[d.message for d in read_header({str(path)!r}).defects]",
+        imports="from scanner.readers.safetensors import read_header",
+        seconds=2,
+        megabytes=64,
+    )
+    assert f"tensor 't' has 1,000,000 dimensions; at most {MAX_DIMENSIONS} are read" in messages
+
+
+@pytest.mark.parametrize(
+    ("entry", "words"),
+    [
+        ({"dtype": ["F32"], "shape": [1], "data_offsets": [0, 4]}, "unknown dtype ['F32']"),
+        ({"dtype": {"F32": 1}, "shape": [1], "data_offsets": [0, 4]}, "unknown dtype {'F32': 1}"),
+        ({"dtype": 32, "shape": [1], "data_offsets": [0, 4]}, "unknown dtype 32"),
+        ({"dtype": "F32", "shape": [2**64], "data_offsets": [0, 4]}, "invalid shape"),
+        ({"dtype": "F32", "shape": [2**32, 2**32], "data_offsets": [0, 4]}, "more than"),
+        ({"dtype": "F32", "shape": [1], "data_offsets": [0, 2**64]}, "invalid data_offsets"),
+        ({"dtype": "F32", "shape": [[1]], "data_offsets": [0, 4]}, "invalid shape"),
+    ],
+    ids=[
+        "dtype-list",
+        "dtype-dict",
+        "dtype-int",
+        "dim-over-64-bits",
+        "elements-over-64-bits",
+        "offset-over-64-bits",
+        "nested-shape",
+    ],
+)
+def test_wrong_typed_or_oversized_entries_are_malformed(tmp_path, entry, words):
+    header = read_header(_write(tmp_path, raw_safetensors({"t": entry}, b"\x00" * 4)))
+    assert header.tensor_count == 0
+    assert header.parameter_count == 0
+    assert words in _only(header, "malformed")
+
+
+def test_integer_too_long_for_64_bits_is_malformed_json(tmp_path):
+    header = '{"t":{"dtype":"F32","shape":[' + "9" * 5_000 + '],"data_offsets":[0,4]}}'
+    message = _only(
+        read_header(_write(tmp_path, raw_safetensors(header, b"\x00" * 4))), "malformed"
+    )
+    assert message == "header is not valid JSON: an integer has 5,000 digits"
+
+
+def test_deeply_nested_header_is_malformed_json(tmp_path):
+    header = '{"t":' + "[" * 100_000 + "]" * 100_000 + "}"
+    message = _only(read_header(_write(tmp_path, raw_safetensors(header))), "malformed")
+    assert message == "header is not valid JSON: nested too deeply"
+
+
+def test_hostile_headers_are_malformed_findings_in_a_scan(tmp_path):
+    content = raw_safetensors(
+        {"t": {"dtype": ["F32"], "shape": [1], "data_offsets": [0, 4]}}, b"\x00" * 4
+    )
+    folder = make_model_dir(tmp_path, weights=None, files={"model.safetensors": content})
+    result, report = scan_json(folder)
+    assert findings(report, "integrity.malformed")
+    assert result.exit_code == 1
+
+
+def test_lone_surrogates_in_metadata_and_names_reach_every_output(tmp_path):
+    header = (
+        '{"__metadata__":{"format":"pt","note\\ud800":"x\\udc80"},'
+        '"w\\ud800":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}'
+    )
+    path = _write(tmp_path, raw_safetensors(header, b"\x00" * 4))
+    parsed = read_header(path)
+    assert parsed.defects == ()
+    assert parsed.metadata["note\ud800"] == "x\udc80"
+    folder = make_model_dir(tmp_path, weights=None, files={"model.safetensors": path.read_bytes()})
+    for output in ("json", "table", "sarif", "html", "cyclonedx-xml", "spdx-tv", "spdx3-jsonld"):
+        result = run_cli("scan", folder, "--format", output)
+        assert result.exit_code in (0, 1), (output, result.stderr)
