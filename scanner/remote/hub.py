@@ -7,13 +7,15 @@ never in the user's HF cache. Answers for a commit sha are immutable and kept fo
 names are asked again after a TTL. The token comes from huggingface_hub's usual places
 (HF_TOKEN, `hf auth login`) and is never printed or stored; credentials written into
 HF_ENDPOINT are never shown. HF_ENDPOINT and HF_HUB_OFFLINE are read when the client is created,
-so tests can point it at a local fake Hub. Rate limits, server errors and timeouts are retried
-with backoff (honouring Retry-After); when the Hub still does not answer, HubUnavailable ends
-the run with exit code 3.
+so tests can point it at a local fake Hub. Every request is bounded: CONNECT_TIMEOUT to connect,
+READ_TIMEOUT between bytes and REQUEST_DEADLINE in all, so a server that trickles bytes cannot
+hold a scan. Rate limits, server errors and timeouts are retried with backoff (honouring
+Retry-After); when the Hub still does not answer, HubUnavailable ends the run with exit code 3.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import json
@@ -21,11 +23,12 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, TypeVar
 from urllib.parse import quote, urlparse
 
 from scanner.errors import ScanIncomplete, UsageError, redact_credentials
@@ -35,6 +38,17 @@ DEFAULT_ENDPOINT = "https://huggingface.co"
 DEFAULT_TTL_SECONDS = 3600.0
 """How long an answer for a branch name is trusted before the Hub is asked again."""
 ATTEMPTS = 4
+CONNECT_TIMEOUT = 10.0
+"""Seconds to wait for the connection to the Hub (TCP and TLS)."""
+READ_TIMEOUT = 30.0
+"""Seconds to wait for the next bytes of an answer."""
+REQUEST_DEADLINE = 60.0
+"""Seconds one request may take from connecting to its last byte, redirects included, however
+steadily bytes trickle in. Past it the request is abandoned and retried like a timeout."""
+MAX_INFO_BYTES = 32 * 1024 * 1024
+"""The largest `model_info` answer read; a repo with 100,000 files answers about 25 MiB."""
+MAX_ERROR_BYTES = 64 * 1024
+"""How much of an error answer's body is read (for huggingface_hub's error classification)."""
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 _TRUE = frozenset({"1", "on", "yes", "true"})
@@ -51,8 +65,27 @@ _CARD_FIELDS = (
 )
 
 
+T = TypeVar("T")
+
+
 class HubUnavailable(ScanIncomplete):
     """The Hub did not answer after retries, or offline mode left nothing to read (exit 3)."""
+
+
+class _DeadlineExceeded(Exception):
+    """A request ran past REQUEST_DEADLINE: retried like a timeout."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """How long one request may wait to connect, for the next bytes, and in all (seconds)."""
+
+    connect: float = CONNECT_TIMEOUT
+    read: float = READ_TIMEOUT
+    total: float = REQUEST_DEADLINE
+
+
+DEFAULT_BOUNDS = Bounds()
 
 
 def parse_target(target: str) -> tuple[str, str | None]:
@@ -174,6 +207,7 @@ class HubClient:
         backoff: float = 1.0,
         workers: int = 8,
         sleep: Callable[[float], None] = time.sleep,
+        bounds: Bounds = DEFAULT_BOUNDS,
     ) -> None:
         self.endpoint = (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
         self.shown_endpoint = redact_credentials(self.endpoint)
@@ -183,6 +217,7 @@ class HubClient:
         self.attempts = attempts
         self.backoff = backoff
         self.workers = workers
+        self.bounds = bounds
         self._sleep = sleep
         self._memo: dict[tuple[str, str], HubModel | None] = {}
         self._failed: dict[tuple[str, str], HubUnavailable] = {}
@@ -232,18 +267,19 @@ class HubClient:
                 future.result()  # the failure is raised again when the walk asks for it
 
     def _fetch(self, repo_id: str, revision: str) -> HubModel | None:
-        from huggingface_hub import HfApi
+        """`model_info` with files metadata, asked through `_get` (HfApi.model_info cannot
+        bound a whole answer) and read with huggingface_hub's ModelInfo."""
         from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+        from huggingface_hub.hf_api import ModelInfo
 
-        api = HfApi(endpoint=self.endpoint)
+        url = f"{self.endpoint}/api/models/{repo_id}/revision/{quote(revision, safe='')}"
         try:
-            info = self._retrying(
-                f"{repo_id}@{revision}",
-                lambda: api.model_info(repo_id, revision=revision, files_metadata=True),
+            body = self._retrying(
+                f"{repo_id}@{revision}", lambda: self._get(url, MAX_INFO_BYTES, {"blobs": "true"})
             )
         except (RepositoryNotFoundError, RevisionNotFoundError):
             return None
-        return _to_model(info)
+        return _to_model(ModelInfo(**json.loads(body)))
 
     # -- files -----------------------------------------------------------------------------
 
@@ -255,39 +291,57 @@ class HubClient:
         if self.offline:
             return None
         from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
-        from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
         # Built here rather than with hf_hub_url, whose template is fixed at import time.
         url = f"{self.endpoint}/{model.repo_id}/resolve/{model.sha}/{quote(path)}"
-
-        def get() -> bytes:
-            with get_session().stream(
-                "GET", url, headers=build_hf_headers(), follow_redirects=True, timeout=30
-            ) as response:
-                hf_raise_for_status(response)
-                data = b""
-                for chunk in response.iter_bytes():
-                    data += chunk
-                    if len(data) >= limit:
-                        break
-                return data[:limit]
-
         try:
-            data = self._retrying(f"{model.repo_id}/{path}", get)
+            data = self._retrying(f"{model.repo_id}/{path}", lambda: self._get(url, limit))
         except (EntryNotFoundError, HfHubHTTPError):
             return None
-        text = data.decode("utf-8", "replace")
+        text = data[:limit].decode("utf-8", "replace")
         self.cache.put(model.repo_id, model.sha, {"text": text}, kind=f"file-{path}")
         return text
 
-    # -- retries ---------------------------------------------------------------------------
+    # -- requests --------------------------------------------------------------------------
 
-    def _retrying(self, what: str, call: Callable[[], Any]) -> Any:
+    def _get(self, url: str, limit: int, params: Mapping[str, str] | None = None) -> bytes:
+        """The body of a GET of `url`, at most `limit` + 1 bytes (so a caller can tell an answer
+        over its limit), within `self.bounds`.
+
+        An error status raises huggingface_hub's error for it (RepositoryNotFoundError, …),
+        classified from the first MAX_ERROR_BYTES of the body only. The HTTP library bounds
+        connecting and each read, not a whole answer: a server sending a byte every few seconds
+        (headers or body) never trips a read timeout, so the request runs in a thread that the
+        caller stops waiting for at the deadline (`_within`).
+        """
+        from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+
+        httpx = _httpx()
+        timeout = httpx.Timeout(self.bounds.read, connect=self.bounds.connect)
+        headers = build_hf_headers()
+        abandoned = threading.Event()
+
+        def transfer() -> bytes:
+            with get_session().stream(
+                "GET", url, params=params, headers=headers, timeout=timeout, follow_redirects=True
+            ) as response:
+                if response.status_code >= 400:
+                    body = _read_body(response, MAX_ERROR_BYTES, abandoned)
+                    hf_raise_for_status(
+                        httpx.Response(
+                            response.status_code,
+                            headers=response.headers,
+                            content=body,
+                            request=response.request,
+                        )
+                    )
+                return _read_body(response, limit + 1, abandoned)
+
+        return _within(self.bounds.total, transfer, abandoned)
+
+    def _retrying(self, what: str, call: Callable[[], T]) -> T:
         """Run `call`, retrying rate limits, server errors and timeouts with backoff."""
-        try:
-            import httpx2 as httpx
-        except ImportError:  # huggingface_hub releases before httpx2
-            import httpx  # type: ignore[no-redef]
+        httpx = _httpx()
         from huggingface_hub.errors import HfHubHTTPError
 
         last = ""
@@ -304,14 +358,76 @@ class HubClient:
                 retry_after = response.headers.get("Retry-After", "")
                 if retry_after.strip().isdigit():
                     delay = min(float(retry_after), 60.0)
+            except httpx.TimeoutException as exc:
+                last = _timeout_reason(exc, self.bounds)
             except httpx.TransportError as exc:
                 last = type(exc).__name__
+            except _DeadlineExceeded:
+                last = f"no complete answer within {self.bounds.total:g} s"
             if attempt + 1 < self.attempts:
                 self._sleep(delay)
         raise HubUnavailable(
             f"the Hub at {self.shown_endpoint} did not answer for {what} after {self.attempts} "
             f"attempts ({last}); try again later"
         )
+
+
+def _httpx() -> ModuleType:
+    """The HTTP library huggingface_hub talks through (its errors and types)."""
+    try:
+        import httpx2
+    except ImportError:  # huggingface_hub releases before httpx2
+        import httpx
+
+        return httpx
+    return httpx2
+
+
+def _timeout_reason(exc: Exception, bounds: Bounds) -> str:
+    """Which bound a timeout of the HTTP library hit, in words."""
+    httpx = _httpx()
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"no connection within {bounds.connect:g} s"
+    if isinstance(exc, httpx.ReadTimeout):
+        return f"no bytes for {bounds.read:g} s"
+    return type(exc).__name__
+
+
+def _read_body(response: Any, limit: int, abandoned: threading.Event) -> bytes:
+    """At most `limit` bytes of a streamed body, stopping as soon as the caller gave up."""
+    data = bytearray()
+    for chunk in response.iter_bytes():
+        if abandoned.is_set():
+            raise _DeadlineExceeded
+        data += chunk
+        if len(data) >= limit:
+            break
+    return bytes(data[:limit])
+
+
+def _within(seconds: float, call: Callable[[], T], abandoned: threading.Event) -> T:
+    """`call()`, waited for at most `seconds`.
+
+    It runs in a daemon thread: past the deadline the caller raises _DeadlineExceeded and sets
+    `abandoned`, and the thread stops at its next chunk (or its read timeout) on its own; being
+    a daemon, it never holds up the end of the run.
+    """
+    future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+    def run() -> None:
+        try:
+            future.set_result(call())
+        except BaseException as exc:  # handed to the caller, whatever it is
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="aiscan-hub-request", daemon=True).start()
+    try:
+        return future.result(timeout=seconds)
+    except concurrent.futures.TimeoutError:
+        if future.done():
+            raise  # the call itself raised a TimeoutError
+        abandoned.set()
+        raise _DeadlineExceeded from None
 
 
 class HubFileDigests:
