@@ -46,6 +46,15 @@ def raw(status: int, body: bytes = b"", headers: Mapping[str, str] = {}) -> Resp
     return respond
 
 
+def redirect_to_itself() -> Respond:
+    """A redirect to the very path asked for: a loop, when queued often enough."""
+
+    def respond(handler: BaseHTTPRequestHandler) -> None:
+        raw(302, headers={"Location": handler.path})(handler)
+
+    return respond
+
+
 def stall(seconds: float) -> Respond:
     """Accept the request, then say nothing for `seconds` and hang up."""
 
@@ -98,6 +107,7 @@ class FakeHub:
         self.repos: dict[str, FakeRepo] = {}
         self.failures: list[tuple[str, Respond]] = []
         self.requests: list[tuple[str, str, str | None]] = []
+        self.info_changes: dict[str, Callable[[dict[str, Any]], Any]] = {}
         self.lock = threading.Lock()
         self.endpoint = ""
 
@@ -147,6 +157,10 @@ class FakeHub:
         """Answer the next `times` requests whose path contains `path_fragment` with `respond`."""
         with self.lock:
             self.failures.extend((path_fragment, respond) for _ in range(times))
+
+    def change_info(self, repo_id: str, change: Callable[[dict[str, Any]], Any]) -> None:
+        """Send `change(answer)` instead of the repo's `model_info` answer: any JSON at all."""
+        self.info_changes[repo_id.lower()] = change
 
     def api_calls(self, repo_id: str) -> list[str]:
         return [p for _, p, _ in self.requests if p.startswith(f"/api/models/{repo_id}")]
@@ -246,7 +260,8 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                 if info is None:
                     self._error(404, "RepoNotFound", "Repository not found")
                     return
-                body = json.dumps(info).encode()
+                change = hub.info_changes.get(api.group(1).lower())
+                body = json.dumps(change(info) if change else info).encode()
                 self._send(200, body, {"Content-Type": "application/json"})
                 return
             resolve = re.match(r"^/([^/]+/[^/]+)/resolve/([^/]+)/(.+)$", path)

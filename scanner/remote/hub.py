@@ -7,9 +7,10 @@ never in the user's HF cache. Answers for a commit sha are immutable and kept fo
 names are asked again after a TTL. The token comes from huggingface_hub's usual places
 (HF_TOKEN, `hf auth login`) and is never printed or stored; credentials written into
 HF_ENDPOINT are never shown. HF_ENDPOINT and HF_HUB_OFFLINE are read when the client is created,
-so tests can point it at a local fake Hub. Every request is bounded: CONNECT_TIMEOUT to connect,
-READ_TIMEOUT between bytes and REQUEST_DEADLINE in all, so a server that trickles bytes cannot
-hold a scan. Rate limits, server errors and timeouts are retried with backoff (honouring
+so tests can point it at a local fake Hub. HF_ENDPOINT may name a stranger's server, so every
+answer is checked field by field, never trusted to have the Hub's shape, and every request is
+bounded: CONNECT_TIMEOUT to connect, READ_TIMEOUT between bytes and REQUEST_DEADLINE in all, so
+a server that trickles bytes cannot hold a scan. Rate limits, server errors and timeouts are retried with backoff (honouring
 Retry-After); when the Hub still does not answer, HubUnavailable ends the run with exit code 3.
 """
 
@@ -32,6 +33,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlparse
 
 from scanner.errors import ScanIncomplete, UsageError, redact_credentials
+from scanner.inventory import Problem
 
 HUB_SCHEME = "hf://"
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -49,9 +51,19 @@ MAX_INFO_BYTES = 32 * 1024 * 1024
 """The largest `model_info` answer read; a repo with 100,000 files answers about 25 MiB."""
 MAX_ERROR_BYTES = 64 * 1024
 """How much of an error answer's body is read (for huggingface_hub's error classification)."""
+MAX_RETRY_AFTER = 60.0
+"""The longest wait a `Retry-After` header can ask for between two attempts."""
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+_GATING = re.compile(r"^[a-z][a-z_-]{0,31}$")
+_SECONDS = re.compile(r"^[0-9]{1,9}$")
+"""ASCII digits only: `str.isdigit()` also accepts "²", which `float()` refuses."""
 REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 _TRUE = frozenset({"1", "on", "yes", "true"})
+CARD_DATA = "model_info.cardData"
+GATED = "model_info.gated"
+SIBLINGS = "model_info.siblings"
+"""Locations of the problems a `model_info` answer can have: the field that could not be used."""
 _CARD_FIELDS = (
     "license",
     "license_name",
@@ -72,8 +84,26 @@ class HubUnavailable(ScanIncomplete):
     """The Hub did not answer after retries, or offline mode left nothing to read (exit 3)."""
 
 
+class HubAuthError(ScanIncomplete):
+    """The Hub refused the token, or wants one (HTTP 401/403).
+
+    Exit 3, not 2: the command line was fine and the same run succeeds once the token is; the
+    token is judged by the server (expiry, revocation, a fine-grained token's scope), which may
+    be a stranger's at HF_ENDPOINT. Retrying does not help, so it is not retried.
+    """
+
+
+class HubBadAnswer(ScanIncomplete):
+    """The Hub answered with something aiscan cannot use: an unexpected status, redirects in a
+    loop, a body that is not the JSON asked for, or JSON without a repo id and commit (exit 3)."""
+
+
 class _DeadlineExceeded(Exception):
     """A request ran past REQUEST_DEADLINE: retried like a timeout."""
+
+
+class _Unusable(Exception):
+    """What the Hub sent cannot be used at all; the message says why (becomes HubBadAnswer)."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +142,8 @@ class HubFile:
 
 @dataclass(frozen=True)
 class HubModel:
-    """The facts of one repo revision from one `model_info` answer."""
+    """The facts of one repo revision from one `model_info` answer, and what in the answer could
+    not be used (`problems`, reported as `scan.unreadable` so nothing unknown passes as clean)."""
 
     repo_id: str
     sha: str
@@ -121,14 +152,21 @@ class HubModel:
     card_data: dict[str, Any]
     files: tuple[HubFile, ...]
     auto_map: tuple[str, ...]
+    problems: tuple[Problem, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> HubModel:
-        files = tuple(HubFile(**f) for f in data["files"])
-        return cls(**{**data, "files": files, "auto_map": tuple(data["auto_map"])})
+        return cls(
+            **{
+                **data,
+                "files": tuple(HubFile(**f) for f in data["files"]),
+                "auto_map": tuple(data["auto_map"]),
+                "problems": tuple(Problem(**p) for p in data.get("problems", ())),
+            }
+        )
 
 
 def _truthy(name: str) -> bool:
@@ -145,21 +183,77 @@ def _auto_map(config: Any) -> tuple[str, ...]:
     )
 
 
-def _to_model(info: Any) -> HubModel:
-    card = info.card_data.to_dict() if info.card_data is not None else {}
-    files = tuple(
-        HubFile(s.rfilename, s.size, s.lfs.sha256 if s.lfs is not None else None)
-        for s in info.siblings or ()
-    )
+def _to_model(data: Any) -> HubModel:
+    """The facts of a `model_info` answer (the JSON as sent), every field checked.
+
+    Without a valid repo id and commit sha nothing can be pinned, fetched or cached: _Unusable
+    says why. A wrong-typed file list, card data or gating is a recorded problem (its location
+    names the field) and the rest of the answer is still used; fields aiscan does not need (an
+    LFS entry's size) are not read.
+    """
+    if not isinstance(data, dict):
+        raise _Unusable("JSON that is not an object")
+    sha = data.get("sha")
+    if not isinstance(sha, str) or not COMMIT.match(sha):
+        raise _Unusable("no 40-hex commit sha")
+    repo_id = data.get("id")
+    if not isinstance(repo_id, str) or not REPO_ID.match(repo_id):
+        raise _Unusable("no valid repo id")
+    problems: list[Problem] = []
+    card = data.get("cardData")
+    if card is not None and not isinstance(card, dict):
+        problems.append(Problem(CARD_DATA, "not a mapping; the card data is unknown"))
+    card = card if isinstance(card, dict) else {}
+    gated = data.get("gated")
+    gating = gated if isinstance(gated, str) and _GATING.match(gated) else None
+    if gating is None and gated is not None and gated is not False:
+        problems.append(Problem(GATED, "neither false nor a gating mode; gating is unknown"))
+    files, file_problems = _files(data.get("siblings"))
     return HubModel(
-        repo_id=info.id,
-        sha=info.sha,
-        gated=info.gated or None,
-        private=bool(info.private),
+        repo_id=repo_id,
+        sha=sha,
+        gated=gating,
+        private=data.get("private") is True,
         card_data={k: card[k] for k in _CARD_FIELDS if card.get(k) is not None},
         files=files,
-        auto_map=_auto_map(info.config),
+        auto_map=_auto_map(data.get("config")),
+        problems=(*problems, *file_problems),
     )
+
+
+def _size(value: Any) -> int | None:
+    """A file size as the Hub lists it, or None when it is not a byte count."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _files(siblings: Any) -> tuple[tuple[HubFile, ...], list[Problem]]:
+    """The files `siblings` lists, and what about them could not be used."""
+    if not isinstance(siblings, list):
+        return (), [Problem(SIBLINGS, "not a list; the repo's files are unknown")]
+    files: list[HubFile] = []
+    nameless = 0
+    bad_digests: list[str] = []
+    for sibling in siblings:
+        name = sibling.get("rfilename") if isinstance(sibling, dict) else None
+        if not isinstance(name, str) or not name:
+            nameless += 1
+            continue
+        lfs = sibling.get("lfs")
+        digest = lfs.get("sha256") if isinstance(lfs, dict) else None
+        if not (isinstance(digest, str) and _SHA256.match(digest)):
+            if lfs is not None:
+                bad_digests.append(name)
+            digest = None
+        files.append(HubFile(name, _size(sibling.get("size")), digest.lower() if digest else None))
+    problems = []
+    if nameless:
+        problems.append(Problem(SIBLINGS, f"{nameless} entries without a file name; skipped"))
+    if bad_digests:
+        shown = ", ".join(bad_digests[:3]) + (" …" if len(bad_digests) > 3 else "")
+        problems.append(
+            Problem(SIBLINGS, f"malformed LFS sha256 of {shown}; no Hub reference for them")
+        )
+    return tuple(files), problems
 
 
 class HubAnswerCache:
@@ -268,18 +362,24 @@ class HubClient:
 
     def _fetch(self, repo_id: str, revision: str) -> HubModel | None:
         """`model_info` with files metadata, asked through `_get` (HfApi.model_info cannot
-        bound a whole answer) and read with huggingface_hub's ModelInfo."""
-        from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
-        from huggingface_hub.hf_api import ModelInfo
-
+        bound a whole answer) and read by `_to_model` (huggingface_hub's ModelInfo fails on
+        wrong-typed fields with whatever error the field causes)."""
+        what = f"{repo_id}@{revision}"
         url = f"{self.endpoint}/api/models/{repo_id}/revision/{quote(revision, safe='')}"
         try:
-            body = self._retrying(
-                f"{repo_id}@{revision}", lambda: self._get(url, MAX_INFO_BYTES, {"blobs": "true"})
-            )
-        except (RepositoryNotFoundError, RevisionNotFoundError):
+            body = self._retrying(what, lambda: self._get(url, MAX_INFO_BYTES, {"blobs": "true"}))
+        except _NotFound:
             return None
-        return _to_model(ModelInfo(**json.loads(body)))
+        if len(body) > MAX_INFO_BYTES:
+            raise self._bad_answer(what, f"more than {MAX_INFO_BYTES // 2**20} MiB")
+        try:
+            return _to_model(json.loads(body))
+        except _Unusable as exc:
+            raise self._bad_answer(what, str(exc)) from None
+        except RecursionError:
+            raise self._bad_answer(what, "JSON nested too deeply") from None
+        except ValueError:  # not JSON, not UTF-8, an integer of a million digits
+            raise self._bad_answer(what, _not_json(body)) from None
 
     # -- files -----------------------------------------------------------------------------
 
@@ -290,14 +390,12 @@ class HubClient:
             return cached.get("text")
         if self.offline:
             return None
-        from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
-
         # Built here rather than with hf_hub_url, whose template is fixed at import time.
         url = f"{self.endpoint}/{model.repo_id}/resolve/{model.sha}/{quote(path)}"
         try:
             data = self._retrying(f"{model.repo_id}/{path}", lambda: self._get(url, limit))
-        except (EntryNotFoundError, HfHubHTTPError):
-            return None
+        except (_NotFound, HubBadAnswer):
+            return None  # the caller records the file as not fetched
         text = data[:limit].decode("utf-8", "replace")
         self.cache.put(model.repo_id, model.sha, {"text": text}, kind=f"file-{path}")
         return text
@@ -335,29 +433,45 @@ class HubClient:
                             request=response.request,
                         )
                     )
+                if response.status_code != 200:  # e.g. a redirect without a Location
+                    raise _Unusable(f"HTTP {response.status_code}")
                 return _read_body(response, limit + 1, abandoned)
 
         return _within(self.bounds.total, transfer, abandoned)
 
     def _retrying(self, what: str, call: Callable[[], T]) -> T:
-        """Run `call`, retrying rate limits, server errors and timeouts with backoff."""
+        """Run `call`, retrying rate limits, server errors and timeouts with backoff.
+
+        Raises _NotFound for an answer that says the repo, revision or file is not there for
+        us, HubAuthError for 401/403, HubBadAnswer for anything else unusable, HubUnavailable
+        when the attempts are used up.
+        """
         httpx = _httpx()
         from huggingface_hub.errors import HfHubHTTPError
 
+        not_found = _not_found_errors()
         last = ""
         for attempt in range(self.attempts):
             delay = self.backoff * 2**attempt
             try:
                 return call()
+            except not_found as exc:
+                raise _NotFound from exc
             except HfHubHTTPError as exc:
                 response = exc.response
                 status = response.status_code if response is not None else None
+                if status in (401, 403):
+                    raise self._auth_error(what, response) from None
                 if status is None or (status != 429 and status < 500):
-                    raise
+                    raise self._bad_answer(what, f"HTTP {status}") from None
                 last = f"HTTP {status}"
-                retry_after = response.headers.get("Retry-After", "")
-                if retry_after.strip().isdigit():
-                    delay = min(float(retry_after), 60.0)
+                delay = _retry_delay(response.headers.get("Retry-After"), delay)
+            except httpx.TooManyRedirects:
+                raise self._bad_answer(what, "redirects in a loop") from None
+            except httpx.DecodingError:
+                raise self._bad_answer(what, "a body that cannot be decoded") from None
+            except _Unusable as exc:
+                raise self._bad_answer(what, str(exc)) from None
             except httpx.TimeoutException as exc:
                 last = _timeout_reason(exc, self.bounds)
             except httpx.TransportError as exc:
@@ -371,6 +485,30 @@ class HubClient:
             f"attempts ({last}); try again later"
         )
 
+    def _bad_answer(self, what: str, reason: str) -> HubBadAnswer:
+        return HubBadAnswer(f"the Hub at {self.shown_endpoint} answered {what} with {reason}")
+
+    def _auth_error(self, what: str, response: Any) -> HubAuthError:
+        """The likely cause of a 401 or 403, named without ever showing the token."""
+        request = response.request
+        sent = request is not None and "authorization" in request.headers
+        where = f"the Hub at {self.shown_endpoint}"
+        status = response.status_code
+        if not sent:
+            return HubAuthError(
+                f"{where} wants a token for {what} (HTTP {status}); set HF_TOKEN or run "
+                "`hf auth login`"
+            )
+        if status == 401:
+            return HubAuthError(
+                f"{where} rejected the token for {what} (HTTP 401): it is invalid, expired or "
+                "revoked; check HF_TOKEN or `hf auth login`"
+            )
+        return HubAuthError(
+            f"{where} refused {what} to this token (HTTP 403): it may lack the permission (a "
+            "fine-grained token needs read access to the repo); check HF_TOKEN or `hf auth login`"
+        )
+
 
 def _httpx() -> ModuleType:
     """The HTTP library huggingface_hub talks through (its errors and types)."""
@@ -381,6 +519,35 @@ def _httpx() -> ModuleType:
 
         return httpx
     return httpx2
+
+
+class _NotFound(Exception):
+    """The Hub says the repo, revision or file is not there for us (missing, private, gated
+    without access, disabled): `model` answers None, `file_text` None."""
+
+
+def _not_found_errors() -> tuple[type[Exception], ...]:
+    from huggingface_hub.errors import (
+        DisabledRepoError,
+        EntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    return (RepositoryNotFoundError, RevisionNotFoundError, EntryNotFoundError, DisabledRepoError)
+
+
+def _retry_delay(header: str | None, backoff: float) -> float:
+    """The wait a `Retry-After: <seconds>` asks for (at most MAX_RETRY_AFTER), else `backoff`."""
+    value = (header or "").strip()
+    return min(float(value), MAX_RETRY_AFTER) if _SECONDS.match(value) else backoff
+
+
+def _not_json(body: bytes) -> str:
+    """Why a body that should be JSON is not, in words (never quoting the stranger's bytes)."""
+    if body.lstrip()[:1] == b"<":
+        return "an HTML page instead of JSON (a proxy or login page?)"
+    return "a body that is not JSON" if body.strip() else "an empty body"
 
 
 def _timeout_reason(exc: Exception, bounds: Bounds) -> str:

@@ -68,7 +68,7 @@ def hub_component(
     parsed from the same front matter: one request fewer per base model in a lineage walk.
     """
     names = {f.path for f in model.files}
-    problems: list[Problem] = []
+    problems = list(model.problems)
     card: CardFacts | None = None
     if "README.md" in names:
         if with_readme:

@@ -6,6 +6,7 @@ The client's bounds and backoff are made small (`impatient`), so no test waits f
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -15,8 +16,8 @@ import pytest
 from scanner.remote import hub
 from scanner.remote.hub import Bounds, HubClient, HubUnavailable
 from tests import fakehub
-from tests.conftest import component, run_cli, scan_json
-from tests.fakehub import stall, trickle
+from tests.conftest import component, findings, run_cli, scan_json
+from tests.fakehub import FAKE_TOKEN, raw, redirect_to_itself, stall, trickle
 
 fake_hub = fakehub.fake_hub
 """The local fake Hub fixture (tests/fakehub.py)."""
@@ -122,3 +123,215 @@ def test_hub_that_never_accepts_hits_the_connect_timeout(
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{unaccepting_port}")
     line = one_line_error(run_cli("scan", "hf://acme/model"))
     assert "no connection within 0.5 s" in line
+
+
+# -- bad answers ----------------------------------------------------------------------------
+
+INVALID_TOKEN = {"X-Error-Message": "Invalid credentials in Authorization header"}
+
+
+def test_bad_token_is_one_line_naming_the_token_and_never_retried(fake_hub, impatient):
+    fake_hub.card_repo("acme/model", {"license": "mit"})
+    fake_hub.misbehave("/api/models/", raw(401, b'{"error": "Invalid credentials"}', INVALID_TOKEN))
+    result = run_cli("scan", "hf://acme/model")
+    line = one_line_error(result)
+    assert "rejected the token for acme/model@main (HTTP 401)" in line and "HF_TOKEN" in line
+    assert FAKE_TOKEN not in result.stdout + result.stderr
+    assert len(fake_hub.api_calls("acme/model")) == 1
+
+
+def test_token_without_permission_is_one_line(fake_hub, impatient):
+    fake_hub.card_repo("acme/model", {"license": "mit"})
+    fake_hub.misbehave("/api/models/", raw(403, b"{}"))
+    line = one_line_error(run_cli("scan", "hf://acme/model"))
+    assert "refused acme/model@main to this token (HTTP 403)" in line and "permission" in line
+
+
+def test_bad_token_on_a_file_of_a_cached_answer_is_the_same_error(fake_hub, impatient):
+    sha = fake_hub.card_repo("acme/model", {"license": "mit"})
+    scan_json(f"hf://acme/model@{sha}")  # the commit's answer is cached; its README too
+    fake_hub.card_repo("acme/other", {"license": "mit"})
+    fake_hub.misbehave("/resolve/", raw(401, b"{}", INVALID_TOKEN))
+    line = one_line_error(run_cli("scan", "hf://acme/other"))
+    assert "rejected the token for acme/other/README.md" in line
+
+
+def test_missing_token_is_named_as_such(fake_hub, impatient, monkeypatch):
+    monkeypatch.delenv("HF_TOKEN")
+    fake_hub.card_repo("acme/model", {"license": "mit"})
+    fake_hub.misbehave("/resolve/", raw(401, b"{}"))
+    line = one_line_error(run_cli("scan", "hf://acme/model"))
+    assert "wants a token for acme/model/README.md (HTTP 401)" in line
+
+
+def test_redirect_loop_is_one_line(fake_hub, impatient):
+    fake_hub.card_repo("acme/model", {"license": "mit"})
+    fake_hub.misbehave("/api/models/", redirect_to_itself(), times=50)
+    line = one_line_error(run_cli("scan", "hf://acme/model"))
+    assert "answered acme/model@main with redirects in a loop" in line
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"id": "acme/model", "sha": "0123', "a body that is not JSON"),
+        (b"<!DOCTYPE html><html><body>Sign in</body></html>", "an HTML page instead of JSON"),
+        (b"", "an empty body"),
+        (b"[]", "JSON that is not an object"),
+        (b"[" * 100_000 + b"]" * 100_000, "JSON nested too deeply"),
+        (b"\xff\xfe{}", "a body that is not JSON"),
+    ],
+    ids=["truncated", "html", "empty", "array", "deep", "not-utf8"],
+)
+def test_answer_that_is_not_the_json_asked_for_is_one_line(fake_hub, impatient, body, reason):
+    fake_hub.card_repo("acme/model", {"license": "mit"})
+    fake_hub.misbehave("/api/models/", raw(200, body, {"Content-Type": "text/html"}))
+    line = one_line_error(run_cli("scan", "hf://acme/model"))
+    assert f"answered acme/model@main with {reason}" in line
+
+
+def test_answer_cut_short_by_the_connection_is_retried(fake_hub, impatient):
+    def cut(handler) -> None:
+        handler.wfile.write(b'HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{"id": ')
+        handler.close_connection = True
+
+    fake_hub.card_repo("acme/model", {"license": "mit"})
+    fake_hub.misbehave("/api/models/", cut, times=2)
+    line = one_line_error(run_cli("scan", "hf://acme/model"))
+    assert "did not answer" in line and "RemoteProtocolError" in line
+
+
+def test_unexpected_status_is_one_line(fake_hub, impatient):
+    fake_hub.card_repo("acme/model", {"license": "mit"})
+    fake_hub.misbehave("/api/models/", raw(418, b"teapot"))
+    line = one_line_error(run_cli("scan", "hf://acme/model"))
+    assert "answered acme/model@main with HTTP 418" in line
+
+
+def test_answer_over_its_limit_is_one_line(fake_hub, impatient, monkeypatch):
+    monkeypatch.setattr(hub, "MAX_INFO_BYTES", 1024 * 1024)
+    fake_hub.card_repo("acme/model", {"license": "mit"})
+    fake_hub.change_info("acme/model", lambda info: {**info, "padding": "x" * 1024 * 1024})
+    line = one_line_error(run_cli("scan", "hf://acme/model"))
+    assert "answered acme/model@main with more than 1 MiB" in line
+
+
+def test_non_ascii_retry_after_is_ignored_for_the_backoff(fake_hub, impatient):
+    fake_hub.card_repo("acme/model", {"license": "mit"})
+    fake_hub.misbehave("/api/models/", raw(503, b"{}", {"Retry-After": "²"}))
+    _, report = scan_json("hf://acme/model")
+    assert component(report)["license"]["effective"] == "mit"
+    assert len(fake_hub.api_calls("acme/model")) == 2
+
+
+def test_retry_after_in_ascii_digits_is_honoured_up_to_its_cap(fake_hub, tmp_path):
+    fake_hub.card_repo("acme/model", {"license": "mit"})
+    for header, wait in [("7", 7.0), (" 3 ", 3.0), ("86400", hub.MAX_RETRY_AFTER), ("²", 1.0)]:
+        waits: list[float] = []
+        client = HubClient(tmp_path / header.strip(), attempts=2, sleep=waits.append)
+        fake_hub.misbehave("/api/models/", raw(429, b"{}", {"Retry-After": header}))
+        assert client.model("acme/model") is not None
+        assert waits == [wait]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("sha", 5, "no 40-hex commit sha"),
+        ("sha", "main", "no 40-hex commit sha"),
+        ("sha", None, "no 40-hex commit sha"),
+        ("id", ["acme", "model"], "no valid repo id"),
+        ("id", "../../../etc", "no valid repo id"),
+    ],
+)
+def test_answer_without_id_or_commit_is_one_line(fake_hub, impatient, field, value, reason):
+    fake_hub.card_repo("acme/model", {"license": "mit"})
+    fake_hub.change_info("acme/model", lambda info: {**info, field: value})
+    line = one_line_error(run_cli("scan", "hf://acme/model"))
+    assert f"answered acme/model@main with {reason}" in line
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("siblings", "README.md", "not a list; the repo's files are unknown"),
+        ("siblings", None, "not a list; the repo's files are unknown"),
+        ("siblings", [3, {"size": 1}], "2 entries without a file name; skipped"),
+        ("cardData", ["license", "mit"], "not a mapping; the card data is unknown"),
+        ("gated", ["manual"], "neither false nor a gating mode; gating is unknown"),
+        ("gated", True, "neither false nor a gating mode; gating is unknown"),
+    ],
+)
+def test_wrong_typed_fields_are_recorded_problems(fake_hub, impatient, field, value, message):
+    fake_hub.card_repo("acme/model", {"license": "mit"})
+    fake_hub.change_info("acme/model", lambda info: {**info, field: value})
+    result, report = scan_json("hf://acme/model")
+    assert result.exit_code == 1
+    messages = {f["message"] for f in findings(report, "scan.unreadable")}
+    assert f"model_info.{field}: {message}" in messages
+
+
+def test_wrong_typed_fields_of_a_cached_repo_are_recorded_problems(fake_hub, tmp_path):
+    from tests.conftest import make_hf_cache, model_repo_files
+
+    files = model_repo_files("mit")
+    commit = fake_hub.add_repo("acme/tune", files)
+    fake_hub.change_info(
+        "acme/tune", lambda info: {**info, "gated": {"mode": "manual"}, "siblings": "?"}
+    )
+    cache = tmp_path / "store"
+    make_hf_cache(cache, "acme/tune", files, commit=commit)
+    _, report = scan_json(cache, args=["--hub"])
+    (hit,) = findings(report, "scan.unreadable")  # the files are the cache's, not the Hub's
+    assert hit["message"].startswith("model_info.gated: ")
+
+
+def test_lfs_entry_without_size_is_still_a_reference(fake_hub, impatient):
+    def drop_lfs_size(info):
+        for sibling in info["siblings"]:
+            sibling.get("lfs", {}).pop("size", None)
+        return info
+
+    fake_hub.card_repo("acme/model", {"license": "mit"})
+    fake_hub.change_info("acme/model", drop_lfs_size)
+    _, report = scan_json("hf://acme/model")
+    weights = next(f for f in component(report)["files"] if f["path"] == "model.safetensors")
+    assert weights["expected"].startswith("sha256:")
+    assert findings(report, "scan.unreadable") == []
+
+
+@pytest.mark.parametrize("lfs", [{"sha256": "0" * 63}, {"sha256": 7}, {}, "lfs"])
+def test_malformed_lfs_digest_is_a_problem_never_a_reference(fake_hub, impatient, lfs):
+    def break_digest(info):
+        for sibling in info["siblings"]:
+            if sibling["rfilename"] == "model.safetensors":
+                sibling["lfs"] = lfs
+        return info
+
+    fake_hub.card_repo("acme/model", {"license": "mit"})
+    fake_hub.change_info("acme/model", break_digest)
+    _, report = scan_json("hf://acme/model")
+    weights = next(f for f in component(report)["files"] if f["path"] == "model.safetensors")
+    assert "expected" not in weights
+    (hit,) = findings(report, "scan.unreadable")
+    assert "malformed LFS sha256 of model.safetensors" in hit["message"]
+
+
+def test_wrong_typed_sizes_are_unknown_sizes(fake_hub, impatient):
+    def odd_sizes(info):
+        for sibling, size in zip(info["siblings"], ["12", -1, True], strict=True):
+            sibling["size"] = size
+        return info
+
+    fake_hub.card_repo("acme/model", {"license": "mit"})
+    fake_hub.change_info("acme/model", odd_sizes)
+    _, report = scan_json("hf://acme/model")
+    assert {f["size"] for f in component(report)["files"]} == {None}
+
+
+def test_readme_answered_badly_is_a_problem(fake_hub, impatient):
+    fake_hub.card_repo("acme/model", {"license": "mit"})
+    fake_hub.misbehave("/resolve/", raw(400, json.dumps({"error": "bad"}).encode()))
+    _, report = scan_json("hf://acme/model")
+    (hit,) = findings(report, "scan.unreadable")
+    assert "README.md: model card could not be fetched" in hit["message"]
