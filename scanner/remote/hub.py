@@ -4,21 +4,22 @@ One `model_info` call per repo revision carries everything license and provenanc
 need: card data, commit sha, gating, and every file with its size and LFS sha256. The card
 README and a LICENSE file are fetched only when asked for, bounded, and kept in aiscan's cache,
 never in the user's HF cache. Answers for a commit sha are immutable and kept for good; branch
-names are asked again after a TTL. The token comes from huggingface_hub's usual places
-(HF_TOKEN, `hf auth login`) and is never printed or stored; credentials written into
-HF_ENDPOINT are never shown. HF_ENDPOINT and HF_HUB_OFFLINE are read when the client is created,
-so tests can point it at a local fake Hub. HF_ENDPOINT may name a stranger's server, so every
-answer is checked field by field, never trusted to have the Hub's shape, and every request is
-bounded: CONNECT_TIMEOUT to connect, READ_TIMEOUT between bytes and REQUEST_DEADLINE in all, so
-a server that trickles bytes cannot hold a scan. Rate limits, server errors and timeouts are retried with backoff (honouring
-Retry-After); when the Hub still does not answer, HubUnavailable ends the run with exit code 3.
+names, and every "not found", are asked again after a TTL. The token comes from
+huggingface_hub's usual places (HF_TOKEN, `hf auth login`) and is never printed or stored;
+credentials written into HF_ENDPOINT are never shown. HF_ENDPOINT and HF_HUB_OFFLINE are read
+when the client is created, so tests can point it at a local fake Hub. HF_ENDPOINT may name a
+stranger's server, so every answer is checked field by field, never trusted to have the Hub's
+shape, and every request is bounded: CONNECT_TIMEOUT to connect, READ_TIMEOUT between bytes and
+REQUEST_DEADLINE in all, so a server that trickles bytes cannot hold a scan. Rate limits, server
+errors and timeouts are retried with backoff (honouring Retry-After); when the Hub still does
+not answer, HubUnavailable ends the run with exit code 3.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -58,6 +59,10 @@ _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _GATING = re.compile(r"^[a-z][a-z_-]{0,31}$")
 _SECONDS = re.compile(r"^[0-9]{1,9}$")
 """ASCII digits only: `str.isdigit()` also accepts "²", which `float()` refuses."""
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+"""A revision used as it is in a cache file name (`main`, a sha); any other is digested."""
+_ANSWER_FIELDS = ("id", "sha", "gated", "private", "cardData", "siblings", "config")
+"""The part of a `model_info` answer `_to_model` reads: all the answer cache keeps."""
 REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 _TRUE = frozenset({"1", "on", "yes", "true"})
 CARD_DATA = "model_info.cardData"
@@ -154,20 +159,6 @@ class HubModel:
     auto_map: tuple[str, ...]
     problems: tuple[Problem, ...] = ()
 
-    def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> HubModel:
-        return cls(
-            **{
-                **data,
-                "files": tuple(HubFile(**f) for f in data["files"]),
-                "auto_map": tuple(data["auto_map"]),
-                "problems": tuple(Problem(**p) for p in data.get("problems", ())),
-            }
-        )
-
 
 def _truthy(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in _TRUE
@@ -235,8 +226,8 @@ def _files(siblings: Any) -> tuple[tuple[HubFile, ...], list[Problem]]:
     bad_digests: list[str] = []
     for sibling in siblings:
         name = sibling.get("rfilename") if isinstance(sibling, dict) else None
-        if not isinstance(name, str) or not name:
-            nameless += 1
+        if not isinstance(name, str) or not name.isprintable():
+            nameless += 1  # empty, or a control character or lone surrogate no Hub file has
             continue
         lfs = sibling.get("lfs")
         digest = lfs.get("sha256") if isinstance(lfs, dict) else None
@@ -247,7 +238,9 @@ def _files(siblings: Any) -> tuple[tuple[HubFile, ...], list[Problem]]:
         files.append(HubFile(name, _size(sibling.get("size")), digest.lower() if digest else None))
     problems = []
     if nameless:
-        problems.append(Problem(SIBLINGS, f"{nameless} entries without a file name; skipped"))
+        problems.append(
+            Problem(SIBLINGS, f"{nameless} entries without a usable file name; skipped")
+        )
     if bad_digests:
         shown = ", ".join(bad_digests[:3]) + (" …" if len(bad_digests) > 3 else "")
         problems.append(
@@ -256,8 +249,26 @@ def _files(siblings: Any) -> tuple[tuple[HubFile, ...], list[Problem]]:
     return tuple(files), problems
 
 
+def _cacheable(answer: dict[str, Any]) -> dict[str, Any]:
+    """What the answer cache keeps of a `model_info` answer: the fields `_to_model` reads, so
+    reading it back gives the same facts and problems (a popular repo's answer also lists
+    thousands of Spaces)."""
+    return {key: answer[key] for key in _ANSWER_FIELDS if key in answer}
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class HubAnswerCache:
-    """Hub answers on disk: per commit kept for good, per branch trusted for `ttl` seconds."""
+    """Hub answers on disk, one JSON file each, written whole or not at all.
+
+    An answer that can never change (found, for a commit sha) is kept for good; anything else, a
+    branch's answer or a "not found" (the repo may be created, made public, or the token given
+    access), is trusted for `ttl` seconds. A file that is not what `put` wrote is a miss, and is
+    overwritten by the next answer. File names come from validated repo ids, plain revisions and
+    digests, never from raw input: a repo file named `../../x` cannot pick where one is written.
+    """
 
     def __init__(self, root: Path, endpoint: str, ttl: float) -> None:
         host = urlparse(endpoint).netloc.rpartition("@")[2] or "hub"  # never credentials
@@ -265,27 +276,44 @@ class HubAnswerCache:
         self.ttl = ttl
 
     def _path(self, repo_id: str, revision: str, kind: str) -> Path:
-        name = quote(revision, safe="")
+        """The file of one answer; `repo_id` is a validated id (one folder, no `--` in it)."""
+        name = revision if _PLAIN_NAME.match(revision) else f"~{_digest(revision)}"
         return self.root / repo_id.replace("/", "--") / f"{kind}-{name}.json"
 
     def get(self, repo_id: str, revision: str, kind: str = "info") -> dict[str, Any] | None:
+        """The entry `put` wrote, while it is trusted; None for none, a stale or a damaged one."""
         path = self._path(repo_id, revision, kind)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return None
-        if not COMMIT.match(revision) and time.time() - data.get("fetched", 0) > self.ttl:
+        if not isinstance(data, dict):
             return None
-        return data
+        fetched = data.get("fetched")
+        if isinstance(fetched, bool) or not isinstance(fetched, (int, float)):
+            return None
+        if data.get("immutable") is True:
+            return data
+        return data if 0 <= time.time() - fetched <= self.ttl else None
 
-    def put(self, repo_id: str, revision: str, data: dict[str, Any], kind: str = "info") -> None:
+    def put(
+        self,
+        repo_id: str,
+        revision: str,
+        data: dict[str, Any],
+        *,
+        immutable: bool,
+        kind: str = "info",
+    ) -> None:
+        """Record an entry; `immutable` ones never expire."""
         path = self._path(repo_id, revision, kind)
+        entry = {**data, "fetched": time.time(), "immutable": immutable}
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_suffix(f".{threading.get_ident()}.tmp")
-            temporary.write_text(json.dumps({**data, "fetched": time.time()}), encoding="utf-8")
+            temporary = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
+            temporary.write_text(json.dumps(entry), encoding="utf-8")
             temporary.replace(path)
-        except OSError:
+        except (OSError, RecursionError):  # RecursionError: JSON nested as deep as it loads
             pass  # a cache that cannot be written only costs another request next time
 
 
@@ -314,7 +342,7 @@ class HubClient:
         self.bounds = bounds
         self._sleep = sleep
         self._memo: dict[tuple[str, str], HubModel | None] = {}
-        self._failed: dict[tuple[str, str], HubUnavailable] = {}
+        self._failed: dict[tuple[str, str], ScanIncomplete] = {}
         self._lock = threading.Lock()
 
     # -- model_info ------------------------------------------------------------------------
@@ -328,27 +356,43 @@ class HubClient:
                 raise self._failed[key]
             if key in self._memo:
                 return self._memo[key]
-        cached = self.cache.get(repo_id, revision)
-        if cached is not None:
-            model = HubModel.from_json(cached["model"]) if cached.get("model") else None
-        elif self.offline:
-            raise HubUnavailable(
-                f"HF_HUB_OFFLINE is set and aiscan has no cached Hub answer for "
-                f"{repo_id}@{revision}"
-            )
-        else:
+        found, model = self._cached(repo_id, revision)
+        if not found:
+            if self.offline:
+                raise HubUnavailable(
+                    f"HF_HUB_OFFLINE is set and aiscan has no cached Hub answer for "
+                    f"{repo_id}@{revision}"
+                )
             try:
-                model = self._fetch(repo_id, revision)
-            except HubUnavailable as exc:
+                model, answer = self._fetch(repo_id, revision)
+            except ScanIncomplete as exc:
                 with self._lock:
                     self._failed[key] = exc
                 raise
-            self.cache.put(repo_id, revision, {"model": model.to_json() if model else None})
+            pinned = model is not None and COMMIT.match(revision) is not None
+            self.cache.put(repo_id, revision, {"answer": answer}, immutable=pinned)
             if model is not None and model.sha != revision:
-                self.cache.put(repo_id, model.sha, {"model": model.to_json()})
+                self.cache.put(repo_id, model.sha, {"answer": answer}, immutable=True)
         with self._lock:
             self._memo[key] = model
         return model
+
+    def has_cached_answer(self, repo_id: str, revision: str = "main") -> bool:
+        """Whether a trusted answer for the revision is cached (all offline mode can read)."""
+        return self._cached(repo_id, revision)[0]
+
+    def _cached(self, repo_id: str, revision: str) -> tuple[bool, HubModel | None]:
+        """(found, model) from the answer cache. The answer is read by `_to_model` again, so a
+        cache file is trusted no more than the Hub; a damaged one is not found (asked again)."""
+        entry = self.cache.get(repo_id, revision)
+        if entry is None or "answer" not in entry:
+            return False, None
+        if entry["answer"] is None:
+            return True, None  # "not found", for as long as it is trusted
+        try:
+            return True, _to_model(entry["answer"])
+        except _Unusable:
+            return False, None
 
     def prefetch(self, requests: Sequence[tuple[str, str | None]]) -> None:
         """Ask for many repos at once; answers land in the memo, errors surface on `model`."""
@@ -357,23 +401,25 @@ class HubClient:
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             futures = [pool.submit(self.model, r, v) for r, v in requests]
         for future in futures:
-            with contextlib.suppress(HubUnavailable):
+            with contextlib.suppress(ScanIncomplete):
                 future.result()  # the failure is raised again when the walk asks for it
 
-    def _fetch(self, repo_id: str, revision: str) -> HubModel | None:
-        """`model_info` with files metadata, asked through `_get` (HfApi.model_info cannot
-        bound a whole answer) and read by `_to_model` (huggingface_hub's ModelInfo fails on
-        wrong-typed fields with whatever error the field causes)."""
+    def _fetch(self, repo_id: str, revision: str) -> tuple[HubModel | None, dict[str, Any] | None]:
+        """`model_info` with files metadata and the part of the answer to cache, or (None, None)
+        for "not found". Asked through `_get` (HfApi.model_info cannot bound a whole answer) and
+        read by `_to_model` (huggingface_hub's ModelInfo fails on wrong-typed fields with
+        whatever error the field causes)."""
         what = f"{repo_id}@{revision}"
         url = f"{self.endpoint}/api/models/{repo_id}/revision/{quote(revision, safe='')}"
         try:
             body = self._retrying(what, lambda: self._get(url, MAX_INFO_BYTES, {"blobs": "true"}))
         except _NotFound:
-            return None
+            return None, None
         if len(body) > MAX_INFO_BYTES:
             raise self._bad_answer(what, f"more than {MAX_INFO_BYTES // 2**20} MiB")
         try:
-            return _to_model(json.loads(body))
+            answer = json.loads(body)
+            return _to_model(answer), _cacheable(answer)
         except _Unusable as exc:
             raise self._bad_answer(what, str(exc)) from None
         except RecursionError:
@@ -384,10 +430,14 @@ class HubClient:
     # -- files -----------------------------------------------------------------------------
 
     def file_text(self, model: HubModel, path: str, limit: int) -> str | None:
-        """A small text file of a pinned revision (card, LICENSE), cached; None if unavailable."""
-        cached = self.cache.get(model.repo_id, model.sha, kind=f"file-{path}")
-        if cached is not None:
-            return cached.get("text")
+        """A small text file of a pinned revision (card, LICENSE), cached; None if unavailable.
+
+        The cache file is named by a digest of `path`: repo file names are the publisher's.
+        """
+        kind = f"file-{_digest(path)}"
+        cached = self.cache.get(model.repo_id, model.sha, kind=kind)
+        if cached is not None and isinstance(cached.get("text"), str):
+            return cached["text"]
         if self.offline:
             return None
         # Built here rather than with hf_hub_url, whose template is fixed at import time.
@@ -397,7 +447,7 @@ class HubClient:
         except (_NotFound, HubBadAnswer):
             return None  # the caller records the file as not fetched
         text = data[:limit].decode("utf-8", "replace")
-        self.cache.put(model.repo_id, model.sha, {"text": text}, kind=f"file-{path}")
+        self.cache.put(model.repo_id, model.sha, {"text": text}, immutable=True, kind=kind)
         return text
 
     # -- requests --------------------------------------------------------------------------

@@ -256,7 +256,11 @@ def test_answer_without_id_or_commit_is_one_line(fake_hub, impatient, field, val
     [
         ("siblings", "README.md", "not a list; the repo's files are unknown"),
         ("siblings", None, "not a list; the repo's files are unknown"),
-        ("siblings", [3, {"size": 1}], "2 entries without a file name; skipped"),
+        (
+            "siblings",
+            [3, {"size": 1}, {"rfilename": "LICENSE\n"}],
+            "3 entries without a usable file name; skipped",
+        ),
         ("cardData", ["license", "mit"], "not a mapping; the card data is unknown"),
         ("gated", ["manual"], "neither false nor a gating mode; gating is unknown"),
         ("gated", True, "neither false nor a gating mode; gating is unknown"),
@@ -335,3 +339,101 @@ def test_readme_answered_badly_is_a_problem(fake_hub, impatient):
     _, report = scan_json("hf://acme/model")
     (hit,) = findings(report, "scan.unreadable")
     assert "README.md: model card could not be fetched" in hit["message"]
+
+
+# -- the answer cache -----------------------------------------------------------------------
+
+
+def answer_files(cache_root) -> list:
+    return sorted(cache_root.rglob("info-*.json"))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "not json {",
+        "[]",
+        '{"fetched": "yesterday", "answer": null}',
+        '{"fetched": true, "immutable": true, "answer": null}',
+        '{"fetched": 1e300, "answer": null}',
+        '{"fetched": 0, "immutable": true, "answer": {"files": 3}}',
+        '{"fetched": 0, "immutable": true, "answer": []}',
+        '{"fetched": 0, "immutable": true}',
+        "\udcff",
+    ],
+)
+def test_damaged_answer_cache_file_is_ignored_refetched_and_replaced(fake_hub, tmp_path, damage):
+    sha = fake_hub.card_repo("acme/model", {"license": "mit"})
+    scan_json(f"hf://acme/model@{sha}")
+    files = answer_files(tmp_path / "aiscan-cache")
+    assert files
+    for path in files:
+        path.write_bytes(damage.encode("utf-8", "surrogateescape"))
+    calls = len(fake_hub.api_calls("acme/model"))
+    _, report = scan_json(f"hf://acme/model@{sha}")
+    assert component(report)["license"]["effective"] == "mit"
+    assert len(fake_hub.api_calls("acme/model")) == calls + 1
+    scan_json(f"hf://acme/model@{sha}")  # the damaged file was replaced by the answer
+    assert len(fake_hub.api_calls("acme/model")) == calls + 1
+
+
+def age_answers(cache_root, seconds: float) -> None:
+    """Make every cached answer `seconds` older."""
+    for path in answer_files(cache_root):
+        entry = json.loads(path.read_text())
+        entry["fetched"] -= seconds
+        path.write_text(json.dumps(entry))
+
+
+def test_not_found_expires_like_a_branch_answer_even_for_a_commit(fake_hub, tmp_path):
+    files = {"README.md": "---\nlicense: mit\n---\n", "config.json": "{}"}
+    sha = fakehub.FakeHub().add_repo("acme/late", files)  # the sha it will have
+    result, _ = scan_json(f"hf://acme/late@{sha}")
+    assert result.exit_code == 1  # not found: a scan.unreadable finding
+    fake_hub.add_repo("acme/late", files)  # published (or made public) since
+    scan_json(f"hf://acme/late@{sha}")  # within the TTL the "not found" is still trusted
+    assert len(fake_hub.api_calls("acme/late")) == 1
+    age_answers(tmp_path / "aiscan-cache", hub.DEFAULT_TTL_SECONDS + 1)
+    _, report = scan_json(f"hf://acme/late@{sha}")
+    assert component(report)["version"] == sha
+    assert len(fake_hub.api_calls("acme/late")) == 2
+    age_answers(tmp_path / "aiscan-cache", 10 * hub.DEFAULT_TTL_SECONDS)
+    scan_json(f"hf://acme/late@{sha}")  # a found commit's answer never expires
+    assert len(fake_hub.api_calls("acme/late")) == 2
+
+
+def test_cached_answer_keeps_its_problems(fake_hub, tmp_path):
+    sha = fake_hub.card_repo("acme/model", {"license": "mit"})
+    fake_hub.change_info("acme/model", lambda info: {**info, "gated": 1, "spaces": ["x"] * 100})
+    _, first = scan_json(f"hf://acme/model@{sha}")
+    _, again = scan_json(f"hf://acme/model@{sha}")
+    assert len(fake_hub.api_calls("acme/model")) == 1
+    assert findings(again, "scan.unreadable") == findings(first, "scan.unreadable") != []
+    (cached,) = answer_files(tmp_path / "aiscan-cache")
+    assert set(json.loads(cached.read_text())["answer"]) <= set(hub._ANSWER_FIELDS)
+
+
+def test_repo_file_path_never_picks_where_the_cache_writes(fake_hub, tmp_path):
+    fake_hub.card_repo("acme/model", {"license": "mit"})
+    fake_hub.misbehave("LICENSE", raw(200, b"MIT License"))
+    cache_root = tmp_path / "cache"
+    client = HubClient(cache_root)
+    model = client.model("acme/model")
+    assert model is not None
+    path = "../../../../../../../../" + str(tmp_path).lstrip("/") + "/ESCAPED/LICENSE"
+    assert client.file_text(model, path, 1000) == "MIT License"
+    assert not (tmp_path / "ESCAPED").exists()
+    written = [p for p in cache_root.rglob("*") if p.is_file()]
+    assert {p.parent.name for p in written} == {"acme--model"}
+    assert client.file_text(model, path, 1000) == "MIT License"  # from the cache
+
+
+def test_revision_with_slashes_is_digested_in_the_cache_name(fake_hub, tmp_path):
+    sha = fake_hub.card_repo("acme/model", {"license": "mit"}, ref="refs/pr/1")
+    _, report = scan_json("hf://acme/model@refs/pr/1")
+    assert component(report)["version"] == sha
+    names = {p.name for p in answer_files(tmp_path / "aiscan-cache")}
+    assert f"info-{sha}.json" in names
+    assert any(n.startswith("info-~") for n in names)
+    scan_json("hf://acme/model@refs/pr/1")
+    assert len(fake_hub.api_calls("acme/model")) == 1
