@@ -4,7 +4,8 @@ Serves what huggingface_hub 2.x asks of a Hub (see /work/shared/notes/hub-api-fo
 `GET /api/models/{repo}[/revision/{rev}]` (model_info with card data, siblings, LFS sha256,
 gating) and `HEAD`/`GET /{repo}/resolve/{rev}/{path}` (file bytes with X-Repo-Commit and ETag).
 Missing repos and files answer 404 with `X-Error-Code`; gated files need a token; failures can
-be queued per path (429, 500) to exercise retries. Nothing leaves 127.0.0.1.
+be queued per path (429, 500) to exercise retries, and so can any other misbehaviour (`stall`,
+`trickle`, `raw` answers) to exercise the client's bounds. Nothing leaves 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -25,6 +27,63 @@ import yaml
 _FRONT = re.compile(r"\A---\r?\n(.*?)\r?\n---", re.DOTALL)
 _LFS_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".gguf", ".onnx", ".pkl")
 FAKE_TOKEN = "hf_fakeTOKENforTESTSonly0123456789"
+
+Respond = Callable[[BaseHTTPRequestHandler], None]
+"""A misbehaviour: writes whatever it likes (or nothing) to the client's connection."""
+
+
+def raw(status: int, body: bytes = b"", headers: Mapping[str, str] = {}) -> Respond:
+    """An answer with exactly this status, body and headers (Content-Length from the body)."""
+
+    def respond(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(status)
+        for key, value in headers.items():
+            handler.send_header(key, value)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    return respond
+
+
+def redirect_to_itself() -> Respond:
+    """A redirect to the very path asked for: a loop, when queued often enough."""
+
+    def respond(handler: BaseHTTPRequestHandler) -> None:
+        raw(302, headers={"Location": handler.path})(handler)
+
+    return respond
+
+
+def stall(seconds: float) -> Respond:
+    """Accept the request, then say nothing for `seconds` and hang up."""
+
+    def respond(handler: BaseHTTPRequestHandler) -> None:
+        time.sleep(seconds)
+        handler.close_connection = True
+
+    return respond
+
+
+def trickle(data: bytes, interval: float, *, headers_too: bool = False) -> Respond:
+    """A 200 answer with `data` sent one byte every `interval` seconds: the body only, or
+    (`headers_too`) the status line and headers as well. Stops when the client hangs up."""
+
+    def respond(handler: BaseHTTPRequestHandler) -> None:
+        head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(data)}\r\n\r\n".encode()
+        if not headers_too:
+            handler.wfile.write(head)
+            handler.wfile.flush()
+        try:
+            for byte in (head if headers_too else b"") + data:
+                handler.wfile.write(bytes([byte]))
+                handler.wfile.flush()
+                time.sleep(interval)
+        except OSError:
+            pass  # the client gave up, as it should
+        handler.close_connection = True
+
+    return respond
 
 
 def _git_sha1(data: bytes) -> str:
@@ -46,8 +105,9 @@ class FakeHub:
 
     def __init__(self) -> None:
         self.repos: dict[str, FakeRepo] = {}
-        self.failures: list[tuple[str, int]] = []
+        self.failures: list[tuple[str, Respond]] = []
         self.requests: list[tuple[str, str, str | None]] = []
+        self.info_changes: dict[str, Callable[[dict[str, Any]], Any]] = {}
         self.lock = threading.Lock()
         self.endpoint = ""
 
@@ -85,21 +145,34 @@ class FakeHub:
         return self.add_repo(repo_id, files, **kw)
 
     def fail(self, path_fragment: str, *statuses: int) -> None:
-        """Answer the next requests whose path contains `path_fragment` with these statuses."""
+        """Answer the next requests whose path contains `path_fragment` with these statuses.
+
+        `Retry-After: 0` keeps the client's backoff from sleeping in tests.
+        """
+        for status in statuses:
+            body = json.dumps({"error": f"fake failure {status}"}).encode()
+            self.misbehave(path_fragment, raw(status, body, {"Retry-After": "0"}))
+
+    def misbehave(self, path_fragment: str, respond: Respond, times: int = 1) -> None:
+        """Answer the next `times` requests whose path contains `path_fragment` with `respond`."""
         with self.lock:
-            self.failures.extend((path_fragment, s) for s in statuses)
+            self.failures.extend((path_fragment, respond) for _ in range(times))
+
+    def change_info(self, repo_id: str, change: Callable[[dict[str, Any]], Any]) -> None:
+        """Send `change(answer)` instead of the repo's `model_info` answer: any JSON at all."""
+        self.info_changes[repo_id.lower()] = change
 
     def api_calls(self, repo_id: str) -> list[str]:
         return [p for _, p, _ in self.requests if p.startswith(f"/api/models/{repo_id}")]
 
     # -- answers ---------------------------------------------------------------------------
 
-    def _pending_failure(self, path: str) -> int | None:
+    def _pending_failure(self, path: str) -> Respond | None:
         with self.lock:
-            for index, (fragment, status) in enumerate(self.failures):
+            for index, (fragment, respond) in enumerate(self.failures):
                 if fragment in path:
                     del self.failures[index]
-                    return status
+                    return respond
         return None
 
     def _resolve(self, repo_id: str, revision: str | None) -> tuple[FakeRepo, str] | None:
@@ -177,11 +250,9 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             path = unquote(urlparse(self.path).path)
             hub.requests.append((self.command, path, self.headers.get("Authorization")))
-            status = hub._pending_failure(path)
-            if status is not None:
-                # Retry-After: 0 keeps the client's backoff from sleeping in tests
-                body = json.dumps({"error": f"fake failure {status}"}).encode()
-                self._send(status, body, {"Retry-After": "0"})
+            misbehaviour = hub._pending_failure(path)
+            if misbehaviour is not None:
+                misbehaviour(self)
                 return
             api = re.match(r"^/api/models/([^/]+/[^/]+)(?:/revision/(.+))?$", path)
             if api:
@@ -189,7 +260,8 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                 if info is None:
                     self._error(404, "RepoNotFound", "Repository not found")
                     return
-                body = json.dumps(info).encode()
+                change = hub.info_changes.get(api.group(1).lower())
+                body = json.dumps(change(info) if change else info).encode()
                 self._send(200, body, {"Content-Type": "application/json"})
                 return
             resolve = re.match(r"^/([^/]+/[^/]+)/resolve/([^/]+)/(.+)$", path)

@@ -28,7 +28,7 @@ from scanner.pipeline.result import ordered_result, unique_components
 from scanner.policy.load import Policy
 from scanner.policy.waivers import apply_policy
 from scanner.readers.python.environment import read_environment
-from scanner.remote.hub import is_hub_target
+from scanner.remote.hub import GATED, is_hub_target
 from scanner.sources.hfcache import HfCacheLookup, default_hub_cache
 from scanner.sources.interface import ProjectOptions, SourceContext, Target
 from scanner.sources.registry import collect
@@ -76,7 +76,8 @@ def _collect(target: Target, context: SourceContext) -> tuple[list[Component], l
 
 
 def _enrich(component: Component, hub: HubClient) -> Component:
-    """Hub facts for an HF-cache revision (repo id and commit known): gating and remote code."""
+    """Hub facts for an HF-cache revision (repo id and commit known): gating and remote code,
+    and whether the Hub's gating value could not be used (the files are the cache's own)."""
     if component.source != "hfcache" or component.type != "model" or not component.version:
         return component
     model = hub.model(component.name, component.version)
@@ -87,7 +88,8 @@ def _enrich(component: Component, hub: HubClient) -> Component:
         gated=model.gated,
         remote_code=tuple(dict.fromkeys((*component.model.remote_code, *model.auto_map))),
     )
-    return dataclasses.replace(component, details=details)
+    problems = (*component.problems, *(p for p in model.problems if p.location == GATED))
+    return dataclasses.replace(component, details=details, problems=problems)
 
 
 def run_scan(

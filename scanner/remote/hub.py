@@ -4,40 +4,71 @@ One `model_info` call per repo revision carries everything license and provenanc
 need: card data, commit sha, gating, and every file with its size and LFS sha256. The card
 README and a LICENSE file are fetched only when asked for, bounded, and kept in aiscan's cache,
 never in the user's HF cache. Answers for a commit sha are immutable and kept for good; branch
-names are asked again after a TTL. The token comes from huggingface_hub's usual places
-(HF_TOKEN, `hf auth login`) and is never printed or stored; credentials written into
-HF_ENDPOINT are never shown. HF_ENDPOINT and HF_HUB_OFFLINE are read when the client is created,
-so tests can point it at a local fake Hub. Rate limits, server errors and timeouts are retried
-with backoff (honouring Retry-After); when the Hub still does not answer, HubUnavailable ends
-the run with exit code 3.
+names, and every "not found", are asked again after a TTL. The token comes from
+huggingface_hub's usual places (HF_TOKEN, `hf auth login`) and is never printed or stored;
+credentials written into HF_ENDPOINT are never shown. HF_ENDPOINT and HF_HUB_OFFLINE are read
+when the client is created, so tests can point it at a local fake Hub. HF_ENDPOINT may name a
+stranger's server, so every answer is checked field by field, never trusted to have the Hub's
+shape, and every request is bounded: CONNECT_TIMEOUT to connect, READ_TIMEOUT between bytes and
+REQUEST_DEADLINE in all, so a server that trickles bytes cannot hold a scan. Rate limits, server
+errors and timeouts are retried with backoff (honouring Retry-After); when the Hub still does
+not answer, HubUnavailable ends the run with exit code 3.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
-import dataclasses
+import hashlib
 import json
 import os
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, TypeVar
 from urllib.parse import quote, urlparse
 
 from scanner.errors import ScanIncomplete, UsageError, redact_credentials
+from scanner.inventory import Problem
 
 HUB_SCHEME = "hf://"
 DEFAULT_ENDPOINT = "https://huggingface.co"
 DEFAULT_TTL_SECONDS = 3600.0
 """How long an answer for a branch name is trusted before the Hub is asked again."""
 ATTEMPTS = 4
+CONNECT_TIMEOUT = 10.0
+"""Seconds to wait for the connection to the Hub (TCP and TLS)."""
+READ_TIMEOUT = 30.0
+"""Seconds to wait for the next bytes of an answer."""
+REQUEST_DEADLINE = 60.0
+"""Seconds one request may take from connecting to its last byte, redirects included, however
+steadily bytes trickle in. Past it the request is abandoned and retried like a timeout."""
+MAX_INFO_BYTES = 32 * 1024 * 1024
+"""The largest `model_info` answer read; a repo with 100,000 files answers about 25 MiB."""
+MAX_ERROR_BYTES = 64 * 1024
+"""How much of an error answer's body is read (for huggingface_hub's error classification)."""
+MAX_RETRY_AFTER = 60.0
+"""The longest wait a `Retry-After` header can ask for between two attempts."""
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+_GATING = re.compile(r"^[a-z][a-z_-]{0,31}$")
+_SECONDS = re.compile(r"^[0-9]{1,9}$")
+"""ASCII digits only: `str.isdigit()` also accepts "²", which `float()` refuses."""
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+"""A revision used as it is in a cache file name (`main`, a sha); any other is digested."""
+_ANSWER_FIELDS = ("id", "sha", "gated", "private", "cardData", "siblings", "config")
+"""The part of a `model_info` answer `_to_model` reads: all the answer cache keeps."""
 REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 _TRUE = frozenset({"1", "on", "yes", "true"})
+CARD_DATA = "model_info.cardData"
+GATED = "model_info.gated"
+SIBLINGS = "model_info.siblings"
+"""Locations of the problems a `model_info` answer can have: the field that could not be used."""
 _CARD_FIELDS = (
     "license",
     "license_name",
@@ -51,8 +82,45 @@ _CARD_FIELDS = (
 )
 
 
+T = TypeVar("T")
+
+
 class HubUnavailable(ScanIncomplete):
     """The Hub did not answer after retries, or offline mode left nothing to read (exit 3)."""
+
+
+class HubAuthError(ScanIncomplete):
+    """The Hub refused the token, or wants one (HTTP 401/403).
+
+    Exit 3, not 2: the command line was fine and the same run succeeds once the token is; the
+    token is judged by the server (expiry, revocation, a fine-grained token's scope), which may
+    be a stranger's at HF_ENDPOINT. Retrying does not help, so it is not retried.
+    """
+
+
+class HubBadAnswer(ScanIncomplete):
+    """The Hub answered with something aiscan cannot use: an unexpected status, redirects in a
+    loop, a body that is not the JSON asked for, or JSON without a repo id and commit (exit 3)."""
+
+
+class _DeadlineExceeded(Exception):
+    """A request ran past REQUEST_DEADLINE: retried like a timeout."""
+
+
+class _Unusable(Exception):
+    """What the Hub sent cannot be used at all; the message says why (becomes HubBadAnswer)."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """How long one request may wait to connect, for the next bytes, and in all (seconds)."""
+
+    connect: float = CONNECT_TIMEOUT
+    read: float = READ_TIMEOUT
+    total: float = REQUEST_DEADLINE
+
+
+DEFAULT_BOUNDS = Bounds()
 
 
 def parse_target(target: str) -> tuple[str, str | None]:
@@ -79,7 +147,8 @@ class HubFile:
 
 @dataclass(frozen=True)
 class HubModel:
-    """The facts of one repo revision from one `model_info` answer."""
+    """The facts of one repo revision from one `model_info` answer, and what in the answer could
+    not be used (`problems`, reported as `scan.unreadable` so nothing unknown passes as clean)."""
 
     repo_id: str
     sha: str
@@ -88,14 +157,7 @@ class HubModel:
     card_data: dict[str, Any]
     files: tuple[HubFile, ...]
     auto_map: tuple[str, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> HubModel:
-        files = tuple(HubFile(**f) for f in data["files"])
-        return cls(**{**data, "files": files, "auto_map": tuple(data["auto_map"])})
+    problems: tuple[Problem, ...] = ()
 
 
 def _truthy(name: str) -> bool:
@@ -112,25 +174,101 @@ def _auto_map(config: Any) -> tuple[str, ...]:
     )
 
 
-def _to_model(info: Any) -> HubModel:
-    card = info.card_data.to_dict() if info.card_data is not None else {}
-    files = tuple(
-        HubFile(s.rfilename, s.size, s.lfs.sha256 if s.lfs is not None else None)
-        for s in info.siblings or ()
-    )
+def _to_model(data: Any) -> HubModel:
+    """The facts of a `model_info` answer (the JSON as sent), every field checked.
+
+    Without a valid repo id and commit sha nothing can be pinned, fetched or cached: _Unusable
+    says why. A wrong-typed file list, card data or gating is a recorded problem (its location
+    names the field) and the rest of the answer is still used; fields aiscan does not need (an
+    LFS entry's size) are not read.
+    """
+    if not isinstance(data, dict):
+        raise _Unusable("JSON that is not an object")
+    sha = data.get("sha")
+    if not isinstance(sha, str) or not COMMIT.match(sha):
+        raise _Unusable("no 40-hex commit sha")
+    repo_id = data.get("id")
+    if not isinstance(repo_id, str) or not REPO_ID.match(repo_id):
+        raise _Unusable("no valid repo id")
+    problems: list[Problem] = []
+    card = data.get("cardData")
+    if card is not None and not isinstance(card, dict):
+        problems.append(Problem(CARD_DATA, "not a mapping; the card data is unknown"))
+    card = card if isinstance(card, dict) else {}
+    gated = data.get("gated")
+    gating = gated if isinstance(gated, str) and _GATING.match(gated) else None
+    if gating is None and gated is not None and gated is not False:
+        problems.append(Problem(GATED, "neither false nor a gating mode; gating is unknown"))
+    files, file_problems = _files(data.get("siblings"))
     return HubModel(
-        repo_id=info.id,
-        sha=info.sha,
-        gated=info.gated or None,
-        private=bool(info.private),
+        repo_id=repo_id,
+        sha=sha,
+        gated=gating,
+        private=data.get("private") is True,
         card_data={k: card[k] for k in _CARD_FIELDS if card.get(k) is not None},
         files=files,
-        auto_map=_auto_map(info.config),
+        auto_map=_auto_map(data.get("config")),
+        problems=(*problems, *file_problems),
     )
+
+
+def _size(value: Any) -> int | None:
+    """A file size as the Hub lists it, or None when it is not a byte count."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _files(siblings: Any) -> tuple[tuple[HubFile, ...], list[Problem]]:
+    """The files `siblings` lists, and what about them could not be used."""
+    if not isinstance(siblings, list):
+        return (), [Problem(SIBLINGS, "not a list; the repo's files are unknown")]
+    files: list[HubFile] = []
+    nameless = 0
+    bad_digests: list[str] = []
+    for sibling in siblings:
+        name = sibling.get("rfilename") if isinstance(sibling, dict) else None
+        if not isinstance(name, str) or not name.isprintable():
+            nameless += 1  # empty, or a control character or lone surrogate no Hub file has
+            continue
+        lfs = sibling.get("lfs")
+        digest = lfs.get("sha256") if isinstance(lfs, dict) else None
+        if not (isinstance(digest, str) and _SHA256.match(digest)):
+            if lfs is not None:
+                bad_digests.append(name)
+            digest = None
+        files.append(HubFile(name, _size(sibling.get("size")), digest.lower() if digest else None))
+    problems = []
+    if nameless:
+        problems.append(
+            Problem(SIBLINGS, f"{nameless} entries without a usable file name; skipped")
+        )
+    if bad_digests:
+        shown = ", ".join(bad_digests[:3]) + (" …" if len(bad_digests) > 3 else "")
+        problems.append(
+            Problem(SIBLINGS, f"malformed LFS sha256 of {shown}; no Hub reference for them")
+        )
+    return tuple(files), problems
+
+
+def _cacheable(answer: dict[str, Any]) -> dict[str, Any]:
+    """What the answer cache keeps of a `model_info` answer: the fields `_to_model` reads, so
+    reading it back gives the same facts and problems (a popular repo's answer also lists
+    thousands of Spaces)."""
+    return {key: answer[key] for key in _ANSWER_FIELDS if key in answer}
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class HubAnswerCache:
-    """Hub answers on disk: per commit kept for good, per branch trusted for `ttl` seconds."""
+    """Hub answers on disk, one JSON file each, written whole or not at all.
+
+    An answer that can never change (found, for a commit sha) is kept for good; anything else, a
+    branch's answer or a "not found" (the repo may be created, made public, or the token given
+    access), is trusted for `ttl` seconds. A file that is not what `put` wrote is a miss, and is
+    overwritten by the next answer. File names come from validated repo ids, plain revisions and
+    digests, never from raw input: a repo file named `../../x` cannot pick where one is written.
+    """
 
     def __init__(self, root: Path, endpoint: str, ttl: float) -> None:
         host = urlparse(endpoint).netloc.rpartition("@")[2] or "hub"  # never credentials
@@ -138,27 +276,44 @@ class HubAnswerCache:
         self.ttl = ttl
 
     def _path(self, repo_id: str, revision: str, kind: str) -> Path:
-        name = quote(revision, safe="")
+        """The file of one answer; `repo_id` is a validated id (one folder, no `--` in it)."""
+        name = revision if _PLAIN_NAME.match(revision) else f"~{_digest(revision)}"
         return self.root / repo_id.replace("/", "--") / f"{kind}-{name}.json"
 
     def get(self, repo_id: str, revision: str, kind: str = "info") -> dict[str, Any] | None:
+        """The entry `put` wrote, while it is trusted; None for none, a stale or a damaged one."""
         path = self._path(repo_id, revision, kind)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return None
-        if not COMMIT.match(revision) and time.time() - data.get("fetched", 0) > self.ttl:
+        if not isinstance(data, dict):
             return None
-        return data
+        fetched = data.get("fetched")
+        if isinstance(fetched, bool) or not isinstance(fetched, (int, float)):
+            return None
+        if data.get("immutable") is True:
+            return data
+        return data if 0 <= time.time() - fetched <= self.ttl else None
 
-    def put(self, repo_id: str, revision: str, data: dict[str, Any], kind: str = "info") -> None:
+    def put(
+        self,
+        repo_id: str,
+        revision: str,
+        data: dict[str, Any],
+        *,
+        immutable: bool,
+        kind: str = "info",
+    ) -> None:
+        """Record an entry; `immutable` ones never expire."""
         path = self._path(repo_id, revision, kind)
+        entry = {**data, "fetched": time.time(), "immutable": immutable}
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_suffix(f".{threading.get_ident()}.tmp")
-            temporary.write_text(json.dumps({**data, "fetched": time.time()}), encoding="utf-8")
+            temporary = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
+            temporary.write_text(json.dumps(entry), encoding="utf-8")
             temporary.replace(path)
-        except OSError:
+        except (OSError, RecursionError):  # RecursionError: JSON nested as deep as it loads
             pass  # a cache that cannot be written only costs another request next time
 
 
@@ -174,6 +329,7 @@ class HubClient:
         backoff: float = 1.0,
         workers: int = 8,
         sleep: Callable[[float], None] = time.sleep,
+        bounds: Bounds = DEFAULT_BOUNDS,
     ) -> None:
         self.endpoint = (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
         self.shown_endpoint = redact_credentials(self.endpoint)
@@ -183,9 +339,10 @@ class HubClient:
         self.attempts = attempts
         self.backoff = backoff
         self.workers = workers
+        self.bounds = bounds
         self._sleep = sleep
         self._memo: dict[tuple[str, str], HubModel | None] = {}
-        self._failed: dict[tuple[str, str], HubUnavailable] = {}
+        self._failed: dict[tuple[str, str], ScanIncomplete] = {}
         self._lock = threading.Lock()
 
     # -- model_info ------------------------------------------------------------------------
@@ -199,27 +356,43 @@ class HubClient:
                 raise self._failed[key]
             if key in self._memo:
                 return self._memo[key]
-        cached = self.cache.get(repo_id, revision)
-        if cached is not None:
-            model = HubModel.from_json(cached["model"]) if cached.get("model") else None
-        elif self.offline:
-            raise HubUnavailable(
-                f"HF_HUB_OFFLINE is set and aiscan has no cached Hub answer for "
-                f"{repo_id}@{revision}"
-            )
-        else:
+        found, model = self._cached(repo_id, revision)
+        if not found:
+            if self.offline:
+                raise HubUnavailable(
+                    f"HF_HUB_OFFLINE is set and aiscan has no cached Hub answer for "
+                    f"{repo_id}@{revision}"
+                )
             try:
-                model = self._fetch(repo_id, revision)
-            except HubUnavailable as exc:
+                model, answer = self._fetch(repo_id, revision)
+            except ScanIncomplete as exc:
                 with self._lock:
                     self._failed[key] = exc
                 raise
-            self.cache.put(repo_id, revision, {"model": model.to_json() if model else None})
+            pinned = model is not None and COMMIT.match(revision) is not None
+            self.cache.put(repo_id, revision, {"answer": answer}, immutable=pinned)
             if model is not None and model.sha != revision:
-                self.cache.put(repo_id, model.sha, {"model": model.to_json()})
+                self.cache.put(repo_id, model.sha, {"answer": answer}, immutable=True)
         with self._lock:
             self._memo[key] = model
         return model
+
+    def has_cached_answer(self, repo_id: str, revision: str = "main") -> bool:
+        """Whether a trusted answer for the revision is cached (all offline mode can read)."""
+        return self._cached(repo_id, revision)[0]
+
+    def _cached(self, repo_id: str, revision: str) -> tuple[bool, HubModel | None]:
+        """(found, model) from the answer cache. The answer is read by `_to_model` again, so a
+        cache file is trusted no more than the Hub; a damaged one is not found (asked again)."""
+        entry = self.cache.get(repo_id, revision)
+        if entry is None or "answer" not in entry:
+            return False, None
+        if entry["answer"] is None:
+            return True, None  # "not found", for as long as it is trusted
+        try:
+            return True, _to_model(entry["answer"])
+        except _Unusable:
+            return False, None
 
     def prefetch(self, requests: Sequence[tuple[str, str | None]]) -> None:
         """Ask for many repos at once; answers land in the memo, errors surface on `model`."""
@@ -228,90 +401,250 @@ class HubClient:
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             futures = [pool.submit(self.model, r, v) for r, v in requests]
         for future in futures:
-            with contextlib.suppress(HubUnavailable):
+            with contextlib.suppress(ScanIncomplete):
                 future.result()  # the failure is raised again when the walk asks for it
 
-    def _fetch(self, repo_id: str, revision: str) -> HubModel | None:
-        from huggingface_hub import HfApi
-        from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
-
-        api = HfApi(endpoint=self.endpoint)
+    def _fetch(self, repo_id: str, revision: str) -> tuple[HubModel | None, dict[str, Any] | None]:
+        """`model_info` with files metadata and the part of the answer to cache, or (None, None)
+        for "not found". Asked through `_get` (HfApi.model_info cannot bound a whole answer) and
+        read by `_to_model` (huggingface_hub's ModelInfo fails on wrong-typed fields with
+        whatever error the field causes)."""
+        what = f"{repo_id}@{revision}"
+        url = f"{self.endpoint}/api/models/{repo_id}/revision/{quote(revision, safe='')}"
         try:
-            info = self._retrying(
-                f"{repo_id}@{revision}",
-                lambda: api.model_info(repo_id, revision=revision, files_metadata=True),
-            )
-        except (RepositoryNotFoundError, RevisionNotFoundError):
-            return None
-        return _to_model(info)
+            body = self._retrying(what, lambda: self._get(url, MAX_INFO_BYTES, {"blobs": "true"}))
+        except _NotFound:
+            return None, None
+        if len(body) > MAX_INFO_BYTES:
+            raise self._bad_answer(what, f"more than {MAX_INFO_BYTES // 2**20} MiB")
+        try:
+            answer = json.loads(body)
+            return _to_model(answer), _cacheable(answer)
+        except _Unusable as exc:
+            raise self._bad_answer(what, str(exc)) from None
+        except RecursionError:
+            raise self._bad_answer(what, "JSON nested too deeply") from None
+        except ValueError:  # not JSON, not UTF-8, an integer of a million digits
+            raise self._bad_answer(what, _not_json(body)) from None
 
     # -- files -----------------------------------------------------------------------------
 
     def file_text(self, model: HubModel, path: str, limit: int) -> str | None:
-        """A small text file of a pinned revision (card, LICENSE), cached; None if unavailable."""
-        cached = self.cache.get(model.repo_id, model.sha, kind=f"file-{path}")
-        if cached is not None:
-            return cached.get("text")
+        """A small text file of a pinned revision (card, LICENSE), cached; None if unavailable.
+
+        The cache file is named by a digest of `path`: repo file names are the publisher's.
+        """
+        kind = f"file-{_digest(path)}"
+        cached = self.cache.get(model.repo_id, model.sha, kind=kind)
+        if cached is not None and isinstance(cached.get("text"), str):
+            return cached["text"]
         if self.offline:
             return None
-        from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
-        from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
-
         # Built here rather than with hf_hub_url, whose template is fixed at import time.
         url = f"{self.endpoint}/{model.repo_id}/resolve/{model.sha}/{quote(path)}"
-
-        def get() -> bytes:
-            with get_session().stream(
-                "GET", url, headers=build_hf_headers(), follow_redirects=True, timeout=30
-            ) as response:
-                hf_raise_for_status(response)
-                data = b""
-                for chunk in response.iter_bytes():
-                    data += chunk
-                    if len(data) >= limit:
-                        break
-                return data[:limit]
-
         try:
-            data = self._retrying(f"{model.repo_id}/{path}", get)
-        except (EntryNotFoundError, HfHubHTTPError):
-            return None
-        text = data.decode("utf-8", "replace")
-        self.cache.put(model.repo_id, model.sha, {"text": text}, kind=f"file-{path}")
+            data = self._retrying(f"{model.repo_id}/{path}", lambda: self._get(url, limit))
+        except (_NotFound, HubBadAnswer):
+            return None  # the caller records the file as not fetched
+        text = data[:limit].decode("utf-8", "replace")
+        self.cache.put(model.repo_id, model.sha, {"text": text}, immutable=True, kind=kind)
         return text
 
-    # -- retries ---------------------------------------------------------------------------
+    # -- requests --------------------------------------------------------------------------
 
-    def _retrying(self, what: str, call: Callable[[], Any]) -> Any:
-        """Run `call`, retrying rate limits, server errors and timeouts with backoff."""
-        try:
-            import httpx2 as httpx
-        except ImportError:  # huggingface_hub releases before httpx2
-            import httpx  # type: ignore[no-redef]
+    def _get(self, url: str, limit: int, params: Mapping[str, str] | None = None) -> bytes:
+        """The body of a GET of `url`, at most `limit` + 1 bytes (so a caller can tell an answer
+        over its limit), within `self.bounds`.
+
+        An error status raises huggingface_hub's error for it (RepositoryNotFoundError, …),
+        classified from the first MAX_ERROR_BYTES of the body only. The HTTP library bounds
+        connecting and each read, not a whole answer: a server sending a byte every few seconds
+        (headers or body) never trips a read timeout, so the request runs in a thread that the
+        caller stops waiting for at the deadline (`_within`).
+        """
+        from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+
+        httpx = _httpx()
+        timeout = httpx.Timeout(self.bounds.read, connect=self.bounds.connect)
+        headers = build_hf_headers()
+        abandoned = threading.Event()
+
+        def transfer() -> bytes:
+            with get_session().stream(
+                "GET", url, params=params, headers=headers, timeout=timeout, follow_redirects=True
+            ) as response:
+                if response.status_code >= 400:
+                    body = _read_body(response, MAX_ERROR_BYTES, abandoned)
+                    hf_raise_for_status(
+                        httpx.Response(
+                            response.status_code,
+                            headers=response.headers,
+                            content=body,
+                            request=response.request,
+                        )
+                    )
+                if response.status_code != 200:  # e.g. a redirect without a Location
+                    raise _Unusable(f"HTTP {response.status_code}")
+                return _read_body(response, limit + 1, abandoned)
+
+        return _within(self.bounds.total, transfer, abandoned)
+
+    def _retrying(self, what: str, call: Callable[[], T]) -> T:
+        """Run `call`, retrying rate limits, server errors and timeouts with backoff.
+
+        Raises _NotFound for an answer that says the repo, revision or file is not there for
+        us, HubAuthError for 401/403, HubBadAnswer for anything else unusable, HubUnavailable
+        when the attempts are used up.
+        """
+        httpx = _httpx()
         from huggingface_hub.errors import HfHubHTTPError
 
+        not_found = _not_found_errors()
         last = ""
         for attempt in range(self.attempts):
             delay = self.backoff * 2**attempt
             try:
                 return call()
+            except not_found as exc:
+                raise _NotFound from exc
             except HfHubHTTPError as exc:
                 response = exc.response
                 status = response.status_code if response is not None else None
+                if status in (401, 403):
+                    raise self._auth_error(what, response) from None
                 if status is None or (status != 429 and status < 500):
-                    raise
+                    raise self._bad_answer(what, f"HTTP {status}") from None
                 last = f"HTTP {status}"
-                retry_after = response.headers.get("Retry-After", "")
-                if retry_after.strip().isdigit():
-                    delay = min(float(retry_after), 60.0)
+                delay = _retry_delay(response.headers.get("Retry-After"), delay)
+            except httpx.TooManyRedirects:
+                raise self._bad_answer(what, "redirects in a loop") from None
+            except httpx.DecodingError:
+                raise self._bad_answer(what, "a body that cannot be decoded") from None
+            except _Unusable as exc:
+                raise self._bad_answer(what, str(exc)) from None
+            except httpx.TimeoutException as exc:
+                last = _timeout_reason(exc, self.bounds)
             except httpx.TransportError as exc:
                 last = type(exc).__name__
+            except _DeadlineExceeded:
+                last = f"no complete answer within {self.bounds.total:g} s"
             if attempt + 1 < self.attempts:
                 self._sleep(delay)
         raise HubUnavailable(
             f"the Hub at {self.shown_endpoint} did not answer for {what} after {self.attempts} "
             f"attempts ({last}); try again later"
         )
+
+    def _bad_answer(self, what: str, reason: str) -> HubBadAnswer:
+        return HubBadAnswer(f"the Hub at {self.shown_endpoint} answered {what} with {reason}")
+
+    def _auth_error(self, what: str, response: Any) -> HubAuthError:
+        """The likely cause of a 401 or 403, named without ever showing the token."""
+        request = response.request
+        sent = request is not None and "authorization" in request.headers
+        where = f"the Hub at {self.shown_endpoint}"
+        status = response.status_code
+        if not sent:
+            return HubAuthError(
+                f"{where} wants a token for {what} (HTTP {status}); set HF_TOKEN or run "
+                "`hf auth login`"
+            )
+        if status == 401:
+            return HubAuthError(
+                f"{where} rejected the token for {what} (HTTP 401): it is invalid, expired or "
+                "revoked; check HF_TOKEN or `hf auth login`"
+            )
+        return HubAuthError(
+            f"{where} refused {what} to this token (HTTP 403): it may lack the permission (a "
+            "fine-grained token needs read access to the repo); check HF_TOKEN or `hf auth login`"
+        )
+
+
+def _httpx() -> ModuleType:
+    """The HTTP library huggingface_hub talks through (its errors and types)."""
+    try:
+        import httpx2
+    except ImportError:  # huggingface_hub releases before httpx2
+        import httpx
+
+        return httpx
+    return httpx2
+
+
+class _NotFound(Exception):
+    """The Hub says the repo, revision or file is not there for us (missing, private, gated
+    without access, disabled): `model` answers None, `file_text` None."""
+
+
+def _not_found_errors() -> tuple[type[Exception], ...]:
+    from huggingface_hub.errors import (
+        DisabledRepoError,
+        EntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    return (RepositoryNotFoundError, RevisionNotFoundError, EntryNotFoundError, DisabledRepoError)
+
+
+def _retry_delay(header: str | None, backoff: float) -> float:
+    """The wait a `Retry-After: <seconds>` asks for (at most MAX_RETRY_AFTER), else `backoff`."""
+    value = (header or "").strip()
+    return min(float(value), MAX_RETRY_AFTER) if _SECONDS.match(value) else backoff
+
+
+def _not_json(body: bytes) -> str:
+    """Why a body that should be JSON is not, in words (never quoting the stranger's bytes)."""
+    if body.lstrip()[:1] == b"<":
+        return "an HTML page instead of JSON (a proxy or login page?)"
+    return "a body that is not JSON" if body.strip() else "an empty body"
+
+
+def _timeout_reason(exc: Exception, bounds: Bounds) -> str:
+    """Which bound a timeout of the HTTP library hit, in words."""
+    httpx = _httpx()
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"no connection within {bounds.connect:g} s"
+    if isinstance(exc, httpx.ReadTimeout):
+        return f"no bytes for {bounds.read:g} s"
+    return type(exc).__name__
+
+
+def _read_body(response: Any, limit: int, abandoned: threading.Event) -> bytes:
+    """At most `limit` bytes of a streamed body, stopping as soon as the caller gave up."""
+    data = bytearray()
+    for chunk in response.iter_bytes():
+        if abandoned.is_set():
+            raise _DeadlineExceeded
+        data += chunk
+        if len(data) >= limit:
+            break
+    return bytes(data[:limit])
+
+
+def _within(seconds: float, call: Callable[[], T], abandoned: threading.Event) -> T:
+    """`call()`, waited for at most `seconds`.
+
+    It runs in a daemon thread: past the deadline the caller raises _DeadlineExceeded and sets
+    `abandoned`, and the thread stops at its next chunk (or its read timeout) on its own; being
+    a daemon, it never holds up the end of the run.
+    """
+    future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+    def run() -> None:
+        try:
+            future.set_result(call())
+        except BaseException as exc:  # handed to the caller, whatever it is
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="aiscan-hub-request", daemon=True).start()
+    try:
+        return future.result(timeout=seconds)
+    except concurrent.futures.TimeoutError:
+        if future.done():
+            raise  # the call itself raised a TimeoutError
+        abandoned.set()
+        raise _DeadlineExceeded from None
 
 
 class HubFileDigests:

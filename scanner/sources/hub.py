@@ -68,7 +68,7 @@ def hub_component(
     parsed from the same front matter: one request fewer per base model in a lineage walk.
     """
     names = {f.path for f in model.files}
-    problems: list[Problem] = []
+    problems = list(model.problems)
     card: CardFacts | None = None
     if "README.md" in names:
         if with_readme:
@@ -178,7 +178,7 @@ class HubLookup(BaseModelLookup):
     def lookup(self, repo_id: str) -> BaseModelAnswer | None:
         if not REPO_ID.match(repo_id):
             return None
-        if self.client.offline and self.client.cache.get(repo_id, "main") is None:
+        if self.client.offline and not self.client.has_cached_answer(repo_id):
             return None
         model = self.client.model(repo_id)
         if model is None:
