@@ -301,7 +301,7 @@ def test_credentials_in_hf_endpoint_are_never_echoed(fake_hub, monkeypatch):
 def test_answer_cache_path_holds_no_credentials(tmp_path, monkeypatch):
     from scanner.remote.hub import HubAnswerCache
 
-    cache = HubAnswerCache(tmp_path, "https://user:hunter2@hub.example:8443", 60)
+    cache = HubAnswerCache(tmp_path, "https://user:hunter2@hub.example:8443", 60, print)
     assert "hunter2" not in str(cache.root) and "hub.example" in str(cache.root)
 
 

@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -308,12 +309,23 @@ class HubAnswerCache:
     access), is trusted for `ttl` seconds. A file that is not what `put` wrote is a miss, and is
     overwritten by the next answer. File names come from validated repo ids, plain revisions and
     digests, never from raw input: a repo file named `../../x` cannot pick where one is written.
+    A cache folder that cannot be written (read-only, below a regular file) costs one warning
+    and the run goes on without caching.
     """
 
-    def __init__(self, root: Path, endpoint: str, ttl: float) -> None:
+    def __init__(
+        self,
+        root: Path,
+        endpoint: str,
+        ttl: float,
+        warn: Callable[[str], None],
+    ) -> None:
         host = urlparse(endpoint).netloc.rpartition("@")[2] or "hub"  # never credentials
         self.root = root / "hub" / re.sub(r"[^\w.-]", "_", host)
         self.ttl = ttl
+        self._warn = warn
+        self._unwritable = False
+        self._lock = threading.Lock()
 
     def _path(self, repo_id: str, revision: str, kind: str) -> Path:
         """The file of one answer; `repo_id` is a validated id (one folder, no `--` in it)."""
@@ -346,15 +358,29 @@ class HubAnswerCache:
         kind: str = "info",
     ) -> None:
         """Record an entry; `immutable` ones never expire."""
+        if self._unwritable:
+            return
         path = self._path(repo_id, revision, kind)
         entry = {**data, "fetched": time.time(), "immutable": immutable}
+        temporary = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
+        try:
+            text = json.dumps(entry)
+        except RecursionError:  # JSON nested as deep as it could be loaded: only not cached
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
-            temporary.write_text(json.dumps(entry), encoding="utf-8")
+            temporary.write_text(text, encoding="utf-8")
             temporary.replace(path)
-        except (OSError, RecursionError):  # RecursionError: JSON nested as deep as it loads
-            pass  # a cache that cannot be written only costs another request next time
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+            with self._lock:
+                if self._unwritable:
+                    return
+                self._unwritable = True
+            self._warn(
+                f"Hub answers are not cached: cannot write in {self.root}: {exc.strerror or exc}"
+            )
 
 
 class HubClient:
@@ -370,14 +396,17 @@ class HubClient:
         workers: int = 8,
         sleep: Callable[[float], None] = time.sleep,
         bounds: Bounds = DEFAULT_BOUNDS,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
+        """`warn` is told, once, what keeps the answer cache from working; by default it is
+        printed on stderr in the CLI's `aiscan: warning:` form."""
         self.endpoint = (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
         self.shown_endpoint = redact_credentials(self.endpoint)
         """The endpoint as messages and reports show it: credentials in HF_ENDPOINT stay secret."""
         if not _is_http_url(self.endpoint):
             raise UsageError(f"HF_ENDPOINT {self.shown_endpoint!r} is not an http(s) URL")
         self.offline = _truthy("HF_HUB_OFFLINE")
-        self.cache = HubAnswerCache(cache_dir, self.endpoint, ttl)
+        self.cache = HubAnswerCache(cache_dir, self.endpoint, ttl, warn or _warn_on_stderr)
         self.attempts = attempts
         self.backoff = backoff
         self.workers = workers
@@ -603,6 +632,10 @@ class HubClient:
             f"{where} refused {what} to this token (HTTP 403): it may lack the permission (a "
             "fine-grained token needs read access to the repo); check HF_TOKEN or `hf auth login`"
         )
+
+
+def _warn_on_stderr(message: str) -> None:
+    print(f"aiscan: warning: {message}", file=sys.stderr)
 
 
 def _httpx() -> ModuleType:
