@@ -20,25 +20,8 @@ from tests.conftest import component, findings, run_cli, scan_json
 from tests.fakehub import FAKE_TOKEN, raw, redirect_to_itself, stall, trickle
 
 fake_hub = fakehub.fake_hub
-"""The local fake Hub fixture (tests/fakehub.py)."""
-
-QUICK = Bounds(connect=0.5, read=0.3, total=0.8)
-"""Bounds small enough for tests: a trickle of one byte per 0.1 s never trips the read timeout
-but runs past the deadline."""
-
-
-@pytest.fixture
-def impatient(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every Hub client the CLI makes uses QUICK bounds, 2 attempts and no backoff."""
-
-    class Impatient(HubClient):
-        def __init__(self, *args, **kwargs) -> None:
-            kwargs.setdefault("bounds", QUICK)
-            kwargs.setdefault("attempts", 2)
-            kwargs.setdefault("backoff", 0.0)
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(hub, "HubClient", Impatient)
+impatient = fakehub.impatient
+"""The local fake Hub fixture and small client bounds (tests/fakehub.py)."""
 
 
 def one_line_error(result, exit_code: int = 3) -> str:
