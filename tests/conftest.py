@@ -505,6 +505,7 @@ def run_restricted(world_tmp):
     """Run the `aiscan` CLI in a subprocess that mode-000 files really refuse (see _restriction).
 
     Skips with the reason when the machine offers no honest way to make a file unreadable.
+    `env` adds to (or overrides) the child's environment, e.g. `HF_HUB_OFFLINE=0` for a fake Hub.
     """
     how = _restriction()
     if how is None:
@@ -517,13 +518,16 @@ def run_restricted(world_tmp):
     home.mkdir(mode=0o777)
     home.chmod(0o777)
 
-    def run(*args: object) -> subprocess.CompletedProcess[str]:
-        env = {
+    def run(
+        *args: object, env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        child_env = {
             **_subprocess_env(),
             "HOME": str(home),
             "HF_HOME": str(home / "hf"),
             "HF_HUB_OFFLINE": "1",
             "NO_COLOR": "1",
+            **(env or {}),
         }
         return subprocess.run(
             [sys.executable, "-c", "from scanner.cli.main import main; main()", *map(str, args)],
@@ -532,7 +536,7 @@ def run_restricted(world_tmp):
             text=True,
             timeout=120,
             cwd=world_tmp,
-            env=env,
+            env=child_env,
         )
 
     return run

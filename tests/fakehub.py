@@ -24,6 +24,9 @@ from urllib.parse import unquote, urlparse
 import pytest
 import yaml
 
+from scanner.remote import hub
+from scanner.remote.hub import Bounds
+
 _FRONT = re.compile(r"\A---\r?\n(.*?)\r?\n---", re.DOTALL)
 _LFS_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".gguf", ".onnx", ".pkl")
 FAKE_TOKEN = "hf_fakeTOKENforTESTSonly0123456789"
@@ -319,3 +322,22 @@ def fake_hub(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[FakeHub]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+QUICK = Bounds(connect=0.5, read=0.3, total=0.8)
+"""Bounds small enough for tests: a trickle of one byte per 0.1 s never trips the read timeout
+but runs past the deadline."""
+
+
+@pytest.fixture
+def impatient(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every Hub client the CLI makes uses QUICK bounds, 2 attempts and no backoff."""
+
+    class Impatient(hub.HubClient):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("bounds", QUICK)
+            kwargs.setdefault("attempts", 2)
+            kwargs.setdefault("backoff", 0.0)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(hub, "HubClient", Impatient)

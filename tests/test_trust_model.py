@@ -30,6 +30,7 @@ from tests.conftest import (
 from tests.readers.python.test_environment import write_dist
 
 fake_hub = fakehub.fake_hub
+impatient = fakehub.impatient
 
 SECRET = "hf_s3cr3t_T0KEN_value"
 
@@ -298,10 +299,53 @@ def test_credentials_in_hf_endpoint_are_never_echoed(fake_hub, monkeypatch):
     assert "***@127.0.0.1" in result.stderr
 
 
+INVALID_TOKEN = {"X-Error-Message": "Invalid credentials in Authorization header"}
+
+
+@pytest.mark.parametrize(
+    ("path", "misbehaviour", "says"),
+    [
+        ("/api/models/", fakehub.raw(401, b"{}", INVALID_TOKEN), "rejected the token"),
+        ("/api/models/", fakehub.raw(403, b"{}"), "refused acme/model@main to this token"),
+        ("/api/models/", fakehub.raw(200, b"<html>"), "an HTML page"),
+        ("/api/models/", fakehub.redirect_to_itself(), "redirects in a loop"),
+        ("/api/models/", fakehub.stall(1.0), "no bytes for"),
+        ("/resolve/", fakehub.trickle(b"---\n" * 50, 0.1), "no complete answer within"),
+    ],
+    ids=["401", "403", "html", "redirects", "stall", "trickle"],
+)
+def test_token_and_endpoint_credentials_never_reach_a_hub_error(
+    fake_hub, impatient, monkeypatch, path, misbehaviour, says
+):
+    from huggingface_hub import constants
+
+    fake_hub.card_repo("acme/model", {"license": "mit"})
+    fake_hub.misbehave(path, misbehaviour, times=50)
+    endpoint = fake_hub.endpoint.replace("http://", "http://user:hunter2@")
+    monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    monkeypatch.setattr(constants, "ENDPOINT", endpoint)
+    result = run_cli("scan", "hf://acme/model")
+    assert result.exit_code == 3
+    (line,) = result.stderr.strip().splitlines()
+    assert says in line and "***@127.0.0.1" in line
+    assert "hunter2" not in result.stdout + result.stderr
+    assert fakehub.FAKE_TOKEN not in result.stdout + result.stderr
+
+
+def test_cache_warning_holds_no_credentials(fake_hub, tmp_path, monkeypatch):
+    fake_hub.card_repo("acme/model", {"license": "mit"})
+    monkeypatch.setenv("HF_ENDPOINT", fake_hub.endpoint.replace("http://", "http://u:hunter2@"))
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setenv("AISCAN_CACHE_DIR", str(tmp_path / "file" / "cache"))
+    result = run_cli("scan", "hf://acme/model")
+    assert "Hub answers are not cached" in result.stderr
+    assert "hunter2" not in result.stdout + result.stderr
+
+
 def test_answer_cache_path_holds_no_credentials(tmp_path, monkeypatch):
     from scanner.remote.hub import HubAnswerCache
 
-    cache = HubAnswerCache(tmp_path, "https://user:hunter2@hub.example:8443", 60)
+    cache = HubAnswerCache(tmp_path, "https://user:hunter2@hub.example:8443", 60, print)
     assert "hunter2" not in str(cache.root) and "hub.example" in str(cache.root)
 
 

@@ -4,7 +4,9 @@ Keyed by device, inode, size, mtime_ns and ctime_ns: rewriting a file changes it
 anything that resets the mtime (touch -d, a restored backup) still changes the ctime, which only
 the kernel sets. The cache lives in the user's cache folder, never in the store being verified.
 SQLite (standard library) in WAL mode keeps concurrent runs safe; a corrupt cache file is only a
-cache, so it is rebuilt with a warning instead of failing the run.
+cache, so it is rebuilt with a warning instead of failing the run, and a cache that cannot be
+opened at all (a read-only folder, `hashes.sqlite3` a directory) is left alone, with a warning,
+and the run goes on without it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import stat
 from pathlib import Path
 
 from scanner.integrity.hashing import FileIdentity
@@ -55,23 +58,40 @@ class HashCache:
 
     @classmethod
     def open(cls, folder: Path, warn: list[str]) -> HashCache | None:
-        """Open or create the cache; None (with a warning) when it cannot be used at all."""
+        """Open or create the cache; None (with one warning) when it cannot be used at all.
+
+        Only a file SQLite says is not a database (or not ours) is rebuilt: a cache that cannot
+        be opened or written (sqlite3.OperationalError: a read-only folder, a full disk, a lock)
+        is not corrupt, and deleting it would lose a good cache or fail in turn.
+        """
         path = folder / CACHE_FILE
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             warn.append(f"hash cache disabled: cannot create {folder}: {exc.strerror or exc}")
             return None
+        kind = _not_a_file(path)
+        if kind is not None:
+            warn.append(f"hash cache disabled: {path} is {kind}")
+            return None
         try:
             return cls(_connect(path), path)
+        except sqlite3.OperationalError as exc:
+            warn.append(f"hash cache disabled: cannot open {path}: {exc}")
+            return None
         except sqlite3.DatabaseError as exc:
             warn.append(f"hash cache {path} is corrupt ({exc}); rebuilding it")
         except OSError as exc:
             warn.append(f"hash cache disabled: {path}: {exc.strerror or exc}")
             return None
         for suffix in ("", "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 Path(f"{path}{suffix}").unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                warn.append(f"hash cache disabled: cannot remove {path}{suffix}: {exc.strerror}")
+                return None
         try:
             return cls(_connect(path), path)
         except (sqlite3.DatabaseError, OSError) as exc:
@@ -108,6 +128,18 @@ class HashCache:
         with contextlib.suppress(sqlite3.DatabaseError):
             self._db.commit()
         self._db.close()
+
+
+def _not_a_file(path: Path) -> str | None:
+    """What `path` is when it exists but is no regular file (SQLite would fail on it, or block
+    on a FIFO), else None."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None  # missing (created on connect) or unreachable (connect says why)
+    if stat.S_ISREG(mode):
+        return None
+    return "a directory" if stat.S_ISDIR(mode) else "not a regular file"
 
 
 def _key(identity: FileIdentity) -> tuple[int, int, int, int, int]:

@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -63,7 +64,6 @@ _PLAIN_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 """A revision used as it is in a cache file name (`main`, a sha); any other is digested."""
 _ANSWER_FIELDS = ("id", "sha", "gated", "private", "cardData", "siblings", "config")
 """The part of a `model_info` answer `_to_model` reads: all the answer cache keeps."""
-REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 _TRUE = frozenset({"1", "on", "yes", "true"})
 CARD_DATA = "model_info.cardData"
 GATED = "model_info.gated"
@@ -123,12 +123,45 @@ class Bounds:
 DEFAULT_BOUNDS = Bounds()
 
 
+def is_repo_id(text: str) -> bool:
+    """Whether `text` is an `org/name` id the Hub accepts, by huggingface_hub's own validator
+    (ASCII letters, digits, `-`, `_`, `.`; each part at most 96 characters, not starting or
+    ending with `-` or `.`; no `--` or `..`; not ending in `.git`). Only such ids are asked
+    for, and they name the answer cache's folders (`org--name` is then one folder per repo)."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    if text.count("/") != 1:
+        return False
+    try:
+        validate_repo_id(text)
+    except HFValidationError:
+        return False
+    return True
+
+
+def _is_revision(text: str) -> bool:
+    """A branch, tag or commit name can hold neither control characters nor spaces."""
+    return 0 < len(text) <= 255 and text.isprintable() and not any(c.isspace() for c in text)
+
+
 def parse_target(target: str) -> tuple[str, str | None]:
-    """Split `hf://org/name[@revision]` into repo id and revision; a malformed one is exit 2."""
+    """Split `hf://org/name[@revision]` into repo id and revision; a malformed one is exit 2.
+
+    The message never quotes huggingface_hub's (it repeats the id unescaped, newlines too).
+    """
     spec = target[len(HUB_SCHEME) :]
-    repo_id, _, revision = spec.partition("@")
-    if not REPO_ID.match(repo_id) or (revision == "" and "@" in spec):
+    repo_id, at, revision = spec.partition("@")
+    if repo_id.count("/") != 1 or (at and not revision):
         raise UsageError(f"{target!r} is not hf://org/name or hf://org/name@revision")
+    if not is_repo_id(repo_id):
+        raise UsageError(
+            f"{target!r}: {repo_id!r} is not a repo id the Hub accepts (ASCII letters, digits, "
+            "'-', '_' and '.'; at most 96 characters a part; no leading or trailing '-' or '.'; "
+            "no '--' or '..'; not ending in '.git')"
+        )
+    if at and not _is_revision(revision):
+        raise UsageError(f"{target!r}: {revision!r} is not a branch, tag or commit name")
     return repo_id, revision or None
 
 
@@ -188,7 +221,7 @@ def _to_model(data: Any) -> HubModel:
     if not isinstance(sha, str) or not COMMIT.match(sha):
         raise _Unusable("no 40-hex commit sha")
     repo_id = data.get("id")
-    if not isinstance(repo_id, str) or not REPO_ID.match(repo_id):
+    if not isinstance(repo_id, str) or not is_repo_id(repo_id):
         raise _Unusable("no valid repo id")
     problems: list[Problem] = []
     card = data.get("cardData")
@@ -249,6 +282,14 @@ def _files(siblings: Any) -> tuple[tuple[HubFile, ...], list[Problem]]:
     return tuple(files), problems
 
 
+def _is_http_url(text: str) -> bool:
+    try:
+        parsed = urlparse(text)
+        return parsed.scheme in ("http", "https") and bool(parsed.hostname)
+    except ValueError:  # e.g. an unclosed [IPv6 address
+        return False
+
+
 def _cacheable(answer: dict[str, Any]) -> dict[str, Any]:
     """What the answer cache keeps of a `model_info` answer: the fields `_to_model` reads, so
     reading it back gives the same facts and problems (a popular repo's answer also lists
@@ -268,12 +309,23 @@ class HubAnswerCache:
     access), is trusted for `ttl` seconds. A file that is not what `put` wrote is a miss, and is
     overwritten by the next answer. File names come from validated repo ids, plain revisions and
     digests, never from raw input: a repo file named `../../x` cannot pick where one is written.
+    A cache folder that cannot be written (read-only, below a regular file) costs one warning
+    and the run goes on without caching.
     """
 
-    def __init__(self, root: Path, endpoint: str, ttl: float) -> None:
+    def __init__(
+        self,
+        root: Path,
+        endpoint: str,
+        ttl: float,
+        warn: Callable[[str], None],
+    ) -> None:
         host = urlparse(endpoint).netloc.rpartition("@")[2] or "hub"  # never credentials
         self.root = root / "hub" / re.sub(r"[^\w.-]", "_", host)
         self.ttl = ttl
+        self._warn = warn
+        self._unwritable = False
+        self._lock = threading.Lock()
 
     def _path(self, repo_id: str, revision: str, kind: str) -> Path:
         """The file of one answer; `repo_id` is a validated id (one folder, no `--` in it)."""
@@ -306,15 +358,29 @@ class HubAnswerCache:
         kind: str = "info",
     ) -> None:
         """Record an entry; `immutable` ones never expire."""
+        if self._unwritable:
+            return
         path = self._path(repo_id, revision, kind)
         entry = {**data, "fetched": time.time(), "immutable": immutable}
+        temporary = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
+        try:
+            text = json.dumps(entry)
+        except RecursionError:  # JSON nested as deep as it could be loaded: only not cached
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
-            temporary.write_text(json.dumps(entry), encoding="utf-8")
+            temporary.write_text(text, encoding="utf-8")
             temporary.replace(path)
-        except (OSError, RecursionError):  # RecursionError: JSON nested as deep as it loads
-            pass  # a cache that cannot be written only costs another request next time
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+            with self._lock:
+                if self._unwritable:
+                    return
+                self._unwritable = True
+            self._warn(
+                f"Hub answers are not cached: cannot write in {self.root}: {exc.strerror or exc}"
+            )
 
 
 class HubClient:
@@ -330,12 +396,17 @@ class HubClient:
         workers: int = 8,
         sleep: Callable[[float], None] = time.sleep,
         bounds: Bounds = DEFAULT_BOUNDS,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
+        """`warn` is told, once, what keeps the answer cache from working; by default it is
+        printed on stderr in the CLI's `aiscan: warning:` form."""
         self.endpoint = (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
         self.shown_endpoint = redact_credentials(self.endpoint)
         """The endpoint as messages and reports show it: credentials in HF_ENDPOINT stay secret."""
+        if not _is_http_url(self.endpoint):
+            raise UsageError(f"HF_ENDPOINT {self.shown_endpoint!r} is not an http(s) URL")
         self.offline = _truthy("HF_HUB_OFFLINE")
-        self.cache = HubAnswerCache(cache_dir, self.endpoint, ttl)
+        self.cache = HubAnswerCache(cache_dir, self.endpoint, ttl, warn or _warn_on_stderr)
         self.attempts = attempts
         self.backoff = backoff
         self.workers = workers
@@ -348,7 +419,10 @@ class HubClient:
     # -- model_info ------------------------------------------------------------------------
 
     def model(self, repo_id: str, revision: str | None = None) -> HubModel | None:
-        """The revision's facts, or None when the Hub says the repo does not exist for us."""
+        """The revision's facts, or None when the Hub says the repo does not exist for us, or
+        cannot have it (an HF-cache folder named `models--a--b--c` is no Hub id)."""
+        if not is_repo_id(repo_id):
+            return None
         revision = revision or "main"
         key = (repo_id.lower(), revision)
         with self._lock:
@@ -558,6 +632,10 @@ class HubClient:
             f"{where} refused {what} to this token (HTTP 403): it may lack the permission (a "
             "fine-grained token needs read access to the repo); check HF_TOKEN or `hf auth login`"
         )
+
+
+def _warn_on_stderr(message: str) -> None:
+    print(f"aiscan: warning: {message}", file=sys.stderr)
 
 
 def _httpx() -> ModuleType:

@@ -36,7 +36,14 @@ from scanner.readers.model_folder import (
     PICKLE_SUFFIXES,
     is_license_file,
 )
-from scanner.remote.hub import COMMIT, REPO_ID, HubClient, HubModel, is_hub_target, parse_target
+from scanner.remote.hub import (
+    COMMIT,
+    HubClient,
+    HubModel,
+    is_hub_target,
+    is_repo_id,
+    parse_target,
+)
 from scanner.sources.interface import Source, SourceContext, Target
 
 
@@ -173,10 +180,10 @@ class HubLookup(BaseModelLookup):
         self.kb = kb
 
     def prefetch(self, repo_ids: Sequence[str]) -> None:
-        self.client.prefetch([(r, None) for r in repo_ids if REPO_ID.match(r)])
+        self.client.prefetch([(r, None) for r in repo_ids if is_repo_id(r)])
 
     def lookup(self, repo_id: str) -> BaseModelAnswer | None:
-        if not REPO_ID.match(repo_id):
+        if not is_repo_id(repo_id):
             return None
         if self.client.offline and not self.client.has_cached_answer(repo_id):
             return None

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import pytest
 
 from scanner.integrity.cache import CACHE_FILE, HashCache, default_cache_dir
 from scanner.integrity.hashing import FileIdentity
+from tests.conftest import make_model_dir, run_cli
 
 IDENTITY = FileIdentity(device=1, inode=2, size=3, mtime_ns=4, ctime_ns=5)
 
@@ -50,3 +54,56 @@ def test_cache_dir_precedence(monkeypatch, tmp_path):
     assert default_cache_dir() == tmp_path / "xdg" / "aiscan"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert default_cache_dir() == Path.home() / ".cache" / "aiscan"
+
+
+def test_cache_file_that_is_a_directory_disables_the_cache(tmp_path):
+    (tmp_path / CACHE_FILE).mkdir()
+    warnings: list[str] = []
+    assert HashCache.open(tmp_path, warnings) is None
+    assert warnings == [f"hash cache disabled: {tmp_path / CACHE_FILE} is a directory"]
+    assert (tmp_path / CACHE_FILE).is_dir()  # left alone
+
+
+def test_cache_file_that_is_a_fifo_disables_the_cache_without_blocking(tmp_path):
+    os.mkfifo(tmp_path / CACHE_FILE)
+    warnings: list[str] = []
+    assert HashCache.open(tmp_path, warnings) is None
+    assert warnings == [f"hash cache disabled: {tmp_path / CACHE_FILE} is not a regular file"]
+
+
+def test_verify_with_the_cache_file_a_directory_warns_once_and_goes_on(tmp_path, monkeypatch):
+    model = make_model_dir(tmp_path, "m")
+    cache = tmp_path / "cache"
+    (cache / CACHE_FILE).mkdir(parents=True)
+    monkeypatch.setenv("AISCAN_CACHE_DIR", str(cache))
+    result = run_cli("verify", model)
+    assert result.exit_code == 0
+    assert result.stderr.strip().splitlines() == [
+        f"aiscan: warning: hash cache disabled: {cache / CACHE_FILE} is a directory"
+    ]
+
+
+def test_cache_folder_below_a_regular_file_warns_once_and_goes_on(tmp_path, monkeypatch):
+    model = make_model_dir(tmp_path, "m")
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setenv("AISCAN_CACHE_DIR", str(tmp_path / "file" / "cache"))
+    result = run_cli("verify", model)
+    assert result.exit_code == 0
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("aiscan: warning: hash cache disabled: cannot create ")
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["empty", "with-a-cache"])
+def test_read_only_cache_folder_warns_once_and_goes_on(run_restricted, world_tmp, existing):
+    model = make_model_dir(world_tmp, "m")
+    cache = world_tmp / "cache"
+    cache.mkdir()
+    if existing:
+        HashCache.open(cache, []).close()
+    for path in (cache, *cache.iterdir()):
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    done = run_restricted("verify", model, env={"AISCAN_CACHE_DIR": str(cache)})
+    assert done.returncode == 0, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"aiscan: warning: hash cache disabled: cannot open {cache}")
+    assert "Traceback" not in done.stderr

@@ -53,3 +53,31 @@ def test_snapshot_linked_to_the_wrong_blob_is_a_mismatch_against_the_hub(tmp_pat
     assert entry["reference"] == "hub"
     assert entry["expected"] == f"sha256:{hashlib.sha256(REAL).hexdigest()}"
     assert any(f["rule"] == "integrity.hash-mismatch" for f in report["findings"])
+
+
+INVALID_TOKEN = {"X-Error-Message": "Invalid credentials in Authorization header"}
+
+
+def test_refused_token_is_one_line_exit_3(tmp_path, fake_hub):
+    repo_dir, _ = _cached_copy(tmp_path, fake_hub)
+    fake_hub.misbehave("/api/models/", fakehub.raw(401, b"{}", INVALID_TOKEN))
+    result = run_cli("verify", repo_dir, "--hub")
+    assert result.exit_code == 3
+    (line,) = result.stderr.strip().splitlines()
+    assert "rejected the token for acme/model@" in line
+    assert fakehub.FAKE_TOKEN not in result.stdout + result.stderr
+
+
+def test_malformed_hub_digests_are_no_reference(tmp_path, fake_hub):
+    repo_dir, _ = _cached_copy(tmp_path, fake_hub)
+
+    def break_digests(info):
+        for sibling in info["siblings"]:
+            if "lfs" in sibling:
+                sibling["lfs"] = {"sha256": "not-a-digest"}
+        return info
+
+    fake_hub.change_info("acme/model", break_digests)
+    result = run_cli("verify", repo_dir, "--hub", "--format", "json")
+    assert result.exit_code == 0, result.stdout
+    assert '"integrity.hash-mismatch"' not in result.stdout

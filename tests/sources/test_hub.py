@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests import fakehub
 from tests.conftest import (
     component,
@@ -155,3 +157,71 @@ def test_missing_base_on_the_hub_is_a_warning(fake_hub):
 def test_malformed_hub_target_is_a_usage_error(fake_hub):
     result = run_cli("scan", "hf://just-a-name")
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "hf://org/a--b",
+        "hf://org/-name",
+        "hf://org/name-",
+        "hf://org/.name",
+        "hf://org/name.",
+        "hf://org/a..b",
+        "hf://org/name.git",
+        "hf://org/" + "a" * 97,
+        "hf://org/na me",
+        "hf://org/caf\u00e9",
+        "hf://org/name\n",
+        "hf://a/b/c",
+        "hf://org/name@",
+        "hf://org/name@ma in",
+        "hf://org/name@main\nx",
+        "hf://org/name@\udcff",
+    ],
+)
+def test_id_the_hub_would_reject_is_a_one_line_usage_error(fake_hub, target):
+    result = run_cli("scan", target)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("aiscan: error: ")
+    assert fake_hub.requests == []
+
+
+def test_longest_names_the_hub_accepts_are_asked_for(fake_hub):
+    name = "a" * 96
+    fake_hub.card_repo(f"org/{name}", {"license": "mit"})
+    _, report = scan_json(f"hf://org/{name}")
+    assert component(report)["name"] == f"org/{name}"
+
+
+def test_base_model_id_the_hub_would_reject_is_never_asked_for(fake_hub):
+    fake_hub.card_repo("acme/tune", {"license": "mit", "base_model": "acme/a--b"})
+    _, report = scan_json("hf://acme/tune")
+    assert [p for _, p, _ in fake_hub.requests if "a--b" in p] == []
+    assert findings(report, "provenance.base-unresolved")
+
+
+def test_cached_repo_without_a_hub_id_is_not_asked_about(fake_hub, tmp_path):
+    cache = tmp_path / "store"
+    make_hf_cache(cache, "acme/a--b", model_repo_files("mit"))
+    _, report = scan_json(cache, args=["--hub"])
+    assert component(report)["license"]["effective"] == "mit"
+    assert [p for _, p, _ in fake_hub.requests if p.startswith("/api/models/")] == []
+
+
+@pytest.mark.parametrize("endpoint", ["huggingface.co", "ftp://hub.example", "http://[::1"])
+def test_hf_endpoint_that_is_no_http_url_is_a_usage_error(fake_hub, monkeypatch, endpoint):
+    monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    result = run_cli("scan", "hf://acme/model")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"aiscan: error: HF_ENDPOINT {endpoint!r} is not an http(s) URL"
+    ]
+
+
+def test_hf_endpoint_credentials_stay_hidden_in_its_usage_error(fake_hub, monkeypatch):
+    monkeypatch.setenv("HF_ENDPOINT", "ftp://user:hunter2@hub.example")
+    result = run_cli("scan", "hf://acme/model")
+    assert result.exit_code == 2 and "hunter2" not in result.stderr
+    assert "***@hub.example" in result.stderr

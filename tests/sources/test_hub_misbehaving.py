@@ -20,25 +20,8 @@ from tests.conftest import component, findings, run_cli, scan_json
 from tests.fakehub import FAKE_TOKEN, raw, redirect_to_itself, stall, trickle
 
 fake_hub = fakehub.fake_hub
-"""The local fake Hub fixture (tests/fakehub.py)."""
-
-QUICK = Bounds(connect=0.5, read=0.3, total=0.8)
-"""Bounds small enough for tests: a trickle of one byte per 0.1 s never trips the read timeout
-but runs past the deadline."""
-
-
-@pytest.fixture
-def impatient(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every Hub client the CLI makes uses QUICK bounds, 2 attempts and no backoff."""
-
-    class Impatient(HubClient):
-        def __init__(self, *args, **kwargs) -> None:
-            kwargs.setdefault("bounds", QUICK)
-            kwargs.setdefault("attempts", 2)
-            kwargs.setdefault("backoff", 0.0)
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(hub, "HubClient", Impatient)
+impatient = fakehub.impatient
+"""The local fake Hub fixture and small client bounds (tests/fakehub.py)."""
 
 
 def one_line_error(result, exit_code: int = 3) -> str:
@@ -437,3 +420,37 @@ def test_revision_with_slashes_is_digested_in_the_cache_name(fake_hub, tmp_path)
     assert any(n.startswith("info-~") for n in names)
     scan_json("hf://acme/model@refs/pr/1")
     assert len(fake_hub.api_calls("acme/model")) == 1
+
+
+# -- an unusable cache folder ---------------------------------------------------------------
+
+
+def test_cache_folder_below_a_regular_file_warns_once_and_goes_on(fake_hub, tmp_path, monkeypatch):
+    fake_hub.card_repo("acme/base", {"license": "mit"})
+    sha = fake_hub.card_repo("acme/tune", {"license": "mit", "base_model": "acme/base"})
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setenv("AISCAN_CACHE_DIR", str(tmp_path / "file" / "cache"))
+    result, report = scan_json(f"hf://acme/tune@{sha}")
+    assert result.exit_code == 0
+    assert component(report, "acme/tune")["license"]["effective"] == "mit"
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("aiscan: warning: Hub answers are not cached: cannot write in ")
+    assert line.endswith(": Not a directory")
+    scan_json(f"hf://acme/tune@{sha}")
+    assert len(fake_hub.api_calls("acme/tune")) == 2  # asked again: nothing was cached
+
+
+def test_read_only_cache_folder_warns_once_and_goes_on(fake_hub, run_restricted, world_tmp):
+    sha = fake_hub.card_repo("acme/model", {"license": "mit"})
+    cache = world_tmp / "cache"
+    cache.mkdir(mode=0o555)
+    cache.chmod(0o555)
+    env = {"AISCAN_CACHE_DIR": str(cache), "HF_HUB_OFFLINE": "0", "HF_ENDPOINT": fake_hub.endpoint}
+    done = run_restricted("scan", f"hf://acme/model@{sha}", "--format", "json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["components"][0]["license"]["effective"] == "mit"
+    assert done.stderr.strip().splitlines() == [
+        f"aiscan: warning: Hub answers are not cached: cannot write in {cache / 'hub'}"
+        f"/127.0.0.1_{fake_hub.endpoint.rpartition(':')[2]}: Permission denied"
+    ]
+    assert FAKE_TOKEN not in done.stdout + done.stderr
