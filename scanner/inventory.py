@@ -65,7 +65,49 @@ class PickleScan:
     error: str | None = None
 
 
-FileHeader = SafetensorsHeader | PickleScan | None
+@dataclass(frozen=True)
+class GgufBaseModel:
+    """One `general.base_model.{i}.*` group of a GGUF header, as written."""
+
+    name: str | None = None
+    organization: str | None = None
+    version: str | None = None
+    repo_url: str | None = None
+
+
+@dataclass(frozen=True)
+class GgufHeader:
+    """What a GGUF header says, measured without reading the tensor data.
+
+    `tensor_count` and `metadata_count` are the counts the header declares; `parameter_count`
+    and `tensor_types` (ggml type name → tensors) cover the tensor infos that could be read.
+    `file_type` is `general.file_type` as written and `quantization` its llama.cpp name
+    (`Q4_K_M`), None when absent or unknown. The `general.*` strings are kept as written:
+    `source` maps what follows `general.source.` (`url`, `repo_url`,
+    `huggingface.repository`, and the misspelled `hugginface.repository` of early converters)
+    to its value.
+    """
+
+    version: int
+    tensor_count: int
+    metadata_count: int
+    parameter_count: int
+    alignment: int = 32
+    architecture: str | None = None
+    name: str | None = None
+    file_type: int | None = None
+    quantization: str | None = None
+    tensor_types: Mapping[str, int] = field(default_factory=dict)
+    license: str | None = None
+    license_name: str | None = None
+    license_link: str | None = None
+    base_models: tuple[GgufBaseModel, ...] = ()
+    source: Mapping[str, str] = field(default_factory=dict)
+    quantized_by: str | None = None
+    defects: tuple[HeaderDefect, ...] = ()
+
+
+FileHeader = SafetensorsHeader | GgufHeader | PickleScan | None
 """A weights file's header facts, by format."""
 
 
@@ -102,8 +144,18 @@ class FileEntry:
         return self.header if isinstance(self.header, SafetensorsHeader) else None
 
     @property
+    def gguf(self) -> GgufHeader | None:
+        return self.header if isinstance(self.header, GgufHeader) else None
+
+    @property
     def pickle(self) -> PickleScan | None:
         return self.header if isinstance(self.header, PickleScan) else None
+
+    @property
+    def header_defects(self) -> tuple[HeaderDefect, ...]:
+        """The structural defects the reader of the file's format found in its header."""
+        header = self.safetensors or self.gguf
+        return header.defects if header is not None else ()
 
 
 @dataclass(frozen=True)

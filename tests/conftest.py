@@ -137,6 +137,61 @@ def tensor_entry(dtype: str, shape: list[int], begin: int, end: int) -> dict[str
     return {"dtype": dtype, "shape": shape, "data_offsets": [begin, end]}
 
 
+def default_gguf_tensors() -> dict[str, np.ndarray]:
+    return {
+        "token_embd.weight": np.arange(32, dtype=np.float32).reshape(4, 8),
+        "output_norm.weight": np.ones(8, dtype=np.float32),
+    }
+
+
+GGUF_DEFAULT_PARAMETERS = 32 + 8
+"""Parameter count of the default tensors written by `write_gguf`."""
+
+
+def write_gguf(
+    path: Path,
+    metadata: Mapping[str, Any] | None = None,
+    tensors: Mapping[str, np.ndarray] | None = None,
+    *,
+    arch: str = "llama",
+    big_endian: bool = False,
+) -> Path:
+    """Write a small, valid GGUF file with gguf-py's `GGUFWriter` (the reference writer).
+
+    Metadata values are written by Python type: `str` as a string, `bool` as a bool, `int` as a
+    uint32, `float` as a float32, a list as an array.
+    """
+    from gguf import GGUFEndian, GGUFWriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    endianess = GGUFEndian.BIG if big_endian else GGUFEndian.LITTLE
+    writer = GGUFWriter(str(path), arch, endianess=endianess)
+    for key, value in (metadata or {}).items():
+        if isinstance(value, str):
+            writer.add_string(key, value)
+        elif isinstance(value, bool):
+            writer.add_bool(key, value)
+        elif isinstance(value, int):
+            writer.add_uint32(key, value)
+        elif isinstance(value, float):
+            writer.add_float32(key, value)
+        else:
+            writer.add_array(key, list(value))
+    for name, array in (tensors if tensors is not None else default_gguf_tensors()).items():
+        writer.add_tensor(name, array)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
+def gguf_bytes(metadata: Mapping[str, Any] | None = None, **options: Any) -> bytes:
+    """The bytes of a GGUF file written by `write_gguf`."""
+    with tempfile.TemporaryDirectory() as folder:
+        return write_gguf(Path(folder, "model.gguf"), metadata, **options).read_bytes()
+
+
 # --- cards and folders ----------------------------------------------------------------------
 
 
