@@ -38,6 +38,8 @@ from scanner.inventory import (
     FileEntry,
     FileHeader,
     Finding,
+    GgufBaseModel,
+    GgufHeader,
     HeaderDefect,
     LibraryDetails,
     LicenseFacts,
@@ -75,6 +77,8 @@ def _file(entry: FileEntry) -> dict[str, Any]:
             "metadata": dict(header.metadata),
             "defects": [{"kind": d.kind, "message": d.message} for d in header.defects],
         }
+    if entry.gguf is not None:
+        data["gguf"] = _gguf(entry.gguf)
     if entry.reference is not None:
         data["reference"] = entry.reference
         data["expected"] = entry.expected
@@ -87,6 +91,36 @@ def _file(entry: FileEntry) -> dict[str, Any]:
     if entry.error:
         data["error"] = entry.error
     return data
+
+
+def _gguf(header: GgufHeader) -> dict[str, Any]:
+    return {
+        "version": header.version,
+        "tensors": header.tensor_count,
+        "metadata_entries": header.metadata_count,
+        "parameters": header.parameter_count,
+        "alignment": header.alignment,
+        "architecture": header.architecture,
+        "name": header.name,
+        "file_type": header.file_type,
+        "quantization": header.quantization,
+        "tensor_types": dict(header.tensor_types),
+        "license": header.license,
+        "license_name": header.license_name,
+        "license_link": header.license_link,
+        "base_models": [
+            {
+                "name": b.name,
+                "organization": b.organization,
+                "version": b.version,
+                "repo_url": b.repo_url,
+            }
+            for b in header.base_models
+        ],
+        "source": dict(header.source),
+        "quantized_by": header.quantized_by,
+        "defects": [{"kind": d.kind, "message": d.message} for d in header.defects],
+    }
 
 
 def _ancestor(ancestor: Ancestor) -> dict[str, Any]:
@@ -287,6 +321,27 @@ def _read_header(raw: dict[str, Any]) -> FileHeader:
             dtypes=header.get("dtypes", {}),
             metadata=header.get("metadata", {}),
             defects=_defects(header.get("defects")),
+        )
+    gguf = raw.get("gguf")
+    if gguf is not None:
+        return GgufHeader(
+            version=gguf["version"],
+            tensor_count=gguf["tensors"],
+            metadata_count=gguf["metadata_entries"],
+            parameter_count=gguf["parameters"],
+            alignment=gguf.get("alignment", 32),
+            architecture=gguf.get("architecture"),
+            name=gguf.get("name"),
+            file_type=gguf.get("file_type"),
+            quantization=gguf.get("quantization"),
+            tensor_types=gguf.get("tensor_types", {}),
+            license=gguf.get("license"),
+            license_name=gguf.get("license_name"),
+            license_link=gguf.get("license_link"),
+            base_models=tuple(GgufBaseModel(**b) for b in _items(gguf, "base_models")),
+            source=gguf.get("source", {}),
+            quantized_by=gguf.get("quantized_by"),
+            defects=_defects(gguf.get("defects")),
         )
     scan = raw.get("pickle")
     if scan is not None:

@@ -22,6 +22,7 @@ from scanner.inventory import (
     Evidence,
     FileEntry,
     FileFormat,
+    FileHeader,
     LicenseFacts,
     LicenseText,
     ModelDetails,
@@ -38,6 +39,7 @@ from scanner.readers.card import (
     read_card,
     strings,
 )
+from scanner.readers.gguf import read_gguf
 from scanner.readers.pickle import scan_pickle
 from scanner.readers.safetensors import SafetensorsReadError, read_header
 
@@ -223,8 +225,8 @@ def is_license_file(name: str) -> bool:
 def read_file_entry(
     path: Path, relative: str, kb: LicenseKnowledgeBase, *, files_only: bool = False
 ) -> FileEntry:
-    """Size, format, safetensors header and (unless `files_only`) pickle imports and recognised
-    license of one file."""
+    """Size, format, safetensors or GGUF header and (unless `files_only`) pickle imports and
+    recognised license of one file."""
     return read_file_and_license_text(path, relative, kb, files_only=files_only)[0]
 
 
@@ -239,12 +241,14 @@ def read_file_and_license_text(
         entry = FileEntry(path=relative, size=None, format="other", error=describe_os_error(exc))
         return entry, None
     file_format = classify_format(path)
-    header = None
+    header: FileHeader = None
     detected: tuple[str, ...] = ()
     license_text = None
     try:
         if file_format == "safetensors":
             header = read_header(path)
+        elif file_format == "gguf":
+            header = read_gguf(path)
         elif files_only:
             pass
         elif file_format == "pickle":
