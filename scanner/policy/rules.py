@@ -60,9 +60,10 @@ _RULES = (
     Rule(
         "license.mismatch",
         "warning",
-        "Card and license file disagree",
-        "The license named in the card differs from the license text shipped in the folder. Both "
-        "are treated as applying until the publisher clarifies.",
+        "Card, license file and weights metadata disagree",
+        "The license named in the card differs from the license text shipped in the folder, or "
+        "from the license the weights' own metadata declares (GGUF `general.license`, safetensors "
+        "`__metadata__`). All are treated as applying until the publisher clarifies.",
     ),
     Rule(
         "license.noncommercial",
@@ -182,8 +183,9 @@ _RULES = (
         "integrity.malformed",
         "error",
         "Malformed weights file",
-        "The safetensors header breaks the format: bad JSON, unknown dtype, offsets that overlap, "
-        "leave gaps or disagree with shapes, trailing bytes.",
+        "The safetensors or GGUF header breaks the format: bad JSON or magic, unknown dtype or "
+        "value type, counts or lengths beyond the file, offsets that overlap, leave gaps, are "
+        "misaligned or disagree with shapes, trailing bytes.",
     ),
     Rule(
         "integrity.truncated",

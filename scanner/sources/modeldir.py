@@ -120,7 +120,7 @@ class ModelDirSource(Source):
             source=self.name,
             location=str(folder),
             license=facts.license,
-            base_models=card.base_models if card else (),
+            base_models=facts.base_models,
             datasets=card.datasets if card else (),
             files=facts.files,
             problems=facts.problems,
