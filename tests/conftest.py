@@ -192,6 +192,84 @@ def gguf_bytes(metadata: Mapping[str, Any] | None = None, **options: Any) -> byt
         return write_gguf(Path(folder, "model.gguf"), metadata, **options).read_bytes()
 
 
+# --- Ollama stores ----------------------------------------------------------------------------
+
+OLLAMA_IMAGE = "application/vnd.ollama.image."
+OLLAMA_CONFIG = "application/vnd.docker.container.image.v1+json"
+
+
+def ollama_blob(store: Path, content: bytes | str, *, old_name: bool = False) -> str:
+    """Add a blob to `store/blobs/` named by its SHA-256 (`sha256-<hex>`, or the older
+    `sha256:<hex>`); return its `sha256:<hex>` digest."""
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    digest = hashlib.sha256(content).hexdigest()
+    blobs = store / "blobs"
+    blobs.mkdir(parents=True, exist_ok=True)
+    (blobs / f"sha256{':' if old_name else '-'}{digest}").write_bytes(content)
+    return f"sha256:{digest}"
+
+
+def ollama_blob_path(store: Path, digest: str) -> Path:
+    return store / "blobs" / digest.replace(":", "-")
+
+
+def make_ollama_store(
+    store: Path,
+    models: Mapping[str, Iterable[tuple[str, bytes | str]]],
+    *,
+    config: Mapping[str, Any] | None = None,
+) -> Path:
+    """An Ollama models folder as `ollama pull` leaves it.
+
+    `models` maps `host/namespace/model/tag` (e.g. `registry.ollama.ai/library/llama3.1/8b`) to
+    its layers, each (media type suffix such as `model` or `license`, content); every model gets
+    a config blob (`config`, default a GGUF llama) and a manifest naming every blob.
+    """
+    (store / "manifests").mkdir(parents=True, exist_ok=True)
+    (store / "blobs").mkdir(parents=True, exist_ok=True)
+    config_content = json.dumps(
+        config
+        if config is not None
+        else {
+            "model_format": "gguf",
+            "model_family": "llama",
+            "model_families": ["llama"],
+            "model_type": "8.0B",
+            "file_type": "Q4_K_M",
+            "architecture": "amd64",
+            "os": "linux",
+        }
+    )
+    for name, layers in models.items():
+        entries = []
+        for kind, content in layers:
+            raw = content.encode("utf-8") if isinstance(content, str) else content
+            media_type = kind if "/" in kind else OLLAMA_IMAGE + kind
+            entries.append(
+                {"mediaType": media_type, "digest": ollama_blob(store, raw), "size": len(raw)}
+            )
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": OLLAMA_CONFIG,
+                "digest": ollama_blob(store, config_content),
+                "size": len(config_content),
+            },
+            "layers": entries,
+        }
+        write_ollama_manifest(store, name, manifest)
+    return store
+
+
+def write_ollama_manifest(store: Path, name: str, manifest: Any) -> Path:
+    path = store / "manifests" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(manifest if isinstance(manifest, str) else json.dumps(manifest))
+    return path
+
+
 # --- cards and folders ----------------------------------------------------------------------
 
 

@@ -46,6 +46,8 @@ from scanner.inventory import (
     LicenseText,
     ModelDetails,
     Notice,
+    OllamaConfig,
+    OllamaModel,
     PickleScan,
     SafetensorsHeader,
     ScanResult,
@@ -67,6 +69,8 @@ def _file(entry: FileEntry) -> dict[str, Any]:
     }
     if entry.from_cache:
         data["from_cache"] = True
+    if entry.media_type is not None:
+        data["media_type"] = entry.media_type
     if entry.safetensors is not None:
         header = entry.safetensors
         data["safetensors"] = {
@@ -120,6 +124,26 @@ def _gguf(header: GgufHeader) -> dict[str, Any]:
         "source": dict(header.source),
         "quantized_by": header.quantized_by,
         "defects": [{"kind": d.kind, "message": d.message} for d in header.defects],
+    }
+
+
+def _ollama(model: OllamaModel) -> dict[str, Any]:
+    config = model.config
+    return {
+        "host": model.host,
+        "namespace": model.namespace,
+        "model": model.model,
+        "tag": model.tag,
+        "manifest": model.manifest,
+        "config": {
+            "model_format": config.model_format,
+            "model_family": config.model_family,
+            "model_families": list(config.model_families),
+            "model_type": config.model_type,
+            "file_type": config.file_type,
+        }
+        if config is not None
+        else None,
     }
 
 
@@ -196,6 +220,8 @@ def _component(component: Component) -> dict[str, Any]:
         data["architectures"] = list(component.model.architectures)
     if component.model.refs:
         data["refs"] = list(component.model.refs)
+    if component.model.ollama is not None:
+        data["ollama"] = _ollama(component.model.ollama)
     if component.lineage:
         data["lineage"] = [_ancestor(a) for a in component.lineage]
     if component.model.gated:
@@ -301,6 +327,7 @@ def _read_file(raw: dict[str, Any]) -> FileEntry:
         sha256=raw.get("sha256"),
         verified=raw.get("verified"),
         from_cache=raw.get("from_cache", False),
+        media_type=raw.get("media_type"),
         header=_read_header(raw),
         license_detected=_items(raw, "license_detected"),
         error=raw.get("error"),
@@ -429,11 +456,34 @@ def _read_details(raw: dict[str, Any]) -> ComponentDetails:
         if card is not None
         else None,
         refs=_items(raw, "refs"),
+        ollama=_read_ollama(raw.get("ollama")),
         gated=raw.get("gated"),
         revision_pinned=raw.get("revision_pinned"),
         remote_code=_items(raw, "remote_code"),
         model_type=raw.get("model_type"),
         architectures=_items(raw, "architectures"),
+    )
+
+
+def _read_ollama(raw: dict[str, Any] | None) -> OllamaModel | None:
+    if raw is None:
+        return None
+    config = raw.get("config")
+    return OllamaModel(
+        host=raw["host"],
+        namespace=raw["namespace"],
+        model=raw["model"],
+        tag=raw["tag"],
+        manifest=raw["manifest"],
+        config=OllamaConfig(
+            model_format=config.get("model_format"),
+            model_family=config.get("model_family"),
+            model_families=_items(config, "model_families"),
+            model_type=config.get("model_type"),
+            file_type=config.get("file_type"),
+        )
+        if config is not None
+        else None,
     )
 
 

@@ -191,7 +191,8 @@ _RULES = (
         "integrity.truncated",
         "error",
         "Truncated weights file",
-        "The file is shorter than its header says: an interrupted download or a damaged copy.",
+        "The file is shorter than its header (or its store's manifest) says: an interrupted "
+        "download or a damaged copy.",
     ),
     Rule(
         "integrity.duplicate-tensor",
@@ -215,9 +216,11 @@ _RULES = (
     Rule(
         "integrity.unexpected-file",
         "error",
-        "File not in the lock file",
+        "File not in the lock file or any manifest",
         "A file is present in a component the lock file records, but the lock file does not list "
-        "it: something was added after locking (new weights, code, a changed config).",
+        "it: something was added after locking (new weights, code, a changed config). In an "
+        "Ollama store, a file in `blobs/` that no manifest names (Ollama prunes those), or one "
+        "whose name is not a blob name (an unfinished `-partial` download).",
     ),
     Rule(
         "integrity.unverified",
