@@ -14,6 +14,7 @@ is the target.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -107,12 +108,13 @@ def outside_problem(path: Path, root: str, where: str | None = None) -> Problem 
     return Problem(where or str(path), outside_link_message(destination), "link-outside-target")
 
 
-def read_bounded(path: Path | str, limit: int) -> bytes:
-    """At most `limit` bytes from the start of a regular file.
+def open_regular(path: Path | str) -> io.FileIO:
+    """Open a regular file for reading; a FIFO, a device or a socket raises `NotRegularFile`.
 
-    The file is opened non-blocking and checked with fstat before a byte is read, so a FIFO,
-    a device or a socket raises `NotRegularFile` at once instead of blocking or streaming
-    forever.
+    The file is opened non-blocking and checked with fstat before a byte is read, so a FIFO
+    named like a weights file cannot block the scan (a plain `open()` waits for a writer) and a
+    device cannot stream forever. For readers that seek through a file (a GGUF header) instead
+    of reading its start.
     """
     before = Path(path).stat()
     if not stat.S_ISREG(before.st_mode):
@@ -122,17 +124,25 @@ def read_bounded(path: Path | str, limit: int) -> bytes:
         opened = os.fstat(fd)
         if not stat.S_ISREG(opened.st_mode):
             raise NotRegularFile(0, not_regular_description(opened.st_mode), str(path))
+        return io.FileIO(fd, "rb", closefd=True)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_bounded(path: Path | str, limit: int) -> bytes:
+    """At most `limit` bytes from the start of a regular file (opened by `open_regular`, so a
+    FIFO, a device or a socket raises `NotRegularFile` at once)."""
+    with open_regular(path) as handle:
         chunks = []
         remaining = limit
         while remaining > 0:
-            chunk = os.read(fd, min(remaining, 1024 * 1024))
+            chunk = handle.read(min(remaining, 1024 * 1024))
             if not chunk:
                 break
             chunks.append(chunk)
             remaining -= len(chunk)
         return b"".join(chunks)
-    finally:
-        os.close(fd)
 
 
 MAX_JSON_BYTES = 512 * 1024 * 1024

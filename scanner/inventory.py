@@ -30,11 +30,13 @@ class Evidence:
 class HeaderDefect:
     """One structural problem found in a weights file header.
 
-    `kind` is the integrity rule it maps to: `truncated`, `malformed`, `duplicate-tensor`, or
-    `missing-shard` for a shard index naming a shard or tensor that is not there.
+    `kind` is the integrity rule it maps to: `truncated`, `malformed`, `duplicate-tensor`,
+    `missing-shard` for a shard index naming a shard or tensor that is not there, or
+    `unexpected-file` for a store file no manifest names (an unreferenced Ollama blob). A store
+    blob whose size differs from its manifest's is `truncated` (shorter) or `malformed`.
     """
 
-    kind: Literal["truncated", "malformed", "duplicate-tensor", "missing-shard"]
+    kind: Literal["truncated", "malformed", "duplicate-tensor", "missing-shard", "unexpected-file"]
     message: str
 
 
@@ -65,7 +67,49 @@ class PickleScan:
     error: str | None = None
 
 
-FileHeader = SafetensorsHeader | PickleScan | None
+@dataclass(frozen=True)
+class GgufBaseModel:
+    """One `general.base_model.{i}.*` group of a GGUF header, as written."""
+
+    name: str | None = None
+    organization: str | None = None
+    version: str | None = None
+    repo_url: str | None = None
+
+
+@dataclass(frozen=True)
+class GgufHeader:
+    """What a GGUF header says, measured without reading the tensor data.
+
+    `tensor_count` and `metadata_count` are the counts the header declares; `parameter_count`
+    and `tensor_types` (ggml type name → tensors) cover the tensor infos that could be read.
+    `file_type` is `general.file_type` as written and `quantization` its llama.cpp name
+    (`Q4_K_M`), None when absent or unknown. The `general.*` strings are kept as written:
+    `source` maps what follows `general.source.` (`url`, `repo_url`,
+    `huggingface.repository`, and the misspelled `hugginface.repository` of early converters)
+    to its value.
+    """
+
+    version: int
+    tensor_count: int
+    metadata_count: int
+    parameter_count: int
+    alignment: int = 32
+    architecture: str | None = None
+    name: str | None = None
+    file_type: int | None = None
+    quantization: str | None = None
+    tensor_types: Mapping[str, int] = field(default_factory=dict)
+    license: str | None = None
+    license_name: str | None = None
+    license_link: str | None = None
+    base_models: tuple[GgufBaseModel, ...] = ()
+    source: Mapping[str, str] = field(default_factory=dict)
+    quantized_by: str | None = None
+    defects: tuple[HeaderDefect, ...] = ()
+
+
+FileHeader = SafetensorsHeader | GgufHeader | PickleScan | None
 """A weights file's header facts, by format."""
 
 
@@ -96,14 +140,26 @@ class FileEntry:
     from_cache: bool = False
     """True when `sha256` came from the hash cache, trusted because the file's device, inode,
     size, mtime and ctime are unchanged since it was last read in full, not from reading it."""
+    media_type: str | None = None
+    """The media type a store's manifest gives the file (an Ollama layer); None elsewhere."""
 
     @property
     def safetensors(self) -> SafetensorsHeader | None:
         return self.header if isinstance(self.header, SafetensorsHeader) else None
 
     @property
+    def gguf(self) -> GgufHeader | None:
+        return self.header if isinstance(self.header, GgufHeader) else None
+
+    @property
     def pickle(self) -> PickleScan | None:
         return self.header if isinstance(self.header, PickleScan) else None
+
+    @property
+    def header_defects(self) -> tuple[HeaderDefect, ...]:
+        """The structural defects the reader of the file's format found in its header."""
+        header = self.safetensors or self.gguf
+        return header.defects if header is not None else ()
 
 
 @dataclass(frozen=True)
@@ -269,6 +325,36 @@ class PackageMetadata:
 
 
 @dataclass(frozen=True)
+class OllamaConfig:
+    """An Ollama model's config blob as written (`model_type` is Ollama's parameter-size label,
+    `8.0B`; `file_type` its quantisation label, `Q4_K_M`)."""
+
+    model_format: str | None = None
+    model_family: str | None = None
+    model_families: tuple[str, ...] = ()
+    model_type: str | None = None
+    file_type: str | None = None
+
+
+@dataclass(frozen=True)
+class OllamaModel:
+    """Where an Ollama model's manifest is (`manifests/<host>/<namespace>/<model>/<tag>`, relative
+    to the store) and what its config blob says."""
+
+    host: str
+    namespace: str
+    model: str
+    tag: str
+    manifest: str
+    config: OllamaConfig | None = None
+
+    @property
+    def library(self) -> bool:
+        """A model of Ollama's own library (`ollama pull llama3.1`), named by its family."""
+        return self.host.lower() == "registry.ollama.ai" and self.namespace.lower() == "library"
+
+
+@dataclass(frozen=True)
 class ModelDetails:
     """What only a model or dataset read from a store (folder, HF cache, Hub) carries."""
 
@@ -285,6 +371,8 @@ class ModelDetails:
     """`model_type` from config.json (e.g. `llama`): the architecture family."""
     architectures: tuple[str, ...] = ()
     """`architectures` from config.json (e.g. `LlamaForCausalLM`)."""
+    ollama: OllamaModel | None = None
+    """Set for a model read from an Ollama store."""
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,139 @@ def tensor_entry(dtype: str, shape: list[int], begin: int, end: int) -> dict[str
     return {"dtype": dtype, "shape": shape, "data_offsets": [begin, end]}
 
 
+def default_gguf_tensors() -> dict[str, np.ndarray]:
+    return {
+        "token_embd.weight": np.arange(32, dtype=np.float32).reshape(4, 8),
+        "output_norm.weight": np.ones(8, dtype=np.float32),
+    }
+
+
+GGUF_DEFAULT_PARAMETERS = 32 + 8
+"""Parameter count of the default tensors written by `write_gguf`."""
+
+
+def write_gguf(
+    path: Path,
+    metadata: Mapping[str, Any] | None = None,
+    tensors: Mapping[str, np.ndarray] | None = None,
+    *,
+    arch: str = "llama",
+    big_endian: bool = False,
+) -> Path:
+    """Write a small, valid GGUF file with gguf-py's `GGUFWriter` (the reference writer).
+
+    Metadata values are written by Python type: `str` as a string, `bool` as a bool, `int` as a
+    uint32, `float` as a float32, a list as an array.
+    """
+    from gguf import GGUFEndian, GGUFWriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    endianess = GGUFEndian.BIG if big_endian else GGUFEndian.LITTLE
+    writer = GGUFWriter(str(path), arch, endianess=endianess)
+    for key, value in (metadata or {}).items():
+        if isinstance(value, str):
+            writer.add_string(key, value)
+        elif isinstance(value, bool):
+            writer.add_bool(key, value)
+        elif isinstance(value, int):
+            writer.add_uint32(key, value)
+        elif isinstance(value, float):
+            writer.add_float32(key, value)
+        else:
+            writer.add_array(key, list(value))
+    for name, array in (tensors if tensors is not None else default_gguf_tensors()).items():
+        writer.add_tensor(name, array)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
+def gguf_bytes(metadata: Mapping[str, Any] | None = None, **options: Any) -> bytes:
+    """The bytes of a GGUF file written by `write_gguf`."""
+    with tempfile.TemporaryDirectory() as folder:
+        return write_gguf(Path(folder, "model.gguf"), metadata, **options).read_bytes()
+
+
+# --- Ollama stores ----------------------------------------------------------------------------
+
+OLLAMA_IMAGE = "application/vnd.ollama.image."
+OLLAMA_CONFIG = "application/vnd.docker.container.image.v1+json"
+
+
+def ollama_blob(store: Path, content: bytes | str, *, old_name: bool = False) -> str:
+    """Add a blob to `store/blobs/` named by its SHA-256 (`sha256-<hex>`, or the older
+    `sha256:<hex>`); return its `sha256:<hex>` digest."""
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    digest = hashlib.sha256(content).hexdigest()
+    blobs = store / "blobs"
+    blobs.mkdir(parents=True, exist_ok=True)
+    (blobs / f"sha256{':' if old_name else '-'}{digest}").write_bytes(content)
+    return f"sha256:{digest}"
+
+
+def ollama_blob_path(store: Path, digest: str) -> Path:
+    return store / "blobs" / digest.replace(":", "-")
+
+
+def make_ollama_store(
+    store: Path,
+    models: Mapping[str, Iterable[tuple[str, bytes | str]]],
+    *,
+    config: Mapping[str, Any] | None = None,
+) -> Path:
+    """An Ollama models folder as `ollama pull` leaves it.
+
+    `models` maps `host/namespace/model/tag` (e.g. `registry.ollama.ai/library/llama3.1/8b`) to
+    its layers, each (media type suffix such as `model` or `license`, content); every model gets
+    a config blob (`config`, default a GGUF llama) and a manifest naming every blob.
+    """
+    (store / "manifests").mkdir(parents=True, exist_ok=True)
+    (store / "blobs").mkdir(parents=True, exist_ok=True)
+    config_content = json.dumps(
+        config
+        if config is not None
+        else {
+            "model_format": "gguf",
+            "model_family": "llama",
+            "model_families": ["llama"],
+            "model_type": "8.0B",
+            "file_type": "Q4_K_M",
+            "architecture": "amd64",
+            "os": "linux",
+        }
+    )
+    for name, layers in models.items():
+        entries = []
+        for kind, content in layers:
+            raw = content.encode("utf-8") if isinstance(content, str) else content
+            media_type = kind if "/" in kind else OLLAMA_IMAGE + kind
+            entries.append(
+                {"mediaType": media_type, "digest": ollama_blob(store, raw), "size": len(raw)}
+            )
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": OLLAMA_CONFIG,
+                "digest": ollama_blob(store, config_content),
+                "size": len(config_content),
+            },
+            "layers": entries,
+        }
+        write_ollama_manifest(store, name, manifest)
+    return store
+
+
+def write_ollama_manifest(store: Path, name: str, manifest: Any) -> Path:
+    path = store / "manifests" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(manifest if isinstance(manifest, str) else json.dumps(manifest))
+    return path
+
+
 # --- cards and folders ----------------------------------------------------------------------
 
 

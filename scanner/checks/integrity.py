@@ -16,8 +16,7 @@ class IntegrityCheck(Check):
     def run(self, components: Sequence[Component], context: CheckContext) -> Iterator[Finding]:
         for component in components:
             for entry in component.files:
-                defects = entry.safetensors.defects if entry.safetensors else ()
-                for defect in (*defects, *entry.defects):
+                for defect in (*entry.header_defects, *entry.defects):
                     yield finding(
                         f"integrity.{defect.kind}",
                         component,

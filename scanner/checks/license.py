@@ -18,6 +18,14 @@ from scanner.licensing.expressions import (
     resolve_declared,
 )
 from scanner.licensing.knowledge_base import USES, LicenseEntry
+from scanner.readers.card import declared_licenses
+from scanner.readers.weights_metadata import weights_declarations
+
+
+def _card_licenses(component: Component) -> tuple[str, ...]:
+    """What the component's card declares (nothing for a card that could not be read)."""
+    card = component.card
+    return declared_licenses(card) if card is not None and card.error is None else ()
 
 
 def cite(section: str) -> str:
@@ -58,24 +66,61 @@ class LicenseCheck(Check):
             return
 
         declared_keys = {key for item in declared for key in item.keys}
+        card_values = _card_licenses(component)
         undeclared_detected = [key for key in facts.detected if key not in declared_keys]
         if declared_keys and undeclared_detected:
             yield finding(
                 "license.mismatch",
                 component,
-                f"card declares {', '.join(facts.declared)} but the license file contains "
+                f"{'card' if card_values else 'weights metadata'} declares "
+                f"{', '.join(facts.declared)} but the license file contains "
                 f"{', '.join(undeclared_detected)}",
                 declared=list(facts.declared),
                 detected=list(facts.detected),
             )
+        yield from self._metadata_mismatches(component, context, card_values)
 
-        own_keys = declared_keys | set(facts.detected)
+        # The card is the publisher's statement; the weights' metadata stands in without one.
+        stated = (
+            {key for value in card_values for key in resolve_declared(value, kb).keys}
+            if card_values
+            else declared_keys
+        )
+        own_keys = stated | set(facts.detected)
         yield from self._conflicts(component, context, own_keys)
         for key in expression_keys(facts.effective):
             entry = kb.entries.get(key)
             if entry is not None:
                 yield from self._policy(component, context, entry)
                 yield from self._terms(component, context, entry)
+
+    def _metadata_mismatches(
+        self, component: Component, context: CheckContext, card_values: tuple[str, ...]
+    ) -> Iterator[Finding]:
+        """A weights file whose own metadata declares a license the card does not."""
+        if not card_values:
+            return
+        kb = context.kb
+        card_keys = {key for value in card_values for key in resolve_declared(value, kb).keys}
+        written = {value.lower() for value in card_values}
+        for declaration in weights_declarations(component.files):
+            differing = []
+            for value in declaration.licenses:
+                keys = resolve_declared(value, kb).keys
+                if (keys and not set(keys) <= card_keys) or (
+                    not keys and value.lower() not in written
+                ):
+                    differing.append(value)
+            if differing:
+                yield finding(
+                    "license.mismatch",
+                    component,
+                    f"card declares {', '.join(card_values)} but the metadata of "
+                    f"{declaration.file} declares {', '.join(differing)}",
+                    declared=list(card_values),
+                    metadata=list(declaration.licenses),
+                    file=declaration.file,
+                )
 
     def _conflicts(
         self, component: Component, context: CheckContext, own_keys: set[str]

@@ -38,12 +38,16 @@ from scanner.inventory import (
     FileEntry,
     FileHeader,
     Finding,
+    GgufBaseModel,
+    GgufHeader,
     HeaderDefect,
     LibraryDetails,
     LicenseFacts,
     LicenseText,
     ModelDetails,
     Notice,
+    OllamaConfig,
+    OllamaModel,
     PickleScan,
     SafetensorsHeader,
     ScanResult,
@@ -65,6 +69,8 @@ def _file(entry: FileEntry) -> dict[str, Any]:
     }
     if entry.from_cache:
         data["from_cache"] = True
+    if entry.media_type is not None:
+        data["media_type"] = entry.media_type
     if entry.safetensors is not None:
         header = entry.safetensors
         data["safetensors"] = {
@@ -75,6 +81,8 @@ def _file(entry: FileEntry) -> dict[str, Any]:
             "metadata": dict(header.metadata),
             "defects": [{"kind": d.kind, "message": d.message} for d in header.defects],
         }
+    if entry.gguf is not None:
+        data["gguf"] = _gguf(entry.gguf)
     if entry.reference is not None:
         data["reference"] = entry.reference
         data["expected"] = entry.expected
@@ -87,6 +95,56 @@ def _file(entry: FileEntry) -> dict[str, Any]:
     if entry.error:
         data["error"] = entry.error
     return data
+
+
+def _gguf(header: GgufHeader) -> dict[str, Any]:
+    return {
+        "version": header.version,
+        "tensors": header.tensor_count,
+        "metadata_entries": header.metadata_count,
+        "parameters": header.parameter_count,
+        "alignment": header.alignment,
+        "architecture": header.architecture,
+        "name": header.name,
+        "file_type": header.file_type,
+        "quantization": header.quantization,
+        "tensor_types": dict(header.tensor_types),
+        "license": header.license,
+        "license_name": header.license_name,
+        "license_link": header.license_link,
+        "base_models": [
+            {
+                "name": b.name,
+                "organization": b.organization,
+                "version": b.version,
+                "repo_url": b.repo_url,
+            }
+            for b in header.base_models
+        ],
+        "source": dict(header.source),
+        "quantized_by": header.quantized_by,
+        "defects": [{"kind": d.kind, "message": d.message} for d in header.defects],
+    }
+
+
+def _ollama(model: OllamaModel) -> dict[str, Any]:
+    config = model.config
+    return {
+        "host": model.host,
+        "namespace": model.namespace,
+        "model": model.model,
+        "tag": model.tag,
+        "manifest": model.manifest,
+        "config": {
+            "model_format": config.model_format,
+            "model_family": config.model_family,
+            "model_families": list(config.model_families),
+            "model_type": config.model_type,
+            "file_type": config.file_type,
+        }
+        if config is not None
+        else None,
+    }
 
 
 def _ancestor(ancestor: Ancestor) -> dict[str, Any]:
@@ -162,6 +220,8 @@ def _component(component: Component) -> dict[str, Any]:
         data["architectures"] = list(component.model.architectures)
     if component.model.refs:
         data["refs"] = list(component.model.refs)
+    if component.model.ollama is not None:
+        data["ollama"] = _ollama(component.model.ollama)
     if component.lineage:
         data["lineage"] = [_ancestor(a) for a in component.lineage]
     if component.model.gated:
@@ -267,6 +327,7 @@ def _read_file(raw: dict[str, Any]) -> FileEntry:
         sha256=raw.get("sha256"),
         verified=raw.get("verified"),
         from_cache=raw.get("from_cache", False),
+        media_type=raw.get("media_type"),
         header=_read_header(raw),
         license_detected=_items(raw, "license_detected"),
         error=raw.get("error"),
@@ -287,6 +348,27 @@ def _read_header(raw: dict[str, Any]) -> FileHeader:
             dtypes=header.get("dtypes", {}),
             metadata=header.get("metadata", {}),
             defects=_defects(header.get("defects")),
+        )
+    gguf = raw.get("gguf")
+    if gguf is not None:
+        return GgufHeader(
+            version=gguf["version"],
+            tensor_count=gguf["tensors"],
+            metadata_count=gguf["metadata_entries"],
+            parameter_count=gguf["parameters"],
+            alignment=gguf.get("alignment", 32),
+            architecture=gguf.get("architecture"),
+            name=gguf.get("name"),
+            file_type=gguf.get("file_type"),
+            quantization=gguf.get("quantization"),
+            tensor_types=gguf.get("tensor_types", {}),
+            license=gguf.get("license"),
+            license_name=gguf.get("license_name"),
+            license_link=gguf.get("license_link"),
+            base_models=tuple(GgufBaseModel(**b) for b in _items(gguf, "base_models")),
+            source=gguf.get("source", {}),
+            quantized_by=gguf.get("quantized_by"),
+            defects=_defects(gguf.get("defects")),
         )
     scan = raw.get("pickle")
     if scan is not None:
@@ -374,11 +456,34 @@ def _read_details(raw: dict[str, Any]) -> ComponentDetails:
         if card is not None
         else None,
         refs=_items(raw, "refs"),
+        ollama=_read_ollama(raw.get("ollama")),
         gated=raw.get("gated"),
         revision_pinned=raw.get("revision_pinned"),
         remote_code=_items(raw, "remote_code"),
         model_type=raw.get("model_type"),
         architectures=_items(raw, "architectures"),
+    )
+
+
+def _read_ollama(raw: dict[str, Any] | None) -> OllamaModel | None:
+    if raw is None:
+        return None
+    config = raw.get("config")
+    return OllamaModel(
+        host=raw["host"],
+        namespace=raw["namespace"],
+        model=raw["model"],
+        tag=raw["tag"],
+        manifest=raw["manifest"],
+        config=OllamaConfig(
+            model_format=config.get("model_format"),
+            model_family=config.get("model_family"),
+            model_families=_items(config, "model_families"),
+            model_type=config.get("model_type"),
+            file_type=config.get("file_type"),
+        )
+        if config is not None
+        else None,
     )
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from scanner.files import printable
 from scanner.formats.interface import ReportFormat
-from scanner.inventory import ScanResult
+from scanner.inventory import Component, ScanResult
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
 if TYPE_CHECKING:
@@ -64,11 +64,7 @@ class TableFormat(ReportFormat):
                         f"{counts[severity]} {severity}{'s' if counts[severity] > 1 else ''} ",
                         _STYLE[severity],
                     )
-            headers = [f.safetensors for f in component.files if f.safetensors is not None]
-            weights = ""
-            if headers:
-                dtypes = sorted({d for h in headers for d in h.dtypes})
-                weights = f"{_parameters(sum(h.parameter_count for h in headers))} params {'/'.join(dtypes)}"
+            weights = _weights(component)
             hashed = [f for f in component.files if f.sha256 is not None or f.verified is not None]
             if hashed:
                 verified = sum(f.verified is True for f in hashed)
@@ -126,6 +122,26 @@ class TableFormat(ReportFormat):
             f"{result.count('note')} note(s){waived}; failing on {result.fail_on} → exit {result.exit_code}"
         )
         return buffer.getvalue()
+
+
+def _weights(component: Component) -> str:
+    """Parameters and number formats of the weights headers read: safetensors dtypes, a GGUF's
+    quantisation (`general.file_type`, else its tensor types)."""
+    parameters = 0
+    kinds: set[str] = set()
+    read = False
+    for entry in component.files:
+        if entry.safetensors is not None:
+            parameters += entry.safetensors.parameter_count
+            kinds.update(entry.safetensors.dtypes)
+        elif entry.gguf is not None:
+            parameters += entry.gguf.parameter_count
+            quantization = entry.gguf.quantization
+            kinds.update([quantization] if quantization else entry.gguf.tensor_types)
+        else:
+            continue
+        read = True
+    return f"{_parameters(parameters)} params {'/'.join(sorted(kinds))}" if read else ""
 
 
 def _plain(value: str) -> Text:

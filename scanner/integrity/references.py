@@ -1,4 +1,4 @@
-"""Where an expected digest comes from: a lock file, a CycloneDX BOM, or the HF cache blob name.
+"""Where an expected digest comes from: a lock file, a CycloneDX BOM, or a store's blob name.
 
 The first that knows a file wins, in that order: a lock file is the user's own record, a BOM is
 a supplier's statement, and a cache blob name is what huggingface_hub downloaded against. The
@@ -9,7 +9,8 @@ the content for LFS and Xet files (64 hex), the git blob id (SHA-1 of `blob <siz
 40 hex) for small files kept in git. In Xet-era caches with shared blobs, `blobs/<etag>` is
 itself a link to `<cache>/blobs/<xx>/<xet hash>`, a 64-hex name that is *not* a SHA-256; so the
 name is taken from the first link hop inside the repo's `blobs/` folder, never from the final
-target.
+target. Ollama store blobs (`blobs/sha256-<hex>`, reference `ollama-blob`) are regular files
+named by the SHA-256 of their content.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ from scanner.formats.cyclonedx import decode_cyclonedx
 from scanner.formats.decoded import BomDecodeError
 from scanner.integrity.lockfile import LockedComponent, LockFile
 from scanner.inventory import Component
+from scanner.readers.ollama import blob_digest
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _GIT_SHA1 = re.compile(r"^[0-9a-f]{40}$")
 
-ReferenceKind = Literal["lockfile", "bom", "hf-blob", "hub"]
+ReferenceKind = Literal["lockfile", "bom", "hf-blob", "hub", "ollama-blob"]
 
 
 class PublishedDigests(Protocol):
@@ -117,6 +119,13 @@ def hf_blob_reference(path: Path) -> Expected | None:
     return None
 
 
+def ollama_blob_reference(path: Path) -> Expected | None:
+    """The digest an Ollama store blob's name promises (`blobs/sha256-<hex>`, or the older
+    `sha256:<hex>`): Ollama names every blob by the SHA-256 of its content."""
+    digest = blob_digest(path.name) if path.parent.name == "blobs" else None
+    return Expected("ollama-blob", "sha256", digest, str(path)) if digest else None
+
+
 @dataclass(frozen=True)
 class References:
     """The references given for one run, consulted in order for every file."""
@@ -150,6 +159,8 @@ class References:
             digest = self.bom.lookup(component, relative)
             if digest is not None:
                 return Expected("bom", "sha256", digest, self.bom.source)
+        if component.source == "ollama":
+            return ollama_blob_reference(path)
         if component.source != "hfcache":
             return None
         blob = hf_blob_reference(path)

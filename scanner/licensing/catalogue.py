@@ -3,7 +3,8 @@
 Lineage needs a base model's license even when the base is not on disk and the Hub cannot be
 asked (offline CI, HF_HUB_OFFLINE=1). The catalogue maps Hub repo-id patterns of the families
 derivatives are built on (Llama, Gemma, Qwen, Mistral, DeepSeek, Stable Diffusion, ...) to a
-knowledge-base key, with the model card that says so. It also knows how each family is named in
+knowledge-base key, with the model card that says so, and knows the names Ollama's library gives
+them (`llama3.1`), for Ollama models that carry no license of their own. It also knows how each family is named in
 prose, so a card that says "based on Llama-2" while declaring Apache-2.0 can be caught.
 """
 
@@ -31,7 +32,7 @@ _MENTION_PREFIX = (
 )
 """What a card says before naming the model it was made from."""
 
-_FIELDS = frozenset({"family", "license", "citation", "repos", "mentions", "base"})
+_FIELDS = frozenset({"family", "license", "citation", "repos", "mentions", "base", "ollama"})
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,19 @@ class ModelFamily:
     repos: tuple[str, ...]
     mentions: tuple[re.Pattern[str], ...] = ()
     base: str | None = None
+    ollama: tuple[str, ...] = ()
+    """Ollama library names of the family (`llama3.1`, or a `qwen2.5:72b*` tag glob)."""
 
     def matches(self, repo_id: str) -> bool:
         lowered = repo_id.lower()
         return any(fnmatch.fnmatchcase(lowered, pattern.lower()) for pattern in self.repos)
+
+    def names_ollama_model(self, model: str, tag: str) -> bool:
+        name = f"{model}:{tag}".lower()
+        return any(
+            fnmatch.fnmatchcase(name, pattern.lower() if ":" in pattern else f"{pattern.lower()}:*")
+            for pattern in self.ollama
+        )
 
 
 class ModelCatalogue:
@@ -59,6 +69,10 @@ class ModelCatalogue:
     def lookup(self, repo_id: str) -> ModelFamily | None:
         """The family a Hub repo id belongs to, or None when the catalogue does not know it."""
         return next((f for f in self.families if f.matches(repo_id)), None)
+
+    def lookup_ollama(self, model: str, tag: str) -> ModelFamily | None:
+        """The family an Ollama library model (`llama3.1`, tag `8b`) belongs to, or None."""
+        return next((f for f in self.families if f.names_ollama_model(model, tag)), None)
 
     def mentions(self, text: str, own_name: str | None = None) -> tuple[CardMention, ...]:
         """Families a card's prose says the model is based on, one quote per family.
@@ -139,6 +153,9 @@ def _family(raw: Any, index: int, kb: LicenseKnowledgeBase) -> ModelFamily:
     repos = raw.get("repos")
     if not isinstance(repos, list) or not repos or not all(isinstance(r, str) for r in repos):
         raise _fail(where, "`repos` must be a non-empty list of repo-id patterns")
+    ollama = raw.get("ollama") or []
+    if not isinstance(ollama, list) or not all(isinstance(n, str) and n for n in ollama):
+        raise _fail(where, "`ollama` must be a list of Ollama library names")
     mentions = raw.get("mentions") or []
     try:
         patterns = tuple(re.compile(_MENTION_PREFIX + m, re.IGNORECASE) for m in mentions)
@@ -151,6 +168,7 @@ def _family(raw: Any, index: int, kb: LicenseKnowledgeBase) -> ModelFamily:
         repos=tuple(repos),
         mentions=patterns,
         base=raw.get("base"),
+        ollama=tuple(ollama),
     )
 
 

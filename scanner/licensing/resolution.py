@@ -39,7 +39,9 @@ def resolve_licenses(
     whatever order the components were found in and a cycle in card data cannot loop.
     """
     if catalogue is not None:
-        components = [_with_mentions(c, catalogue) for c in components]
+        components = [
+            _with_library_family(_with_mentions(c, catalogue), catalogue) for c in components
+        ]
     walker = LineageWalker([ScanLookup(components), *lookups], kb, catalogue, on_lookup)
     own = {c.ref: _own_terms(c, kb) for c in components}
     resolved = []
@@ -74,6 +76,32 @@ def _with_mentions(component: Component, catalogue: ModelCatalogue) -> Component
         component.model, card=dataclasses.replace(card, mentions=mentions)
     )
     return dataclasses.replace(component, details=details)
+
+
+def _with_library_family(component: Component, catalogue: ModelCatalogue) -> Component:
+    """An Ollama library model (`ollama pull llama3.1`) that declares no license and ships no
+    license layer aiscan recognises is recognised by its name: the catalogue family it belongs
+    to gives its license (as `detected`, with the citation as evidence), and the family's own
+    base, if any, continues its lineage."""
+    ollama = component.model.ollama
+    facts = component.license
+    if ollama is None or not ollama.library or facts.declared or facts.detected:
+        return component
+    family = catalogue.lookup_ollama(ollama.model, ollama.tag)
+    if family is None:
+        return component
+    evidence = Evidence(
+        "catalogue",
+        f"Ollama library model {ollama.model}:{ollama.tag} is {family.family}, under "
+        f"{family.license}: {family.citation}",
+    )
+    bases = component.base_models
+    if family.base and family.base.lower() not in {b.lower() for b in bases}:
+        bases = (*bases, family.base)
+    license = dataclasses.replace(
+        facts, detected=(family.license,), evidence=(*facts.evidence, evidence)
+    )
+    return dataclasses.replace(component, license=license, base_models=bases)
 
 
 def resolve_package_licenses(

@@ -22,8 +22,12 @@ def unique_components(components: list[Component]) -> list[Component]:
     refs: dict[str, int] = {}
     unique = []
     for component in components:
-        # Packages share a lock file's location; their ref (name@version) identifies them.
+        # Packages share a lock file's location; their ref (name@version) identifies them. The
+        # models of an Ollama store share its root (their files are its blobs/): the ref tells
+        # them apart, the location tells two stores apart.
         key = component.ref if component.type == "library" else component.location
+        if component.source == "ollama":
+            key = f"{component.location}\0{component.ref}"
         if key in seen_locations:
             continue
         seen_locations.add(key)

@@ -202,8 +202,7 @@ def _plan(
     except (OSError, RuntimeError) as exc:
         message = describe_os_error(exc) if isinstance(exc, OSError) else "symbolic link loop"
         return dataclasses.replace(entry, error=message, verified=False if expected else None), None
-    header = entry.safetensors
-    broken = header is not None and any(d.kind != "duplicate-tensor" for d in header.defects)
+    broken = any(d.kind != "duplicate-tensor" for d in entry.header_defects)
     if options.structure_only or broken:
         # A structurally broken file is already an error; hashing it cannot make it good.
         return dataclasses.replace(entry, verified=False if expected and broken else None), None

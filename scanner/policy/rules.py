@@ -60,9 +60,10 @@ _RULES = (
     Rule(
         "license.mismatch",
         "warning",
-        "Card and license file disagree",
-        "The license named in the card differs from the license text shipped in the folder. Both "
-        "are treated as applying until the publisher clarifies.",
+        "Card, license file and weights metadata disagree",
+        "The license named in the card differs from the license text shipped in the folder, or "
+        "from the license the weights' own metadata declares (GGUF `general.license`, safetensors "
+        "`__metadata__`). All are treated as applying until the publisher clarifies.",
     ),
     Rule(
         "license.noncommercial",
@@ -182,14 +183,16 @@ _RULES = (
         "integrity.malformed",
         "error",
         "Malformed weights file",
-        "The safetensors header breaks the format: bad JSON, unknown dtype, offsets that overlap, "
-        "leave gaps or disagree with shapes, trailing bytes.",
+        "The safetensors or GGUF header breaks the format: bad JSON or magic, unknown dtype or "
+        "value type, counts or lengths beyond the file, offsets that overlap, leave gaps, are "
+        "misaligned or disagree with shapes, trailing bytes.",
     ),
     Rule(
         "integrity.truncated",
         "error",
         "Truncated weights file",
-        "The file is shorter than its header says: an interrupted download or a damaged copy.",
+        "The file is shorter than its header (or its store's manifest) says: an interrupted "
+        "download or a damaged copy.",
     ),
     Rule(
         "integrity.duplicate-tensor",
@@ -213,9 +216,11 @@ _RULES = (
     Rule(
         "integrity.unexpected-file",
         "error",
-        "File not in the lock file",
+        "File not in the lock file or any manifest",
         "A file is present in a component the lock file records, but the lock file does not list "
-        "it: something was added after locking (new weights, code, a changed config).",
+        "it: something was added after locking (new weights, code, a changed config). In an "
+        "Ollama store, a file in `blobs/` that no manifest names (Ollama prunes those), or one "
+        "whose name is not a blob name (an unfinished `-partial` download).",
     ),
     Rule(
         "integrity.unverified",

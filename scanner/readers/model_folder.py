@@ -22,6 +22,7 @@ from scanner.inventory import (
     Evidence,
     FileEntry,
     FileFormat,
+    FileHeader,
     LicenseFacts,
     LicenseText,
     ModelDetails,
@@ -38,8 +39,10 @@ from scanner.readers.card import (
     read_card,
     strings,
 )
+from scanner.readers.gguf import read_gguf
 from scanner.readers.pickle import scan_pickle
 from scanner.readers.safetensors import SafetensorsReadError, read_header
+from scanner.readers.weights_metadata import weights_declarations
 
 MAX_LICENSE_FILE_BYTES = 1024 * 1024
 """How much of a license file is read. A longer file is still recognised from its start, but its
@@ -77,6 +80,8 @@ class FolderFacts:
     architectures: tuple[str, ...] = ()
     notices: tuple[Notice, ...] = ()
     license_texts: tuple[LicenseText, ...] = ()
+    base_models: tuple[str, ...] = ()
+    """The card's `base_model`, then those the weights' own metadata names."""
 
     def model_details(self, refs: tuple[str, ...] = ()) -> ModelDetails:
         """The model facts of a component built from this folder (`refs`: the cache's refs
@@ -223,8 +228,8 @@ def is_license_file(name: str) -> bool:
 def read_file_entry(
     path: Path, relative: str, kb: LicenseKnowledgeBase, *, files_only: bool = False
 ) -> FileEntry:
-    """Size, format, safetensors header and (unless `files_only`) pickle imports and recognised
-    license of one file."""
+    """Size, format, safetensors or GGUF header and (unless `files_only`) pickle imports and
+    recognised license of one file."""
     return read_file_and_license_text(path, relative, kb, files_only=files_only)[0]
 
 
@@ -239,12 +244,14 @@ def read_file_and_license_text(
         entry = FileEntry(path=relative, size=None, format="other", error=describe_os_error(exc))
         return entry, None
     file_format = classify_format(path)
-    header = None
+    header: FileHeader = None
     detected: tuple[str, ...] = ()
     license_text = None
     try:
         if file_format == "safetensors":
             header = read_header(path)
+        elif file_format == "gguf":
+            header = read_gguf(path)
         elif files_only:
             pass
         elif file_format == "pickle":
@@ -339,6 +346,8 @@ def read_model_folder(
     `files_only` reads what integrity needs (sizes, formats, safetensors headers) and skips
     cards, configs, license texts and pickle opcodes: `aiscan verify` then starts without
     huggingface_hub's card parser, which is a fifth of its run time on a 2 GB store.
+    Licenses and base models declared in the weights' own metadata (GGUF `general.license*`,
+    safetensors `__metadata__`) join the card's, each quoted in the evidence.
     `license_only` reads the card and top-level license files alone: what a lineage lookup
     needs of a cached base model, without opening its weights.
     """
@@ -370,10 +379,16 @@ def read_model_folder(
             license_texts.append(license_text)
 
     evidence: list[Evidence] = []
-    declared: tuple[str, ...] = ()
+    declared: list[str] = []
+    base_models: list[str] = list(card.base_models) if card is not None else []
     if card is not None and card.error is None:
-        declared = declared_licenses(card)
+        declared.extend(declared_licenses(card))
         evidence.extend(card_evidence(card))
+    for declaration in weights_declarations(files):
+        _merge(declared, declaration.licenses)
+        _merge(base_models, declaration.base_models)
+        quoted = {e.value for e in evidence}
+        evidence.extend(e for e in declaration.evidence if e.value not in quoted)
     detected: list[str] = []
     for entry in files:
         for key in entry.license_detected:
@@ -383,11 +398,24 @@ def read_model_folder(
     return FolderFacts(
         card=card,
         files=tuple(files),
-        license=LicenseFacts(declared=declared, detected=tuple(detected), evidence=tuple(evidence)),
+        license=LicenseFacts(
+            declared=tuple(declared), detected=tuple(detected), evidence=tuple(evidence)
+        ),
         problems=tuple(problems),
         remote_code=tuple(dict.fromkeys(remote_code)),
         model_type=model_config.model_type,
         architectures=model_config.architectures,
         notices=read_notices(folder, files),
         license_texts=tuple(license_texts),
+        base_models=tuple(base_models),
     )
+
+
+def _merge(values: list[str], more: tuple[str, ...]) -> None:
+    """Append what `values` lacks, compared without case (`Apache-2.0` and `apache-2.0` are one
+    declaration; shards repeat their metadata)."""
+    seen = {value.lower() for value in values}
+    for value in more:
+        if value.lower() not in seen:
+            values.append(value)
+            seen.add(value.lower())

@@ -205,7 +205,7 @@ class HfCacheSource(Source):
             version=revision.commit,
             purl=f"pkg:huggingface/{revision.repo_id}@{revision.commit}" if is_model else None,
             license=facts.license,
-            base_models=card.base_models if card else (),
+            base_models=facts.base_models,
             datasets=card.datasets if card else (),
             files=facts.files,
             problems=tuple(problems),

@@ -24,6 +24,7 @@ from scanner.readers.model_folder import (
 )
 from scanner.sources.hfcache import HfCacheSource, is_cache_repo_dir, is_cache_root
 from scanner.sources.interface import Source, SourceContext, Target
+from scanner.sources.ollama import OllamaSource, is_ollama_root
 
 _SKIPPED_TREES = SKIPPED_DIRS | {
     "node_modules",
@@ -50,8 +51,12 @@ class ModelDirSource(Source):
 
     @classmethod
     def accepts(cls, target: Target, context: SourceContext) -> bool:
-        """Any local path but an HF cache (`HfCacheSource` reads those)."""
-        return isinstance(target, Path) and not HfCacheSource.accepts(target, context)
+        """Any local path but an HF cache or an Ollama store (their own sources read those)."""
+        return (
+            isinstance(target, Path)
+            and not HfCacheSource.accepts(target, context)
+            and not OllamaSource.accepts(target, context)
+        )
 
     def collect(self) -> Iterator[Component]:
         if self.target.is_file():
@@ -65,6 +70,8 @@ class ModelDirSource(Source):
         for folder, kind in self._discover():
             if kind == "cache":
                 yield from self._cache(folder)
+            elif kind == "ollama":
+                yield from OllamaSource(folder, self.context, root=self.root).collect()
             elif kind == "outside":
                 yield self._outside_link(folder)
             else:
@@ -74,7 +81,8 @@ class ModelDirSource(Source):
         return HfCacheSource(folder, self.context, root=self.root).collect()
 
     def _discover(self) -> Iterator[tuple[Path, str]]:
-        """Walk the target top-down; stop descending at model folders and cache roots, and
+        """Walk the target top-down; stop descending at model folders, cache roots and Ollama
+        stores, and
         at links that leave the target (yielded as `outside`, never entered)."""
         seen: set[tuple[int, int]] = set()
         for dirpath, dirnames, filenames in os.walk(self.target, followlinks=True):
@@ -95,6 +103,10 @@ class ModelDirSource(Source):
             if folder != self.target and (is_cache_root(folder) or is_cache_repo_dir(folder)):
                 dirnames[:] = []
                 yield folder, "cache"
+                continue
+            if folder != self.target and is_ollama_root(folder):
+                dirnames[:] = []
+                yield folder, "ollama"
                 continue
             if is_model_folder(folder, filenames):
                 dirnames[:] = []
@@ -120,7 +132,7 @@ class ModelDirSource(Source):
             source=self.name,
             location=str(folder),
             license=facts.license,
-            base_models=card.base_models if card else (),
+            base_models=facts.base_models,
             datasets=card.datasets if card else (),
             files=facts.files,
             problems=facts.problems,

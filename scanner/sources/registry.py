@@ -16,9 +16,16 @@ from scanner.sources.hfcache import HfCacheSource
 from scanner.sources.hub import HubSource
 from scanner.sources.interface import Source, SourceContext, Target
 from scanner.sources.modeldir import ModelDirSource
+from scanner.sources.ollama import OllamaSource
 from scanner.sources.project import ProjectSource
 
-SOURCES: tuple[type[Source], ...] = (HubSource, HfCacheSource, ModelDirSource, ProjectSource)
+SOURCES: tuple[type[Source], ...] = (
+    HubSource,
+    HfCacheSource,
+    OllamaSource,
+    ModelDirSource,
+    ProjectSource,
+)
 
 
 def collect(target: Target, context: SourceContext) -> Iterator[Component]:

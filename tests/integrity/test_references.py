@@ -84,3 +84,24 @@ def test_a_bom_that_cannot_be_used_is_one_usage_error(tmp_path, content, message
         BomDigests.load(path)
     assert info.value.exit_code == 2
     assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("relative", "digest"),
+    [
+        ("blobs/sha256-" + "ab" * 32, "ab" * 32),
+        ("blobs/sha256:" + "AB" * 32, "ab" * 32),
+        ("blobs/sha256-" + "ab" * 32 + "-partial", None),
+        ("blobs/sha256-" + "ab" * 31, None),
+        ("other/sha256-" + "ab" * 32, None),
+    ],
+)
+def test_ollama_blob_names_promise_their_digest(tmp_path, relative, digest):
+    from scanner.integrity.references import ollama_blob_reference
+
+    expected = ollama_blob_reference(tmp_path / relative)
+    if digest is None:
+        assert expected is None
+    else:
+        assert expected is not None
+        assert (expected.kind, expected.label) == ("ollama-blob", f"sha256:{digest}")

@@ -106,3 +106,41 @@ def test_catalogue_with_unknown_field_is_refused(tmp_path, kb):
     )
     with pytest.raises(KnowledgeBaseError, match="unknown fields"):
         load_catalogue(path, kb)
+
+
+@pytest.mark.parametrize(
+    ("model", "tag", "license"),
+    [
+        ("llama3.1", "8b", "llama3.1"),
+        ("LLAMA3.1", "latest", "llama3.1"),
+        ("llama3", "70b-instruct", "llama3"),
+        ("llama3.2-vision", "11b", "llama3.2"),
+        ("qwen2.5", "72b", "tongyi-qianwen"),
+        ("qwen2.5", "32b", "apache-2.0"),
+        ("qwen2.5", "3b-instruct", "qwen-research"),
+        ("qwen2", "72b", "tongyi-qianwen"),
+        ("qwen2", "7b", "apache-2.0"),
+        ("deepseek-r1", "70b", "mit"),
+        ("gemma2", "2b", "gemma"),
+        ("granite3.1-dense", "8b", "apache-2.0"),
+    ],
+)
+def test_ollama_library_names_map_to_families(model, tag, license):
+    family = default_catalogue().lookup_ollama(model, tag)
+    assert family is not None and family.license == license
+
+
+@pytest.mark.parametrize(
+    ("model", "tag"), [("deepseek-r1", "8b"), ("falcon", "latest"), ("x", "1")]
+)
+def test_ambiguous_or_unknown_ollama_names_are_not_guessed(model, tag):
+    assert default_catalogue().lookup_ollama(model, tag) is None
+
+
+def test_catalogue_with_bad_ollama_names_is_refused(tmp_path, kb):
+    path = tmp_path / "models.yaml"
+    path.write_text(
+        "families:\n- family: X\n  license: mit\n  citation: c\n  repos: [a/*]\n  ollama: x\n"
+    )
+    with pytest.raises(KnowledgeBaseError, match="`ollama` must be a list"):
+        load_catalogue(path, kb)
