@@ -297,6 +297,7 @@ def _verify_options(
     jobs: int | None,
     no_cache: bool,
     rehash: bool,
+    rehash_older_than: float | None,
     lock: Path | None,
     against: Path | None,
     hub: bool = False,
@@ -323,6 +324,7 @@ def _verify_options(
         structure_only=structure_only,
         read_cache=not (no_cache or rehash),
         write_cache=not no_cache,
+        rehash_older_than_days=rehash_older_than,
         references=references,
     )
     return options if jobs is None else dataclasses.replace(options, jobs=jobs)
@@ -365,6 +367,13 @@ _HASH_OPTIONS = (
         "--rehash",
         is_flag=True,
         help="Ignore cached digests and hash everything again (the cache is refreshed).",
+    ),
+    click.option(
+        "--rehash-older-than",
+        type=click.FloatRange(min=0),
+        metavar="DAYS",
+        help="Trust a cached digest only if the file was read in full within DAYS days; older "
+        "entries are hashed again (for stores that can change below the file system).",
     ),
 )
 
@@ -425,6 +434,7 @@ def verify(
     jobs: int | None,
     no_cache: bool,
     rehash: bool,
+    rehash_older_than: float | None,
     policy: str | None,
     output_format: str,
     output: Path | None,
@@ -442,7 +452,9 @@ def verify(
     from scanner.formats.registry import get_format
     from scanner.licensing.knowledge_base import default_knowledge_base
 
-    options = _verify_options(structure_only, jobs, no_cache, rehash, lock, against, hub)
+    options = _verify_options(
+        structure_only, jobs, no_cache, rehash, rehash_older_than, lock, against, hub
+    )
     result = _run_verify(targets, options, policy)
     if fail_on:
         result = dataclasses.replace(result, fail_on=fail_on)
@@ -470,6 +482,7 @@ def lock(
     jobs: int | None,
     no_cache: bool,
     rehash: bool,
+    rehash_older_than: float | None,
     output: Path | None,
 ) -> None:
     """Record every file's revision, path, size and SHA-256 in an aiscan-lock/1 file.
@@ -482,7 +495,7 @@ def lock(
     from scanner.integrity.lockfile import locked_components, render_lockfile
     from scanner.licensing.knowledge_base import default_knowledge_base
 
-    options = _verify_options(False, jobs, no_cache, rehash, None, None)
+    options = _verify_options(False, jobs, no_cache, rehash, rehash_older_than, None, None)
     result = _run_verify(targets, options, None)
     errors = [f for f in result.findings if f.severity == "error" and f.waived is None]
     if errors:

@@ -15,12 +15,14 @@ import contextlib
 import os
 import sqlite3
 import stat
+import time
 from pathlib import Path
 
 from scanner.integrity.hashing import FileIdentity
 
 CACHE_FILE = "hashes.sqlite3"
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
+"""2 added `hashed_at`; a version-1 cache (no dates) is emptied and refilled."""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS digests (
     device INTEGER NOT NULL,
@@ -30,6 +32,7 @@ CREATE TABLE IF NOT EXISTS digests (
     ctime_ns INTEGER NOT NULL,
     sha256 TEXT NOT NULL,
     git_sha1 TEXT,
+    hashed_at INTEGER NOT NULL,
     PRIMARY KEY (device, inode, size, mtime_ns, ctime_ns)
 ) WITHOUT ROWID
 """
@@ -98,13 +101,16 @@ class HashCache:
             warn.append(f"hash cache disabled: cannot rebuild {path}: {exc}")
             return None
 
-    def get(self, identity: FileIdentity) -> tuple[str, str | None] | None:
-        """The recorded (sha256, git_sha1) of a file with exactly this identity, if any."""
+    def get(
+        self, identity: FileIdentity, *, hashed_since: float = 0.0
+    ) -> tuple[str, str | None] | None:
+        """The recorded (sha256, git_sha1) of a file with exactly this identity, if any, and
+        if it was read in full at or after `hashed_since` (seconds since the epoch)."""
         try:
             row = self._db.execute(
                 "SELECT sha256, git_sha1 FROM digests WHERE device=? AND inode=? AND size=?"
-                " AND mtime_ns=? AND ctime_ns=?",
-                _key(identity),
+                " AND mtime_ns=? AND ctime_ns=? AND hashed_at>=?",
+                (*_key(identity), int(hashed_since)),
             ).fetchone()
         except sqlite3.DatabaseError:
             return None
@@ -114,8 +120,8 @@ class HashCache:
         """Record a digest of a file read in full; committed in batches and on close."""
         try:
             self._db.execute(
-                "INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (*_key(identity), sha256, git_sha1),
+                "INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (*_key(identity), sha256, git_sha1, int(time.time())),
             )
             self._pending += 1
             if self._pending >= 256:
@@ -153,7 +159,9 @@ def _connect(path: Path) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, _SCHEMA_VERSION):
+        if version == 1:
+            db.execute("DROP TABLE IF EXISTS digests")
+        elif version not in (0, _SCHEMA_VERSION):
             raise sqlite3.DatabaseError(f"unknown cache schema version {version}")
         db.execute(_SCHEMA)
         db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import fnmatch
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,8 @@ class VerifyOptions:
     jobs: int = field(default_factory=default_jobs)
     read_cache: bool = True
     write_cache: bool = True
+    rehash_older_than_days: float | None = None
+    """Cached digests older than this are not trusted: the file is read again."""
     cache_dir: Path | None = None
     references: References = field(default_factory=References)
 
@@ -225,9 +228,12 @@ def _digests(
         for message in messages:
             warn(message)
     todo = []
+    since = 0.0
+    if options.rehash_older_than_days is not None:
+        since = time.time() - options.rehash_older_than_days * 86400
     for job in jobs:
         key = (job.identity.device, job.identity.inode)
-        hit = cache.get(job.identity) if cache and options.read_cache else None
+        hit = cache.get(job.identity, hashed_since=since) if cache and options.read_cache else None
         if hit is not None and (hit[1] is not None or not job.git_sha1):
             results[key] = FileDigest(job, hit[0], hit[1], cached=True)
         else:

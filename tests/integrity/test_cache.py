@@ -107,3 +107,39 @@ def test_read_only_cache_folder_warns_once_and_goes_on(run_restricted, world_tmp
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith(f"aiscan: warning: hash cache disabled: cannot open {cache}")
     assert "Traceback" not in done.stderr
+
+
+def test_entries_older_than_asked_are_hashed_again(tmp_path, monkeypatch):
+    """`--rehash-older-than DAYS`: for stores that can change below the file system (a
+    restored image keeps inode and times), trust a cached digest only for so long."""
+    import sqlite3
+
+    from tests.conftest import make_model_dir, run_cli
+
+    monkeypatch.setenv("AISCAN_CACHE_DIR", str(tmp_path / "cache"))
+    folder = make_model_dir(tmp_path, "m")
+    assert "0 of them from the hash cache" in run_cli("verify", folder).stdout
+    db = sqlite3.connect(tmp_path / "cache" / "hashes.sqlite3")
+    db.execute("UPDATE digests SET hashed_at = hashed_at - 10 * 86400")
+    db.commit()
+    db.close()
+    assert "2 of them from the hash cache" in run_cli("verify", folder).stdout
+    fresh = run_cli("verify", folder, "--rehash-older-than", "7").stdout
+    assert "0 of them from the hash cache" in fresh
+    assert "2 of them" in run_cli("verify", folder, "--rehash-older-than", "7").stdout
+
+
+def test_a_version_1_cache_is_emptied_not_refused(tmp_path):
+    import sqlite3
+
+    from scanner.integrity.cache import CACHE_FILE, HashCache
+
+    db = sqlite3.connect(tmp_path / CACHE_FILE)
+    db.execute("CREATE TABLE digests (device INTEGER, inode INTEGER, sha256 TEXT)")
+    db.execute("PRAGMA user_version=1")
+    db.commit()
+    db.close()
+    warnings: list[str] = []
+    cache = HashCache.open(tmp_path, warnings)
+    assert cache is not None and warnings == []
+    cache.close()
