@@ -151,7 +151,8 @@ SYSTEM_P0 = b"cos\nsystem\n(S'echo owned'\ntR."
 """os.system('echo owned') at protocol 0, as written by hand: no PROTO opcode, text opcodes."""
 
 
-def _system(protocol: int) -> bytes:
+def system_call(protocol: int) -> bytes:
+    """A pickle calling os.system('echo owned'), written by name."""
     return dumps(Call(Ref("os", "system"), ("echo owned",)), protocol)
 
 
@@ -215,7 +216,7 @@ HOSTILE = (
     Fixture(
         "legacy: os.system in the storage-keys pickle",
         "model.pt",
-        lambda: legacy_torch(keys=_system(2)),
+        lambda: legacy_torch(keys=system_call(2)),
         "unsafe",
         ["os.system"],
     ),
@@ -244,14 +245,14 @@ HOSTILE = (
     Fixture(
         "zip: os.system in a second .pkl member",
         "pytorch_model.bin",
-        lambda: torch_zip({"data.pkl": dumps(state_dict()), "extra.pkl": _system(2)}),
+        lambda: torch_zip({"data.pkl": dumps(state_dict()), "extra.pkl": system_call(2)}),
         "unsafe",
         ["os.system"],
     ),
     Fixture(
         "bare pickle: os.system in a second pickle",
         "model.pkl",
-        lambda: pickle.dumps({"w": [1.0]}, protocol=2) + _system(2),
+        lambda: pickle.dumps({"w": [1.0]}, protocol=2) + system_call(2),
         "unsafe",
         ["os.system"],
     ),
