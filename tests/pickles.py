@@ -206,7 +206,7 @@ HOSTILE = (
         "unsafe",
         ["os.system"],
     ),
-    Fixture(
+    Fixture(  # torch.load(..., encoding="latin1"), as for Python 2 checkpoints, runs it
         "legacy: non-ASCII STRING, then os.system, in the 2nd pickle",
         "pytorch_model.bin",
         lambda: legacy_torch(second=b"S'caf\xe9'\n0" + SYSTEM_P0),
