@@ -58,13 +58,16 @@ class SafetensorsHeader:
 class PickleScan:
     """What a pickle opcode scan found, without unpickling anything.
 
-    `globals` are every `module.name` the pickle imports (GLOBAL, STACK_GLOBAL, INST), in order
-    of first appearance; `error` says why the scan could not finish, in which case the file
-    must not be treated as clean.
+    `globals` are every `module.name` the file's pickles import (GLOBAL, STACK_GLOBAL, INST,
+    copyreg extension codes), in order of first appearance; `error` says why the scan stopped
+    before the end, in which case the file must not be treated as clean (what was found up to
+    there is kept). `streams` counts the pickles decoded in full (a legacy torch file has five,
+    a torch zip one per `.pkl` member).
     """
 
     globals: tuple[str, ...] = ()
     error: str | None = None
+    streams: int = 0
 
 
 @dataclass(frozen=True)

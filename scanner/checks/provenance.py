@@ -76,15 +76,18 @@ class ProvenanceCheck(Check):
 
     def run(self, components: Sequence[Component], context: CheckContext) -> Iterator[Finding]:
         for component in components:
+            # A pickle is judged by what its scan found, whatever holds it: a model folder, a
+            # dataset, a single file given as the target.
+            for entry in component.files:
+                if entry.format == "pickle":
+                    yield self._pickle(component, entry)
             if component.type != "model" or component.code_reference is not None:
                 continue  # models found in code are judged by CodeReferenceCheck
             yield from self._card(component)
             yield from self._lineage(component)
             yield from self._hub(component, context)
             for entry in component.files:
-                if entry.format == "pickle":
-                    yield self._pickle(component, entry)
-                elif entry.path.endswith(".py"):
+                if entry.path.endswith(".py"):
                     yield finding(
                         "provenance.remote-code",
                         component,
@@ -101,6 +104,13 @@ class ProvenanceCheck(Check):
                 )
 
     def _pickle(self, component: Component, entry: FileEntry) -> Finding:
+        """The verdict on one pickle-based file, from its opcode scan alone.
+
+        Any import outside the exact allowlist is an error, also when the scan stopped early
+        (what it found is already enough); a scan that stopped early is otherwise "not
+        scanned", never clean; only a scan that decoded every pickle to its end and found
+        nothing else says the file imports only tensor-rebuilding globals.
+        """
         scan = entry.pickle
         if scan is None:
             return finding(
@@ -113,15 +123,17 @@ class ProvenanceCheck(Check):
             )
         unsafe = [name for name in scan.globals if not is_safe_global(name)]
         if unsafe:
+            stopped = f"; the scan stopped early ({scan.error})" if scan.error else ""
             return finding(
                 "provenance.unsafe-format",
                 component,
                 f"{entry.path} is a pickle that imports {', '.join(unsafe)}: loading it can run "
-                "that code",
+                f"that code{stopped}",
                 severity="error",
                 file=entry.path,
                 globals=list(unsafe),
-                scanned=True,
+                scanned=scan.error is None,
+                error=scan.error,
             )
         if scan.error is not None:
             return finding(
@@ -133,11 +145,14 @@ class ProvenanceCheck(Check):
                 scanned=False,
                 error=scan.error,
             )
+        pickles = (
+            "its pickle imports" if scan.streams == 1 else f"its {scan.streams} pickles import"
+        )
         return finding(
             "provenance.unsafe-format",
             component,
             f"{entry.path} is pickle-based; loading it can execute arbitrary code "
-            "(its opcodes import only tensor-rebuilding globals)",
+            f"({pickles} only tensor-rebuilding globals)",
             file=entry.path,
             scanned=True,
             globals=list(scan.globals),

@@ -91,7 +91,11 @@ def _file(entry: FileEntry) -> dict[str, Any]:
     if entry.license_detected:
         data["license_detected"] = list(entry.license_detected)
     if entry.pickle is not None:
-        data["pickle"] = {"globals": list(entry.pickle.globals), "error": entry.pickle.error}
+        data["pickle"] = {
+            "globals": list(entry.pickle.globals),
+            "error": entry.pickle.error,
+            "streams": entry.pickle.streams,
+        }
     if entry.error:
         data["error"] = entry.error
     return data
@@ -372,7 +376,7 @@ def _read_header(raw: dict[str, Any]) -> FileHeader:
         )
     scan = raw.get("pickle")
     if scan is not None:
-        return PickleScan(_items(scan, "globals"), scan.get("error"))
+        return PickleScan(_items(scan, "globals"), scan.get("error"), scan.get("streams", 0))
     return None
 
 

@@ -40,7 +40,7 @@ from scanner.readers.card import (
     strings,
 )
 from scanner.readers.gguf import read_gguf
-from scanner.readers.pickle import scan_pickle
+from scanner.readers.pickle import holds_pickle, scan_pickle
 from scanner.readers.safetensors import SafetensorsReadError, read_header
 from scanner.readers.weights_metadata import weights_declarations
 
@@ -144,13 +144,12 @@ def classify_format(path: Path) -> FileFormat:
     if suffix == ".onnx":
         return "onnx"
     if suffix == ".bin":
-        # pytorch_model.bin is a torch zip or a bare pickle; other .bin files are raw data.
+        # pytorch_model.bin is a torch zip or a pickle of any protocol; other .bin files are
+        # raw data. Only the bytes tell them apart.
         try:
-            magic = read_bounded(path, 4)
+            return "pickle" if holds_pickle(path) else "other"
         except OSError:
             return "other"
-        if magic.startswith(b"PK\x03\x04") or magic[:1] == b"\x80":
-            return "pickle"
     return "other"
 
 

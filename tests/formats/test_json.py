@@ -21,7 +21,7 @@ from scanner.formats.json import (
     read_report,
     report_document,
 )
-from scanner.inventory import Component, LicenseText, ScanResult
+from scanner.inventory import Component, FileEntry, LicenseText, PickleScan, ScanResult
 from tests.conftest import (
     GPL3_OPENING,
     component,
@@ -377,3 +377,21 @@ def test_license_texts_survive_the_round_trip(tmp_path, kb):
     saved.write_text(JsonFormat().render(ScanResult("0", ("m",), (model,), ()), kb))
     (again,) = read_report(saved).components
     assert again.license_texts == (own_copy,)
+
+
+def test_pickle_scan_survives_the_round_trip(tmp_path, kb):
+    scan = PickleScan(("torch._utils._rebuild_tensor_v2", "os.system"), "not scanned: x", 5)
+    entry = FileEntry(path="model.pt", size=10, format="pickle", header=scan)
+    model = Component(
+        ref="model:local/m",
+        type="model",
+        name="m",
+        source="modeldir",
+        location=str(tmp_path / "m"),
+        files=(entry,),
+    )
+    saved = tmp_path / "report.json"
+    saved.write_text(JsonFormat().render(ScanResult("0", ("m",), (model,), ()), kb))
+    assert json.loads(saved.read_text())["components"][0]["files"][0]["pickle"]["streams"] == 5
+    (again,) = read_report(saved).components
+    assert again.files[0].pickle == scan

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import io
+import tarfile
 import zipfile
 
 import numpy as np
@@ -192,6 +194,54 @@ def test_classify_format(tmp_path, name, content, expected):
     if content == "zip":
         content = _zip_bytes(tmp_path)
     path = tmp_path / name
+    path.write_bytes(content)
+    assert classify_format(path) == expected
+
+
+def _tar_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        info = tarfile.TarInfo("pickle")
+        info.size = 2
+        archive.addfile(info, io.BytesIO(b"N."))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"cos\nsystem\n(S'echo owned'\ntR.", "pickle"),
+        (b"cos\nsystem\n(S'echo owned'\ntR", "pickle"),  # no STOP: REDUCE runs before
+        (b"cos\nsystem\n(S'echo owned'\ntR\x00", "pickle"),  # refused only after the call
+        (b"(S'echo owned'\nios\nsystem\n.", "pickle"),
+        (b"}q\x00X\x01\x00\x00\x00wq\x01]q\x02s.", "pickle"),  # protocol 1, no globals
+        (b"(S'" + b"a" * (70 * 1024) + b"'\ncos\nsystem\n.", "pickle"),  # past the window
+        (_tar_bytes(), "pickle"),
+        (b"\x00\x01\x02\x03raw", "other"),
+        (b"lmgg\x01\x00\x00\x00" + b"\x00" * 64, "other"),  # GGML
+        (b"hello world\nthis is text\n", "other"),
+        (b"N", "other"),  # ends before anything is imported
+        (np.random.default_rng(0).standard_normal(4096, np.float32).tobytes(), "other"),
+        (np.arange(4096, dtype=np.int32).tobytes(), "other"),
+    ],
+    ids=[
+        "protocol-0",
+        "protocol-0-no-stop",
+        "protocol-0-bad-tail",
+        "protocol-1-inst",
+        "protocol-1-data",
+        "protocol-0-long-string",
+        "torch-tar",
+        "raw",
+        "ggml",
+        "text",
+        "lone-opcode",
+        "float32",
+        "int32",
+    ],
+)
+def test_bin_is_classified_by_its_bytes(tmp_path, content, expected):
+    path = tmp_path / "pytorch_model.bin"
     path.write_bytes(content)
     assert classify_format(path) == expected
 
