@@ -233,6 +233,32 @@ def valid_unicode(text: str) -> str:
     return _LONE_SURROGATE.sub("\ufffd", text)
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def control_character(text: str) -> str | None:
+    """The first control character (C0, DEL or C1) of `text` as `U+XXXX`, or None.
+
+    Names from a stranger (a card's `base_model`, a dataset) never hold one; a NUL or a newline
+    in a name is a trick or damage, and would reach file system calls, lookups and line-based
+    outputs (SPDX tag-value) if used as one.
+    """
+    found = _CONTROL.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
+def one_line(text: str) -> str:
+    """`text` with every control character shown as U+FFFD, for a field of a line-based format
+    where a newline would start a forged field of its own."""
+    return _CONTROL.sub("\ufffd", text)
+
+
+def shown_name(name: str) -> str:
+    """A name for a message: as it is, or quoted with its control characters escaped, so a
+    newline in a hostile name cannot break the line of a table, a Markdown row or a log."""
+    return name if control_character(name) is None else repr(name)
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Write `text` to `path` through a temporary file beside it and a rename, so a full disk
     or an interrupted run leaves the previous report, lock file or BOM whole instead of a
