@@ -249,14 +249,40 @@ def valid_unicode(text: str) -> str:
     return _LONE_SURROGATE.sub("\ufffd", text)
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def printable(text: str) -> str:
     """`text` safe to show on a terminal: control characters (ESC starting an OSC 0 window
     title, an OSC 8 link or `ESC[2J`, BEL, C1 codes) are shown escaped as `\\x1b` and the like,
     so a name from a card, a config or a file system cannot drive the user's terminal."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", valid_unicode(text))
+    return _TERMINAL_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", valid_unicode(text))
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def control_character(text: str) -> str | None:
+    """The first control character (C0, DEL or C1) of `text` as `U+XXXX`, or None.
+
+    Names from a stranger (a card's `base_model`, a dataset) never hold one; a NUL or a newline
+    in a name is a trick or damage, and would reach file system calls, lookups and line-based
+    outputs (SPDX tag-value) if used as one.
+    """
+    found = _CONTROL.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
+def one_line(text: str) -> str:
+    """`text` with every control character shown as U+FFFD, for a field of a line-based format
+    where a newline would start a forged field of its own."""
+    return _CONTROL.sub("\ufffd", text)
+
+
+def shown_name(name: str) -> str:
+    """A name for a message: as it is, or quoted with its control characters escaped, so a
+    newline in a hostile name cannot break the line of a table, a Markdown row or a log."""
+    return name if control_character(name) is None else repr(name)
 
 
 def write_atomically(path: Path, text: str) -> None:

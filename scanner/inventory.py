@@ -227,6 +227,9 @@ class CardFacts:
     library_name: str | None = None
     tags: tuple[str, ...] = ()
     error: str | None = None
+    invalid: tuple[str, ...] = ()
+    """Values kept as written but unfit to be names (a control character in `base_model`): each
+    is reported as `provenance.card-invalid`, and such a base model is never looked up."""
     mentions: tuple[CardMention, ...] = ()
     """Model families the prose says the model is built on; filled in by license resolution."""
     metrics: tuple[EvalMetric, ...] = ()

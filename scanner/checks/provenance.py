@@ -10,6 +10,7 @@ import fnmatch
 from collections.abc import Iterator, Sequence
 
 from scanner.checks.interface import Check, CheckContext, finding
+from scanner.files import shown_name
 from scanner.inventory import Component, FileEntry, Finding
 from scanner.policy.load import PublisherRules
 from scanner.readers.pickle import is_safe_global
@@ -168,6 +169,10 @@ class ProvenanceCheck(Check):
                 "provenance.card-invalid", component, f"{card.path}: {card.error}", card=card.path
             )
             return
+        for problem in card.invalid:
+            yield finding(
+                "provenance.card-invalid", component, f"{card.path}: {problem}", card=card.path
+            )
         missing = []
         if not card.license:
             missing.append("license")
@@ -188,11 +193,11 @@ class ProvenanceCheck(Check):
         for ancestor in component.lineage:
             if ancestor.found_in in _RESOLVED or ancestor.found_in == "card-text":
                 continue
-            chain = " -> ".join((component.name, *ancestor.chain))
+            chain = " -> ".join(shown_name(name) for name in (component.name, *ancestor.chain))
             yield finding(
                 "provenance.base-unresolved",
                 component,
-                f"base model {ancestor.name} ({chain}): {ancestor.problem}; "
+                f"base model {shown_name(ancestor.name)} ({chain}): {ancestor.problem}; "
                 "its license terms are unknown",
                 severity="note" if ancestor.found_in == "unknown" else None,
                 base_model=ancestor.name,

@@ -24,6 +24,7 @@ Choices:
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -359,10 +360,19 @@ def _xml_children(parent: Any, name: str, value: Any, namespace: str) -> None:
         ElementTree.SubElement(parent, f"{{{namespace}}}{name}").text = str(value)
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""Characters XML 1.0 cannot hold, even escaped: a NUL in a card's `base_model`, a lone
+surrogate in a file name. Shown as U+FFFD, as every output shows lone surrogates."""
+
+
+def _xml_text(document: str) -> str:
+    return _NOT_XML.sub("\ufffd", document)
+
+
 def _with_model_cards_xml(document: str, cards: dict[str, dict[str, Any]]) -> str:
     from xml.etree import ElementTree
 
-    root = ElementTree.fromstring(document)
+    root = ElementTree.fromstring(_xml_text(document))
     namespace = root.tag[1:].split("}")[0]
     ElementTree.register_namespace("", namespace)
     components = root.find(f"{{{namespace}}}components")
@@ -380,7 +390,7 @@ def _with_model_cards_xml(document: str, cards: dict[str, dict[str, Any]]) -> st
     ElementTree.indent(root, space="  ")
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        + ElementTree.tostring(root, encoding="unicode")
+        + _xml_text(ElementTree.tostring(root, encoding="unicode"))
         + "\n"
     )
 
@@ -407,7 +417,9 @@ def render_cyclonedx(
         document = _with_model_cards_json(raw, cards)
         error = JsonStrictValidator(schema).validate_str(document)
     else:
-        raw = make_outputter(bom, OutputFormat.XML, schema).output_as_string(indent=2)
+        # Unindented: the library's indenting re-parses its own output, and fails on a
+        # character XML 1.0 cannot hold; `_with_model_cards_xml` replaces those and indents.
+        raw = make_outputter(bom, OutputFormat.XML, schema).output_as_string()
         document = _with_model_cards_xml(raw, cards)
         error = XmlValidator(schema).validate_str(document)
     if error is not None:

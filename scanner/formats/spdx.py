@@ -25,6 +25,7 @@ import json
 import re
 from typing import Any, Literal
 
+from scanner.files import one_line
 from scanner.formats import aibom
 from scanner.formats.cyclonedx import BomValidationError
 from scanner.formats.decoded import (
@@ -288,6 +289,12 @@ def render_spdx(
                 # (the JSON schema accepts both).
                 reference["referenceCategory"] = reference["referenceCategory"].replace("_", "-")
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    for package in document.packages:
+        # Tag-value is line-based: a newline in a name or version (a hostile card's base_model,
+        # a folder or lock-file entry) would start a forged field of its own.
+        package.name = one_line(package.name)
+        if isinstance(package.version, str):
+            package.version = one_line(package.version)
     stream = io.StringIO()
     from spdx_tools.spdx.writer.tagvalue.tagvalue_writer import write_document_to_stream
 

@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from scanner.files import control_character
 from scanner.inventory import Ancestor, Component, LicenseFacts
 from scanner.licensing.catalogue import ModelCatalogue
 from scanner.licensing.expressions import resolve_declared
@@ -176,7 +177,7 @@ class LineageWalker:
         return [tuple(ancestors) for ancestors in found]
 
     def _prefetch(self, names: Iterable[str]) -> None:
-        todo = [n for n in names if n.lower() not in self._answers]
+        todo = [n for n in names if n.lower() not in self._answers and control_character(n) is None]
         if todo:
             for lookup in self.lookups:
                 lookup.prefetch(todo)
@@ -190,7 +191,12 @@ class LineageWalker:
         return self._answers[key]
 
     def _ask(self, name: str) -> tuple[tuple[str, BaseModelAnswer] | None, list[str]]:
-        """The first place's answer (with the place's name), and the negative answers before."""
+        """The first place's answer (with the place's name), and the negative answers before.
+        A name with a control character (a NUL from a hostile card) is asked nowhere: it is no
+        repo id, and would reach cache paths and the Hub."""
+        character = control_character(name)
+        if character is not None:
+            return None, [f"not a valid model name (it holds {character}); not looked up"]
         problems: list[str] = []
         for lookup in self.lookups:
             answer = lookup.lookup(name)

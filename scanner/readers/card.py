@@ -13,11 +13,12 @@ results are the ones the Hub shows.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from scanner.files import YamlExpansionError, load_yaml
+from scanner.files import YamlExpansionError, control_character, load_yaml
 from scanner.inventory import CardFacts, EvalMetric, Evidence
 
 MAX_CARD_BYTES = 2 * 1024 * 1024
@@ -126,7 +127,7 @@ def card_from_mapping(
     metrics: tuple[EvalMetric, ...] = (),
 ) -> CardFacts:
     """Card facts from front matter already parsed (by `read_card`, or the Hub's `cardData`)."""
-    return CardFacts(
+    facts = CardFacts(
         path=path,
         license=strings(data.get("license")),
         license_name=optional_string(data.get("license_name")),
@@ -141,6 +142,32 @@ def card_from_mapping(
         metrics=metrics,
         prose=prose,
     )
+    return dataclasses.replace(facts, invalid=tuple(_invalid_names(facts)))
+
+
+_NAME_FIELDS = (
+    ("license", "license"),
+    ("license_name", "license_name"),
+    ("license_link", "license_link"),
+    ("base_model", "base_models"),
+    ("base_model_relation", "base_model_relation"),
+    ("datasets", "datasets"),
+    ("pipeline_tag", "pipeline_tag"),
+    ("library_name", "library_name"),
+    ("tags", "tags"),
+)
+"""Card fields whose values name something (a license, a model, a dataset): (key, attribute)."""
+
+
+def _invalid_names(card: CardFacts) -> Iterator[str]:
+    """Say which name values hold a control character; the values stay as the card wrote them."""
+    for key, attribute in _NAME_FIELDS:
+        value = getattr(card, attribute)
+        for item in value if isinstance(value, tuple) else (value,) if value else ():
+            character = control_character(item)
+            if character is not None:
+                shown = item if len(item) <= 80 else item[:77] + "..."
+                yield f"{key} {shown!r} contains the control character {character}; not a valid name"
 
 
 def _eval_metrics(model_index: Any) -> tuple[EvalMetric, ...]:

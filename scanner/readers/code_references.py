@@ -15,6 +15,7 @@ import ast
 import io
 import json
 import os
+import re
 import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +26,18 @@ from scanner.files import outside_problem, read_whole
 from scanner.inventory import CodeReference, Problem
 
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
-MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
+MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024
+"""Notebooks are read whole and parsed as JSON, which holds the bytes, their text and the parsed
+document at once; real notebooks, images included, are a few MiB."""
+MAX_SOURCE_TOKENS = 300_000
+"""Tokens of code parsed per file (a notebook's code cells together). A syntax tree costs up to
+~800 bytes a token, so the byte limit alone lets dense code take gigabytes (8 MiB of `x=1`
+lines: 4.7 GB and 40 s); at this bound the worst is ~250 MB and 1.5 s. The largest real modules
+have ~150,000."""
+MAX_NOTEBOOK_VALUES = 2_000_000
+"""JSON values (objects, arrays, strings, numbers) a notebook may hold, counted before it is
+parsed. Each costs 50-70 bytes parsed, so 40 MB of `{}` took 1.9 GB; real notebooks hold
+thousands (a long training log, tens of thousands; images are one string each)."""
 SKIPPED_DIRS = frozenset(
     {"__pycache__", "node_modules", "site-packages", "venv", ".venv", ".tox", ".git"}
 )
@@ -247,7 +259,7 @@ def _reference(
         expression = f"default model of pipeline task {task or '?'}"
     else:
         model = scan.resolve(argument)
-        expression = ast.unparse(argument)[:200]
+        expression = _shown(argument)
     revision_node = _keyword(call, "revision")
     revision = scan.resolve(revision_node) if revision_node is not None else None
     kind = "model"
@@ -271,6 +283,32 @@ def _reference(
     return FoundReference(model if model is not None else expression, kind, reference)
 
 
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+"""What costs a syntax-tree node, roughly: a name, number or keyword, or one punctuation mark.
+Words inside string literals count too, so the estimate errs on the large side."""
+
+
+def _token_count(source: str) -> int:
+    """An upper estimate of the tokens of `source`, at the regex engine's speed."""
+    return _TOKEN.subn("", source)[1]
+
+
+def _json_values(data: bytes) -> int:
+    """At most how many values a JSON document holds: every value but the first of an array or
+    object follows a comma. Commas and brackets inside strings count too (erring on the large
+    side); telling them apart would take a scan that itself costs memory per string."""
+    return data.count(b",") + data.count(b"[") + data.count(b"{") + 1
+
+
+def _shown(node: ast.AST) -> str:
+    """An argument's source text for the report; `ast.unparse` recurses once per level, so a
+    900-term concatenation is elided rather than crashing the scan."""
+    try:
+        return ast.unparse(node)[:200]
+    except RecursionError:
+        return "(an expression nested too deeply to show)"
+
+
 def _decode(data: bytes) -> str:
     """Source bytes as text, honouring a PEP 263 coding cookie (UTF-8 otherwise)."""
     encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
@@ -285,29 +323,82 @@ def _parse(source: str, where: str) -> ast.Module | Problem:
             f"{where}:{exc.lineno or 0}",
             f"not valid Python 3 ({exc.msg}); not scanned for model references",
         )
-    except (ValueError, RecursionError, MemoryError) as exc:
+    except (RecursionError, MemoryError):
+        # CPython's parser raises MemoryError, not RecursionError, when its own stack overflows.
+        return Problem(where, "nested too deeply to parse; not scanned for model references")
+    except ValueError as exc:
         return Problem(where, f"cannot parse: {exc}; not scanned for model references")
 
 
-def _notebook_cells(data: bytes, where: str) -> Iterator[tuple[int, str] | Problem]:
+def _too_many_tokens(sources: list[str], where: str) -> Problem | None:
+    tokens = sum(_token_count(source) for source in sources)
+    if tokens <= MAX_SOURCE_TOKENS:
+        return None
+    return Problem(
+        where,
+        f"about {tokens:,} tokens of code, over the {MAX_SOURCE_TOKENS:,} parsed per file; "
+        "not scanned for model references",
+    )
+
+
+def _notebook_cells(data: bytes, where: str) -> list[tuple[int, str]] | Problem:
+    """The code cells of a notebook (cell number, source with magics blanked), or the problem
+    that keeps it from being read."""
+    values = _json_values(data)
+    if values > MAX_NOTEBOOK_VALUES:
+        return Problem(
+            where,
+            f"up to {values:,} JSON values (commas and brackets), over the "
+            f"{MAX_NOTEBOOK_VALUES:,} read per notebook; not scanned",
+        )
     try:
         notebook = json.loads(data)
-        cells = notebook.get("cells", [])
-    except (ValueError, UnicodeDecodeError, AttributeError) as exc:
-        yield Problem(where, f"not a valid notebook: {exc}")
-        return
-    for index, cell in enumerate(cells if isinstance(cells, list) else [], start=1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+    except (ValueError, UnicodeDecodeError) as exc:
+        return Problem(where, f"not a valid notebook: {exc}")
+    except RecursionError:
+        return Problem(where, "not a valid notebook: nested too deeply")
+    if not isinstance(notebook, dict):
+        return Problem(where, f"not a valid notebook: {_json_type(notebook)}, not an object")
+    cells = notebook.get("cells", [])
+    if not isinstance(cells, list):
+        return Problem(where, f"not a valid notebook: `cells` is {_json_type(cells)}")
+    found = []
+    for index, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict):
+            return Problem(where, f"not a valid notebook: cell {index} is {_json_type(cell)}")
+        if cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
-        text = "".join(source) if isinstance(source, list) else str(source)
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            text = "".join(source)
+        elif isinstance(source, str):
+            text = source
+        else:
+            return Problem(
+                where, f"not a valid notebook: cell {index} source is not text or a list of lines"
+            )
         # IPython magics and shell escapes are not Python: blank them, keeping line numbers.
         lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in text.split("\n")]
-        yield index, "\n".join(lines)
+        found.append((index, "\n".join(lines)))
+    return found
+
+
+def _json_type(value: object) -> str:
+    """The JSON name of a parsed value's type, with its article, for messages."""
+    names = {
+        dict: "an object",
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        type(None): "null",
+    }
+    return names.get(type(value), "a number")
 
 
 def scan_file(path: Path, display: str) -> Iterator[FoundReference | Problem]:
-    """The model references in one `.py` or `.ipynb` file, and any problem reading it."""
+    """The model references in one `.py` or `.ipynb` file, and any problem reading it. A file
+    over a bound (bytes, JSON values, tokens of code) is one problem and nothing else: it is
+    never reported as holding no references."""
     notebook = path.suffix == ".ipynb"
     limit = MAX_NOTEBOOK_BYTES if notebook else MAX_SOURCE_BYTES
     try:
@@ -318,29 +409,28 @@ def scan_file(path: Path, display: str) -> Iterator[FoundReference | Problem]:
     if not any(trigger in data for trigger in _TRIGGERS):
         return
     if notebook:
-        cells: list[tuple[ast.Module, int | None]] = []
-        for item in _notebook_cells(data, display):
-            if isinstance(item, Problem):
-                yield item
-                continue
-            index, source = item
-            tree = _parse(source, f"{display} cell {index}")
-            if isinstance(tree, Problem):
-                yield tree
-            else:
-                cells.append((tree, index))
-        yield from _references(cells, display)
-        return
-    try:
-        source = _decode(data)
-    except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
-        yield Problem(display, f"not decodable as Python source ({exc}); not scanned")
-        return
-    tree = _parse(source, display)
-    if isinstance(tree, Problem):
-        yield tree
+        sources = _notebook_cells(data, display)
+        if isinstance(sources, Problem):
+            yield sources
+            return
     else:
-        yield from _references([(tree, None)], display)
+        try:
+            sources = [(0, _decode(data))]
+        except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
+            yield Problem(display, f"not decodable as Python source ({exc}); not scanned")
+            return
+    too_large = _too_many_tokens([source for _, source in sources], display)
+    if too_large is not None:
+        yield too_large
+        return
+    cells: list[tuple[ast.Module, int | None]] = []
+    for index, source in sources:
+        tree = _parse(source, f"{display} cell {index}" if notebook else display)
+        if isinstance(tree, Problem):
+            yield tree
+        else:
+            cells.append((tree, index if notebook else None))
+    yield from _references(cells, display)
 
 
 def source_files(root: Path) -> Iterator[Path]:

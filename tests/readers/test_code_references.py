@@ -5,8 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from scanner.inventory import Problem
-from scanner.readers.code_references import MAX_NOTEBOOK_BYTES, scan_file, scan_tree
+from scanner.readers.code_references import (
+    MAX_NOTEBOOK_BYTES,
+    MAX_NOTEBOOK_VALUES,
+    MAX_SOURCE_TOKENS,
+    scan_file,
+    scan_tree,
+)
+from tests.conftest import findings, measured, scan_json
 
 SAMPLE = """
 import os
@@ -146,3 +155,135 @@ def test_environments_and_hidden_folders_are_skipped(tmp_path):
             "from transformers import AutoModel\nAutoModel.from_pretrained('a/b')\n"
         )
     assert [file for file, _ in scan_tree(tmp_path)] == ["src/m.py"]
+
+
+# --- hostile code and notebooks: bounded work, a problem on the file, never a traceback -------
+
+
+def _scan(path: Path, text: str | bytes) -> list:
+    if isinstance(text, str):
+        text = text.encode("utf-8")
+    path.write_bytes(text)
+    return list(scan_file(path, path.name))
+
+
+def _problem(items: list) -> str:
+    (problem,) = items
+    assert isinstance(problem, Problem), problem
+    return problem.message
+
+
+def test_a_900_term_concatenation_is_an_unresolved_reference(tmp_path):
+    terms = " + ".join(['"x"'] * 900)
+    (item,) = _scan(
+        tmp_path / "m.py",
+        f"from transformers import AutoModel\nAutoModel.from_pretrained({terms})\n",
+    )
+    assert not item.reference.resolved
+    assert item.reference.expression == "(an expression nested too deeply to show)"
+
+
+def test_an_expression_too_deep_for_the_parser_is_a_problem(tmp_path):
+    message = _problem(_scan(tmp_path / "m.py", "from_pretrained\nx = " + "-" * 100_000 + "1\n"))
+    assert message == "nested too deeply to parse; not scanned for model references"
+
+
+def test_dense_code_over_the_token_bound_is_a_problem_quickly_and_small(tmp_path):
+    path = tmp_path / "m.py"
+    # 8 MiB of this took 4.7 GB and 40 s to parse; 2 MB is four times the token bound.
+    path.write_text("from transformers import pipeline\n" + "x=1\n" * 500_000)
+    messages = measured(
+        f"[p.message for p in scan_file(Path({str(path)!r}), 'm.py')]",
+        imports=("from pathlib import Path\nfrom scanner.readers.code_references import scan_file"),
+        seconds=5,
+        megabytes=150,
+    )
+    (message,) = messages
+    assert message == (
+        f"about 1,500,004 tokens of code, over the {MAX_SOURCE_TOKENS:,} parsed per file; "
+        "not scanned for model references"
+    )
+
+
+def test_a_notebook_of_tiny_values_is_a_problem_quickly_and_small(tmp_path):
+    # 40 MB of `{}` took 1.9 GB; at 30 MB it is under the byte limit, so the value count acts.
+    path = tmp_path / "nb.ipynb"
+    path.write_bytes(b'{"cells": [], "from_pretrained": [' + b"{}," * 10_000_000 + b"{}]}")
+    assert path.stat().st_size < MAX_NOTEBOOK_BYTES
+    messages = measured(
+        f"[p.message for p in scan_file(Path({str(path)!r}), 'nb.ipynb')]",
+        imports=("from pathlib import Path\nfrom scanner.readers.code_references import scan_file"),
+        seconds=3,
+        megabytes=150,
+    )
+    assert messages == [
+        f"up to 20,000,006 JSON values (commas and brackets), over the "
+        f"{MAX_NOTEBOOK_VALUES:,} read per notebook; not scanned"
+    ]
+
+
+def test_notebook_code_cells_together_count_against_the_token_bound(tmp_path):
+    cell = {"cell_type": "code", "source": "from_pretrained\n" + "x=1\n" * 50_000}
+    message = _problem(_scan(tmp_path / "nb.ipynb", json.dumps({"cells": [cell] * 3})))
+    assert "over the 300,000 parsed per file" in message
+
+
+def test_a_notebook_with_long_text_outputs_is_still_read(tmp_path):
+    output = {"output_type": "stream", "text": [f"step {i}, loss 0.{i}\n" for i in range(100_000)]}
+    cell = {
+        "cell_type": "code",
+        "source": "from transformers import pipeline\np = pipeline('x', model='org/m')\n",
+        "outputs": [output],
+    }
+    (item,) = _scan(tmp_path / "nb.ipynb", json.dumps({"cells": [cell]}))
+    assert item.name == "org/m"
+
+
+@pytest.mark.parametrize(
+    ("notebook", "words"),
+    [
+        ({"cells": [{"cell_type": "code", "source": [1, 2]}]}, "cell 1 source is not text"),
+        ({"cells": [{"cell_type": "code", "source": {"a": "b"}}]}, "cell 1 source is not text"),
+        ({"cells": [{"cell_type": "code", "source": [["x"]]}]}, "cell 1 source is not text"),
+        ({"cells": ["from_pretrained"]}, "cell 1 is a string"),
+        ({"cells": {"a": 1}}, "`cells` is an object"),
+        (["from_pretrained"], "an array, not an object"),
+    ],
+    ids=["source-ints", "source-object", "source-nested", "cell-string", "cells-object", "array"],
+)
+def test_wrong_typed_notebooks_are_problems(tmp_path, notebook, words):
+    notebook = {"from_pretrained": 1, **notebook} if isinstance(notebook, dict) else notebook
+    message = _problem(_scan(tmp_path / "nb.ipynb", json.dumps(notebook)))
+    assert message.startswith("not a valid notebook: ") and words in message
+
+
+def test_a_deeply_nested_notebook_is_a_problem(tmp_path):
+    text = '{"x": "from_pretrained", "cells": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    assert _problem(_scan(tmp_path / "nb.ipynb", text)) == "not a valid notebook: nested too deeply"
+
+
+def test_hostile_code_files_are_unreadable_findings_in_a_project_scan(tmp_path):
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "requirements.txt").write_text("transformers\n")
+    (project / "nb.ipynb").write_text(
+        json.dumps({"cells": [{"cell_type": "code", "source": [1]}], "x": "from_pretrained"})
+    )
+    (project / "deep.py").write_text("from_pretrained\nx = " + "-" * 100_000 + "1\n")
+    result, report = scan_json(project)
+    hits = {hit["component"]: hit["message"] for hit in findings(report, "scan.unreadable")}
+    assert len(hits) == 2, hits
+    assert result.exit_code == 1
+
+
+def test_a_notebook_of_escaped_quotes_is_refused_in_linear_time(tmp_path):
+    path = tmp_path / "nb.ipynb"
+    path.write_bytes(b'{"x": "from_pretrained", "cells": "' + b'\\"' * 5_000_000)  # 10 MB
+    messages = measured(
+        f"[p.message for p in scan_file(Path({str(path)!r}), 'nb.ipynb')]",
+        imports=("from pathlib import Path\nfrom scanner.readers.code_references import scan_file"),
+        seconds=2,
+        megabytes=100,
+    )
+    (message,) = messages
+    assert message.startswith("not a valid notebook: Unterminated string")

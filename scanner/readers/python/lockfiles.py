@@ -24,7 +24,7 @@ from scanner.readers.python.lock_markers import (
     pylock_marker_holds,
     select_uv,
 )
-from scanner.readers.python.packages import Declarations, DeclaredPackage
+from scanner.readers.python.packages import Declarations, DeclaredPackage, split_declared
 from scanner.readers.python.pyproject import MAX_MANIFEST_BYTES, load_toml
 
 LOCK_FILE_NAMES = ("uv.lock", "poetry.lock", "pylock.toml", "Pipfile.lock")
@@ -64,7 +64,8 @@ def _read_toml_lock(path: Path, reader, environment: MarkerEnvironment) -> Decla
         for item in reader(document, path.name, environment):
             (packages if isinstance(item, DeclaredPackage) else problems).append(item)
     except (TypeError, KeyError, AttributeError, ValueError) as exc:
-        problems.append(Problem(path.name, f"malformed lock file: {exc!r}"))
+        # A field of the wrong type deeper than `_package_tables` checks.
+        problems.append(Problem(path.name, f"malformed lock file ({type(exc).__name__}: {exc})"))
     return Declarations(path.name, "lockfile", tuple(packages), tuple(problems))
 
 
@@ -74,6 +75,18 @@ def _canonical(name: str) -> str:
     return canonicalize_name(name)
 
 
+def _package_tables(document: Mapping[str, Any], where: str) -> list[dict[str, Any]] | Problem:
+    """The `[[package]]` tables of a uv.lock or poetry.lock, each with a string `name`, or the
+    problem with them: `package = "x"` or a nameless entry is no lock file to read."""
+    packages = document.get("package") or []
+    if not isinstance(packages, list):
+        return Problem(where, "`package` is not an array of tables; not read")
+    for index, package in enumerate(packages):
+        if not isinstance(package, dict) or not isinstance(package.get("name"), str):
+            return Problem(where, f"package {index + 1} is not a table with a name; not read")
+    return packages
+
+
 def _uv(
     document: Mapping[str, Any], where: str, environment: MarkerEnvironment
 ) -> Iterator[DeclaredPackage | Problem]:
@@ -81,7 +94,10 @@ def _uv(
     if version not in _UV_VERSIONS:
         yield Problem(where, f"uv.lock version {version!r} is not one aiscan knows; not read")
         return
-    packages = document.get("package") or []
+    packages = _package_tables(document, where)
+    if isinstance(packages, Problem):
+        yield packages
+        return
     selection = select_uv(packages, environment, where)
     yield from selection.problems
     roots = [
@@ -110,11 +126,16 @@ def _uv(
 def _poetry(
     document: Mapping[str, Any], where: str, environment: MarkerEnvironment
 ) -> Iterator[DeclaredPackage | Problem]:
-    lock_version = str((document.get("metadata") or {}).get("lock-version", ""))
+    metadata = document.get("metadata")
+    lock_version = str(metadata.get("lock-version", "")) if isinstance(metadata, dict) else ""
     if lock_version.split(".")[0] not in _POETRY_MAJOR_VERSIONS:
         yield Problem(where, f"poetry.lock lock-version {lock_version!r} is unknown; not read")
         return
-    for package in document.get("package") or []:
+    packages = _package_tables(document, where)
+    if isinstance(packages, Problem):
+        yield packages
+        return
+    for package in packages:
         markers = package.get("markers") or {}
         # Lock version 2.1 writes one marker, or one per dependency group (a table).
         texts = list(markers.values()) if isinstance(markers, dict) else [markers]
@@ -180,30 +201,63 @@ def _pipfile(path: Path, environment: MarkerEnvironment) -> Declarations:
         message = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         problem = Problem(path.name, f"not valid JSON: {message}")
         return Declarations(path.name, "lockfile", problems=(problem,))
-    spec = (document.get("_meta") or {}).get("pipfile-spec") if isinstance(document, dict) else None
+    if not isinstance(document, dict):
+        problem = Problem(path.name, "not a Pipfile.lock: not a JSON object")
+        return Declarations(path.name, "lockfile", problems=(problem,))
+    meta = document.get("_meta")
+    spec = meta.get("pipfile-spec") if isinstance(meta, dict) else None
     if spec not in _PIPFILE_SPECS:
         problem = Problem(path.name, f"Pipfile.lock pipfile-spec {spec!r} is unknown; not read")
         return Declarations(path.name, "lockfile", problems=(problem,))
-    packages = []
-    problems = []
+    items: list[DeclaredPackage | Problem] = []
     for section in ("default", "develop"):
-        for name, entry in (document.get(section) or {}).items():
-            where = f"{path.name} [{section}]"
-            marker = entry.get("markers")
-            applies = marker_holds(marker, environment, f"{where} {name}") if marker else True
-            if isinstance(applies, Problem):
-                problems.append(applies)
-            elif not applies:
-                continue
-            pinned = str(entry.get("version") or "")
-            packages.append(
-                DeclaredPackage(
-                    name=_canonical(name),
-                    where=where,
-                    specifier=pinned,
-                    version=pinned.removeprefix("==") if pinned.startswith("==") else None,
-                    direct=None,
-                    hashes=tuple(entry.get("hashes") or ()),
-                )
-            )
-    return Declarations(path.name, "lockfile", tuple(packages), tuple(problems))
+        where = f"{path.name} [{section}]"
+        entries = document.get(section) or {}
+        if not isinstance(entries, dict):
+            items.append(Problem(where, "must be an object of packages; not read"))
+            continue
+        for name, entry in entries.items():
+            items.extend(_pipfile_entry(name, entry, where, environment))
+    packages, problems = split_declared(items)
+    return Declarations(path.name, "lockfile", packages, problems)
+
+
+def _pipfile_entry(
+    name: str, entry: Any, where: str, environment: MarkerEnvironment
+) -> Iterator[DeclaredPackage | Problem]:
+    """One package of a Pipfile.lock section, none when its marker does not hold (an invalid
+    marker keeps it, reported). A field of the wrong type is a problem instead: a list where
+    the version belongs is no version."""
+    from packaging.utils import InvalidName, canonicalize_name
+
+    at = f"{where} {name}"
+    if not isinstance(entry, dict):
+        yield Problem(at, "entry is not an object; not read")
+        return
+    try:
+        canonical = canonicalize_name(name, validate=True)
+    except InvalidName:
+        yield Problem(at, "not a valid package name; not read")
+        return
+    pinned = entry.get("version") or ""
+    hashes = entry.get("hashes") or []
+    if not isinstance(pinned, str):
+        yield Problem(at, "version is not a string; not read")
+        return
+    if not isinstance(hashes, list) or not all(isinstance(h, str) for h in hashes):
+        yield Problem(at, "hashes is not a list of strings; not read")
+        return
+    marker = entry.get("markers")
+    applies = marker_holds(marker, environment, at) if marker else True
+    if isinstance(applies, Problem):
+        yield applies
+    elif not applies:
+        return
+    yield DeclaredPackage(
+        name=canonical,
+        where=where,
+        specifier=pinned,
+        version=pinned.removeprefix("==") if pinned.startswith("==") else None,
+        direct=None,
+        hashes=tuple(hashes),
+    )

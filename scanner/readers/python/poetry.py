@@ -75,7 +75,9 @@ def _package(name: str, item: Any, where: str) -> DeclaredPackage | Problem:
         where=f"{where} {constraint}" if constraint else where,
         specifier=f"=={pinned}" if pinned else "",
         version=pinned,
-        extras=tuple(sorted(str(e) for e in extras)) if isinstance(extras, list) else (),
+        extras=tuple(sorted(e for e in extras if isinstance(e, str)))
+        if isinstance(extras, list)
+        else (),
         marker=marker,
         url=item.get("url") if isinstance(item.get("url"), str) else None,
     )

@@ -55,20 +55,53 @@ def _line_of(text: str, value: str) -> int | None:
     return None
 
 
+MAX_GROUP_DEPTH = 32
+"""Nested `include-group`s followed; real projects nest two or three."""
+
+
 def _groups(
-    groups: Mapping[str, Any], name: str, seen: tuple[str, ...] = ()
-) -> Iterator[str | Problem]:
-    """The requirement strings of a PEP 735 dependency group, includes expanded."""
-    if name in seen:
-        yield Problem(f"[dependency-groups] {name}", "circular include-group")
-        return
-    for item in groups.get(name) or ():
+    groups: Mapping[str, Any],
+    name: str,
+    expanded: dict[str, tuple[str | Problem, ...]],
+    chain: tuple[str, ...] = (),
+) -> tuple[str | Problem, ...]:
+    """The requirement strings of a PEP 735 dependency group, includes expanded, each once.
+
+    Each group is expanded once (`expanded`) and its requirements kept once, so groups that
+    include the next one twice, thirty deep, give their requirements, not 2**30 copies; the
+    nesting is bounded so a chain of thousands of groups cannot exhaust the stack.
+    """
+    at = f"[dependency-groups] {name}"
+    if name in chain:
+        return (Problem(at, "circular include-group"),)
+    if name in expanded:
+        return expanded[name]
+    if len(chain) >= MAX_GROUP_DEPTH:
+        return (Problem(at, f"include-group nested more than {MAX_GROUP_DEPTH} deep; not read"),)
+    if name not in groups:
+        return (Problem(f"[dependency-groups] {chain[-1]}", f"includes unknown group {name!r}"),)
+    items = groups[name]
+    if not isinstance(items, list):
+        # A string would otherwise be read letter by letter, a table key by key.
+        return (Problem(at, "must be a list of requirements"),)
+    found: dict[str | Problem, None] = {}
+    for item in items:
         if isinstance(item, str):
-            yield item
+            found[item] = None
         elif isinstance(item, dict) and isinstance(item.get("include-group"), str):
-            yield from _groups(groups, item["include-group"], (*seen, name))
+            found.update(
+                dict.fromkeys(_groups(groups, item["include-group"], expanded, (*chain, name)))
+            )
         else:
-            yield Problem(f"[dependency-groups] {name}", f"unsupported entry {item!r}")
+            found[Problem(at, f"unsupported entry {_shown(item)}")] = None
+    expanded[name] = tuple(found)
+    return expanded[name]
+
+
+def _shown(value: Any) -> str:
+    """A wrong-typed TOML value for a message, shortened: a table can be megabytes."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def read_pyproject(path: Path) -> Declarations:
@@ -83,8 +116,9 @@ def read_pyproject(path: Path) -> Declarations:
     for extra, items in _table(project, "optional-dependencies", path.name, wrong).items():
         lists.append((f"project.optional-dependencies.{extra}", items))
     groups = _table(document, "dependency-groups", path.name, wrong)
+    expanded: dict[str, tuple[str | Problem, ...]] = {}
     for group in groups:
-        lists.append((f"dependency-groups.{group}", list(_groups(groups, group))))
+        lists.append((f"dependency-groups.{group}", list(_groups(groups, group, expanded))))
     packages, problems = split_declared(_declared(path.name, text, lists, document))
     return Declarations(path.name, "pyproject", packages, (*wrong, *problems))
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 from scanner.readers.python.requirements import read_requirements
+from tests.conftest import measured
 
 
 def test_includes_hashes_markers_extras(tmp_path):
@@ -44,3 +47,27 @@ def test_missing_include_and_binary_file(tmp_path):
     assert "cannot read" in declared.problems[0].message
     (tmp_path / "requirements-bin.txt").write_bytes(b"\xff\xfe\x00\x01")
     assert read_requirements(tmp_path / "requirements-bin.txt", tmp_path).problems
+
+
+def test_an_include_of_dev_zero_is_a_problem_quickly(tmp_path):
+    (tmp_path / "requirements.txt").write_text("-r /dev/zero\nflask\n")
+    declared = measured(
+        f"[p.message for p in read_requirements(Path({str(tmp_path)!r}) / 'requirements.txt',"
+        f" Path({str(tmp_path)!r})).problems]",
+        imports=(
+            "from pathlib import Path\n"
+            "from scanner.readers.python.requirements import read_requirements"
+        ),
+        seconds=2,
+        megabytes=100,
+    )
+    assert declared == ["/dev/zero is outside the scanned target; not read"]
+
+
+def test_an_include_that_is_not_a_regular_file_is_a_problem(tmp_path):
+    os.mkfifo(tmp_path / "pipe.txt")
+    (tmp_path / "requirements.txt").write_text("-r pipe.txt\nflask\n")
+    declared = read_requirements(tmp_path / "requirements.txt", tmp_path)
+    assert [p.name for p in declared.packages] == ["flask"]
+    (problem,) = declared.problems
+    assert problem.message == "cannot read requirements file: not a regular file (a FIFO)"
