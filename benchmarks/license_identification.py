@@ -142,7 +142,7 @@ def scancode_licenses() -> dict[str, ScanCodeLicense]:
                     dict.fromkeys(n for n in (data.get("name"), data.get("short_name")) if n)
                 ),
                 spdx_keys=tuple(s for s in spdx if s),
-                urls=tuple(dict.fromkeys(u for u in urls if u)),
+                urls=tuple(dict.fromkeys(u for u in urls if u and _license_document(u))),
                 text=text,
                 deprecated=bool(data.get("is_deprecated")),
             )
@@ -163,9 +163,15 @@ class Corpus:
     def __post_init__(self) -> None:
         by_spdx = {e.spdx: e.key for e in self.kb.entries.values() if e.spdx}
         by_scancode = {e.scancode: e.key for e in self.kb.entries.values() if e.scancode}
+        # An entry that lists a ScanCode key or SPDX id among its aliases claims that license
+        # (gpl-3.0 takes GPL-3.0-or-later and gpl-3.0-plus: Hugging Face's `gpl-3.0` says neither).
+        by_alias = {a: e.key for e in self.kb.entries.values() for a in e.aliases}
         for lic in self.scancode.values():
             owner = by_scancode.get(lic.key) or SAME_LICENSE.get(lic.key)
             owner = owner or next((by_spdx[s] for s in lic.spdx_keys if s in by_spdx), None)
+            owner = owner or next(
+                (by_alias[s] for s in (lic.key, *lic.spdx_keys) if s in by_alias), None
+            )
             if owner:
                 self.scancode_owner[lic.key] = owner
         # A deprecated ScanCode key is a duplicate of another one (odc-1.0 of odc-by-1.0): it
@@ -242,9 +248,6 @@ def name_variants(name: str) -> set[str]:
         if stripped and stripped.lower() != value.lower():
             out.add(stripped)
             out.add(f"{stripped} License")
-            if re.search(r"community", value, re.IGNORECASE):
-                bare = re.sub(r"\s*community\b", "", stripped, flags=re.IGNORECASE)
-                out.update({bare, f"{bare} License"})
     return {v.strip() for v in out if v.strip()}
 
 
@@ -299,7 +302,9 @@ def url_forms(url: str) -> set[str]:
     github = re.match(
         r"https?://(?:www\.)?github\.com/([^/]+/[^/]+)/(?:blob|raw)/([^/]+)/(.+)$", url
     )
-    raw = re.match(r"https?://raw\.githubusercontent\.com/([^/]+/[^/]+)/([^/]+)/(.+)$", url)
+    raw = re.match(
+        r"https?://raw\.githubusercontent\.com/([^/]+/[^/]+)/(?:refs/heads/)?([^/]+)/(.+)$", url
+    )
     if github or raw:
         repo, rev, path = (github or raw).groups()  # type: ignore[union-attr]
         forms.add(f"https://github.com/{repo}/blob/{rev}/{path}")
@@ -324,6 +329,36 @@ def url_forms(url: str) -> set[str]:
 
 
 _LICENSE_PATH = re.compile(r"licen[cs]e|terms|legal|copying|eula|agreement|rail", re.IGNORECASE)
+_DISCUSSION = re.compile(
+    r"reddit\.com|ycombinator\.com|wikipedia\.org|wikia\.com|/wiki/|/article/|/blog/|"
+    r"why-not|quick-guide|notes\.",
+    re.IGNORECASE,
+)
+
+
+NOT_THE_LICENSE = {
+    # URLs ScanCode lists with a license that are another document.
+    "https://chat.deepseek.com/downloads/DeepSeek%20Terms%20of%20Use.html": "the chat service's terms",
+    "https://www.nvidia.com/en-us/agreements/trustworthy-ai/terms": "terms the license refers to",
+    "https://www.gnu.org/licenses/lgpl+gpl-3.0.txt": "LGPL-3.0 and GPL-3.0 in one file",
+    "https://www.licenses.ai/ai-licenses": "a list of every RAIL license",
+}
+
+
+def _license_document(url: str) -> bool:
+    """Whether a URL ScanCode lists is a page of the license itself: not a discussion of it (a
+    forum thread, an article, a wiki page), not another document, and not a model repository's
+    copy (a repository's LICENSE changes with the repository: Stable Video Diffusion XT's went
+    from its own license to the Stability AI Community License), unless the KB lists it."""
+    if _DISCUSSION.search(url) or url.rstrip("/") in NOT_THE_LICENSE:
+        return False
+    if re.search(r"(?:huggingface|hf)\.co/(?!spaces/)", url):
+        return False
+    return _license_path(url)
+
+
+def _license_path(url: str) -> bool:
+    return bool(_LICENSE_PATH.search(url.partition("://")[2].partition("/")[2]))
 
 
 def link_cases(corpus: Corpus) -> list[Case]:
@@ -334,16 +369,14 @@ def link_cases(corpus: Corpus) -> list[Case]:
                 claimed[url.rstrip("/").lower()].add(entry.key)
     for lic in corpus.scancode.values():
         owner = corpus.scancode_owner.get(lic.key, f"?{lic.key}")
-        for url in lic.urls:
-            path = url.split("://", 1)[-1].partition("/")[2]
-            if _LICENSE_PATH.search(path):
-                claimed[url.rstrip("/").lower()].add(owner)
+        for url in filter(_license_path, lic.urls):
+            claimed[url.rstrip("/").lower()].add(owner)
     cases: dict[str, Case] = {}
     for entry in corpus.kb.entries.values():
         urls = [u for u in (entry.url, *entry.aliases) if u and _is_url(u)]
         for lic in corpus.scancode.values():
             if corpus.scancode_owner.get(lic.key) == entry.key:
-                urls.extend(u for u in lic.urls if _LICENSE_PATH.search(u.partition("://")[2]))
+                urls.extend(filter(_license_path, lic.urls))
         for url in urls:
             if len(claimed.get(url.rstrip("/").lower(), ())) > 1:
                 continue  # one URL for two licenses (a family page): not resolvable
