@@ -6,10 +6,13 @@ under, to a knowledge-base key and ranks expressions by restrictiveness.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass
 from functools import cache
 
 from scanner.licensing.knowledge_base import CATEGORIES, LicenseKnowledgeBase
+from scanner.licensing.names import looks_like_url
 
 
 @cache
@@ -21,19 +24,43 @@ def _licensing():
 
 @dataclass(frozen=True)
 class ResolvedExpression:
-    """A declared license value mapped onto the knowledge base."""
+    """A declared license value mapped onto the knowledge base.
+
+    `note` says what else the value showed: a card's `license_link` that names another license
+    than its `license_name`, or the link that named the license when the name did not.
+    """
 
     written: str
     expression: str | None
     keys: tuple[str, ...]
     unresolved: tuple[str, ...]
+    note: str | None = None
+
+
+_NAMED_LINK = re.compile(r"(?s)(.*\S)\s+<(\S+)>")
+
+
+def name_with_link(name: str, link: str | None) -> str:
+    """One declared value for a card's `license_name` and `license_link`: `name <link>`.
+
+    The link travels with the name so that licensing can try it when the name is unknown and say
+    so when the two disagree. A relative link (`LICENSE`) points at a file of the repository,
+    which is read as a license text in its own right, so only an absolute link is kept.
+    """
+    if link and looks_like_url(link) and not _NAMED_LINK.fullmatch(name):
+        return f"{name} <{link.strip()}>"
+    return name
 
 
 def resolve_declared(value: str, kb: LicenseKnowledgeBase) -> ResolvedExpression:
     """Map a declared license (id, name, URL or expression) to knowledge-base keys.
 
     A whole-string match comes first so names containing 'and'/'or' words or URLs are not split.
+    A `name <link>` value (`name_with_link`) is resolved by its name, else by its link.
     """
+    named = _NAMED_LINK.fullmatch(value)
+    if named is not None and looks_like_url(named.group(2)):
+        return _resolve_named_link(value, named.group(1), named.group(2), kb)
     whole = kb.identify_name(value)
     if whole is not None:
         return ResolvedExpression(value, whole, (whole,), ())
@@ -60,6 +87,25 @@ def resolve_declared(value: str, kb: LicenseKnowledgeBase) -> ResolvedExpression
     if unresolved:
         return ResolvedExpression(value, None, tuple(keys), tuple(unresolved))
     return ResolvedExpression(value, str(parsed.subs(mapping)), tuple(keys), ())
+
+
+def _resolve_named_link(
+    value: str, name: str, link: str, kb: LicenseKnowledgeBase
+) -> ResolvedExpression:
+    by_name = resolve_declared(name, kb)
+    linked = kb.identify_name(link)
+    if by_name.expression is not None:
+        note = None
+        if linked is not None and linked not in by_name.keys:
+            note = (
+                f"license_link {link} is {linked}, not {by_name.expression} as license_name "
+                f"{name!r} says; the name is taken"
+            )
+        return dataclasses.replace(by_name, written=value, note=note)
+    if linked is not None:
+        note = f"license_name {name!r} is not a known license; license_link {link} is {linked}"
+        return ResolvedExpression(value, linked, (linked,), (), note)
+    return ResolvedExpression(value, None, by_name.keys, (value,))
 
 
 def expression_keys(expression: str | None) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from scanner.licensing.names import canonical_url, looks_like_url, loose_name
 from scanner.resources import data_dir
 
 CATEGORIES = (
@@ -263,6 +264,8 @@ class LicenseKnowledgeBase:
     def __init__(self, entries: Iterable[LicenseEntry]) -> None:
         self.entries: dict[str, LicenseEntry] = {}
         self._by_name: dict[str, str] = {}
+        self._by_loose: dict[str, str | None] = {}  # None: two licenses fold to this form
+        self._by_url: dict[str, str | None] = {}
         for entry in sorted(entries, key=lambda e: e.key):
             self.entries[entry.key] = entry
         # Own aliases first, then derived names (SPDX ids, ScanCode keys, names, URLs), so an
@@ -280,6 +283,11 @@ class LicenseKnowledgeBase:
                     self._add_name(name, entry.key, explicit=False)
 
     def _add_name(self, name: str, key: str, *, explicit: bool) -> None:
+        url = canonical_url(name)
+        if url is not None:
+            _add_unless_shared(self._by_url, url, key)
+        else:
+            _add_unless_shared(self._by_loose, loose_name(name), key)
         normalized = normalize_name(name)
         owner = self._by_name.get(normalized)
         if owner is not None and owner != key:
@@ -298,8 +306,37 @@ class LicenseKnowledgeBase:
         return len(self.entries)
 
     def identify_name(self, name: str) -> str | None:
-        """Map a license id, name or URL as written anywhere to a knowledge-base key."""
-        return self._by_name.get(normalize_name(name))
+        """Map a license id, name or URL as written anywhere to a knowledge-base key.
+
+        An alias as written comes first; then a link in any of its forms (`canonical_url`), or
+        a name however it is spelled (`loose_name`), when exactly one license answers to that
+        form; then a name followed by its abbreviation in parentheses ("Academic Free License
+        (AFL) v. 3.0"), when the abbreviation is the name's initials or names the same license.
+        """
+        exact = self._by_name.get(normalize_name(name))
+        if exact is not None:
+            return exact
+        if looks_like_url(name):
+            url = canonical_url(name)
+            return self._by_url.get(url) if url is not None else None
+        loose = self._by_loose.get(loose_name(name))
+        if loose is not None:
+            return loose
+        return self._without_abbreviation(name)
+
+    def _without_abbreviation(self, name: str) -> str | None:
+        match = _PARENTHESISED.search(name)
+        if match is None:
+            return None
+        inner = match.group(1)
+        rest = f"{name[: match.start()]} {name[match.end() :]}"
+        key = self._by_loose.get(loose_name(rest))
+        if key is None:
+            return None
+        initials = "".join(word[0] for word in re.findall(r"[^\W\d_]+", name[: match.start()]))
+        if inner.replace(" ", "").lower() == initials.lower() or self.identify_name(inner) == key:
+            return key
+        return None
 
     def lacks_text(self, keys: Iterable[str]) -> bool:
         """Whether one of `keys` has no bundled text, so that a component's own copy of the
@@ -319,6 +356,17 @@ class LicenseKnowledgeBase:
             ):
                 found.append(entry.key)
         return tuple(found)
+
+
+_PARENTHESISED = re.compile(r"\(([^()]+)\)")
+
+
+def _add_unless_shared(index: dict[str, str | None], form: str, key: str) -> None:
+    """Index `form` for `key`; a form two licenses share names neither."""
+    if form and index.get(form, key) != key:
+        index[form] = None
+    elif form:
+        index.setdefault(form, key)
 
 
 def load_knowledge_base(directory: Path) -> LicenseKnowledgeBase:

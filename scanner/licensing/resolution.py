@@ -187,6 +187,8 @@ def _own_terms(component: Component, kb: LicenseKnowledgeBase) -> _OwnTerms:
             evidence.append(
                 Evidence("knowledge base", f"declared {value!r} is {declared.expression}")
             )
+            if declared.note:
+                evidence.append(Evidence("knowledge base", declared.note))
         else:
             evidence.append(
                 Evidence("knowledge base", f"declared {value!r} is not a known license")

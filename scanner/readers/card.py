@@ -20,6 +20,7 @@ from typing import Any
 
 from scanner.files import YamlExpansionError, control_character, load_yaml
 from scanner.inventory import CardFacts, EvalMetric, Evidence
+from scanner.licensing.expressions import name_with_link
 
 MAX_CARD_BYTES = 2 * 1024 * 1024
 """How much of a README is read; real cards are under 100 KiB."""
@@ -201,10 +202,14 @@ def _text(value: Any) -> str | None:
 
 
 def declared_licenses(card: CardFacts) -> tuple[str, ...]:
-    """The license(s) a card declares, resolving `license: other` to its license_name or link."""
+    """The license(s) a card declares, resolving `license: other` to its license_name, its
+    license_link, or both as `name <link>` (licensing tries the link when the name is unknown)."""
     declared = [value for value in card.license if value.lower() != "other"]
     if len(declared) < len(card.license):
-        declared.append(card.license_name or card.license_link or "other")
+        name = card.license_name
+        declared.append(
+            name_with_link(name, card.license_link) if name else card.license_link or "other"
+        )
     return tuple(declared)
 
 

@@ -161,6 +161,49 @@ def test_license_other_resolves_through_name_or_link(kb, card, key):
     assert result.license.effective == key
 
 
+def _other(kb, name, link):
+    card = CardFacts(path="README.md", license=("other",), license_name=name, license_link=link)
+    (result,) = resolve_licenses([_model("m", declared=declared_licenses(card))], kb)
+    return result.license
+
+
+def test_an_unknown_license_name_with_a_known_link_is_the_link_s_license(kb):
+    facts = _other(
+        kb, "llama-3-custom", "https://huggingface.co/meta-llama/Llama-2-7b-hf/raw/main/LICENSE.txt"
+    )
+    assert facts.effective == "llama2"
+    assert facts.category == "restricted"
+    assert any(
+        "license_name 'llama-3-custom' is not a known license" in e.value for e in facts.evidence
+    )
+
+
+def test_name_and_link_that_disagree_take_the_name_and_say_so(kb):
+    facts = _other(kb, "llama3", "https://llama.meta.com/llama3_1/license/")
+    assert facts.effective == "llama3"
+    notes = [e.value for e in facts.evidence if "license_link" in e.value]
+    assert notes and "is llama3.1, not llama3" in notes[0]
+
+
+def test_name_and_link_that_agree_say_nothing_more(kb):
+    facts = _other(kb, "llama3", "https://llama.meta.com/llama3/license")
+    assert facts.effective == "llama3"
+    assert not [e for e in facts.evidence if "license_link" in e.value]
+
+
+def test_unknown_name_and_unknown_link_stay_unknown(kb):
+    facts = _other(kb, "custom", "https://example.com/our-license")
+    assert facts.effective is None
+    assert facts.category == "unknown"
+
+
+def test_a_relative_link_is_not_carried_with_the_name():
+    card = CardFacts(
+        path="README.md", license=("other",), license_name="llama3", license_link="LICENSE"
+    )
+    assert declared_licenses(card) == ("llama3",)
+
+
 def test_license_other_without_name_stays_unresolved(kb):
     declared = declared_licenses(CardFacts(path="README.md", license=("other",)))
     (result,) = resolve_licenses([_model("m", declared=declared)], kb)
