@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any, Literal
 
 ComponentType = Literal["model", "dataset", "library", "file"]
@@ -433,6 +434,14 @@ class Component:
     license_texts: tuple[LicenseText, ...] = ()
     """License files the component ships whose text was recognised, with that text."""
     details: ComponentDetails = None
+
+    def path_of(self, relative: str) -> str:
+        """Where one of this component's files lies: below the folder it is at, or, for a
+        single file given as the target, the component's own location."""
+        location = PurePath(self.location)
+        if self.type == "file" and location.name == relative:
+            return str(location)
+        return str(location / relative)
 
     @property
     def model(self) -> ModelDetails:

@@ -55,7 +55,7 @@ def _location(
     if code and component.source == "code":
         return _physical(code["path"], int(code["line"]))
     if "file" in evidence:
-        return _physical(str(Path(component.location) / str(evidence["file"])), None)
+        return _physical(component.path_of(str(evidence["file"])), None)
     if "location" in evidence:
         return _physical(str(evidence["location"]), None)
     card = component.card

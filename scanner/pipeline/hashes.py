@@ -20,7 +20,7 @@ def _jobs(component: Component) -> dict[str, HashJob]:
     for entry in component.files:
         if entry.sha256 is not None or entry.error is not None:
             continue
-        path = Path(component.location) / entry.path
+        path = Path(component.path_of(entry.path))
         try:
             identity = FileIdentity.of(path.stat())
         except OSError:

@@ -148,7 +148,7 @@ def run_verify(
         for entry in component.files:
             if is_shard_index(entry.path) and entry.error is None:
                 entry = dataclasses.replace(entry, defects=check_index(folder, entry.path, by_path))
-            path = folder / entry.path
+            path = Path(component.path_of(entry.path))
             expected = (
                 None if entry.error else references.expected(component, entry.path, path, root=root)
             )

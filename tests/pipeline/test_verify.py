@@ -230,6 +230,18 @@ def test_a_lock_verifies_a_copy_under_another_name(tmp_path):
     assert len(absent) == 1 and "config.json" in absent[0]["message"]
 
 
+def test_a_single_file_target_is_verified_and_hashed(tmp_path):
+    single = tmp_path / "model.safetensors"
+    single.write_bytes(weights())
+    code, report = verify(single)
+    assert code == 0, report["findings"]
+    (entry,) = files_of(report).values()
+    assert entry["sha256"] == hashlib.sha256(weights()).hexdigest()
+    assert rules(report) == ["integrity.unverified"]
+    bom = run_cli("bom", single, "--format", "cyclonedx-json")
+    assert hashlib.sha256(weights()).hexdigest() in bom.stdout
+
+
 def test_lock_refuses_a_broken_store(tmp_path):
     folder = tmp_path / "m"
     folder.mkdir()
