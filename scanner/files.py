@@ -1,5 +1,6 @@
 """Files in and out: a scanned tree read safely (regular files only, bounded, never through a
-link out of it), JSON files the user names, and outputs written atomically.
+link out of it), JSON files the user names, YAML parsed with bounded alias expansion, names
+checked for control characters, and outputs written atomically.
 
 aiscan reads what strangers publish, so the tree is hostile input. A link named `NOTICE` that
 points at `/proc/self/environ` would put the environment (tokens included) into a report, a
