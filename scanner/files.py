@@ -1,5 +1,6 @@
 """Files in and out: a scanned tree read safely (regular files only, bounded, never through a
-link out of it), JSON files the user names, and outputs written atomically.
+link out of it), JSON files the user names, YAML parsed with bounded alias expansion, names
+checked for control characters, and outputs written atomically.
 
 aiscan reads what strangers publish, so the tree is hostile input. A link named `NOTICE` that
 points at `/proc/self/environ` would put the environment (tokens included) into a report, a
@@ -14,6 +15,7 @@ is the target.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -185,12 +187,11 @@ def load_yaml(text: str) -> tuple[Any, Any]:
 
     The node tree is checked before anything is built from it: `YamlExpansionError` when aliases
     would expand it too far. Composing is linear in the text (an alias is a reference to a node
-    already composed), so the check bounds all the work. Other problems raise `yaml.YAMLError`;
-    nesting too deep for PyYAML's recursive composer raises `RecursionError`.
+    already composed), so the check bounds all the work. Other problems raise `yaml.YAMLError`,
+    a value its tag cannot be built from too (`date: 2020-13-45`, `!!float nope`); nesting too
+    deep for PyYAML's recursive composer raises `RecursionError`.
     """
-    import yaml
-
-    loader = yaml.SafeLoader(text)
+    loader = _safe_loader()(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -199,6 +200,37 @@ def load_yaml(text: str) -> tuple[Any, Any]:
         return loader.construct_document(node), node
     finally:
         loader.dispose()
+
+
+@functools.cache
+def _safe_loader() -> type:
+    """PyYAML's safe loader, with a value its constructor fails on reported as a YAML error at
+    that value: the constructors let whatever Python raised escape (ValueError for a month 13,
+    AttributeError for an empty `!!timestamp`, IndexError for an empty `!!float`)."""
+    import yaml
+
+    class SafeLoader(yaml.SafeLoader):
+        def construct_object(self, node: Any, deep: bool = False) -> Any:
+            try:
+                return super().construct_object(node, deep=deep)
+            except (
+                ValueError,
+                TypeError,
+                AttributeError,
+                IndexError,
+                KeyError,
+                OverflowError,
+            ) as exc:
+                value = f" {node.value[:40]!r}" if isinstance(node.value, str) else ""
+                kind = node.tag.rsplit(":", 1)[-1]
+                # A ValueError says what is wrong (month must be in 1..12); the others are
+                # PyYAML's internals.
+                why = f" ({exc})" if isinstance(exc, ValueError) else ""
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"cannot read{value} as {kind}{why}", node.start_mark
+                ) from exc
+
+    return SafeLoader
 
 
 def _check_alias_expansion(root: Any) -> None:

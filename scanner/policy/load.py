@@ -242,7 +242,7 @@ def _read_yaml_policy(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise UsageError(f"{path}{line}: invalid YAML: {problem}") from exc
     except RecursionError as exc:
         raise UsageError(f"{path}: invalid YAML: nested too deeply") from exc

@@ -50,7 +50,7 @@ def _yaml_error_message(exc: Exception) -> str:
 
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     where = f" at line {mark.line + 2}" if mark is not None else ""
-    if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in str(exc):
+    if isinstance(exc, yaml.constructor.ConstructorError) and "constructor for the tag" in str(exc):
         tag = re.search(r"tag '([^']+)'", str(exc))
         return (
             f"front matter uses the unsafe YAML tag {tag.group(1) if tag else ''}{where}; refused"

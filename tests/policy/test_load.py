@@ -436,8 +436,8 @@ def test_alias_bomb_policy_on_the_command_line_is_exit_2(tmp_path):
 @pytest.mark.parametrize(
     "text",
     [
-        "[" * 5_000 + "]" * 5_000,
-        "a:\n" + "".join(f"{'  ' * depth}- \n" for depth in range(1, 2_000)),
+        "[" * 1_000 + "]" * 1_000,
+        "a:\n" + "".join(f"{'  ' * depth}- \n" for depth in range(1, 1_000)),
     ],
     ids=["flow", "block"],
 )
@@ -445,3 +445,20 @@ def test_deeply_nested_policy_is_a_usage_error(tmp_path, kb, text):
     path = write_policy(tmp_path / "p.yaml", text)
     with pytest.raises(UsageError, match="invalid YAML: nested too deeply"):
         load_policy(str(path), kb)
+
+
+def test_a_value_yaml_cannot_build_is_a_one_line_usage_error(tmp_path, kb):
+    path = write_policy(tmp_path / "p.yaml", "fail_on: error\nwaivers:\n  - expires: 2025-13-01\n")
+    with pytest.raises(UsageError) as caught:
+        load_policy(str(path), kb)
+    assert str(caught.value) == (
+        f"{path}:3: invalid YAML: cannot read '2025-13-01' as timestamp (month must be in 1..12)"
+    )
+
+
+def test_a_character_yaml_refuses_is_a_one_line_usage_error(tmp_path, kb):
+    path = write_policy(tmp_path / "p.yaml", "fail_on: error\x1f\n")
+    with pytest.raises(UsageError) as caught:
+        load_policy(str(path), kb)
+    assert "\n" not in str(caught.value)
+    assert "unacceptable character #x001f" in str(caught.value)

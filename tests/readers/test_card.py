@@ -170,3 +170,14 @@ def test_control_characters_in_names_reach_every_output_unbroken(tmp_path):
     assert "PackageName: org/base\ufffd\ufffdPackageName: forged" in spdx
     xml = run_cli("scan", folder, "--format", "cyclonedx-xml").stdout
     ElementTree.fromstring(xml)  # well-formed: the NUL and U+0001 are shown as U+FFFD
+
+
+def test_values_the_safe_constructor_cannot_build_are_invalid_yaml_at_their_line():
+    # PyYAML lets these escape as ValueError, AttributeError and IndexError (found by fuzzing).
+    for value, words in (
+        ("2020-13-45", "cannot read '2020-13-45' as timestamp (month must be in 1..12)"),
+        ("!!timestamp x", "cannot read 'x' as timestamp"),
+        ("!!float", "cannot read '' as float"),
+    ):
+        card = read_card(f"---\nlicense: mit\ndate: {value}\n---\n".encode(), "README.md")
+        assert card.error == f"front matter is not valid YAML at line 3: {words}"
