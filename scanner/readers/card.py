@@ -119,6 +119,20 @@ def read_card(raw: bytes, path: str) -> CardFacts:
     )
 
 
+CARD_FIELDS = (
+    "license",
+    "license_name",
+    "license_link",
+    "base_model",
+    "base_model_relation",
+    "datasets",
+    "pipeline_tag",
+    "library_name",
+    "tags",
+)
+"""The front-matter fields `card_from_mapping` reads: all the Hub's `cardData` needs to carry."""
+
+
 def card_from_mapping(
     data: Mapping[str, Any],
     path: str,

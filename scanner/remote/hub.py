@@ -36,6 +36,7 @@ from urllib.parse import quote, urlparse
 
 from scanner.errors import ScanIncomplete, UsageError, redact_credentials
 from scanner.inventory import Problem
+from scanner.readers.card import CARD_FIELDS
 
 HUB_SCHEME = "hf://"
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -69,17 +70,6 @@ CARD_DATA = "model_info.cardData"
 GATED = "model_info.gated"
 SIBLINGS = "model_info.siblings"
 """Locations of the problems a `model_info` answer can have: the field that could not be used."""
-_CARD_FIELDS = (
-    "license",
-    "license_name",
-    "license_link",
-    "base_model",
-    "base_model_relation",
-    "datasets",
-    "pipeline_tag",
-    "library_name",
-    "tags",
-)
 
 
 T = TypeVar("T")
@@ -238,7 +228,7 @@ def _to_model(data: Any) -> HubModel:
         sha=sha,
         gated=gating,
         private=data.get("private") is True,
-        card_data={k: card[k] for k in _CARD_FIELDS if card.get(k) is not None},
+        card_data={k: card[k] for k in CARD_FIELDS if card.get(k) is not None},
         files=files,
         auto_map=_auto_map(data.get("config")),
         problems=(*problems, *file_problems),
