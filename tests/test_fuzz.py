@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from scanner.errors import UsageError
 from scanner.inventory import CardFacts, PickleScan, SafetensorsHeader
 from scanner.policy.load import Policy, load_policy
-from scanner.readers.card import read_card
+from scanner.readers.card import CARD_FIELDS, read_card
 from scanner.readers.pickle import scan_pickle
 from scanner.readers.python.lockfiles import read_lock_file
 from scanner.readers.python.packages import Declarations
@@ -80,18 +80,7 @@ def folder() -> Iterator[Path]:
 
 # --- model cards ---------------------------------------------------------------------------
 
-CARD_KEYS = [
-    "license",
-    "license_name",
-    "license_link",
-    "base_model",
-    "base_model_relation",
-    "datasets",
-    "pipeline_tag",
-    "library_name",
-    "tags",
-    "model-index",
-]
+CARD_KEYS = [*CARD_FIELDS, "model-index"]
 MODEL_INDEX = st.lists(
     mapping_with(
         ["name", "results"],
