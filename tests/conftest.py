@@ -60,6 +60,8 @@ def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make any accidental Hub access fail instead of reaching the network."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.setenv("COLUMNS", "80")  # the terminal table's width, whatever runs pytest
 
 
 # --- knowledge base and policy --------------------------------------------------------------
@@ -541,7 +543,7 @@ def measured(expression: str, *, imports: str, seconds: float, megabytes: int) -
         capture_output=True,
         text=True,
         timeout=30 + 3 * seconds,
-        env=_subprocess_env(),
+        env=subprocess_env(),
     )
     assert done.returncode == 0, done.stderr
     outcome = json.loads(done.stdout.splitlines()[-1])
@@ -572,7 +574,7 @@ def _drop_dac_capabilities() -> None:
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
 
 
-def _subprocess_env() -> dict[str, str]:
+def subprocess_env() -> dict[str, str]:
     """Environment for a child Python that imports the same `scanner` as this process."""
     import scanner
 
@@ -608,7 +610,7 @@ def _restriction() -> tuple[str, Any] | None:
                     capture_output=True,
                     timeout=60,
                     cwd=probe_dir,
-                    env=_subprocess_env(),
+                    env=subprocess_env(),
                 )
             except (OSError, subprocess.SubprocessError):
                 continue
@@ -655,7 +657,7 @@ def run_restricted(world_tmp):
         *args: object, env: Mapping[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
         child_env = {
-            **_subprocess_env(),
+            **subprocess_env(),
             "HOME": str(home),
             "HF_HOME": str(home / "hf"),
             "HF_HUB_OFFLINE": "1",

@@ -17,7 +17,7 @@ from scanner.licensing.expressions import (
     expression_keys,
     resolve_declared,
 )
-from scanner.licensing.knowledge_base import USES, LicenseEntry
+from scanner.licensing.knowledge_base import USES, LicenseEntry, cite
 from scanner.readers.card import declared_licenses
 from scanner.readers.weights_metadata import weights_declarations
 
@@ -26,11 +26,6 @@ def _card_licenses(component: Component) -> tuple[str, ...]:
     """What the component's card declares (nothing for a card that could not be read)."""
     card = component.card
     return declared_licenses(card) if card is not None and card.error is None else ()
-
-
-def cite(section: str) -> str:
-    """'§1.b.i' for bare section numbers; headings such as 'Section 3(a)' stay as written."""
-    return f"§{section}" if section[:1].isdigit() else section
 
 
 class LicenseCheck(Check):

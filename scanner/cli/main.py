@@ -15,7 +15,14 @@ from typing import Any, TypeVar, cast
 import click
 
 from scanner import __version__
-from scanner.cli.output import append_step_summary, color, reports_errors, write, written
+from scanner.cli.output import (
+    append_step_summary,
+    display,
+    display_options,
+    reports_errors,
+    write,
+    written,
+)
 from scanner.files import printable
 from scanner.formats.registry import BOM_FORMATS, CYCLONEDX_SPEC_VERSIONS, FORMATS
 from scanner.inventory import Severity
@@ -128,6 +135,7 @@ def main() -> None:
     help="Fetch license metadata of declared but not installed packages from the index's JSON "
     "API (cached). The index is $AISCAN_PYPI_URL, else https://pypi.org.",
 )
+@display_options
 @reports_errors
 def scan(
     targets: tuple[str, ...],
@@ -142,6 +150,10 @@ def scan(
     deps: bool,
     code: bool,
     pypi: bool,
+    color_choice: Any,
+    quiet: bool,
+    verbose: bool,
+    min_severity: Any,
 ) -> None:
     """Scan model folders, stores, Hugging Face caches and Hub repos.
 
@@ -173,10 +185,9 @@ def scan(
         from scanner.policy.baseline import apply_baseline, load_baseline
 
         result = apply_baseline(result, load_baseline(baseline))
-    document = get_format(output_format).render(
-        result, default_knowledge_base(), color=color(output)
-    )
-    write(document, output)
+    layout = display(output, color_choice, quiet=quiet, verbose=verbose, min_severity=min_severity)
+    document = get_format(output_format).render(result, default_knowledge_base(), display=layout)
+    write(document, output, color=layout.color)
     if output_format == "markdown" and os.environ.get("GITHUB_STEP_SUMMARY"):
         append_step_summary(Path(os.environ["GITHUB_STEP_SUMMARY"]), document)
     if output is not None:
@@ -252,7 +263,8 @@ def licenses_list(output_format: str) -> None:
     from scanner.licensing.knowledge_base import default_knowledge_base
 
     click.echo(
-        render_license_list(default_knowledge_base(), output_format, color=color(None)), nl=False
+        render_license_list(default_knowledge_base(), output_format, display=display(None)),
+        nl=False,
     )
 
 
@@ -288,7 +300,7 @@ def licenses_show(license_name: str, show_text: bool, output_format: str) -> Non
         hint = f"; did you mean {', '.join(close)}?" if close else "; see `aiscan licenses list`"
         raise UsageError(f"unknown license {license_name!r}{hint}")
     click.echo(
-        render_license(kb[key], output_format, show_text=show_text, color=color(None)), nl=False
+        render_license(kb[key], output_format, show_text=show_text, display=display(None)), nl=False
     )
 
 
@@ -423,7 +435,12 @@ def _hash_options(command: F) -> F:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the report here instead of stdout.",
 )
-@click.option("--fail-on", type=click.Choice(["error", "warning", "note"]))
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "note"]),
+    help="Lowest unwaived severity that makes the exit code 1 (overrides the policy's fail_on).",
+)
+@display_options
 @reports_errors
 def verify(
     targets: tuple[Path, ...],
@@ -439,6 +456,10 @@ def verify(
     output_format: str,
     output: Path | None,
     fail_on: str | None,
+    color_choice: Any,
+    quiet: bool,
+    verbose: bool,
+    min_severity: Any,
 ) -> None:
     """Verify safetensors structure and file hashes of model folders and HF caches.
 
@@ -458,10 +479,9 @@ def verify(
     result = _run_verify(targets, options, policy)
     if fail_on:
         result = dataclasses.replace(result, fail_on=fail_on)
-    document = get_format(output_format).render(
-        result, default_knowledge_base(), color=color(output)
-    )
-    write(document, output)
+    layout = display(output, color_choice, quiet=quiet, verbose=verbose, min_severity=min_severity)
+    document = get_format(output_format).render(result, default_knowledge_base(), display=layout)
+    write(document, output, color=layout.color)
     if output is not None:
         written(result, output)
     sys.exit(result.exit_code)
@@ -499,7 +519,7 @@ def lock(
     result = _run_verify(targets, options, None)
     errors = [f for f in result.findings if f.severity == "error" and f.waived is None]
     if errors:
-        table = get_format("table").render(result, default_knowledge_base(), color=color(None))
+        table = get_format("table").render(result, default_knowledge_base(), display=display(None))
         click.echo(table, err=True, nl=False)
         click.echo("aiscan: error: the store has errors; no lock file written", err=True)
         sys.exit(1)

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
-from scanner.inventory import ScanResult
+from scanner.inventory import ScanResult, Severity
+
+if TYPE_CHECKING:
+    from scanner.formats.interface import Detail, Display
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,13 +57,15 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def write(document: str, output: Path | None) -> None:
+def write(document: str, output: Path | None, *, color: bool = False) -> None:
+    """Print `document`, or write it to `output`; `color` keeps its ANSI styles on a pipe
+    (`--color always`, FORCE_COLOR), which click would otherwise strip."""
     from scanner.errors import ScanIncomplete
     from scanner.files import valid_unicode, write_output
 
     if output is None:
         try:
-            click.echo(valid_unicode(document), nl=False)
+            click.echo(valid_unicode(document), nl=False, color=color or None)
         except OSError as exc:  # /dev/full, a closed pipe: the run could not hand its result on
             raise ScanIncomplete(f"cannot write to standard output: {exc.strerror or exc}") from exc
         return
@@ -79,14 +85,88 @@ def append_step_summary(path: Path, document: str) -> None:
         ) from exc
 
 
-def color(output: Path | None) -> bool:
-    return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+ColorChoice = Literal["auto", "always", "never"]
+
+
+def display_options(command: F) -> F:
+    """`--color`, `-q`, `-v` and `--severity`: how much of a result the terminal table shows
+    (the report formats always carry everything)."""
+    decorators = (
+        click.option(
+            "--color",
+            "color_choice",
+            type=click.Choice(["auto", "always", "never"]),
+            default="auto",
+            show_default=True,
+            help="Colour the table: auto colours a terminal unless NO_COLOR is set (FORCE_COLOR "
+            "colours a pipe too).",
+        ),
+        click.option(
+            "--quiet", "-q", is_flag=True, help="Only warnings and errors and the summary lines."
+        ),
+        click.option(
+            "--verbose",
+            "-v",
+            is_flag=True,
+            help="Every finding on its own, a license's obligations too, with waiver details.",
+        ),
+        click.option(
+            "--severity",
+            "min_severity",
+            type=click.Choice(["note", "warning", "error"]),
+            default="note",
+            show_default=True,
+            help="Lowest severity the table lists; the rest are counted in the summary.",
+        ),
+    )
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def display(
+    output: Path | None,
+    color_choice: ColorChoice = "auto",
+    *,
+    quiet: bool = False,
+    verbose: bool = False,
+    min_severity: Severity = "note",
+) -> Display:
+    """The terminal layout for a result written to stdout or to `output`."""
+    from scanner.errors import UsageError
+    from scanner.formats.interface import Display
+
+    if quiet and verbose:
+        raise UsageError("--quiet and --verbose contradict each other")
+    detail: Detail = "quiet" if quiet else "verbose" if verbose else "normal"
+    return Display(
+        width=shutil.get_terminal_size((80, 24)).columns,
+        color=use_color(color_choice, output),
+        detail=detail,
+        min_severity=min_severity,
+    )
+
+
+def use_color(choice: ColorChoice, output: Path | None) -> bool:
+    """`--color always|never`; for auto, NO_COLOR (https://no-color.org) beats FORCE_COLOR,
+    which beats whether stdout is a terminal. A report written to a file is plain."""
+    if choice != "auto":
+        return choice == "always"
+    if output is not None or os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
 
 
 def written(result: ScanResult, output: Path) -> None:
-    """The line on stderr that says what a report written to a file holds."""
+    """The line on stderr that says what a report written to a file holds, and which policy
+    judged it: a run never waives findings silently."""
+    from scanner.formats.table import plural
+
+    counts = ", ".join(plural(result.count(s), s) for s in ("error", "warning", "note"))
+    policy = f"policy {result.policy or 'default'}"
+    if result.waived_count:
+        policy += f" waived {plural(result.waived_count, 'finding')}"
     click.echo(
-        f"aiscan: {len(result.components)} component(s), {result.count('error')} error(s), "
-        f"{result.count('warning')} warning(s), {result.count('note')} note(s) → {output}",
+        f"aiscan: {plural(len(result.components), 'component')}, {counts} ({policy}) → {output}",
         err=True,
     )

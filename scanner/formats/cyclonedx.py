@@ -38,7 +38,7 @@ from scanner.formats.decoded import (
     JsonObject,
     sha256_digest,
 )
-from scanner.formats.interface import ReportFormat
+from scanner.formats.interface import PLAIN, Display, ReportFormat
 from scanner.inventory import Component, FileEntry, Finding, ScanResult
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
@@ -439,7 +439,9 @@ class CycloneDxJsonFormat(ReportFormat):
     def __init__(self, spec_version: str = "1.6") -> None:
         self.spec_version = spec_version
 
-    def render(self, result: ScanResult, kb: LicenseKnowledgeBase, *, color: bool = False) -> str:
+    def render(
+        self, result: ScanResult, kb: LicenseKnowledgeBase, *, display: Display = PLAIN
+    ) -> str:
         return render_cyclonedx(result, kb, output=self.output, spec_version=self.spec_version)
 
 

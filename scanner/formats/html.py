@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from scanner.formats.interface import ReportFormat
+from scanner.formats.interface import PLAIN, Display, ReportFormat
 from scanner.inventory import Component, Finding, ScanResult
 from scanner.licensing.expressions import expression_keys
 from scanner.licensing.knowledge_base import LicenseEntry, LicenseKnowledgeBase
@@ -104,5 +104,7 @@ class HtmlFormat(ReportFormat):
 
     name = "html"
 
-    def render(self, result: ScanResult, kb: LicenseKnowledgeBase, *, color: bool = False) -> str:
+    def render(
+        self, result: ScanResult, kb: LicenseKnowledgeBase, *, display: Display = PLAIN
+    ) -> str:
         return render_html(result, kb)

@@ -8,9 +8,31 @@ it once), so a format depends only on its arguments and never loads data of its 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Literal
 
-from scanner.inventory import ScanResult
+from scanner.inventory import ScanResult, Severity
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
+
+Detail = Literal["quiet", "normal", "verbose"]
+
+
+@dataclass(frozen=True)
+class Display:
+    """How a terminal format lays a result out; document formats ignore it.
+
+    `width` is the terminal's width in columns; `detail` is `-q` (no component table, no
+    notes), normal (a component's license obligations grouped into one line) or `-v` (every
+    finding on its own); findings below `min_severity` are counted but not shown.
+    """
+
+    width: int = 80
+    color: bool = False
+    detail: Detail = "normal"
+    min_severity: Severity = "note"
+
+
+PLAIN = Display()
 
 
 class ReportFormat(ABC):
@@ -19,6 +41,8 @@ class ReportFormat(ABC):
     name: str
 
     @abstractmethod
-    def render(self, result: ScanResult, kb: LicenseKnowledgeBase, *, color: bool = False) -> str:
-        """Return the whole document; `kb` explains the license keys in `result`, `color` is a
-        hint for terminal formats."""
+    def render(
+        self, result: ScanResult, kb: LicenseKnowledgeBase, *, display: Display = PLAIN
+    ) -> str:
+        """Return the whole document; `kb` explains the license keys in `result`, `display`
+        says how a terminal format lays it out."""

@@ -25,7 +25,7 @@ from scanner.formats.decoded import (
     DecodedFile,
     DecodedFinding,
 )
-from scanner.formats.interface import ReportFormat
+from scanner.formats.interface import PLAIN, Display, ReportFormat
 from scanner.inventory import (
     Ancestor,
     CardFacts,
@@ -303,7 +303,9 @@ class JsonFormat(ReportFormat):
 
     name = "json"
 
-    def render(self, result: ScanResult, kb: LicenseKnowledgeBase, *, color: bool = False) -> str:
+    def render(
+        self, result: ScanResult, kb: LicenseKnowledgeBase, *, display: Display = PLAIN
+    ) -> str:
         return json.dumps(report_document(result), indent=2, ensure_ascii=False) + "\n"
 
 

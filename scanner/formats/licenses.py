@@ -6,7 +6,8 @@ import io
 import json
 from typing import Any
 
-from scanner.licensing.knowledge_base import Clause, LicenseEntry, LicenseKnowledgeBase
+from scanner.formats.interface import Display
+from scanner.licensing.knowledge_base import Clause, LicenseEntry, LicenseKnowledgeBase, cite
 
 
 def _clause(clause: Clause) -> dict[str, Any]:
@@ -40,15 +41,25 @@ def entry_document(entry: LicenseEntry) -> dict[str, Any]:
     }
 
 
-def _console(buffer: io.StringIO, color: bool):
+def _console(buffer: io.StringIO, display: Display):
     from rich.console import Console
 
     return Console(
-        file=buffer, force_terminal=color, no_color=not color, width=None if color else 120
+        file=buffer,
+        width=max(display.width, 40),
+        force_terminal=display.color,
+        no_color=not display.color,
+        color_system="standard" if display.color else None,
+        highlight=False,
     )
 
 
-def render_license_list(kb: LicenseKnowledgeBase, output_format: str, *, color: bool) -> str:
+def _without_trailing_blanks(text: str) -> str:
+    """rich pads every cell to its column's width; trailing blanks only get in a copy's way."""
+    return "".join(line.rstrip() + "\n" for line in text.splitlines())
+
+
+def render_license_list(kb: LicenseKnowledgeBase, output_format: str, *, display: Display) -> str:
     """All entries: key, name, category, identifier."""
     if output_format == "json":
         rows = [
@@ -62,68 +73,83 @@ def render_license_list(kb: LicenseKnowledgeBase, output_format: str, *, color: 
             for e in kb.entries.values()
         ]
         return json.dumps(rows, indent=2) + "\n"
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=f"{len(kb)} licenses in the aiscan knowledge base", title_justify="left")
+    table = Table(
+        title=f"{len(kb)} licenses in the aiscan knowledge base",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
+    # Keys, categories and ids are copied into policies: they never wrap; names do.
     table.add_column("Key", no_wrap=True)
-    for column in ("Name", "Category", "SPDX / LicenseRef id", "Commercial"):
-        table.add_column(column, overflow="fold")
+    table.add_column("Name", ratio=1)
+    table.add_column("Category", no_wrap=True)
+    wide = display.width >= 120  # room for the id and the commercial-use flag too
+    if wide:
+        table.add_column("SPDX / LicenseRef id", no_wrap=True)
+        table.add_column("Commercial use", no_wrap=True)
     for entry in kb.entries.values():
-        table.add_row(
-            entry.key,
-            entry.name,
-            entry.category,
-            entry.spdx_ref,
-            "yes" if entry.commercial_use else "no",
-        )
+        more = [entry.spdx_ref, "yes" if entry.commercial_use else "no"] if wide else []
+        table.add_row(entry.key, entry.name, entry.category, *more)
     buffer = io.StringIO()
-    _console(buffer, color).print(table)
-    return buffer.getvalue()
+    _console(buffer, display).print(table)
+    return _without_trailing_blanks(buffer.getvalue())
 
 
-def render_license(entry: LicenseEntry, output_format: str, *, show_text: bool, color: bool) -> str:
+def render_license(
+    entry: LicenseEntry, output_format: str, *, show_text: bool, display: Display
+) -> str:
     """One entry, clause by clause, each with the section it comes from."""
     document = entry_document(entry)
     if output_format == "json":
         if show_text:
             document["text"] = entry.text
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    from rich.markup import escape
+    from rich.padding import Padding
+    from rich.text import Text
 
     buffer = io.StringIO()
-    console = _console(buffer, color)
-    console.print(f"[bold]{escape(entry.name)}[/bold] ({entry.key})")
-    console.print(
-        f"  id: {entry.spdx_ref}    category: {entry.category}    "
-        f"commercial use: {'yes' if entry.commercial_use else 'no'}    "
-        f"derivatives inherit: {'yes' if entry.derivatives_inherit else 'no'}"
-    )
+    console = _console(buffer, display)
+
+    def indented(text: str | Text, depth: int = 1) -> Padding:
+        """A block whose wrapped lines stay under its first: hanging indents, never col 0."""
+        return Padding(text, (0, 0, 0, 2 * depth), expand=False)
+
+    console.print(Text.assemble((entry.name, "bold"), f" ({entry.key})"))
+    flags = [
+        f"id: {entry.spdx_ref}",
+        f"category: {entry.category}",
+        f"commercial use: {'yes' if entry.commercial_use else 'no'}",
+        f"derivatives inherit: {'yes' if entry.derivatives_inherit else 'no'}",
+    ]
+    console.print(indented(Text(" · ".join(flags))))
     if entry.url:
-        console.print(f"  url: {escape(entry.url)}")
+        console.print(indented(Text(f"url: {entry.url}")))
     text_state = (
         f"bundled ({entry.text_source})"
         if entry.text_file
         else f"not bundled; see {entry.text_source}"
     )
-    console.print(f"  text: {escape(text_state or '')}")
+    console.print(indented(Text(f"text: {text_state}")))
     for title, clauses in (
         ("Conditions", entry.conditions),
         ("Obligations", entry.obligations),
         ("Restrictions", entry.restrictions),
     ):
-        console.print(f"\n[bold]{title}[/bold]" + ("" if clauses else ": none"))
+        console.print()
+        console.print(Text(title + ("" if clauses else ": none"), "bold"))
         for clause in clauses:
             extra = "".join(f" {k}={v:,}" for k, v in clause.parameters.items())
-            console.print(
-                f"  • {escape(f'[{clause.id}]')} §{escape(clause.section)}{extra}: {escape(clause.summary)}"
-            )
+            console.print(indented(Text(f"{clause.id} ({cite(clause.section)}){extra}", "bold")))
+            console.print(indented(Text(clause.summary), 2))
             if clause.text:
-                console.print(f'      text: "{escape(clause.text)}"')
+                console.print(indented(Text(f'text: "{clause.text}"'), 2))
             if clause.url:
-                console.print(f"      url: {escape(clause.url)}")
+                console.print(indented(Text(f"url: {clause.url}"), 2))
     if show_text:
         console.print()
-        console.print(
-            escape(entry.text or f"(text not bundled; see {entry.text_source})"), markup=False
-        )
-    return buffer.getvalue()
+        console.print(Text(entry.text or f"(text not bundled; see {entry.text_source})"))
+    return _without_trailing_blanks(buffer.getvalue())

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from scanner.files import printable
-from scanner.formats.interface import ReportFormat
+from scanner.formats.interface import PLAIN, Display, ReportFormat
 from scanner.inventory import Finding, ScanResult
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
@@ -52,7 +52,9 @@ class MarkdownFormat(ReportFormat):
 
     name = "markdown"
 
-    def render(self, result: ScanResult, kb: LicenseKnowledgeBase, *, color: bool = False) -> str:
+    def render(
+        self, result: ScanResult, kb: LicenseKnowledgeBase, *, display: Display = PLAIN
+    ) -> str:
         names = {c.ref: c.name for c in result.components}
         counting = [f for f in result.findings if f.counts]
         errors = result.count("error")

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from scanner.formats.interface import ReportFormat
+from scanner.formats.interface import PLAIN, Display, ReportFormat
 from scanner.inventory import Component, Finding, ScanResult
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.policy.fingerprints import FINGERPRINT_KEY, fingerprint
@@ -139,5 +139,7 @@ class SarifFormat(ReportFormat):
 
     name = "sarif"
 
-    def render(self, result: ScanResult, kb: LicenseKnowledgeBase, *, color: bool = False) -> str:
+    def render(
+        self, result: ScanResult, kb: LicenseKnowledgeBase, *, display: Display = PLAIN
+    ) -> str:
         return json.dumps(sarif_document(result), indent=2, ensure_ascii=False) + "\n"

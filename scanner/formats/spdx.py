@@ -36,7 +36,7 @@ from scanner.formats.decoded import (
     JsonObject,
     sha256_digest,
 )
-from scanner.formats.interface import ReportFormat
+from scanner.formats.interface import PLAIN, Display, ReportFormat
 from scanner.inventory import Component, ScanResult
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
@@ -308,7 +308,9 @@ class SpdxJsonFormat(ReportFormat):
     name = "spdx-json"
     output: Literal["json", "tag-value"] = "json"
 
-    def render(self, result: ScanResult, kb: LicenseKnowledgeBase, *, color: bool = False) -> str:
+    def render(
+        self, result: ScanResult, kb: LicenseKnowledgeBase, *, display: Display = PLAIN
+    ) -> str:
         return render_spdx(result, kb, output=self.output)
 
 

@@ -43,7 +43,7 @@ from scanner.formats.decoded import (
     JsonObject,
     sha256_digest,
 )
-from scanner.formats.interface import ReportFormat
+from scanner.formats.interface import PLAIN, Display, ReportFormat
 from scanner.formats.spdx import SpdxIds, asserted, comment_findings
 from scanner.inventory import Component, ScanResult
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
@@ -323,7 +323,9 @@ class Spdx3JsonLdFormat(ReportFormat):
 
     name = "spdx3-jsonld"
 
-    def render(self, result: ScanResult, kb: LicenseKnowledgeBase, *, color: bool = False) -> str:
+    def render(
+        self, result: ScanResult, kb: LicenseKnowledgeBase, *, display: Display = PLAIN
+    ) -> str:
         return render_spdx3(result, kb)
 
 

@@ -164,6 +164,11 @@ class LicenseEntry:
         return self.text_file.read_text(encoding="utf-8")
 
 
+def cite(section: str) -> str:
+    """'§1.b.i' for bare section numbers; headings such as 'Section 3(a)' stay as written."""
+    return f"§{section}" if section[:1].isdigit() else section
+
+
 def _require(condition: bool, where: str, message: str) -> None:
     if not condition:
         raise KnowledgeBaseError(f"{where}: {message}")

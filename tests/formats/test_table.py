@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.conftest import make_model_dir, run_cli
 
 
@@ -29,16 +31,78 @@ def test_scan_table_shows_licenses_and_does_not_claim_verification(tmp_path):
     assert "apache-2.0" in result.stdout and "permissive" in result.stdout
 
 
-def test_each_finding_row_shows_its_own_severity(tmp_path):
+_HEAD = re.compile(r"^(error|warning|note)( \(waived\)| \(in baseline\))?  (\S+)( ×\d+)?")
+
+
+def finding_heads(stdout: str) -> dict[str, str]:
+    """Rule → the severity label of its line in the findings list."""
+    heads = {}
+    for line in stdout.splitlines():
+        match = _HEAD.match(line)
+        if match:
+            heads[match.group(3)] = match.group(1) + (match.group(2) or "") + (match.group(4) or "")
+    return heads
+
+
+def test_each_finding_shows_its_own_severity(tmp_path):
     folder = make_model_dir(tmp_path, "m", card={"license": "cc-by-nc-4.0"})
-    rows = [
-        line.strip("│ ").split("│")
-        for line in run_cli("scan", folder).stdout.splitlines()
-        if "license." in line and line.startswith("│")
-    ]
-    labels = {cells[1].strip(): cells[0].strip() for cells in rows}
+    labels = finding_heads(run_cli("scan", folder).stdout)
     assert labels["license.noncommercial"] == "error"
-    assert labels["license.obligation"] == "note"
+    assert labels["license.obligation"] == "note ×3"
+
+
+def test_obligations_are_one_line_unless_verbose(tmp_path):
+    folder = make_model_dir(tmp_path, "m", card={"license": "apache-2.0"})
+    normal = run_cli("scan", folder).stdout
+    assert normal.count("license.obligation") == 1
+    assert "apache-2.0: include-license, state-changes, attribution, notice-file" in normal
+    verbose = run_cli("scan", folder, "-v").stdout
+    assert verbose.count("license.obligation") == 4
+    assert "Findings (4)" in normal and "Findings (4)" in verbose
+
+
+def test_quiet_and_severity_show_less_and_say_so(tmp_path):
+    folder = make_model_dir(tmp_path, "m", card={"license": "cc-by-nc-4.0"})
+    quiet = run_cli("scan", folder, "-q")
+    assert quiet.exit_code == 1
+    assert "Component" not in quiet.stdout and "license.obligation" not in quiet.stdout
+    assert "license.noncommercial" in quiet.stdout
+    assert "3 findings below warning not shown" in quiet.stdout
+    floor = run_cli("scan", folder, "--severity", "error").stdout
+    assert "Component" in floor and "license.obligation" not in floor
+    both = run_cli("scan", folder, "-q", "-v")
+    assert both.exit_code == 2 and "contradict" in both.stderr
+
+
+def test_waived_and_baseline_findings_are_marked(tmp_path, monkeypatch):
+    folder = make_model_dir(tmp_path, "m", card={"license": "cc-by-nc-4.0"})
+    report = tmp_path / "before.json"
+    run_cli("scan", folder, "--format", "json", "-o", report)
+    again = run_cli("scan", folder, "--baseline", report)
+    assert again.exit_code == 0
+    assert finding_heads(again.stdout)["license.noncommercial"] == "error (in baseline)"
+    assert "0 errors" in again.stdout and "in the baseline" in again.stdout
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "waivers:\n  - rule: license.noncommercial\n    component: '*'\n"
+        "    reason: internal demo only\n    approved_by: legal@example.com\n"
+        "    expires: 2099-01-01\n"
+    )
+    waived = run_cli("scan", folder, "--policy", policy).stdout
+    assert finding_heads(waived)["license.noncommercial"].endswith(" (waived)")
+    assert "waived until 2099-01-01, approved by legal@example.com: internal demo only" in waived
+    assert f"policy: {policy}" in waived and "it waived 1 finding" in waived
+
+
+def test_color_follows_the_option_then_no_color_then_force_color(tmp_path):
+    folder = make_model_dir(tmp_path, "m")
+    assert "\x1b[" in run_cli("scan", folder, "--color", "always").stdout
+    assert "\x1b[" not in run_cli("scan", folder).stdout  # NO_COLOR=1 in the test environment
+    forced = run_cli("scan", folder, env={"NO_COLOR": "", "FORCE_COLOR": "1"}).stdout
+    assert "\x1b[" in forced
+    assert (
+        "\x1b[" not in run_cli("scan", folder, "--color", "never", env={"FORCE_COLOR": "1"}).stdout
+    )
 
 
 def test_verify_says_how_many_digests_came_from_the_cache(tmp_path, monkeypatch):
