@@ -36,8 +36,52 @@ Exit codes:
   2  usage error (bad flag, missing target, bad policy file)
   3  the scan could not complete (unreadable target)"""
 
+DOCUMENT_EXIT_CODES_HELP = """\b
+Exit codes:
+  0  the document was written, whatever the findings (gate with `aiscan scan`)
+  2  usage error (bad flag, missing target, bad policy file)
+  3  the scan could not complete (unreadable target)"""
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+class AiscanGroup(click.Group):
+    """click's own errors (an unknown option, a missing argument, a bad choice) in aiscan's one
+    error style, `aiscan: error: …` on one line with exit code 2, like every other error."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        *,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            outcome = super().main(args, prog_name, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # bare `aiscan`: the help itself
+            click.echo(exc.format_message(), err=True)
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx is not None else "aiscan"
+            click.echo(
+                f"aiscan: error: {printable(exc.format_message())} (see `{command} --help`)",
+                err=True,
+            )
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"aiscan: error: {printable(exc.format_message())}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("aiscan: interrupted", err=True)
+            sys.exit(130)
+        if not standalone_mode:
+            return outcome
+        sys.exit(outcome if isinstance(outcome, int) else 0)
+
+
+@click.group(
+    cls=AiscanGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, "-V", "--version", prog_name="aiscan")
 def main() -> None:
     """License and supply-chain compliance scanner for AI models.
@@ -172,8 +216,11 @@ def scan(
 
     if python is not None and env is False:
         raise UsageError("--python and --no-env contradict each other")
-    if python is not None and not python.is_file():
-        raise UsageError(f"--python {str(python)!r} is not a file")
+    if python is not None and not (python.is_file() and os.access(python, os.X_OK)):
+        raise UsageError(
+            f"--python {str(python)!r} is not an executable file; give a Python interpreter "
+            "such as .venv/bin/python"
+        )
     result = _scan_targets(
         targets,
         policy=policy,
@@ -296,7 +343,12 @@ def licenses_show(license_name: str, show_text: bool, output_format: str) -> Non
     kb = default_knowledge_base()
     key = kb.identify_name(license_name)
     if key is None:
-        close = difflib.get_close_matches(license_name.lower(), list(kb.entries), n=3, cutoff=0.5)
+        wanted = license_name.lower()
+        # Keys holding the word asked for (`qwen` → qwen-research, tongyi-qianwen), then
+        # keys spelled like it.
+        close = [k for k in kb.entries if wanted and wanted in k][:5] or difflib.get_close_matches(
+            wanted, list(kb.entries), n=3, cutoff=0.5
+        )
         hint = f"; did you mean {', '.join(close)}?" if close else "; see `aiscan licenses list`"
         raise UsageError(f"unknown license {license_name!r}{hint}")
     click.echo(
@@ -569,7 +621,7 @@ def _scan_inputs(command: F) -> F:
     return command
 
 
-@main.command(epilog=EXIT_CODES_HELP)
+@main.command(epilog=DOCUMENT_EXIT_CODES_HELP)
 @_scan_inputs
 @click.option(
     "--output",
@@ -587,18 +639,17 @@ def report(
     One file with inline styles and no scripts: for every model the effective license and the
     evidence for it, the lineage, conditions, obligations with their exact text, restrictions,
     file hashes; then dependencies by license category; then findings and waivers.
-    The exit code follows the scan's result, as for `aiscan scan`.
+    The exit code is 0 once the report is written, as for `bom` and `notice`.
     """
     from scanner.formats.html import render_html
     from scanner.licensing.knowledge_base import default_knowledge_base
 
     result = _scan_or_load(targets, from_report, policy)
     write(render_html(result, default_knowledge_base()), output)
-    click.echo(f"aiscan: report of {len(result.components)} component(s) → {output}", err=True)
-    sys.exit(result.exit_code)
+    written(result, output)
 
 
-@main.command(epilog=EXIT_CODES_HELP)
+@main.command(epilog=DOCUMENT_EXIT_CODES_HELP)
 @_scan_inputs
 @click.option(
     "--output",
@@ -667,7 +718,7 @@ def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
     sys.exit(1 if changes.introduces_violation else 0)
 
 
-@main.command(epilog=EXIT_CODES_HELP)
+@main.command(epilog=DOCUMENT_EXIT_CODES_HELP)
 @_scan_inputs
 @click.option(
     "--format",

@@ -270,9 +270,12 @@ _RULES = (
     ),
     Rule(
         "scan.nothing-found",
-        "warning",
+        "error",
         "Nothing to scan",
-        "The target holds no model folder, cache repo or other component.",
+        "The target holds no model folder, cache repo or other component. An error by default, "
+        "so that a CI job pointed at a failed mount, a wrong path or an empty cache fails "
+        "instead of passing clean; lower it in the policy (`rules: {scan.nothing-found: "
+        "warning}`) where an empty target is expected.",
     ),
 )
 

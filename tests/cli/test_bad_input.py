@@ -50,9 +50,30 @@ def test_empty_folder(tmp_path):
     _result, report = scan_json(empty)
     assert report["components"] == []
     (nothing,) = findings(report, "scan.nothing-found")
-    assert nothing["severity"] == "warning"
+    assert nothing["severity"] == "error"  # a CI job against a failed mount must not pass
     assert str(empty) in nothing["message"]
-    assert report["summary"]["warnings"] == 1
+    assert report["summary"]["errors"] == 1 and _result.exit_code == 1
+
+
+def test_nothing_to_verify_or_lock_fails(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("hello")
+    verify = run_cli("verify", folder)
+    assert verify.exit_code == 1 and "scan.nothing-found" in verify.stdout
+    lock = run_cli("lock", folder, "-o", tmp_path / "aiscan.lock")
+    assert lock.exit_code == 1 and not (tmp_path / "aiscan.lock").exists()
+    policy = tmp_path / "empty-ok.yaml"
+    policy.write_text("rules:\n  scan.nothing-found: warning\n")
+    assert run_cli("verify", folder, "--policy", policy).exit_code == 0
+
+
+def test_python_option_must_be_an_executable(tmp_path):
+    text = tmp_path / "passwd"
+    text.write_text("root:x:0:0\n")
+    for path in (text, tmp_path / "missing"):
+        result = run_cli("scan", tmp_path, "--python", path)
+        assert result.exit_code == 2 and "not an executable file" in result.stderr
 
 
 def test_folder_with_only_non_model_files(tmp_path):
@@ -275,9 +296,9 @@ def test_virtual_environment_as_target_points_to_python_flag(tmp_path):
     venv.mkdir()
     (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
     result, report = scan_json(venv)
-    assert result.exit_code == 0
+    assert result.exit_code == 1
     (found,) = report["findings"]
-    assert found["rule"] == "scan.nothing-found" and found["severity"] == "warning"
+    assert found["rule"] == "scan.nothing-found" and found["severity"] == "error"
     assert f"--python {venv / 'bin' / 'python'}" in found["message"]
 
 

@@ -196,3 +196,27 @@ def test_single_file_target(tmp_path):
     (c,) = report["components"]
     assert c["type"] == "file"
     assert c["files"][0]["safetensors"]["tensors"] == 2
+
+
+def test_click_errors_are_one_line_in_aiscan_style(tmp_path):
+    for args in (("scan", "--bogus", tmp_path), ("scan",), ("nosuch",), ("scan", "-f", "x", ".")):
+        result = run_cli(*args)
+        assert result.exit_code == 2
+        (line,) = result.stderr.strip().splitlines()
+        assert line.startswith("aiscan: error: ") and "--help`)" in line
+        assert "Usage:" not in result.stderr and result.stdout == ""
+
+
+def test_licenses_show_suggests_keys_holding_the_word():
+    result = run_cli("licenses", "show", "tongyi")
+    assert result.exit_code == 2
+    assert "did you mean tongyi-qianwen" in result.stderr
+
+
+def test_document_commands_exit_0_once_written_whatever_the_findings(tmp_path):
+    folder = make_model_dir(tmp_path, "m", card={"license": "cc-by-nc-4.0"})
+    assert run_cli("scan", folder).exit_code == 1
+    report = run_cli("report", folder, "-o", tmp_path / "r.html")
+    assert report.exit_code == 0 and "1 error" in report.stderr
+    assert run_cli("bom", folder, "-o", tmp_path / "b.json").exit_code == 0
+    assert run_cli("notice", folder, "-o", tmp_path / "notice").exit_code == 0
