@@ -16,7 +16,7 @@ import click
 
 from scanner import __version__
 from scanner.cli.output import (
-    append_step_summary,
+    append_summary,
     display,
     display_options,
     reports_errors,
@@ -128,13 +128,20 @@ def main() -> None:
     default="table",
     show_default=True,
     help="table for people, json for scripts (the aiscan-report/1 contract), sarif for code "
-    "scanning, markdown for pull requests (also appended to $GITHUB_STEP_SUMMARY when set).",
+    "scanning, markdown for pull requests.",
 )
 @click.option(
     "--output",
     "-o",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the report here instead of stdout.",
+)
+@click.option(
+    "--summary",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Also append the Markdown summary to FILE, whatever --format says; in GitHub Actions "
+    'pass --summary "$GITHUB_STEP_SUMMARY" to show it on the run page.',
 )
 @click.option(
     "--fail-on",
@@ -187,6 +194,7 @@ def scan(
     policy: str | None,
     output_format: str,
     output: Path | None,
+    summary: Path | None,
     fail_on: str | None,
     baseline: Path | None,
     env: bool | None,
@@ -235,8 +243,11 @@ def scan(
     layout = display(output, color_choice, quiet=quiet, verbose=verbose, min_severity=min_severity)
     document = get_format(output_format).render(result, default_knowledge_base(), display=layout)
     write(document, output, color=layout.color)
-    if output_format == "markdown" and os.environ.get("GITHUB_STEP_SUMMARY"):
-        append_step_summary(Path(os.environ["GITHUB_STEP_SUMMARY"]), document)
+    if summary is not None:
+        markdown = document if output_format == "markdown" else None
+        append_summary(
+            summary, markdown or get_format("markdown").render(result, default_knowledge_base())
+        )
     if output is not None:
         written(result, output)
     sys.exit(result.exit_code)

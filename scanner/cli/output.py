@@ -72,17 +72,16 @@ def write(document: str, output: Path | None, *, color: bool = False) -> None:
     write_output(output, document)
 
 
-def append_step_summary(path: Path, document: str) -> None:
-    """GitHub Actions shows whatever a step appends to $GITHUB_STEP_SUMMARY on the run page."""
+def append_summary(path: Path, document: str) -> None:
+    """Append `document` to `path`: GitHub Actions shows whatever a step appends to
+    $GITHUB_STEP_SUMMARY on the run page."""
     from scanner.errors import UsageError
 
     try:
         with path.open("a", encoding="utf-8") as summary:
             summary.write(document + "\n")
     except OSError as exc:
-        raise UsageError(
-            f"cannot append to $GITHUB_STEP_SUMMARY ({path}): {exc.strerror or exc}"
-        ) from exc
+        raise UsageError(f"cannot append the summary to {path}: {exc.strerror or exc}") from exc
 
 
 ColorChoice = Literal["auto", "always", "never"]

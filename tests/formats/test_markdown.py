@@ -26,17 +26,19 @@ def test_card_derived_text_cannot_inject_html(tmp_path):
     assert "&lt;script&gt;" in text
 
 
-def test_written_to_github_step_summary_when_set(tmp_path):
+def test_summary_is_appended_once_whatever_the_format(tmp_path):
     folder = make_model_dir(tmp_path, card={"license": "apache-2.0"})
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n")
-    result = run_cli(
-        "scan", folder, "--format", "markdown", env={"GITHUB_STEP_SUMMARY": str(summary)}
-    )
-    assert result.exit_code == 0
+    env = {"GITHUB_STEP_SUMMARY": str(summary)}
+    sarif = tmp_path / "aiscan.sarif"
+    result = run_cli("scan", folder, "-f", "sarif", "-o", sarif, "--summary", summary, env=env)
+    assert result.exit_code == 0 and sarif.is_file()
     written = summary.read_text()
     assert written.startswith("earlier step\n")
-    assert "## aiscan: ✅ passing" in written
+    assert written.count("## aiscan: ✅ passing") == 1
+    run_cli("scan", folder, "--format", "markdown", env=env)  # no --summary: nothing appended
+    assert summary.read_text() == written
 
 
 def test_card_text_cannot_load_images_or_ping_people(tmp_path):
