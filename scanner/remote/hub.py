@@ -589,14 +589,16 @@ class HubClient:
             except httpx.TimeoutException as exc:
                 last = _timeout_reason(exc, self.bounds)
             except httpx.TransportError as exc:
-                last = type(exc).__name__
+                detail = redact_credentials(str(exc)).strip()
+                last = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
             except _DeadlineExceeded:
                 last = f"no complete answer within {self.bounds.total:g} s"
             if attempt + 1 < self.attempts:
                 self._sleep(delay)
         raise HubUnavailable(
             f"the Hub at {self.shown_endpoint} did not answer for {what} after {self.attempts} "
-            f"attempts ({last}); try again later"
+            f"attempts ({last}); try again later, or run offline with HF_HUB_OFFLINE=1 (the HF "
+            "cache and aiscan's catalogue only) or point HF_ENDPOINT at a mirror"
         )
 
     def _bad_answer(self, what: str, reason: str) -> HubBadAnswer:
