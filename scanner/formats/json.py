@@ -1,7 +1,7 @@
 """The JSON report (`aiscan-report/1`), the contract users' scripts rely on.
 
-Field names and meanings are fixed by ARCHITECTURE.md; additions are documented in the README
-and never change an existing field.
+Field names and meanings are fixed (docs/json-report.md has the contract); additions are documented
+there and never change an existing field.
 """
 
 from __future__ import annotations

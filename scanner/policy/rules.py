@@ -1,6 +1,6 @@
 """Every rule aiscan can report, with its default severity and the help a reader needs.
 
-Rule ids are a contract (ARCHITECTURE.md): users' waivers, baselines and CI scripts name them.
+Rule ids are a contract (docs/rules.md): users' waivers, baselines and CI scripts name them.
 New rules may be added; existing ids never change.
 """
 
