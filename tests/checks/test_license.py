@@ -220,7 +220,7 @@ def test_deepseek(tmp_path):
     ids=["declared", "through-catalogue"],
 )
 def test_deepseek_derivative_gets_the_attachment_a_use_restrictions(tmp_path, card):
-    result, report, c = scan_card(tmp_path, card)
+    _result, report, c = scan_card(tmp_path, card)
     assert "deepseek" in effective_keys(c["license"]["effective"])
     aup = _license_findings(report, "license.acceptable-use-policy", "deepseek")
     assert len(aup) == 1
