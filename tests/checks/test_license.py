@@ -206,6 +206,28 @@ def test_deepseek(tmp_path):
     assert_no_errors(result, report)
 
 
+@pytest.mark.parametrize(
+    "card",
+    [
+        {
+            "license": "other",
+            "license_name": "deepseek",
+            "base_model": "deepseek-ai/DeepSeek-V2-Lite",
+        },
+        # a fine-tune that declares nothing: the base's license comes from the offline catalogue
+        {"base_model": "deepseek-ai/deepseek-coder-6.7b-base", "tags": ["fine-tuned"]},
+    ],
+    ids=["declared", "through-catalogue"],
+)
+def test_deepseek_derivative_gets_the_attachment_a_use_restrictions(tmp_path, card):
+    _result, report, c = scan_card(tmp_path, card)
+    assert "deepseek" in effective_keys(c["license"]["effective"])
+    aup = _license_findings(report, "license.acceptable-use-policy", "deepseek")
+    assert len(aup) == 1
+    assert "Attachment A" in aup[0]["evidence"]["section"]
+    assert "military" in aup[0]["message"]
+
+
 # --- RAIL -----------------------------------------------------------------------------------
 
 
@@ -217,8 +239,16 @@ def test_deepseek(tmp_path):
         ({"license": "bigscience-openrail-m"}, "bigscience-openrail-m"),
         ({"license": "bigscience-bloom-rail-1.0"}, "bigscience-bloom-rail-1.0"),
         ({"license": "openrail"}, "openrail"),
+        ({"license": "bigcode-openrail-m"}, "bigcode-openrail-m"),
     ],
-    ids=["creativeml-openrail-m", "openrail++", "bigscience-openrail-m", "bloom-rail", "openrail"],
+    ids=[
+        "creativeml-openrail-m",
+        "openrail++",
+        "bigscience-openrail-m",
+        "bloom-rail",
+        "openrail",
+        "bigcode-openrail-m",
+    ],
 )
 def test_rail_licenses_pass_on_use_restrictions(tmp_path, card, key):
     result, report, c = scan_card(tmp_path, card)
@@ -228,6 +258,8 @@ def test_rail_licenses_pass_on_use_restrictions(tmp_path, card, key):
         f["evidence"]["obligation"] for f in _license_findings(report, "license.obligation", key)
     }
     assert "pass-on-use-restrictions" in obligations
+    aup = _license_findings(report, "license.acceptable-use-policy", key)
+    assert len(aup) == 1 and "attachment" in aup[0]["evidence"]["section"].lower()
     assert_no_errors(result, report)
 
 

@@ -24,7 +24,7 @@ from tests.conftest import CARDS
         ("Qwen/Qwen2.5-VL-3B-Instruct", "qwen-research"),
         ("Qwen/Qwen2.5-3B", "qwen-research"),
         ("Qwen/Qwen2.5-7B-Instruct", "apache-2.0"),
-        ("Qwen/Qwen2.5-72B-Instruct", "tongyi-qianwen"),
+        ("Qwen/Qwen2.5-72B-Instruct", "qwen"),
         ("Qwen/Qwen1.5-0.5B", "tongyi-qianwen-research"),
         ("Qwen/Qwen1.5-7B-Chat", "tongyi-qianwen"),
         ("qwen/qwen-7b", "tongyi-qianwen"),
@@ -44,6 +44,76 @@ def test_families_map_to_their_card_license(repo_id, key):
     family = default_catalogue().lookup(repo_id)
     assert family is not None and family.license == key
     assert family.citation.startswith("https://huggingface.co/")
+
+
+@pytest.mark.parametrize(
+    ("repo_id", "key"),
+    [
+        # Meta: original LLaMA re-uploads, Code Llama under both orgs, guard models
+        ("huggyllama/llama-7b", "llama1"),
+        ("codellama/CodeLlama-34b-Instruct-hf", "llama2"),
+        ("CODELLAMA/codellama-7b-python-hf", "llama2"),
+        ("meta-llama/Llama-Guard-3-8B-INT8", "llama3.1"),
+        ("meta-llama/Llama-Guard-3-1B", "llama3.2"),
+        # Mistral: Apache releases vs the Mistral Research License
+        ("mistralai/Mistral-Nemo-Instruct-2407", "apache-2.0"),
+        ("mistralai/Mistral-Small-Instruct-2409", "mrl-0.1"),
+        ("mistralai/ministral-8b-instruct-2410", "mrl-0.1"),
+        ("mistralai/Codestral-22B-v0.1", "mnpl-0.1"),
+        # Google: Gemma Scope is CC-BY-4.0, not the Gemma Terms
+        ("google/gemma-scope-2b-pt-res", "cc-by-4.0"),
+        ("Google/Gemma-3-27B-IT", "gemma"),
+        ("google/paligemma-3b-mix-448", "gemma"),
+        # Qwen: sizes and versions
+        ("Qwen/Qwen1.5-32B", "tongyi-qianwen-research"),
+        ("Qwen/Qwen1.5-32B-Chat", "tongyi-qianwen"),
+        ("Qwen/CodeQwen1.5-7B", "tongyi-qianwen-research"),
+        ("Qwen/CodeQwen1.5-7B-Chat-GGUF", "tongyi-qianwen"),
+        ("Qwen/Qwen2-72B-Instruct", "tongyi-qianwen"),
+        ("qwen/QWEN2.5-72B", "qwen"),
+        ("Qwen/Qwen2.5-VL-72B-Instruct", "qwen"),
+        ("Qwen/Qwen2.5-3B-Instruct-GGUF", "qwen-research"),
+        # DeepSeek
+        ("deepseek-ai/deepseek-math-7b-instruct", "deepseek"),
+        ("deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", "mit"),
+        # TII: Falcon 1, Falcon 2 11B, Falcon 3
+        ("tiiuae/falcon-rw-1b", "apache-2.0"),
+        ("tiiuae/falcon-11B", "falcon-2-11b-tii-license-1.0"),
+        ("tiiuae/Falcon3-7B-Instruct", "tii-falcon-license-2.0"),
+        # Microsoft Phi 1 to 4
+        ("microsoft/phi-1_5", "mit"),
+        ("microsoft/Phi-3.5-MoE-instruct", "mit"),
+        # Stability
+        ("stabilityai/stable-diffusion-x4-upscaler", "openrail++"),
+        ("stabilityai/stable-zero123", "sai-nc-community"),
+        ("stabilityai/sv3d", "sv3d-nc-community"),
+        # Black Forest Labs: every [dev] variant is non-commercial
+        ("black-forest-labs/FLUX.1-Kontext-dev", "flux-1-dev-non-commercial-license"),
+        ("black-forest-labs/FLUX.1-Canny-dev-lora", "flux-1-dev-non-commercial-license"),
+        ("black-forest-labs/flux.1-krea-dev", "flux-1-dev-non-commercial-license"),
+        ("black-forest-labs/FLUX.1-schnell", "apache-2.0"),
+        # NVIDIA
+        ("nvidia/Nemotron-4-340B-Instruct", "nvidia-open-model-license"),
+        ("nvidia/Llama3-ChatQA-1.5-70B", "llama3"),
+        ("nvidia/NV-Embed-v2", "cc-by-nc-4.0"),
+    ],
+)
+def test_release_lines_per_publisher(repo_id, key):
+    family = default_catalogue().lookup(repo_id)
+    assert family is not None and family.license == key
+
+
+@pytest.mark.parametrize(
+    "repo_id",
+    [
+        "tiiuae/falcon-mamba-7b",
+        "google/medgemma-4b-it",
+        "microsoft/Orca-2-7b",
+        "google/flan-t5-base",
+    ],
+)
+def test_models_under_other_licenses_are_not_catalogued(repo_id):
+    assert default_catalogue().lookup(repo_id) is None
 
 
 def test_unknown_repo_is_not_guessed():
@@ -115,7 +185,7 @@ def test_catalogue_with_unknown_field_is_refused(tmp_path, kb):
         ("LLAMA3.1", "latest", "llama3.1"),
         ("llama3", "70b-instruct", "llama3"),
         ("llama3.2-vision", "11b", "llama3.2"),
-        ("qwen2.5", "72b", "tongyi-qianwen"),
+        ("qwen2.5", "72b", "qwen"),
         ("qwen2.5", "32b", "apache-2.0"),
         ("qwen2.5", "3b-instruct", "qwen-research"),
         ("qwen2", "72b", "tongyi-qianwen"),

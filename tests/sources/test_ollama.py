@@ -149,7 +149,7 @@ def test_a_model_pulled_from_the_hub_names_its_repo_as_base(tmp_path):
     [
         ("registry.ollama.ai/library/gemma2/9b", "gemma"),
         ("registry.ollama.ai/library/qwen2.5/7b", "apache-2.0"),
-        ("registry.ollama.ai/library/qwen2.5/72b-instruct-q4_K_M", "tongyi-qianwen"),
+        ("registry.ollama.ai/library/qwen2.5/72b-instruct-q4_K_M", "qwen"),
         ("registry.ollama.ai/library/qwen2.5/3b", "qwen-research"),
         ("registry.ollama.ai/library/mistral/latest", "apache-2.0"),
         ("registry.ollama.ai/library/phi3/mini", "mit"),
