@@ -641,9 +641,19 @@ def _scan_inputs(command: F) -> F:
     required=True,
     help="The HTML file to write.",
 )
+@click.option(
+    "--hash",
+    "hash_files",
+    is_flag=True,
+    help="SHA-256 every file so the report lists the exact bytes (not with --from).",
+)
 @reports_errors
 def report(
-    targets: tuple[str, ...], from_report: Path | None, policy: str | None, output: Path
+    targets: tuple[str, ...],
+    from_report: Path | None,
+    policy: str | None,
+    output: Path,
+    hash_files: bool,
 ) -> None:
     """Write a self-contained HTML compliance report for legal review.
 
@@ -656,6 +666,10 @@ def report(
     from scanner.licensing.knowledge_base import default_knowledge_base
 
     result = _scan_or_load(targets, from_report, policy)
+    if hash_files and from_report is None:
+        from scanner.pipeline.hashes import with_file_hashes
+
+        result = with_file_hashes(result)
     write(render_html(result, default_knowledge_base()), output)
     written(result, output)
 

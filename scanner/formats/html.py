@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner.formats.interface import PLAIN, Display, ReportFormat
-from scanner.inventory import Component, Finding, ScanResult
+from scanner.inventory import SEVERITY_RANK, Component, Finding, ScanResult
 from scanner.licensing.expressions import expression_keys
 from scanner.licensing.knowledge_base import LicenseEntry, LicenseKnowledgeBase
 
@@ -27,6 +27,51 @@ class _ModelView:
     licenses: tuple[LicenseEntry, ...]
     findings: tuple[Finding, ...]
     conditions_status: dict[str, str]
+
+
+@dataclass(frozen=True)
+class _Overview:
+    """The report's first screen: what fails the policy, what to review, what is waived."""
+
+    failing: tuple[Finding, ...]
+    review: tuple[Finding, ...]
+    waived: tuple[Finding, ...]
+    verdicts: dict[str, int]
+    hashed: int
+    files: int
+
+
+_FOLDED_RULES = frozenset({"license.obligation"})
+"""Findings each model's license tables already show clause by clause: listed once, there."""
+
+
+def _overview(result: ScanResult) -> _Overview:
+    threshold = SEVERITY_RANK[result.fail_on]
+    failing = tuple(
+        f for f in result.findings if f.counts and SEVERITY_RANK[f.severity] >= threshold
+    )
+    review = tuple(
+        f
+        for f in result.findings
+        if f.counts and f.severity == "warning" and SEVERITY_RANK["warning"] < threshold
+    )
+    verdicts = {"fail the policy": 0, "to review": 0, "pass": 0}
+    for component in result.components:
+        if any(f.component == component.ref for f in failing):
+            verdicts["fail the policy"] += 1
+        elif any(f.component == component.ref for f in review):
+            verdicts["to review"] += 1
+        else:
+            verdicts["pass"] += 1
+    files = [f for c in result.components for f in c.files]
+    return _Overview(
+        failing=failing,
+        review=review,
+        waived=tuple(f for f in result.findings if f.waived is not None),
+        verdicts=verdicts,
+        hashed=sum(f.sha256 is not None for f in files),
+        files=len(files),
+    )
 
 
 def _condition_status(findings: list[Finding]) -> dict[str, str]:
@@ -58,7 +103,8 @@ def _views(
         keys = expression_keys(component.license.effective)
         entries = tuple(kb[key] for key in keys if key in kb)
         findings = by_component.get(component.ref, [])
-        models.append(_ModelView(component, entries, tuple(findings), _condition_status(findings)))
+        shown = tuple(f for f in findings if f.rule not in _FOLDED_RULES)
+        models.append(_ModelView(component, entries, shown, _condition_status(findings)))
     return models, dict(sorted(libraries.items()))
 
 
@@ -93,7 +139,9 @@ def render_html(
         models=models,
         libraries=libraries,
         policy_findings=[f for f in result.findings if f.component is None],
-        waived=[f for f in result.findings if f.waived is not None],
+        overview=_overview(result),
+        listed_findings=[f for f in result.findings if f.rule not in _FOLDED_RULES],
+        folded=sum(f.rule in _FOLDED_RULES for f in result.findings),
         names={c.ref: c.name for c in result.components},
         **(context or {}),
     )

@@ -148,3 +148,42 @@ def test_licenses_are_explained_from_the_knowledge_base_passed_in(kb):
     html = HtmlFormat().render(result, LicenseKnowledgeBase([renamed]))
     assert "Licence Named Only In This Test" in html
     assert kb["llama3"].name not in html
+
+
+def test_the_first_screen_says_what_needs_action(tmp_path):
+    """Laid out by Chromium at 1200x900, the status block (what fails, what to review, what
+    is waived until when) ends within the first screen and comes before any detail."""
+    store = tmp_path / "store"
+    make_model_dir(store, "nc", card={"license": "cc-by-nc-4.0"})
+    make_model_dir(store, "llama", card={"license": "llama3"})
+    make_model_dir(store, "ok", card={"license": "apache-2.0"})
+    report = tmp_path / "report.html"
+    assert run_cli("report", store, "-o", report).exit_code == 0
+    html = report.read_text(encoding="utf-8")
+    assert html.index('id="status"') < html.index('id="summary"') < html.index('id="models"')
+    assert "Needs action: 1 finding fails the policy" in html
+    assert "1 fail the policy · 0 to review · 2 pass" in html
+    assert html.count("license.obligation") == 0  # obligations: once, in each license's table
+    assert "not computed for this report" in html
+    probe = tmp_path / "probe.html"
+    probe.write_text(
+        f'<iframe id="r" src="{report.as_uri()}" style="width:1200px;height:900px;border:0">'
+        "</iframe><script>document.getElementById('r').onload = () => {"
+        "const doc = document.getElementById('r').contentDocument;"
+        "const box = doc.getElementById('status').getBoundingClientRect();"
+        "document.body.dataset.bottom = Math.round(box.bottom);"
+        "document.body.dataset.title = doc.querySelector('#status h2').textContent; };"
+        "</script>",
+        encoding="utf-8",
+    )
+    dom = chromium(
+        "--allow-file-access-from-files",
+        "--virtual-time-budget=10000",
+        "--window-size=1220,940",
+        "--dump-dom",
+        probe.as_uri(),
+    )
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    bottom = int(dom.stdout.split('data-bottom="')[1].split('"')[0])
+    assert 0 < bottom <= 900
+    assert 'data-title="Needs action' in dom.stdout
