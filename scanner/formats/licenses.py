@@ -134,6 +134,8 @@ def render_license(
         else f"not bundled; see {entry.text_source}"
     )
     console.print(indented(Text(f"text: {text_state}")))
+    if entry.use_policy_file is not None:
+        console.print(indented(Text("acceptable use policy: bundled (aiscan notice passes it on)")))
     for title, clauses in (
         ("Conditions", entry.conditions),
         ("Obligations", entry.obligations),

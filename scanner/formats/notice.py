@@ -19,8 +19,9 @@ from scanner.inventory import Component, ScanResult
 from scanner.licensing.expressions import expression_keys
 from scanner.licensing.knowledge_base import LicenseEntry, LicenseKnowledgeBase
 
-NOTICE_OBLIGATIONS = ("attribution", "notice-file", "name-prefix")
-"""Obligations whose exact text belongs in a NOTICE file."""
+NOTICE_OBLIGATIONS = ("attribution", "notice-file")
+"""Obligations whose exact text is a notice to pass on ("Built with Llama", the copyright
+line). Instructions such as Llama's model-naming rule belong in the report, not in a NOTICE."""
 
 
 @dataclass(frozen=True)
@@ -32,24 +33,35 @@ class NoticeBundle:
     license_files: tuple[str, ...]
 
 
-def _component_section(component: Component, entries: list[LicenseEntry]) -> list[str]:
-    version = f" @ {component.version}" if component.version else ""
-    lines = [
-        f"{component.name}{version}",
-        f"  type: {component.type}    license: {component.license.effective or 'UNKNOWN'}",
-    ]
+def _origin(component: Component) -> list[str]:
+    """Where the component comes from, as far as the facts say: package URL or repo and
+    revision, and the base models it derives from (never a path on the scanning machine)."""
+    lines = []
     if component.purl:
-        lines.append(f"  package: {component.purl}")
+        lines.append(f"  Origin: {component.purl}")
+    elif component.version and component.type != "library":
+        lines.append(f"  Origin: {component.name} at revision {component.version}")
+    bases = [
+        f"{ancestor.name}@{ancestor.revision}" if ancestor.revision else ancestor.name
+        for ancestor in component.lineage
+    ] or list(component.base_models)
+    if bases:
+        lines.append(f"  Derived from: {', '.join(dict.fromkeys(bases))}")
+    return lines
+
+
+def _component_section(component: Component, entries: list[LicenseEntry]) -> list[str]:
+    version = f" {component.version}" if component.version and component.type == "library" else ""
+    lines = [f"{component.name}{version} ({component.type})", *_origin(component)]
+    if not entries:
+        lines.append(f"  License: {component.license.effective or 'none found'}")
     for entry in entries:
+        lines.append(f"  License: {entry.name} (licenses/{entry.key}.txt)")
+        if entry.use_policy_file is not None:
+            lines.append(f"  Acceptable use policy: licenses/{entry.key}-use-policy.md")
         for clause in entry.obligations:
             if clause.id in NOTICE_OBLIGATIONS and clause.text:
-                label = {
-                    "attribution": "Display",
-                    "notice-file": "Notice",
-                    "name-prefix": "Model name must begin with",
-                }[clause.id]
-                lines.append(f"  {label} ({entry.key} {clause.section}): {clause.text}")
-        lines.append(f"  Full text: licenses/{entry.key}.txt")
+                lines.append(f"  {clause.text}")
     for notice in component.notices:
         lines.append(f"  {notice.file} shipped with {component.name}:")
         lines.extend(f"    {line}".rstrip() for line in notice.text.strip().splitlines())
@@ -86,6 +98,11 @@ def write_notice_bundle(
                 continue
             written.add(entry.key)
             write_output(texts / f"{entry.key}.txt", _full_text(entry, own_texts.get(entry.key)))
+            if entry.use_policy_file is not None:
+                write_output(
+                    texts / f"{entry.key}-use-policy.md",
+                    entry.use_policy_file.read_text(encoding="utf-8"),
+                )
     write_output(directory / "NOTICE", "\n".join(notice))
     return NoticeBundle(directory, len(result.components), tuple(sorted(written)))
 

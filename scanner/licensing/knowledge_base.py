@@ -146,6 +146,9 @@ class LicenseEntry:
     conditions: tuple[Clause, ...]
     obligations: tuple[Clause, ...]
     restrictions: tuple[Clause, ...]
+    use_policy_file: Path | None = None
+    """The acceptable-use policy the license incorporates by reference, when bundled: a NOTICE
+    bundle passes it on beside the license text."""
 
     @property
     def spdx_ref(self) -> str:
@@ -236,6 +239,12 @@ def parse_entry(raw: Any, path: Path) -> LicenseEntry:
     if text.get("file"):
         text_file = path.parent / text["file"]
         _require(text_file.is_file(), where, f"text file {text['file']} does not exist")
+    use_policy_file = None
+    if text.get("use_policy"):
+        use_policy_file = path.parent / text["use_policy"]
+        _require(
+            use_policy_file.is_file(), where, f"use policy {text['use_policy']} does not exist"
+        )
     markers = _string_list(raw.get("markers"), where, "markers")
     if text_file is not None:
         body = normalize_text(text_file.read_text(encoding="utf-8"))
@@ -260,6 +269,7 @@ def parse_entry(raw: Any, path: Path) -> LicenseEntry:
         conditions=_clauses(raw.get("conditions"), CONDITION_IDS, where, "conditions"),
         obligations=_clauses(raw.get("obligations"), OBLIGATION_IDS, where, "obligations"),
         restrictions=_clauses(raw.get("restrictions"), RESTRICTION_IDS, where, "restrictions"),
+        use_policy_file=use_policy_file,
     )
 
 

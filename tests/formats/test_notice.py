@@ -9,7 +9,7 @@ import pytest
 
 from scanner.formats.notice import write_notice_bundle
 from scanner.inventory import Component, LicenseFacts, LicenseText, ScanResult
-from tests.conftest import GPL3_OPENING, make_model_dir, run_cli
+from tests.conftest import GPL3_OPENING, make_hf_cache, make_model_dir, model_repo_files, run_cli
 
 
 def _model(name: str, effective: str, *license_texts: LicenseText) -> Component:
@@ -47,10 +47,30 @@ def test_llama31_bundle_says_built_with_llama(tmp_path):
     make_model_dir(tmp_path / "store", "tune", card={"license": "llama3.1"})
     out = tmp_path / "out"
     assert run_cli("notice", tmp_path / "store", "-o", out).exit_code == 0
-    assert "Display (llama3.1 1.b.i (B)): Built with Llama" in (out / "NOTICE").read_text(
+    notice = (out / "NOTICE").read_text(encoding="utf-8")
+    assert "\n  Built with Llama\n" in notice
+    assert "Model name" not in notice and "must" not in notice  # notices, not instructions
+    assert (out / "licenses" / "llama3.1.txt").stat().st_size > 5000
+    assert "Acceptable use policy: licenses/llama3.1-use-policy.md" in notice
+    assert "Acceptable Use Policy" in (out / "licenses" / "llama3.1-use-policy.md").read_text(
         encoding="utf-8"
     )
-    assert (out / "licenses" / "llama3.1.txt").stat().st_size > 5000
+
+
+def test_each_entry_names_its_origin_and_every_llama_aup_is_bundled(tmp_path):
+    cache = tmp_path / "hub"
+    _, commit = make_hf_cache(
+        cache,
+        "acme/llama2-tune",
+        model_repo_files("llama2", {"base_model": "meta-llama/Llama-2-7b-hf"}),
+    )
+    out = tmp_path / "out"
+    assert run_cli("notice", cache, "-o", out).exit_code == 0
+    notice = (out / "NOTICE").read_text(encoding="utf-8")
+    assert f"Origin: pkg:huggingface/acme/llama2-tune@{commit}" in notice
+    assert "Derived from: meta-llama/Llama-2-7b-hf" in notice
+    assert (out / "licenses" / "llama2-use-policy.md").is_file()
+    assert str(tmp_path) not in notice  # no path of the scanning machine
 
 
 def test_unbundled_text_is_a_pointer_not_an_invented_text(tmp_path):
@@ -111,7 +131,7 @@ def test_own_license_text_is_bundled_from_a_saved_report_after_the_folder_is_gon
     result = run_cli("notice", "--from", report, "-o", out)
     assert result.exit_code == 0, result.stderr
     assert (out / "licenses" / "gpl-3.0.txt").read_text(encoding="utf-8") == GPL3_OPENING
-    assert "Full text: licenses/gpl-3.0.txt" in (out / "NOTICE").read_text(encoding="utf-8")
+    assert "(licenses/gpl-3.0.txt)" in (out / "NOTICE").read_text(encoding="utf-8")
 
 
 def test_writer_uses_the_recorded_text_and_never_another_licenses(tmp_path, kb):
