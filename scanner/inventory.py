@@ -399,6 +399,9 @@ class LibraryDetails:
     metadata: PackageMetadata | None = field(default=None, repr=False)
     """The license metadata as read; resolution turns it into the component's `license`. Not
     reported: the evidence quotes what mattered."""
+    index_problem: str | None = None
+    """With `--pypi`, why the index gave no license for this declared-only package: its answer
+    (an HTTP error, no connection) or that no pinned version could be asked about."""
 
 
 ComponentDetails = ModelDetails | LibraryDetails | CodeReference | None

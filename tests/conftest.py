@@ -61,7 +61,9 @@ def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.delenv("FORCE_COLOR", raising=False)
-    monkeypatch.setenv("COLUMNS", "80")  # the terminal table's width, whatever runs pytest
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)  # .ci/run's own venv is not the project's
+    monkeypatch.delenv("PIP_INDEX_URL", raising=False)  # nor is a developer's own index
 
 
 # --- knowledge base and policy --------------------------------------------------------------

@@ -69,10 +69,15 @@ class DependencyCheck(Check):
         effective = component.license.effective
         if effective is None:
             if component.library.declared_only:
+                problem = component.library.index_problem
+                hint = (
+                    f"the index gave none ({problem}); scan its environment (--python)"
+                    if problem
+                    else "scan its environment (--python) or ask the index (--pypi)"
+                )
                 message = (
-                    f"{label} is declared ({', '.join(component.library.declared_in)}) but not installed "
-                    "where aiscan looked, so its license is not known; scan its environment "
-                    "(--python) or ask the index (--pypi)"
+                    f"{label} is declared ({', '.join(component.library.declared_in)}) but not "
+                    f"installed where aiscan looked, so its license is not known; {hint}"
                 )
             else:
                 message = (

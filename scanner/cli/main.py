@@ -229,13 +229,9 @@ def scan(
             f"--python {str(python)!r} is not an executable file; give a Python interpreter "
             "such as .venv/bin/python"
         )
-    result = _scan_targets(
-        targets,
-        policy=policy,
-        fail_on=fail_on,
-        hub=hub,
-        project=_project_options(env, python, deps, code, pypi),
-    )
+    project = _project_options(env, python, deps, code, pypi)
+    result = _scan_targets(targets, policy=policy, fail_on=fail_on, hub=hub, project=project)
+    _say_which_environment(result, project)
     if baseline is not None:
         from scanner.policy.baseline import apply_baseline, load_baseline
 
@@ -253,6 +249,16 @@ def scan(
     sys.exit(result.exit_code)
 
 
+def _say_which_environment(result: Any, project: Any) -> None:
+    """A project read with the activated environment says so: it is not in the target."""
+    if project.active_venv is not None and any(c.source == "python-env" for c in result.components):
+        click.echo(
+            f"aiscan: packages read from the active virtual environment {project.active_venv} "
+            "($VIRTUAL_ENV), as files; --no-env reads none, --python PATH another",
+            err=True,
+        )
+
+
 def _project_options(
     env: bool | None, python: Path | None, deps: bool, code: bool, pypi: bool
 ) -> Any:
@@ -266,7 +272,16 @@ def _project_options(
 
         client = PyPIClient(cache_dir=default_cache_dir())
     mode: EnvMode = "on" if env or python is not None else ("off" if env is False else "auto")
-    return ProjectOptions(env=mode, python=python, manifests=deps, code=code, pypi=client)
+    active = os.environ.get("VIRTUAL_ENV")
+    active_venv = Path(active) if active and (Path(active) / "pyvenv.cfg").is_file() else None
+    return ProjectOptions(
+        env=mode,
+        python=python,
+        active_venv=active_venv if mode == "auto" else None,
+        manifests=deps,
+        code=code,
+        pypi=client,
+    )
 
 
 def _scan_targets(

@@ -35,13 +35,23 @@ class ReleaseMetadata:
     error: str | None = None
 
 
+def configured_index() -> str | None:
+    """The index to ask: `$AISCAN_PYPI_URL`, else pip's `$PIP_INDEX_URL` without its `/simple`
+    suffix (mirrors such as devpi and Artifactory serve the JSON API beside the simple one)."""
+    explicit = os.environ.get("AISCAN_PYPI_URL")
+    if explicit:
+        return explicit
+    pip_index = os.environ.get("PIP_INDEX_URL", "").rstrip("/")
+    if pip_index.endswith("/simple"):
+        pip_index = pip_index[: -len("/simple")]
+    return pip_index or None
+
+
 class PyPIClient:
     """A minimal JSON API client with a per-release disk cache."""
 
     def __init__(self, index_url: str | None = None, cache_dir: Path | None = None) -> None:
-        self.index_url = (index_url or os.environ.get("AISCAN_PYPI_URL") or DEFAULT_INDEX).rstrip(
-            "/"
-        )
+        self.index_url = (index_url or configured_index() or DEFAULT_INDEX).rstrip("/")
         self.cache_dir = cache_dir
 
     def _cache_path(self, name: str, version: str) -> Path | None:

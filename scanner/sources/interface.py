@@ -34,11 +34,14 @@ class ProjectOptions:
 
     `env`: `auto` reads the project's own `.venv`/`venv` when there is one, as files (its
     interpreter is never run); `on` runs the interpreter running aiscan (or `python`, which
-    the user named) to dump its metadata; `off` reads no environment.
+    the user named) to dump its metadata; `off` reads no environment. `active_venv` is the
+    virtual environment activated where aiscan runs (`$VIRTUAL_ENV`): in `auto` a project is
+    read with it, as files, the way pip-licenses and pip-audit follow the active environment.
     """
 
     env: EnvMode = "auto"
     python: Path | None = None
+    active_venv: Path | None = None
     manifests: bool = True
     code: bool = True
     pypi: PyPIClient | None = None

@@ -188,10 +188,14 @@ class ProjectSource(Source):
         return context.environment is not None or is_project(target)
 
     def _environment(self) -> tuple[Environment | None, Problem | None]:
-        """The environment to read, and the problem that kept the project's own from being
-        read (a `.venv` linked out of the project)."""
+        """The environment to read: the one named (`--python`, `--env`), else the activated
+        one (`$VIRTUAL_ENV`), else the project's own `.venv`/`venv`; and the problem that kept
+        the project's own from being read (a `.venv` linked out of the project)."""
         if self.environment is not None or self.options.env != "auto":
             return self.environment, None
+        active = self.options.active_venv
+        if active is not None:  # the user's own choice, so it may lie outside the target
+            return read_virtualenv(active, os.path.realpath(active)), None
         root = os.path.realpath(self.root)
         for relative in PROJECT_VENVS:
             venv = self.root / relative
@@ -396,9 +400,13 @@ class ProjectSource(Source):
         )
         version = common["version"]
         metadata = None
-        if self.options.pypi is not None and version:
+        index_problem = None
+        if self.options.pypi is not None and not version:
+            index_problem = "not looked up: no pinned version (==) to ask the index about"
+        elif self.options.pypi is not None:
             release = self.options.pypi.release(name, version)
             if release.error:
+                index_problem = release.error
                 license_facts = dataclasses.replace(
                     license_facts,
                     evidence=(*license_facts.evidence, Evidence("PyPI JSON API", release.error)),
@@ -415,7 +423,9 @@ class ProjectSource(Source):
             source=source,
             location=str(self.root / decls[0][0].where.split(":")[0].split(" ")[0]),
             license=license_facts,
-            details=dataclasses.replace(details, declared_only=True, metadata=metadata),
+            details=dataclasses.replace(
+                details, declared_only=True, metadata=metadata, index_problem=index_problem
+            ),
             **common,
         )
 

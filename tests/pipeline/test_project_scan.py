@@ -218,3 +218,44 @@ def test_bad_project_files_never_crash(tmp_path):
     assert "circular -r include" in messages
     assert "lock-version" in messages
     assert "not valid Python 3" in messages
+
+
+def test_the_activated_virtual_environment_is_read_and_named(tmp_path):
+    """Inside an activated venv, `aiscan scan .` reads it (as files) like pip-licenses does,
+    and says which environment that was; --no-env reads none."""
+    active = tmp_path / "elsewhere-venv"
+    _, site = make_venv(active)
+    write_dist(site, "active-only", "1.0", "License-Expression: MIT")
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "requirements.txt").write_text("active-only\n")
+    result = run_cli("scan", root, "--format", "json", env={"VIRTUAL_ENV": str(active)})
+    report = json.loads(result.stdout)
+    lib = component(report, "active-only")
+    assert lib["version"] == "1.0" and lib["license"]["effective"] == "MIT"
+    assert f"active virtual environment {active}" in result.stderr
+    ignored = run_cli(
+        "scan", root, "--format", "json", "--no-env", env={"VIRTUAL_ENV": str(active)}
+    )
+    assert component(json.loads(ignored.stdout), "active-only")["version"] is None
+    assert "active virtual environment" not in ignored.stderr
+
+
+def test_pip_index_url_is_honoured_and_index_failures_are_reported(project, tmp_path, monkeypatch):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeIndex)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("PIP_INDEX_URL", f"http://127.0.0.1:{server.server_address[1]}/simple/")
+        monkeypatch.setenv("AISCAN_CACHE_DIR", str(tmp_path / "cache"))
+        (project / "requirements.txt").write_text("app-lib==1.0\nunpinned-pkg\nmissing-pkg==2.0\n")
+        _, report = scan_json(project, args=["--pypi", "--no-code", "--no-env"])
+        assert component(report, "remote-only")["license"]["effective"] == "BSD-3-Clause"
+        messages = {
+            f["message"].split(" ")[0]: f["message"]
+            for f in findings(report, "dependency.license-unknown")
+        }
+        assert "HTTP 404" in messages["missing-pkg"] and "(--pypi)" not in messages["missing-pkg"]
+        assert "no pinned version" in messages["unpinned-pkg"]
+    finally:
+        server.shutdown()
