@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from scanner.formats.interface import PLAIN, Display, ReportFormat
+from scanner.formats.interface import PLAIN, SOURCE_LABELS, Display, ReportFormat
 from scanner.inventory import SEVERITY_RANK, Component, Finding, ScanResult
 from scanner.licensing.expressions import expression_keys
 from scanner.licensing.knowledge_base import LicenseEntry, LicenseKnowledgeBase
@@ -133,6 +133,7 @@ def render_html(
         undefined=jinja2.StrictUndefined,
     )
     environment.filters["size"] = _size
+    environment.filters["source_label"] = lambda source: SOURCE_LABELS.get(source, source)
     models, libraries = _views(result, kb)
     return environment.get_template("report.html.j2").render(
         result=result,

@@ -34,6 +34,17 @@ class Display:
 
 PLAIN = Display()
 
+SOURCE_LABELS = {
+    "modeldir": "folder",
+    "hfcache": "HF cache",
+    "hub": "Hub",
+    "ollama": "Ollama",
+    "python-env": "installed",
+    "lockfile": "lock file",
+}
+"""What each source is called where people read (terminal, HTML); JSON, SARIF and the BOMs keep
+the source ids of the report contract."""
+
 
 class ReportFormat(ABC):
     """Turns a scan result into text."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scanner.files import printable
-from scanner.formats.interface import PLAIN, Display, ReportFormat
+from scanner.formats.interface import PLAIN, SOURCE_LABELS, Display, ReportFormat
 from scanner.inventory import SEVERITY_RANK, Component, Finding, ScanResult, Severity
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
@@ -25,15 +25,6 @@ if TYPE_CHECKING:
 
 _STYLE = {"error": "bold red", "warning": "yellow", "note": "cyan"}
 
-_SOURCE_LABELS = {
-    "modeldir": "folder",
-    "hfcache": "HF cache",
-    "hub": "Hub",
-    "ollama": "Ollama",
-    "python-env": "installed",
-    "lockfile": "lock file",
-}
-"""What each source is called at a terminal; JSON and the other formats keep the source ids."""
 
 _INDENT = 4
 """Where a finding's message starts under its severity, rule and component line."""
@@ -201,7 +192,7 @@ def _row(component: Component, counts: Counter[str]) -> dict[str, Text]:
     return {
         "Component": name,
         "Type": _plain(component.type),
-        "Source": _plain(_SOURCE_LABELS.get(component.source, component.source)),
+        "Source": _plain(SOURCE_LABELS.get(component.source, component.source)),
         "License": _plain(
             f"{component.license.effective} ({component.license.category})"
             if component.license.effective

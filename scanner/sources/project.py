@@ -178,6 +178,7 @@ class ProjectSource(Source):
         self.kb = context.kb
         self.options = context.project
         self.environment = context.environment
+        self.active_environment: Environment | None = None
 
     @classmethod
     def accepts(cls, target: Target, context: SourceContext) -> bool:
@@ -195,7 +196,8 @@ class ProjectSource(Source):
             return self.environment, None
         active = self.options.active_venv
         if active is not None:  # the user's own choice, so it may lie outside the target
-            return read_virtualenv(active, os.path.realpath(active)), None
+            self.active_environment = read_virtualenv(active, os.path.realpath(active))
+            return self.active_environment, None
         root = os.path.realpath(self.root)
         for relative in PROJECT_VENVS:
             venv = self.root / relative
@@ -217,8 +219,13 @@ class ProjectSource(Source):
         for item in declarations:
             if item.problems:
                 yield self._file_component(item.path, item.kind, item.problems)
+        # The activated environment is shared (aiscan itself may live in it): only what the
+        # project declares, and what that pulls in, belongs to the project.
+        shared = environment is not None and environment is self.active_environment
+        if shared and not any(item.packages for item in declarations):
+            environment = None
         if declarations or environment is not None:
-            yield from self._libraries(declarations, environment, markers)
+            yield from self._libraries(declarations, environment, markers, declared_only=shared)
         if self.options.code:
             yield from self._code_references()
 
@@ -239,7 +246,11 @@ class ProjectSource(Source):
         declarations: list[Declarations],
         environment: Environment | None,
         markers: Mapping[str, str],
+        *,
+        declared_only: bool = False,
     ) -> Iterator[Component]:
+        """One component per package; with `declared_only`, only the packages the project
+        declares and those they pull in (the environment is not the project's own)."""
         from packaging.utils import canonicalize_name
 
         declared: dict[str, list[tuple[DeclaredPackage, str]]] = {}
@@ -256,6 +267,9 @@ class ProjectSource(Source):
             extras[name].update(e for d, _ in declared[name] for e in d.extras)
         edges = self._edges(installed, declared, extras, markers)
         reachable = self._reachable(roots, edges)
+        if declared_only:
+            belongs = set(declared) | self._reachable(set(declared), edges)
+            extras = {name: wanted for name, wanted in extras.items() if name in belongs}
         versions = {
             name: _normalise_version(
                 installed[name].version

@@ -225,7 +225,9 @@ def test_the_activated_virtual_environment_is_read_and_named(tmp_path):
     and says which environment that was; --no-env reads none."""
     active = tmp_path / "elsewhere-venv"
     _, site = make_venv(active)
-    write_dist(site, "active-only", "1.0", "License-Expression: MIT")
+    write_dist(site, "active-only", "1.0", "License-Expression: MIT", "Requires-Dist: its-dep")
+    write_dist(site, "its-dep", "2.0", "License-Expression: BSD-3-Clause")
+    write_dist(site, "aiscan-itself", "0.1", "License-Expression: Apache-2.0")  # not the project's
     root = tmp_path / "proj"
     root.mkdir()
     (root / "requirements.txt").write_text("active-only\n")
@@ -233,7 +235,15 @@ def test_the_activated_virtual_environment_is_read_and_named(tmp_path):
     report = json.loads(result.stdout)
     lib = component(report, "active-only")
     assert lib["version"] == "1.0" and lib["license"]["effective"] == "MIT"
+    libraries = {c["name"] for c in report["components"] if c["type"] == "library"}
+    assert libraries == {"active-only", "its-dep"}  # what the project pulls in, nothing else
     assert f"active virtual environment {active}" in result.stderr
+    code_only = tmp_path / "scripts"
+    code_only.mkdir()
+    (code_only / "run.py").write_text("print('hello')\n")
+    quiet = run_cli("scan", code_only, "--format", "json", env={"VIRTUAL_ENV": str(active)})
+    assert not [c for c in json.loads(quiet.stdout)["components"] if c["type"] == "library"]
+    assert "active virtual environment" not in quiet.stderr
     ignored = run_cli(
         "scan", root, "--format", "json", "--no-env", env={"VIRTUAL_ENV": str(active)}
     )
