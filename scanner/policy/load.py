@@ -268,10 +268,12 @@ def _read_pyproject_policy(path: Path) -> dict[str, Any] | None:
     text = _policy_text(path)
     try:
         document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from exc
-    except RecursionError as exc:
-        raise UsageError(f"cannot read {path}: nested too deeply") from exc
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else f"invalid TOML: {exc}"
+        # Its [tool.aiscan] may hold this run's waivers: judging without them would be wrong.
+        raise UsageError(
+            f"cannot read the policy in {path} ({reason}); fix it, or choose a policy with --policy"
+        ) from exc
     data = document.get("tool", {}).get("aiscan")
     if data is None:
         return None
