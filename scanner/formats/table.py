@@ -112,7 +112,8 @@ def _print_components(console: Console, result: ScanResult) -> None:
     if widths is not None:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
         for title, width in zip(columns, widths, strict=True):
-            table.add_column(title, width=width, overflow="fold")
+            # rich counts a cell's padding (one column each side) in its width.
+            table.add_column(title, width=width + 2, overflow="fold")
         for row_cells in cells:
             table.add_row(*row_cells)
         console.print(table)
@@ -134,9 +135,9 @@ _GAP = 3
 def _fit(console: Console, columns: list[str], cells: list[list[Text]]) -> list[int] | None:
     """Column widths that fit the console without breaking a word, or None when none do.
 
-    Every column gets its longest word; the space left goes to the columns whose lines are
-    longer, in proportion to what they lack. (rich shrinks every column alike, cutting words
-    in a narrow column while a wide one keeps spare room.)
+    Every column gets its longest word; the space left makes the columns that lack least
+    whole first, so short cells stay on one line and only the longest wrap. (rich shrinks every column alike,
+    cutting words in a narrow column while a wide one keeps spare room.)
     """
     from rich.measure import Measurement
     from rich.text import Text
@@ -153,9 +154,14 @@ def _fit(console: Console, columns: list[str], cells: list[list[Text]]) -> list[
         return None
     spare = available - sum(mins)
     wants = [high - low for low, high in zip(mins, maxes, strict=True)]
-    if sum(wants) <= spare:
-        return maxes
-    return [low + want * spare // sum(wants) for low, want in zip(mins, wants, strict=True)]
+    widths = list(mins)
+    # Columns that lack least are made whole first (their cells on one line); the longest
+    # ones get what is left and wrap.
+    for index in sorted(range(len(columns)), key=lambda index: wants[index]):
+        given = min(wants[index], spare)
+        widths[index] += given
+        spare -= given
+    return widths
 
 
 def _columns(components: Sequence[Component], rows: list[dict[str, Text]]) -> list[str]:
