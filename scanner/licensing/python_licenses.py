@@ -460,7 +460,7 @@ def _dedent_field(field: str) -> str:
 def _exception_id(words: str) -> str:
     canonical, _ = _scancode_index()
     exact = canonical.get(words.strip().lower())
-    if exact is not None and exact in _EXCEPTION_EFFECTS | {"GCC-exception-3.1": _LINKING}:
+    if exact is not None and "exception" in exact.lower():
         return exact
     folded = normalize_name(words)
     return next((ex for phrase, ex in _NAMED_EXCEPTIONS if phrase in folded), _UNNAMED_EXCEPTION)
@@ -593,7 +593,7 @@ def _read_texts(texts: Sequence[tuple[str, str]], kb: LicenseKnowledgeBase, sour
     return _Texts(readings, own, evidence)
 
 
-def _refine(declared: str, found: list[str]) -> tuple[str, list[str], list[str]]:
+def _refine(declared: str, found: list[str]) -> tuple[list[str], list[str], list[str]]:
     """Combine a declared expression with the terms the package's own texts are recognised as.
 
     Each declared term is kept unless a text says more: a family ref ("BSD") becomes the texts'
