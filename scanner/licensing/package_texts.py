@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from scanner.licensing.knowledge_base import normalize_text
 
 _BUNDLED_PATH = re.compile(
-    r"(?i)(?:^|[/\\])(?:_?vendor(?:ed)?|third[_-]?party|3rd[_-]?party|bundled?|"
-    r"licenses?[_-]bundled|external)(?:[/\\]|$|[._-])"
+    r"(?i)(?:^|[/\\._-])(?:_?vendor(?:ed)?|third[_-]?party|3rd[_-]?party|bundled?|"
+    r"external)(?:[/\\._-]|$)"
 )
-"""License files under such a path (`LICENSES_bundled.txt`, `vendor/x/LICENSE`,
-`third_party/LICENSE`) describe something the package ships, not the package."""
+"""License files under such a path or name (`LICENSES_bundled.txt`, `LICENSES.third-party`,
+`vendor/x/LICENSE`, `third_party/LICENSE`) describe something the package ships, not the package."""
 
 _BUNDLED_HEADING = re.compile(r"\b(?:bundl\w*|third party|3rd party|vendor\w*)\b")
 _ALTERNATIVE_HEADING = re.compile(r"\balternative licen")
@@ -41,7 +41,8 @@ _COMPONENT_LICENSE = re.compile(r"(?m)^[ \t]*License:[ \t]*(\S.*)$")
 """numpy-style bundled blocks: `Name: OpenBLAS` ... `License: BSD-3-Clause`."""
 
 _GNU_NOTICE = re.compile(
-    r"\bgnu (?:(lesser|library|affero) )?general public license"
+    r"\b(?:under|of|with) (?:the )?(?:terms of (?:the )?)?"
+    r"gnu (?:(lesser|library|affero) )?general public license"
     r"(?: as published by the free software foundation)?"
     r" (?:either )?version (\d)(?: (\d))?(?: of the license)?"
     r"( or at your option any later version| or any later version| or later)?"
@@ -50,7 +51,9 @@ _GNU_VERSIONS = frozenset({"GPL-2.0", "GPL-3.0", "LGPL-2.0", "LGPL-2.1", "LGPL-3
 _HOW_TO_APPLY = re.compile(
     r"how to apply these terms to your new .*?(?:instead of this license|that s all there is to it|$)"
 )
-"""The GNU texts end with a sample notice ("either version 2 of the License, or (at your option)
+"""A notice says the work is under ("under the terms of", "licensed under", "in compliance with")
+a GNU license; a list of licenses naming them (MPL-2.0's "Secondary License" definition) is no
+notice. The GNU texts end with a sample notice ("either version 2 of the License, or (at your option)
 any later version") for authors to copy: it is not the package's notice."""
 _NOTICES = {
     # Short notices that name a license without carrying its text (normalised wording).

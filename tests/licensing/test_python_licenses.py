@@ -496,3 +496,21 @@ def test_gnu_notice_or_later_beats_the_full_text_version():
     )
     facts = resolve(license_files=[("COPYING", notice + gpl2_title + sample)])
     assert facts.effective == "GPL-2.0-or-later"
+
+
+def test_licenses_a_text_only_names_are_no_notice():
+    """MPL-2.0 defines its Secondary Licenses by naming three GNU licenses (pathspec ships it)."""
+    mpl = (
+        "Mozilla Public License Version 2.0\n==================================\n\n1.12. "
+        '"Secondary License"\n    means either the GNU General Public License, Version 2.0, the '
+        "GNU Lesser General Public License, Version 2.1, the GNU Affero General Public License, "
+        "Version 3.0, or any later versions of those licenses.\n"
+    )
+    facts = resolve(
+        classifiers=["License :: OSI Approved :: Mozilla Public License 2.0 (MPL 2.0)"],
+        license_files=[("LICENSE", mpl)],
+    )
+    assert facts.effective == "MPL-2.0"
+    third_party = resolve(license_field="MIT", license_files=[("LICENSES.third-party", mpl)])
+    assert third_party.effective == "MIT"
+    assert third_party.detected == ()
