@@ -110,8 +110,8 @@ def split_text(text: str) -> TextParts:
     for index, paragraph in enumerate(paragraphs):
         stripped = paragraph.strip()
         short = len(stripped) <= _HEADING_CHARS and stripped.count("\n") < _HEADING_LINES
-        words = normalize_text(stripped)
-        if short and own and _BUNDLED_HEADING.search(words):
+        words = normalize_text(stripped) if short else ""
+        if short and _BUNDLED_HEADING.search(words):
             return TextParts(
                 "\n\n".join(own), "\n\n".join(alternative), "\n\n".join(paragraphs[index:])
             )
@@ -121,10 +121,11 @@ def split_text(text: str) -> TextParts:
     return TextParts("\n\n".join(own), "\n\n".join(alternative), "")
 
 
-def notice_licenses(text: str) -> list[str]:
-    """SPDX ids of the license notices in `text`: GNU notices with their version and whether a
-    later version may be chosen, and the short notices of `_NOTICES`."""
-    words = _HOW_TO_APPLY.sub(" ", normalize_text(text))
+def notice_licenses(words: str) -> list[str]:
+    """SPDX ids of the license notices in a text (as `normalize_text` folds it): GNU notices with
+    their version and whether a later version may be chosen, and the short notices of
+    `_NOTICES`."""
+    words = _HOW_TO_APPLY.sub(" ", words)
     found: list[str] = []
     for match in _GNU_NOTICE.finditer(words):
         kind, major, minor, later = match.groups()
@@ -139,9 +140,8 @@ def notice_licenses(text: str) -> list[str]:
     return found
 
 
-def exceptions_in(text: str) -> list[str]:
-    """The exceptions whose wording occurs in `text`."""
-    words = normalize_text(text)
+def exceptions_in(words: str) -> list[str]:
+    """The exceptions whose wording occurs in a text (as `normalize_text` folds it)."""
     return [
         exception
         for exception, phrases in EXCEPTION_TEXTS.items()

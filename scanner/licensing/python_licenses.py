@@ -21,7 +21,7 @@ from functools import cache
 from scanner.inventory import Evidence, LicenseFacts
 from scanner.licensing import package_texts
 from scanner.licensing.expressions import category_rank
-from scanner.licensing.knowledge_base import LicenseKnowledgeBase, normalize_name
+from scanner.licensing.knowledge_base import LicenseKnowledgeBase, normalize_name, normalize_text
 
 _FAMILIES = {
     # Family refs: the name says which family but not which version or variant.
@@ -444,11 +444,12 @@ def _text_terms(text: str, kb: LicenseKnowledgeBase) -> list[str]:
         spdx = kb[key].spdx_ref
         if spdx not in found:
             found.append(spdx)
-    for spdx in package_texts.notice_licenses(text):
+    words = normalize_text(text)
+    for spdx in package_texts.notice_licenses(words):
         if spdx not in found:
             found.append(spdx)
     terms = _merge_versions(found)
-    return _with_exceptions(terms, package_texts.exceptions_in(text))
+    return _with_exceptions(terms, package_texts.exceptions_in(words))
 
 
 def _dedent_field(field: str) -> str:

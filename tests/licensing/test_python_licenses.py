@@ -514,3 +514,21 @@ def test_licenses_a_text_only_names_are_no_notice():
     third_party = resolve(license_field="MIT", license_files=[("LICENSES.third-party", mpl)])
     assert third_party.effective == "MIT"
     assert third_party.detected == ()
+
+
+def test_a_file_that_opens_with_bundled_software_is_all_bundled():
+    """shapely 2.1.2 ships LICENSE_GEOS beside its BSD-3-Clause LICENSE.txt."""
+    geos = (
+        "This binary distribution of pygeos also bundles the following software:\n\n"
+        "Name: Geometry Engine Open Source (GEOS)\nFiles: libgeos-*.so.*, libgeos_c-*.so.*\n"
+        "Availability: https://libgeos.org\nLicense: LGPL-2.1-only\n\n"
+        "GNU LESSER GENERAL PUBLIC LICENSE\n Version 2.1, February 1999\n"
+    )
+    facts = resolve(
+        license_field="BSD 3-Clause",
+        classifiers=["License :: OSI Approved :: BSD License"],
+        license_files=[("LICENSE.txt", BSD_2), ("LICENSE_GEOS", geos)],
+    )
+    assert "LGPL" not in (facts.effective or "")
+    bundled = [e.value for e in facts.evidence if e.source == "bundled in LICENSE_GEOS"]
+    assert bundled[0].startswith("Geometry Engine Open Source (GEOS): LGPL-2.1-only")
