@@ -48,7 +48,10 @@ def denied_terms(expression: str, rules: LicenseRules, kb: LicenseKnowledgeBase)
             if all(alternatives):
                 return [reason for reasons in alternatives for reason in reasons]
             return []
-        reason = _why_denied(node.key, rules, kb)
+        # A `GPL-2.0-only WITH GCC-exception-2.0` term is judged whole: the exception changes
+        # its category, and only a policy naming that term denies it by name.
+        symbol = str(node) if hasattr(node, "exception_symbol") else node.key
+        reason = _why_denied(symbol, rules, kb)
         return [reason] if reason else []
 
     return walk(licensing.parse(expression, validate=False))

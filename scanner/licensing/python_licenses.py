@@ -12,13 +12,16 @@ not. Anything else stays unknown; nothing is guessed.
 from __future__ import annotations
 
 import json
+import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
 from scanner.inventory import Evidence, LicenseFacts
+from scanner.licensing import package_texts
 from scanner.licensing.expressions import category_rank
-from scanner.licensing.knowledge_base import LicenseKnowledgeBase, normalize_name
+from scanner.licensing.knowledge_base import LicenseKnowledgeBase, normalize_name, normalize_text
 
 _FAMILIES = {
     # Family refs: the name says which family but not which version or variant.
@@ -26,6 +29,7 @@ _FAMILIES = {
     "LicenseRef-aiscan-GPL-unspecified": "strong-copyleft",
     "LicenseRef-aiscan-LGPL-unspecified": "weak-copyleft",
     "LicenseRef-aiscan-AGPL-unspecified": "strong-copyleft",
+    "LicenseRef-aiscan-Artistic-unspecified": "weak-copyleft",
     "LicenseRef-aiscan-public-domain": "permissive",
     "LicenseRef-aiscan-proprietary": "proprietary",
 }
@@ -35,6 +39,11 @@ _NAMES = {
     "LicenseRef-aiscan-BSD-unspecified": ("bsd", "bsd license", "bsd like", "bsd style"),
     "LicenseRef-aiscan-GPL-unspecified": ("gpl", "gnu gpl", "gnu general public license gpl"),
     "LicenseRef-aiscan-LGPL-unspecified": ("lgpl", "gnu lgpl"),
+    "LicenseRef-aiscan-Artistic-unspecified": (
+        "artistic",
+        "artistic license",
+        "the artistic license",
+    ),
     "LicenseRef-aiscan-public-domain": ("public domain", "public domain dedication"),
     "LicenseRef-aiscan-proprietary": ("proprietary", "other proprietary license", "commercial"),
     "Apache-2.0": (
@@ -68,7 +77,15 @@ _NAMES = {
     ),
     "BSD-2-Clause": ("bsd 2 clause", "2 clause bsd", "simplified bsd", "freebsd", "bsd 2"),
     "GPL-2.0-only": ("gplv2", "gpl v2", "gpl 2", "gpl 2 0", "gnu gpl v2", "gplv2 only"),
-    "GPL-2.0-or-later": ("gplv2+", "gpl v2+", "gpl 2+", "gplv2 or later", "gpl 2 0 or later"),
+    "GPL-2.0-or-later": (
+        "gplv2+",
+        "gpl v2+",
+        "gpl 2+",
+        "gplv2 or later",
+        "gpl 2 0 or later",
+        "gpl v2 or later",
+        "gnu gplv2 or later",
+    ),
     "GPL-3.0-only": (
         "gplv3",
         "gpl v3",
@@ -78,14 +95,30 @@ _NAMES = {
         "gnu gplv3",
         "gplv3 only",
     ),
-    "GPL-3.0-or-later": ("gplv3+", "gpl v3+", "gpl 3+", "gplv3 or later", "gpl 3 0 or later"),
+    "GPL-3.0-or-later": (
+        "gplv3+",
+        "gpl v3+",
+        "gpl 3+",
+        "gplv3 or later",
+        "gpl 3 0 or later",
+        "gpl v3 or later",
+        "gnu gplv3 or later",
+    ),
     "LGPL-2.0-only": ("lgplv2",),
     "LGPL-2.0-or-later": ("lgplv2+",),
     "LGPL-2.1-only": ("lgplv2 1", "lgpl 2 1", "lgpl v2 1"),
     "LGPL-2.1-or-later": ("lgplv2 1+", "lgpl 2 1+", "lgpl v2 1+"),
     "LGPL-3.0-only": ("lgplv3", "lgpl v3", "lgpl 3", "lgpl 3 0"),
     "LGPL-3.0-or-later": ("lgplv3+", "lgpl v3+", "lgpl 3+"),
-    "AGPL-3.0-only": ("agplv3", "agpl v3", "agpl 3"),
+    "AGPL-3.0-only": (
+        "agplv3",
+        "agpl v3",
+        "agpl 3",
+        "agpl 3 0",
+        "gnu agpl 3 0",
+        "gnu affero gpl 3 0",
+        "gnu agplv3",
+    ),
     "AGPL-3.0-or-later": ("agplv3+", "agpl v3+"),
     "MPL-2.0": ("mpl 2 0", "mpl2", "mpl 2", "mozilla public license 2 0"),
     "PSF-2.0": (
@@ -142,13 +175,6 @@ _CLASSIFIERS = {
     "Other/Proprietary License": "LicenseRef-aiscan-proprietary",
 }
 
-_TEXT_MARKERS = {
-    # License texts the knowledge base has no entry for, recognised by their title line.
-    "PSF-2.0": "python software foundation license version 2",
-    "MPL-2.0": "mozilla public license version 2 0",
-    "ISC": "permission to use copy modify and or distribute this software for any purpose with or without fee is hereby granted",
-}
-
 _SCANCODE_CATEGORIES = {
     "Permissive": "permissive",
     "Public Domain": "permissive",
@@ -160,15 +186,67 @@ _SCANCODE_CATEGORIES = {
     "Source-available": "restricted",
 }
 
-_NO_VALUE = frozenset({"", "unknown", "none", "n a", "other", "see license", "license"})
-_LONG_TEXT = 120
-"""A License field longer than this (or spanning lines) is a pasted license text, not a name."""
+_NO_VALUE = frozenset(
+    {"", "unknown", "none", "n a", "other", "see license", "license", "dual license"}
+)
+"""License field values that name nothing ("Dual License": dual under what is not said)."""
+_LONG_NAME = 120
+"""A one-line License field longer than this that is no name is tried as a license text."""
+
+_LINKING = "linking"
+_FOSS = "foss"
+_EXCEPTION_EFFECTS = {
+    # What an exception changes for someone who uses the package in their own product.
+    "GCC-exception-3.1": _LINKING,
+    "GCC-exception-2.0": _LINKING,
+    "GCC-exception-2.0-note": _LINKING,
+    "Bootloader-exception": _LINKING,
+    "Classpath-exception-2.0": _LINKING,
+    "LLVM-exception": _LINKING,
+    "LGPL-3.0-linking-exception": _LINKING,
+    "GPL-3.0-linking-exception": _LINKING,
+    "Independent-modules-exception": _LINKING,
+    "LicenseRef-aiscan-linking-exception": _LINKING,
+    "LicenseRef-aiscan-runtime-exception": _LINKING,
+    "Universal-FOSS-exception-1.0": _FOSS,
+    "LicenseRef-aiscan-foss-exception": _FOSS,
+}
+"""A linking or runtime exception lets other programs link, embed or be compiled with the
+package's code without becoming covered by its copyleft, so a GPL term WITH one is weak
+copyleft: the package's own files stay copyleft, programs using it do not. A FOSS exception
+only frees programs that are themselves under an open-source license: for a proprietary product
+the GPL still applies, so the category stays what the license's is."""
+
+_NAMED_EXCEPTIONS = (
+    # (words in a License field's "with ... exception" part, exception id), first match wins.
+    ("classpath", "Classpath-exception-2.0"),
+    ("gcc runtime library exception 3 1", "GCC-exception-3.1"),
+    ("runtime library exception", "LicenseRef-aiscan-runtime-exception"),
+    ("bootloader", "Bootloader-exception"),
+    ("universal foss", "Universal-FOSS-exception-1.0"),
+    ("foss", "LicenseRef-aiscan-foss-exception"),
+    ("llvm", "LLVM-exception"),
+    ("openssl", "LicenseRef-aiscan-openssl-exception"),
+    ("link", "LicenseRef-aiscan-linking-exception"),
+)
+_UNNAMED_EXCEPTION = "LicenseRef-aiscan-exception"
+"""A License field that says "with exceptions" without which: an exception exists, its terms
+are unknown until a license file says them; it changes no category."""
+
+_WITH_PHRASE = re.compile(
+    r"(?i)^(?P<license>.+?)\s*[(\[,]?\s*(?:with|plus|\+)\s+"
+    r"(?P<exception>.*?\bexceptions?\b.*?)[)\]]?\s*$"
+)
+_ALTERNATIVES = re.compile(r"(?i)\s+or\s+|\s*/\s*")
+_DUAL_PREFIX = re.compile(r"(?i)^\s*(?:dual[ -]licen[sc]ed|dual licen[sc]e)\s*(?:[-:,]|under)?\s*")
+_COMMERCIAL = re.compile(r"(?i)\b(?:commercial|proprietary)\b")
 
 
 @cache
 def _scancode_index() -> tuple[dict[str, str], dict[str, str]]:
-    """From ScanCode's license index shipped with license-expression: every SPDX id and alias
-    (lower case) → its canonical SPDX id, and canonical id (lower case) → aiscan category.
+    """From ScanCode's license index shipped with license-expression: every SPDX id, alias and
+    `LicenseRef-scancode-*` key (lower case) → its canonical spelling, and canonical id (lower
+    case) → aiscan category.
 
     A plain dictionary instead of license-expression's SPDX `Licensing`, which takes longer to
     build than reading a whole environment's metadata.
@@ -178,55 +256,79 @@ def _scancode_index() -> tuple[dict[str, str], dict[str, str]]:
     index = json.loads(
         files("license_expression").joinpath("data/scancode-licensedb-index.json").read_text()
     )
-    canonical: dict[str, str] = {}
+    canonical: dict[str, str] = {ref.lower(): ref for ref in _FAMILIES}
+    canonical.update({ref.lower(): ref for ref in _EXCEPTION_EFFECTS})
+    canonical[_UNNAMED_EXCEPTION.lower()] = _UNNAMED_EXCEPTION
+    canonical["licenseref-aiscan-openssl-exception"] = "LicenseRef-aiscan-openssl-exception"
     categories: dict[str, str] = {}
     for entry in index:
         spdx = entry.get("spdx_license_key")
-        if not spdx or spdx.startswith("LicenseRef-"):
+        if not spdx:
             continue
         category = _SCANCODE_CATEGORIES.get(entry.get("category") or "", "unknown")
         categories.setdefault(spdx.lower(), category)
         for key in (spdx, *(entry.get("other_spdx_license_keys") or [])):
-            if not key.startswith("LicenseRef-"):
-                canonical.setdefault(key.lower(), spdx)
+            canonical.setdefault(key.lower(), spdx)
     return canonical, categories
 
 
+def _licensing():
+    from scanner.licensing.expressions import _licensing as shared
+
+    return shared()
+
+
+def _render(node, canonical: dict[str, str]) -> str | None:
+    """An expression tree written back with canonical ids, `WITH` and `-or-later` as written;
+    None when a symbol is not a known id."""
+    licensing = _licensing()
+    if isinstance(node, licensing.AND | licensing.OR):
+        parts = []
+        for arg in node.args:
+            text = _render(arg, canonical)
+            if text is None:
+                return None
+            nested = isinstance(arg, licensing.AND | licensing.OR) and type(arg) is not type(node)
+            parts.append(f"({text})" if nested else text)
+        return (" AND " if isinstance(node, licensing.AND) else " OR ").join(parts)
+    if hasattr(node, "exception_symbol"):
+        license = canonical.get(node.license_symbol.key.lower())
+        exception = canonical.get(node.exception_symbol.key.lower())
+        return f"{license} WITH {exception}" if license and exception else None
+    return canonical.get(node.key.lower())
+
+
 def spdx_expression(value: str) -> str | None:
-    """`value` as a canonical SPDX expression when every symbol is a known SPDX id, else None."""
+    """`value` as a canonical SPDX expression when every symbol is a known id, else None."""
     canonical, _ = _scancode_index()
     single = canonical.get(value.strip().lower())
     if single is not None:
         return single
-    from license_expression import ExpressionError, LicenseSymbol, Licensing
+    from license_expression import ExpressionError
 
-    licensing = Licensing()
     try:
-        parsed = licensing.parse(value, validate=False)
+        parsed = _licensing().parse(value, validate=False)
     except (ExpressionError, TypeError, ValueError):
         return None
-    if parsed is None:
-        return None
-    mapping = {}
-    for symbol in licensing.license_symbols(parsed, unique=True):
-        known = canonical.get(symbol.key.lower())
-        if known is None:
-            return None
-        mapping[symbol] = LicenseSymbol(known)
-    return str(parsed.subs(mapping))
+    return None if parsed is None else _render(parsed, canonical)
+
+
+def _with_category(license_category: str, exception: str) -> str:
+    if _EXCEPTION_EFFECTS.get(exception) == _LINKING and license_category == "strong-copyleft":
+        return "weak-copyleft"
+    return license_category
 
 
 def license_category(expression: str | None, kb: LicenseKnowledgeBase) -> str:
     """Category of an SPDX expression: AND takes the most, OR the least restrictive term.
 
     A symbol's category comes from the knowledge base when it has an entry with that SPDX id,
-    else from ScanCode's license index shipped with license-expression.
+    else from ScanCode's license index shipped with license-expression. A copyleft license
+    `WITH` a linking or runtime exception is weak copyleft (`_EXCEPTION_EFFECTS`).
     """
     if not expression:
         return "unknown"
-    from license_expression import Licensing
-
-    licensing = Licensing()
+    licensing = _licensing()
 
     def symbol_category(key: str) -> str:
         if key in _FAMILIES:
@@ -241,14 +343,41 @@ def license_category(expression: str | None, kb: LicenseKnowledgeBase) -> str:
             categories = [walk(arg) for arg in node.args]
             pick = max if isinstance(node, licensing.AND) else min
             return pick(categories, key=category_rank)
+        if hasattr(node, "exception_symbol"):
+            return _with_category(
+                symbol_category(node.license_symbol.key), node.exception_symbol.key
+            )
         return symbol_category(node.key)
 
     return walk(licensing.parse(expression, validate=False))
 
 
+def exception_note(expression: str | None) -> str | None:
+    """What the exceptions in an expression mean for a product using the package, in words."""
+    if not expression or " WITH " not in expression:
+        return None
+    notes = []
+    for term in _conjuncts(expression):
+        license, _, exception = term.partition(" WITH ")
+        effect = _EXCEPTION_EFFECTS.get(exception)
+        if effect == _LINKING:
+            notes.append(
+                f"{exception} lets programs link or be built with {license} code without "
+                "becoming subject to its copyleft: weak copyleft for users"
+            )
+        elif effect == _FOSS:
+            notes.append(
+                f"{exception} lifts the copyleft of {license} only for works under an "
+                "open-source license; a proprietary combination stays under it"
+            )
+        elif exception:
+            notes.append(f"{exception} adds permissions to {license}; its category is kept")
+    return "; ".join(notes) or None
+
+
 @dataclass(frozen=True)
 class _Reading:
-    """What one metadata value says, and whether it names exact terms."""
+    """What one metadata value or license file says, and whether it names exact terms."""
 
     source: str
     value: str
@@ -256,18 +385,131 @@ class _Reading:
     precise: bool
 
 
-def _from_text(text: str, kb: LicenseKnowledgeBase) -> str | None:
-    """Recognise a pasted or shipped license text; several matches are ANDed."""
+def _conjuncts(expression: str) -> list[str]:
+    """The top-level AND terms of an expression (an OR group stays one term, parenthesised)."""
+    licensing = _licensing()
+    parsed = licensing.parse(expression, validate=False)
+    args = parsed.args if isinstance(parsed, licensing.AND) else (parsed,)
+    terms = []
+    for arg in args:
+        text = str(arg)
+        terms.append(f"({text})" if isinstance(arg, licensing.OR) else text)
+    return terms
+
+
+def _family(license: str) -> str:
+    """The family a license id belongs to, for telling a refinement from another license:
+    GPL-2.0-only and GPL-3.0-or-later are GPL, BSD-2-Clause and 0BSD are BSD, Matplotlib's
+    PSF-based agreement is PSF."""
+    upper = license.upper()
+    for family in ("AGPL", "LGPL", "GPL", "BSD", "ARTISTIC"):
+        if upper.startswith((family, f"LICENSEREF-AISCAN-{family}-")):
+            return family
+    if upper == "0BSD":
+        return "BSD"
+    if upper.startswith(("PSF", "PYTHON-", "CNRI-PYTHON", "LICENSEREF-SCANCODE-MATPLOTLIB")):
+        return "PSF"
+    if "PUBLIC-DOMAIN" in upper or upper in {"CC0-1.0", "UNLICENSE"}:
+        return "PUBLIC-DOMAIN"
+    return upper
+
+
+def _version(license: str) -> str:
+    return license.removesuffix("-only").removesuffix("-or-later").removesuffix("+")
+
+
+def _merge_versions(terms: list[str]) -> list[str]:
+    """Drop `X-only` where `X-or-later` of the same version is also found: a full GPL text says
+    only its version, the notice beside it says whether later versions may be chosen."""
+    later = {_version(t.partition(" WITH ")[0]) for t in terms if "-or-later" in t}
+    return [t for t in terms if not (t.endswith("-only") and _version(t) in later)]
+
+
+def _with_exceptions(terms: list[str], exceptions: list[str]) -> list[str]:
+    """Attach the exceptions found in the same text to its GNU terms."""
+    if not exceptions:
+        return terms
+    attached = []
+    for term in terms:
+        if _family(term) in {"GPL", "LGPL", "AGPL"} and " WITH " not in term:
+            term = " AND ".join(f"{term} WITH {exception}" for exception in exceptions)
+        attached.append(term)
+    return attached
+
+
+def _text_terms(text: str, kb: LicenseKnowledgeBase) -> list[str]:
+    """The licenses a text (or one part of it) is recognised as, each an SPDX term."""
     found: list[str] = []
     for key in kb.identify_text(text):
         spdx = kb[key].spdx_ref
         if spdx not in found:
             found.append(spdx)
-    folded = normalize_name(text[:4000])
-    for spdx, marker in _TEXT_MARKERS.items():
-        if marker in folded and spdx not in found:
+    words = normalize_text(text)
+    for spdx in package_texts.notice_licenses(words):
+        if spdx not in found:
             found.append(spdx)
-    return " AND ".join(found) if found else None
+    terms = _merge_versions(found)
+    return _with_exceptions(terms, package_texts.exceptions_in(words))
+
+
+def _dedent_field(field: str) -> str:
+    """A multi-line METADATA field without the indentation of its continuation lines."""
+    first, _, rest = field.partition("\n")
+    return f"{first}\n{textwrap.dedent(rest)}" if rest else first
+
+
+def _exception_id(words: str) -> str:
+    canonical, _ = _scancode_index()
+    exact = canonical.get(words.strip().lower())
+    if exact is not None and "exception" in exact.lower():
+        return exact
+    folded = normalize_name(words)
+    return next((ex for phrase, ex in _NAMED_EXCEPTIONS if phrase in folded), _UNNAMED_EXCEPTION)
+
+
+def _name_with_exception(value: str, kb: LicenseKnowledgeBase) -> str | None:
+    """ "GPLv2 with linking exception", "GNU GPLv2 (with FOSS License Exception)"."""
+    match = _WITH_PHRASE.match(value.strip())
+    if match is None:
+        return None
+    license = name_to_spdx(match.group("license"), kb)
+    if license is None or " " in license:
+        return None
+    return f"{license} WITH {_exception_id(match.group('exception'))}"
+
+
+def _field_name(value: str, kb: LicenseKnowledgeBase) -> tuple[str | None, str | None]:
+    """A License field value as an expression, and a note on a commercial alternative dropped.
+
+    "Dual Licensed - GNU AFFERO GPL 3.0 or Artifex Commercial License" is AGPL-3.0-only: the
+    commercial license is an option a buyer may take, not a term on everyone else.
+    """
+    whole = name_to_spdx(value, kb) or _name_with_exception(value, kb)
+    if whole is not None:
+        return whole, None
+    stripped = _DUAL_PREFIX.sub("", value).strip()
+    parts = [p.strip() for p in _ALTERNATIVES.split(stripped) if p.strip()]
+    if len(parts) < 2 and stripped == value.strip():
+        return None, None
+    open_terms: list[str] = []
+    commercial: list[str] = []
+    for part in parts:
+        found = name_to_spdx(part, kb) or _name_with_exception(part, kb)
+        if found is not None and found != "LicenseRef-aiscan-proprietary":
+            open_terms.append(f"({found})" if " " in found and " WITH " not in found else found)
+        elif _COMMERCIAL.search(part) or found == "LicenseRef-aiscan-proprietary":
+            commercial.append(part)
+        else:
+            return None, None
+    if not open_terms:
+        return None, None
+    note = None
+    if commercial:
+        note = (
+            f"{' or '.join(commercial)} is an alternative offered for sale; the open license "
+            f"{' OR '.join(open_terms)} is the one that applies without it"
+        )
+    return " OR ".join(open_terms), note
 
 
 def name_to_spdx(value: str, kb: LicenseKnowledgeBase) -> str | None:
@@ -297,39 +539,105 @@ def _classifier(classifier: str, kb: LicenseKnowledgeBase) -> str | None:
     return name_to_spdx(name, kb) if name != "OSI Approved" else None
 
 
-def _readings(
-    license_expression: str | None,
-    license_field: str | None,
-    classifiers: Sequence[str],
-    license_files: Sequence[tuple[str, str]],
-    kb: LicenseKnowledgeBase,
-) -> list[_Reading]:
+def _is_precise(expression: str | None) -> bool:
+    return expression is not None and not any(ref in expression for ref in _FAMILIES)
+
+
+@dataclass(frozen=True)
+class _Texts:
+    """What the license texts of a distribution say: the package's own license terms by text,
+    and evidence of bundled and alternative licenses."""
+
+    readings: list[_Reading]
+    own: list[str]
+    evidence: list[Evidence]
+
+
+def _read_texts(texts: Sequence[tuple[str, str]], kb: LicenseKnowledgeBase, source: str) -> _Texts:
     readings: list[_Reading] = []
-    if license_expression and license_expression.strip():
-        value = license_expression.strip()
-        readings.append(_Reading("License-Expression", value, spdx_expression(value), True))
-    field = (license_field or "").strip()
-    if field and normalize_name(field) not in _NO_VALUE:
-        if "\n" in field or len(field) > _LONG_TEXT:
-            shown = field.splitlines()[0][:80] + " …"
-            readings.append(_Reading("License (text)", shown, _from_text(field, kb), True))
+    own: list[str] = []
+    evidence: list[Evidence] = []
+    for name, text in texts:
+        label = f"{source} {name}" if source == "license file" else source
+        if package_texts.is_bundled_path(name):
+            parts = package_texts.TextParts("", "", text)
         else:
-            expression = name_to_spdx(field, kb)
-            precise = expression is not None and expression not in _FAMILIES
-            readings.append(_Reading("License", field, expression, precise))
-    license_classifiers = [c for c in classifiers if c.startswith("License ::")]
-    mapped = [(c, _classifier(c, kb)) for c in license_classifiers]
-    known = [e for _, e in mapped if e is not None]
-    if license_classifiers:
-        # Several classifiers rarely say whether they are alternatives; AND never understates.
-        joined = " AND ".join(dict.fromkeys(known)) if len(known) == len(mapped) else None
-        precise = joined is not None and not any(e in _FAMILIES for e in known)
-        readings.append(_Reading("classifiers", "; ".join(license_classifiers), joined, precise))
-    if not any(r.expression and r.precise for r in readings):
-        # Recognising texts is the slow part; it is only needed when the metadata is vague.
-        for name, text in license_files:
-            readings.append(_Reading(f"license file {name}", name, _from_text(text, kb), True))
-    return readings
+            parts = package_texts.split_text(text)
+        terms = _text_terms(parts.own, kb) if parts.own.strip() else []
+        shown = name if source == "license file" else text.splitlines()[0][:80] + " …"
+        expression = " AND ".join(terms) if terms else None
+        readings.append(_Reading(label, shown, expression, True))
+        own.extend(t for t in terms if t not in own)
+        alternative = _text_terms(parts.alternative, kb) if parts.alternative.strip() else []
+        if alternative:
+            evidence.append(
+                Evidence(
+                    f"alternative in {name}",
+                    f"{' AND '.join(alternative)}, offered at the user's option for some files: "
+                    "no term beyond the package's own license",
+                )
+            )
+        for component in package_texts.bundled_components(parts.bundled):
+            stated = spdx_expression(component.license) if component.license else None
+            found = stated or " AND ".join(_text_terms(component.text, kb)) or None
+            what = component.name or "bundled software"
+            category = license_category(found, kb) if found else "unknown"
+            note = exception_note(found)
+            evidence.append(
+                Evidence(
+                    f"bundled in {name}",
+                    f"{what}: {found or component.license or 'license not recognised'} "
+                    f"({category}{'; ' + note if note else ''}); bundled code is not the "
+                    "package's own license",
+                )
+            )
+    return _Texts(readings, own, evidence)
+
+
+def _refine(declared: str, found: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """Combine a declared expression with the terms the package's own texts are recognised as.
+
+    Each declared term is kept unless a text says more: a family ref ("BSD") becomes the texts'
+    terms of that family (BSD-3-Clause), an unnamed or generic exception the exception the text
+    words, and a declared id of the same family but another version or variant than the text
+    (Matplotlib's PSF-based agreement declared as PSF-2.0) becomes what the text is. Returns the
+    combined terms, the found terms it used and notes on what was replaced.
+    """
+    used: list[str] = []
+    combined: list[str] = []
+    notes: list[str] = []
+    for term in _conjuncts(declared):
+        if term.startswith("("):
+            combined.append(term)
+            continue
+        license, _, exception = term.partition(" WITH ")
+        same = [t for t in found if _family(t.partition(" WITH ")[0]) == _family(license)]
+        if not same:
+            combined.append(term)
+            continue
+        used.extend(t for t in same if t not in used)
+        text_exceptions = [t.partition(" WITH ")[2] for t in same if " WITH " in t]
+        if license in _FAMILIES:
+            refined = same
+        elif any(_version(t.partition(" WITH ")[0]) == _version(license) for t in same):
+            refined = [license]
+        else:
+            refined = same
+            notes.append(f"{license} is declared; the license text is {' AND '.join(same)}")
+        if exception and exception not in (_UNNAMED_EXCEPTION,) and not text_exceptions:
+            refined = [f"{r.partition(' WITH ')[0]} WITH {exception}" for r in refined]
+        elif text_exceptions and (not exception or exception.startswith("LicenseRef-aiscan-")):
+            refined = [
+                f"{r.partition(' WITH ')[0]} WITH {ex}"
+                if _family(r) in {"GPL", "LGPL", "AGPL"}
+                else r
+                for r in refined
+                for ex in dict.fromkeys(text_exceptions)
+            ]
+        elif exception and " WITH " not in refined[0]:
+            refined = [f"{r} WITH {exception}" for r in refined]
+        combined.extend(r for r in refined if r not in combined)
+    return combined, used, notes
 
 
 def resolve_package_license(
@@ -340,36 +648,102 @@ def resolve_package_license(
     license_files: Sequence[tuple[str, str]],
     kb: LicenseKnowledgeBase,
 ) -> LicenseFacts:
-    """The license facts of one distribution from its metadata, with evidence for each value.
+    """The license facts of one distribution from the whole of its metadata, with evidence.
 
-    `declared` holds the metadata values as written, `detected` what the license files were
-    recognised as (read only when the metadata gives no precise answer), `effective` the first
-    precise SPDX expression in the order above (or a family ref when nothing more precise exists).
+    A valid PEP 639 `License-Expression` is the answer as written. Otherwise the License field
+    (when it is a name) and then the classifiers declare the license, and every license text
+    (the License field when it is a pasted text, every license file) refines and completes it:
+    families become the exact ids the texts show, exceptions the texts word are kept, licenses
+    of the package's own texts that nothing declared are added (AND never understates).
+    Bundled third-party licenses and alternatives are evidence only. `declared` holds the
+    metadata values as written, `detected` the licenses of the package's own texts.
     """
-    readings = _readings(license_expression, license_field, classifiers, license_files, kb)
-    evidence = tuple(
-        Evidence(r.source, f"{r.value} → {r.expression or 'not recognised'}") for r in readings
-    )
-    precise = [r for r in readings if r.expression and r.precise]
-    vague = [r for r in readings if r.expression and not r.precise]
-    chosen = next(iter(precise or vague), None)
-    effective = chosen.expression if chosen else None
-    detected = tuple(
-        dict.fromkeys(
-            r.expression for r in readings if r.source.startswith("license file") and r.expression
+    readings: list[_Reading] = []
+    notes: list[str] = []
+    field = (license_field or "").strip()
+    expression_value = (license_expression or "").strip()
+    if expression_value:
+        readings.append(
+            _Reading(
+                "License-Expression", expression_value, spdx_expression(expression_value), True
+            )
         )
-    )
+    pasted: list[tuple[str, str]] = []
+    if field and normalize_name(field) not in _NO_VALUE:
+        name, note = (None, None) if "\n" in field else _field_name(field, kb)
+        if name is not None:
+            readings.append(_Reading("License", field, name, _is_precise(name)))
+            notes.extend([note] if note else [])
+        elif "\n" in field or len(field) > _LONG_NAME:
+            pasted.append(("License field", _dedent_field(field)))
+        else:
+            readings.append(_Reading("License", field, None, False))
+    license_classifiers = [c for c in classifiers if c.startswith("License ::")]
+    if license_classifiers:
+        mapped = [_classifier(c, kb) for c in license_classifiers]
+        known = [e for e in mapped if e is not None]
+        # Several classifiers rarely say whether they are alternatives; AND never understates.
+        joined = " AND ".join(dict.fromkeys(known)) if len(known) == len(mapped) else None
+        readings.append(
+            _Reading("classifiers", "; ".join(license_classifiers), joined, _is_precise(joined))
+        )
+    field_texts = _read_texts(pasted, kb, "License (text)")
+    file_texts = _read_texts(license_files, kb, "license file")
+    readings.extend(field_texts.readings)
+    readings.extend(file_texts.readings)
+    own = _merge_versions(list(dict.fromkeys([*field_texts.own, *file_texts.own])))
+    effective, source = _conclude(readings, own, notes)
+    evidence = [
+        Evidence(r.source, f"{r.value} → {r.expression or 'not recognised'}") for r in readings
+    ]
+    evidence.extend(field_texts.evidence)
+    evidence.extend(file_texts.evidence)
+    evidence.extend(Evidence("note", note) for note in notes)
+    if effective is not None:
+        evidence.append(Evidence("conclusion", f"{effective} (from {source})"))
+        explained = exception_note(effective)
+        if explained:
+            evidence.append(Evidence("exception", explained))
     declared = tuple(
         r.value
         for r in readings
         if not r.source.startswith("license file") and r.source != "License (text)"
     )
-    if chosen is not None:
-        evidence += (Evidence("conclusion", f"{effective} (from {chosen.source})"),)
     return LicenseFacts(
         declared=declared,
-        detected=detected,
+        detected=tuple(own),
         effective=effective,
         category=license_category(effective, kb),
-        evidence=evidence,
+        evidence=tuple(evidence),
     )
+
+
+def _conclude(readings: list[_Reading], own: list[str], notes: list[str]) -> tuple[str | None, str]:
+    """The effective expression and which readings it comes from."""
+    exact = next((r for r in readings if r.source == "License-Expression" and r.expression), None)
+    if exact is not None and exact.expression is not None:
+        return exact.expression, exact.source
+    declarations = [r for r in readings if r.source in ("License", "classifiers") and r.expression]
+    chosen = next((r for r in declarations if r.precise), None) or next(iter(declarations), None)
+    if chosen is None or chosen.expression is None:
+        if not own:
+            return None, ""
+        return _join(own), "license texts"
+    combined, used, replaced = _refine(chosen.expression, own)
+    notes.extend(replaced)
+    extra = [t for t in own if t not in used and t not in combined]
+    sources = [chosen.source] + (["license texts"] if used or extra else [])
+    if extra:
+        notes.append(
+            f"the package's own license texts also say {' AND '.join(extra)}, which "
+            f"{chosen.source} does not: added"
+        )
+    return _join([*combined, *extra]), " + ".join(sources)
+
+
+def _join(terms: list[str]) -> str:
+    """AND together top-level terms; a lone OR group loses its parentheses."""
+    if len(terms) == 1:
+        only = terms[0]
+        return only[1:-1] if only.startswith("(") and only.endswith(")") else only
+    return " AND ".join(f"({t})" if " OR " in t and not t.startswith("(") else t for t in terms)

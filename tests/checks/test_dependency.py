@@ -59,6 +59,17 @@ def test_denied_by_id_category_and_allow_list():
     assert denied_terms("GPL-3.0-only", LicenseRules(deny=("gpl-3.0",)), KB)
 
 
+def test_exception_terms_are_judged_whole():
+    """A GPL term with a linking exception is weak copyleft; a FOSS exception keeps it strong."""
+    rules = LicenseRules(deny_categories=("strong-copyleft",))
+    assert not denied_terms("GPL-2.0-only WITH GCC-exception-2.0", rules, KB)
+    assert not denied_terms("MIT AND GPL-2.0-or-later WITH Bootloader-exception", rules, KB)
+    assert denied_terms("GPL-2.0-only WITH Universal-FOSS-exception-1.0", rules, KB)
+    named = LicenseRules(deny=("GPL-2.0-only WITH GCC-exception-2.0",))
+    assert denied_terms("GPL-2.0-only WITH GCC-exception-2.0", named, KB)
+    assert not denied_terms("GPL-2.0-only WITH GCC-exception-2.0", LicenseRules(), KB)
+
+
 def test_unknown_and_declared_only():
     findings = list(
         DependencyCheck().run(

@@ -12,6 +12,9 @@ import sys
 from importlib import metadata
 
 LICENSE_FILE_LIMIT = 65536
+MAX_LICENSE_FILES = 32
+"""Enough for every license a real wheel ships (docutils has four, scipy one with all bundled
+texts); a metadata folder with thousands stays bounded."""
 FALLBACK_LICENSE_FILES = (
     "LICENSE",
     "LICENSE.txt",
@@ -53,17 +56,38 @@ def read_text(dist, name):
     return text[:LICENSE_FILE_LIMIT] if text else None
 
 
+def shipped_license_files(dist):
+    """Every file RECORD lists under the metadata folder's `licenses/` (PEP 639), as names
+    relative to that folder: a wheel may ship its own license beside the bundled ones."""
+    folder = getattr(dist, "_path", None)
+    try:
+        listed = dist.files or []
+    except Exception:  # a broken RECORD must not hide the metadata
+        return []
+    prefix = (folder.name + "/licenses/") if folder is not None else None
+    names = []
+    for entry in listed:
+        posix = str(entry).replace("\\", "/")
+        if prefix is None or not posix.startswith(prefix) or ".." in posix.split("/"):
+            continue
+        names.append(posix[len(prefix) :])
+    return sorted(names)
+
+
 def license_files(dist, declared):
-    """License files named by License-File (PEP 639 puts them under licenses/), else the usual
-    names in the metadata folder."""
+    """Every license file: those named by License-File (PEP 639 puts them under licenses/), the
+    usual names in the metadata folder when none is named, and whatever else RECORD lists under
+    licenses/, up to MAX_LICENSE_FILES."""
+    names = list(declared or FALLBACK_LICENSE_FILES)
+    names += [n for n in shipped_license_files(dist) if n not in names]
     found = []
-    for name in declared or FALLBACK_LICENSE_FILES:
+    for name in names:
         for candidate in ("licenses/" + name, name):
             text = read_text(dist, candidate)
             if text:
                 found.append([name, text])
                 break
-        if len(found) >= 5:
+        if len(found) >= MAX_LICENSE_FILES:
             break
     return found
 

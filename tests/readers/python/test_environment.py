@@ -51,6 +51,20 @@ def venv(tmp_path_factory) -> tuple[Path, Path]:
     )
     write_dist(site, "beta", "2.0", "License: Apache 2.0")
     write_dist(site, "gamma", "3.0", "Classifier: License :: OSI Approved :: MIT License")
+    # docutils 0.23 ships four license files; its RECORD lists one not named by License-File.
+    write_dist(
+        site,
+        "delta",
+        "0.23",
+        "License-File: COPYING.rst",
+        files={
+            "licenses/COPYING.rst": "Most of the files are in the public domain.",
+            "licenses/licenses/BSD-2-Clause.rst": "BSD 2-Clause text",
+            "RECORD": "delta-0.23.dist-info/licenses/COPYING.rst,,\n"
+            "delta-0.23.dist-info/licenses/licenses/BSD-2-Clause.rst,,\n"
+            "delta-0.23.dist-info/licenses/../../../etc/hostname,,\n",
+        },
+    )
     broken = site / "broken-0.1.dist-info"
     broken.mkdir()
     # A module that would fail loudly if anything imported it.
@@ -69,6 +83,15 @@ def test_reads_another_interpreter(venv):
     assert "beta>=1" in alpha.requires_dist
     assert environment.markers["sys_platform"] == sys.platform
     assert str(python.parent.parent) in environment.python or environment.python
+
+
+def test_every_license_file_is_read_not_only_the_named_ones(venv):
+    python, _ = venv
+    delta = next(d for d in read_environment(python).distributions if d.name == "delta")
+    assert [name for name, _ in delta.license_files] == [
+        "COPYING.rst",
+        "licenses/BSD-2-Clause.rst",
+    ]
 
 
 def test_distribution_without_metadata_is_reported_not_dropped(venv):
