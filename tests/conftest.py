@@ -64,6 +64,8 @@ def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "80")
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)  # .ci/run's own venv is not the project's
     monkeypatch.delenv("PIP_INDEX_URL", raising=False)  # nor is a developer's own index
+    for option in ("POLICY", "FAIL_ON", "BASELINE", "COLOR"):  # options a shell may preset
+        monkeypatch.delenv(f"AISCAN_{option}", raising=False)
 
 
 # --- knowledge base and policy --------------------------------------------------------------

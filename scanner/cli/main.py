@@ -116,6 +116,8 @@ def main() -> None:
     "--policy",
     "-p",
     metavar="NAME|FILE",
+    envvar="AISCAN_POLICY",
+    show_envvar=True,
     help="Policy to judge against: a shipped name (default, strict, permissive-only) or a YAML "
     "file. Without it, aiscan.yaml or [tool.aiscan] in pyproject.toml of the working directory "
     "(or its git repository root), else default; never a file inside a scanned target.",
@@ -146,10 +148,14 @@ def main() -> None:
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "note"]),
+    envvar="AISCAN_FAIL_ON",
+    show_envvar=True,
     help="Lowest unwaived severity that makes the exit code 1 (overrides the policy's fail_on).",
 )
 @click.option(
     "--baseline",
+    envvar="AISCAN_BASELINE",
+    show_envvar=True,
     type=click.Path(path_type=Path, dir_okay=False),
     help="An earlier aiscan JSON report or SARIF log: its findings are listed but do not fail the run.",
 )
@@ -184,7 +190,7 @@ def main() -> None:
     "--pypi",
     is_flag=True,
     help="Fetch license metadata of declared but not installed packages from the index's JSON "
-    "API (cached). The index is $AISCAN_PYPI_URL, else https://pypi.org.",
+    "API (cached). The index is $AISCAN_PYPI_URL, else $PIP_INDEX_URL, else https://pypi.org.",
 )
 @display_options
 @reports_errors
@@ -498,7 +504,14 @@ def _hash_options(command: F) -> F:
     "(catches a snapshot linked to the wrong blob). Token and endpoint as for `aiscan scan`.",
 )
 @_hash_options
-@click.option("--policy", "-p", metavar="NAME|FILE", help="Policy for severities and waivers.")
+@click.option(
+    "--policy",
+    "-p",
+    metavar="NAME|FILE",
+    envvar="AISCAN_POLICY",
+    show_envvar=True,
+    help="Policy for severities and waivers.",
+)
 @click.option(
     "--format",
     "-f",
@@ -516,6 +529,8 @@ def _hash_options(command: F) -> F:
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "note"]),
+    envvar="AISCAN_FAIL_ON",
+    show_envvar=True,
     help="Lowest unwaived severity that makes the exit code 1 (overrides the policy's fail_on).",
 )
 @display_options
@@ -634,7 +649,12 @@ _FROM_OPTION = click.option(
     help="Render a saved `aiscan scan --format json` report instead of scanning.",
 )
 _POLICY_OPTION = click.option(
-    "--policy", "-p", metavar="NAME|FILE", help="Policy for the scan (as for `aiscan scan`)."
+    "--policy",
+    "-p",
+    metavar="NAME|FILE",
+    envvar="AISCAN_POLICY",
+    show_envvar=True,
+    help="Policy for the scan (as for `aiscan scan`).",
 )
 
 

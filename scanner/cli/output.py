@@ -94,6 +94,8 @@ def display_options(command: F) -> F:
         click.option(
             "--color",
             "color_choice",
+            envvar="AISCAN_COLOR",
+            show_envvar=True,
             type=click.Choice(["auto", "always", "never"]),
             default="auto",
             show_default=True,

@@ -220,3 +220,17 @@ def test_document_commands_exit_0_once_written_whatever_the_findings(tmp_path):
     assert report.exit_code == 0 and "1 error" in report.stderr
     assert run_cli("bom", folder, "-o", tmp_path / "b.json").exit_code == 0
     assert run_cli("notice", folder, "-o", tmp_path / "notice").exit_code == 0
+
+
+def test_main_options_can_come_from_aiscan_environment_variables(tmp_path):
+    folder = make_model_dir(tmp_path, "m", card={"license": "apache-2.0"})
+    report = json.loads(
+        run_cli("scan", folder, "-f", "json", env={"AISCAN_POLICY": "strict"}).stdout
+    )
+    assert report["policy"] == "strict"
+    failing = run_cli("scan", folder, env={"AISCAN_FAIL_ON": "note"})
+    assert failing.exit_code == 1  # obligations are notes
+    assert (
+        run_cli("scan", folder, "--fail-on", "error", env={"AISCAN_FAIL_ON": "note"}).exit_code == 0
+    )
+    assert "\x1b[" in run_cli("scan", folder, env={"AISCAN_COLOR": "always"}).stdout
