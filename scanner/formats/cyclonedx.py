@@ -39,7 +39,14 @@ from scanner.formats.decoded import (
     sha256_digest,
 )
 from scanner.formats.interface import ReportFormat
-from scanner.inventory import Component, FileEntry, Finding, ScanResult
+from scanner.inventory import (
+    Component,
+    FileEntry,
+    Finding,
+    GgufHeader,
+    SafetensorsHeader,
+    ScanResult,
+)
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
 if TYPE_CHECKING:
@@ -53,8 +60,13 @@ _TYPES = {
     "file": "FILE",
 }
 _XML_AFTER_MODEL_CARD = frozenset({"data", "cryptoProperties", "tags", "signature"})
-_XML_LIST_ITEMS = {"performanceMetrics": "performanceMetric"}
-"""Component children the schema places after `modelCard`."""
+_XML_LIST_ITEMS = {"performanceMetrics": "performanceMetric", "datasets": "dataset"}
+"""Component children the schema places after `modelCard`, and the element each item of a
+modelCard list is wrapped in."""
+
+
+SUBJECT_REF = "aiscan:subject"
+"""bom-ref of `metadata.component`, what was scanned: it depends on what the targets hold."""
 
 
 class BomValidationError(AiscanError):
@@ -73,19 +85,46 @@ def _file_ref(component: Component, entry: FileEntry) -> str:
     return f"{component.ref}|file:{entry.path}"
 
 
+def _weights_properties(prefix: str, entry: FileEntry) -> list[Any]:
+    """What a weights file's header says: tensors, parameters and their types."""
+    header: SafetensorsHeader | GgufHeader
+    if entry.safetensors is not None:
+        header, types = entry.safetensors, entry.safetensors.dtypes
+    elif entry.gguf is not None:
+        header, types = entry.gguf, entry.gguf.tensor_types
+    else:
+        return []
+    properties = [
+        _property(f"{prefix}:tensors", str(header.tensor_count)),
+        _property(f"{prefix}:parameters", str(header.parameter_count)),
+    ]
+    properties += [_property(f"{prefix}:dtype:{name}", str(n)) for name, n in sorted(types.items())]
+    if entry.gguf is not None and entry.gguf.quantization:
+        properties.append(_property(f"{prefix}:quantization", entry.gguf.quantization))
+    return properties
+
+
 def _file_component(component: Component, entry: FileEntry) -> CdxComponent:
+    """A file of a component. Its name is prefixed with the component's name and it carries the
+    component's version, so two models' `config.json` stay two components in consumers that
+    key components by name and version (lib4sbom); `aiscan:file:path` keeps the path."""
     from cyclonedx.model import HashAlgorithm, HashType
     from cyclonedx.model.component import Component as CdxComponent
     from cyclonedx.model.component import ComponentType
 
-    properties = [_property("aiscan:file:format", entry.format)]
+    properties = [
+        _property("aiscan:file:path", entry.path),
+        _property("aiscan:file:format", entry.format),
+    ]
     if entry.size is not None:
         properties.append(_property("aiscan:file:size", str(entry.size)))
     if entry.verified is not None:
         properties.append(_property("aiscan:file:verified", str(entry.verified).lower()))
+    properties += _weights_properties("aiscan:weights", entry)
     return CdxComponent(
         type=ComponentType.FILE,
-        name=entry.path,
+        name=f"{component.name}/{entry.path}",
+        version=aibom.bom_version(component),
         bom_ref=_file_ref(component, entry),
         hashes=[HashType(alg=HashAlgorithm.SHA_256, content=entry.sha256)] if entry.sha256 else [],
         properties=properties,
@@ -93,6 +132,20 @@ def _file_component(component: Component, entry: FileEntry) -> CdxComponent:
 
 
 def _licenses(component: Component, kb: LicenseKnowledgeBase) -> list[Any]:
+    from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement
+
+    if component.license.effective:
+        return _concluded(component.license.effective, kb)
+    # Nothing resolved: the author's words are all there is, kept verbatim.
+    return [
+        DisjunctiveLicense(name=value, acknowledgement=LicenseAcknowledgement.DECLARED)
+        for value in component.license.declared
+    ]
+
+
+def _concluded(effective: str, kb: LicenseKnowledgeBase) -> list[Any]:
+    """An effective license (knowledge-base keys): one license by id or name when it is a single
+    key, else an SPDX expression."""
     from cyclonedx.model import AttachedText, XsUri
     from cyclonedx.model.license import (
         DisjunctiveLicense,
@@ -100,32 +153,32 @@ def _licenses(component: Component, kb: LicenseKnowledgeBase) -> list[Any]:
         LicenseExpression,
     )
 
-    effective = component.license.effective
-    if effective:
-        keys = aibom.license_keys(effective)
-        if len(keys) == 1 and keys[0] in kb and effective == keys[0]:
-            entry = kb[keys[0]]
-            text = entry.text
-            return [
-                DisjunctiveLicense(
-                    id=entry.spdx,
-                    name=None if entry.spdx else entry.name,
-                    url=XsUri(entry.url) if entry.url else None,
-                    text=AttachedText(content=text) if text and not entry.spdx else None,
-                    acknowledgement=LicenseAcknowledgement.CONCLUDED,
-                )
-            ]
+    keys = aibom.license_keys(effective)
+    if len(keys) == 1 and keys[0] in kb and effective == keys[0]:
+        entry = kb[keys[0]]
+        text = entry.text
         return [
-            LicenseExpression(
-                aibom.spdx_expression(effective, kb),
+            DisjunctiveLicense(
+                id=entry.spdx,
+                name=None if entry.spdx else entry.name,
+                url=XsUri(entry.url) if entry.url else None,
+                text=AttachedText(content=text) if text and not entry.spdx else None,
                 acknowledgement=LicenseAcknowledgement.CONCLUDED,
             )
         ]
-    # Nothing resolved: the author's words are all there is, kept verbatim.
     return [
-        DisjunctiveLicense(name=value, acknowledgement=LicenseAcknowledgement.DECLARED)
-        for value in component.license.declared
+        LicenseExpression(
+            aibom.spdx_expression(effective, kb),
+            acknowledgement=LicenseAcknowledgement.CONCLUDED,
+        )
     ]
+
+
+def _supplier(component: Component) -> Any:
+    from cyclonedx.model.contact import OrganizationalEntity
+
+    name = aibom.supplier(component)
+    return OrganizationalEntity(name=name) if name else None
 
 
 def _external_references(component: Component, kb: LicenseKnowledgeBase) -> list[Any]:
@@ -180,10 +233,26 @@ def _properties(component: Component, findings: list[Finding]) -> list[Any]:
         properties.append(_property("aiscan:license:effective", facts.effective))
     if component.card is not None and component.card.error:
         properties.append(_property("aiscan:card:error", component.card.error))
+    if component.version and aibom.bom_version(component) is None:
+        properties.append(_property("aiscan:revision", component.version))
+    weights = [f for f in component.files if f.safetensors or f.gguf]
+    if weights:
+        headers = [f.safetensors or f.gguf for f in weights]
+        properties.append(
+            _property("aiscan:model:parameters", str(sum(h.parameter_count for h in headers if h)))
+        )
+        properties.append(
+            _property("aiscan:model:tensors", str(sum(h.tensor_count for h in headers if h)))
+        )
+    single = aibom.model_weights(component)
+    if single is not None:
+        properties.append(_property("aiscan:hash:of", single.path))
     return properties + _finding_properties(findings)
 
 
-def _ancestors(component: Component, result: ScanResult) -> list[CdxComponent]:
+def _ancestors(
+    component: Component, result: ScanResult, kb: LicenseKnowledgeBase
+) -> list[CdxComponent]:
     from cyclonedx.model.component import Component as CdxComponent
     from cyclonedx.model.component import ComponentType
     from packageurl import PackageURL
@@ -194,19 +263,31 @@ def _ancestors(component: Component, result: ScanResult) -> list[CdxComponent]:
         properties = [_property("aiscan:lineage:depth", str(ancestor.depth))]
         if ancestor.relation:
             properties.append(_property("aiscan:lineage:relation", ancestor.relation))
+        if ancestor.found_in:
+            properties.append(_property("aiscan:lineage:found-in", ancestor.found_in))
         if scanned is not None:
             properties.append(_property("aiscan:ref", scanned.ref))
+        expression = ancestor.license_expression
+        supplier = aibom.hub_namespace(ancestor.name) if ancestor.purl else None
         ancestors.append(
             CdxComponent(
                 type=ComponentType.MACHINE_LEARNING_MODEL,
                 name=ancestor.name,
                 bom_ref=f"{component.ref}|ancestor:{ancestor.name}",
-                version=scanned.version if scanned else ancestor.revision,
-                purl=PackageURL.from_string(scanned.purl) if scanned and scanned.purl else None,
+                version=ancestor.version,
+                purl=PackageURL.from_string(ancestor.purl) if ancestor.purl else None,
+                licenses=_concluded(expression, kb) if expression else [],
+                supplier=_supplier(scanned) if scanned is not None else _named_supplier(supplier),
                 properties=properties,
             )
         )
     return ancestors
+
+
+def _named_supplier(name: str | None) -> Any:
+    from cyclonedx.model.contact import OrganizationalEntity
+
+    return OrganizationalEntity(name=name) if name else None
 
 
 def _component(
@@ -216,13 +297,20 @@ def _component(
     from cyclonedx.model.component import ComponentType, Pedigree
     from packageurl import PackageURL
 
-    ancestors = _ancestors(component, result) if component.type == "model" else []
+    from cyclonedx.model import HashAlgorithm, HashType
+
+    ancestors = _ancestors(component, result, kb) if component.type == "model" else []
+    weights = aibom.model_weights(component)
     return CdxComponent(
         type=getattr(ComponentType, _TYPES[component.type]),
         name=component.name,
         bom_ref=component.ref,
-        version=component.version,
+        version=aibom.bom_version(component),
         purl=PackageURL.from_string(component.purl) if component.purl else None,
+        supplier=_supplier(component),
+        hashes=[HashType(alg=HashAlgorithm.SHA_256, content=weights.sha256)]
+        if weights is not None and weights.sha256
+        else [],
         licenses=_licenses(component, kb),
         external_references=_external_references(component, kb),
         pedigree=Pedigree(ancestors=ancestors) if ancestors else None,
@@ -250,12 +338,16 @@ def build_bom(result: ScanResult, kb: LicenseKnowledgeBase) -> Bom:
             type=ComponentType.DATA,
             name=name,
             bom_ref=ref,
+            supplier=_named_supplier(aibom.hub_namespace(name)),
             properties=[_property("aiscan:named-by", "model card datasets")],
         )
     metadata_properties = [_property("aiscan:target", t) for t in result.targets]
     if result.policy:
         metadata_properties.append(_property("aiscan:policy", result.policy))
     metadata_properties += _finding_properties(per_component.get(None, []))
+    subject = CdxComponent(
+        type=ComponentType.APPLICATION, name=aibom.subject_name(result), bom_ref=SUBJECT_REF
+    )
     bom = Bom(
         components=[*cdx.values(), *named.values()],
         serial_number=aibom.document_id(result),
@@ -271,18 +363,14 @@ def build_bom(result: ScanResult, kb: LicenseKnowledgeBase) -> Bom:
                     )
                 ]
             ),
+            component=subject,
             properties=metadata_properties,
         ),
     )
-    for component in components:
-        depends = aibom.library_dependencies(component, result)
-        if aibom.adapter_dependencies(component):
-            depends += [
-                a.component.ref
-                for a in aibom.lineage(component, result.components)
-                if a.depth == 1 and a.component is not None
-            ]
-        bom.register_dependency(cdx[component.ref], [cdx[ref] for ref in sorted(set(depends))])
+    every = {**cdx, **named}
+    bom.register_dependency(subject, [every[ref] for ref in aibom.direct_components(result)])
+    for ref, needs in aibom.dependencies(result).items():
+        bom.register_dependency(cdx[ref], [every[r] for r in needs])
     for data in named.values():
         bom.register_dependency(data, [])
     return bom
@@ -298,8 +386,13 @@ def _model_card(component: Component, result: ScanResult) -> dict[str, Any] | No
     if component.model.architectures:
         parameters["modelArchitecture"] = ", ".join(component.model.architectures)
     if component.datasets:
-        refs = sorted({aibom.dataset_ref(name, result) for name in component.datasets})
-        parameters["datasets"] = [{"ref": ref} for ref in refs]
+        # The inline form (componentData): consumers such as lib4sbom read every dataset entry
+        # as one and fail on `{"ref": …}`; the model's `dependencies` entry carries the link to
+        # the dataset's own component. aiscan does not know how the data is classified.
+        parameters["datasets"] = [
+            {"type": "dataset", "name": name, "classification": "unknown"}
+            for name in sorted(set(component.datasets))
+        ]
     card: dict[str, Any] = {"modelParameters": parameters} if parameters else {}
     metrics = component.card.metrics if component.card is not None else ()
     if metrics:
@@ -342,8 +435,9 @@ def _xml_children(parent: Any, name: str, value: Any, namespace: str) -> None:
     if isinstance(value, list):
         holder = ElementTree.SubElement(parent, f"{{{namespace}}}{name}")
         for item in value:
-            # Most modelCard lists hold their children directly (`<datasets><ref>`); some wrap
-            # each item in a singular element (`<performanceMetrics><performanceMetric>`).
+            # modelCard lists wrap each item in a singular element (`<datasets><dataset>`,
+            # `<performanceMetrics><performanceMetric>`); a list without one holds its
+            # children directly.
             item_name = _XML_LIST_ITEMS.get(name)
             target = (
                 ElementTree.SubElement(holder, f"{{{namespace}}}{item_name}")
@@ -467,7 +561,7 @@ def decode_cyclonedx(document: Any) -> DecodedBom | None:
 
     Components are read at every depth by iteration, never recursion, so no nesting is too deep;
     a `file` component nested in another is one of that component's files (what `build_bom`
-    writes and `verify --against` checks). Licenses and findings are read from aiscan's own
+    writes and `verify --against` checks), at its `aiscan:file:path` when it has one. Licenses and findings are read from aiscan's own
     properties (`aiscan:license:*` in knowledge-base keys, `aiscan:finding:<rule>`), which other
     tools do not write: their BOMs decode to components and files only. Raises
     `BomDecodeError` for a field of the wrong type.
@@ -485,7 +579,8 @@ def decode_cyclonedx(document: Any) -> DecodedBom | None:
         kind, name = raw.required("type"), raw.required("name")
         digest = sha256_digest(raw.objects("hashes"), "alg", "content")
         if kind == "file" and owner is not None:
-            files[owner].append(DecodedFile(name, digest))
+            path = [v for k, v in _decoded_properties(raw) if k == "aiscan:file:path"]
+            files[owner].append(DecodedFile(path[0] if path else name, digest))
         else:
             properties = _decoded_properties(raw)
             effective = [value for key, value in properties if key == "aiscan:license:effective"]
