@@ -603,10 +603,17 @@ def decode_cyclonedx(document: Any) -> DecodedBom | None:
     metadata = bom.object("metadata")
     return DecodedBom(
         components=tuple(
-            replace(head, files=tuple(held)) for head, held in zip(heads, files, strict=True)
+            replace(head, files=tuple(held), sha256=_own_digest(head, held))
+            for head, held in zip(heads, files, strict=True)
         ),
         findings=_decoded_findings(_decoded_properties(metadata)) if metadata is not None else (),
     )
+
+
+def _own_digest(head: DecodedComponent, held: list[DecodedFile]) -> str | None:
+    """A component's digest, unless it repeats one of its files': the model-level hash
+    `build_bom` writes is its single weights file's, already one of the model's files."""
+    return None if any(f.sha256 == head.sha256 for f in held) else head.sha256
 
 
 def _decoded_properties(raw: JsonObject) -> list[tuple[str, str]]:
