@@ -167,12 +167,14 @@ def _concluded(effective: str, kb: LicenseKnowledgeBase) -> list[Any]:
                 acknowledgement=LicenseAcknowledgement.CONCLUDED,
             )
         ]
-    return [
-        LicenseExpression(
-            aibom.spdx_expression(effective, kb),
-            acknowledgement=LicenseAcknowledgement.CONCLUDED,
-        )
-    ]
+    from cyclonedx.spdx import is_supported_id
+
+    expression = aibom.spdx_expression(effective, kb)
+    if is_supported_id(expression):
+        # A lone SPDX id (a package's `MIT`) as a license, not an expression: lib4sbom's XML
+        # reader sees licenses only in `<license>` elements.
+        return [DisjunctiveLicense(id=expression, acknowledgement=LicenseAcknowledgement.CONCLUDED)]
+    return [LicenseExpression(expression, acknowledgement=LicenseAcknowledgement.CONCLUDED)]
 
 
 def _supplier(component: Component) -> Any:

@@ -3,7 +3,11 @@
 Mapping:
 - Every component is a package; a model's files are packages of purpose FILE that the model
   CONTAINS, each with its SHA-256 when measured (SPDX 2.3 File elements would require a SHA-1
-  aiscan does not record).
+  aiscan does not record), named `<model>/<path>` with the path as `packageFileName`. A model
+  whose weights are one file has that file's SHA-256 as its own checksum.
+- Suppliers are the Hub organisation of a Hub or HF-cache repo and the Author (else Maintainer)
+  of a package's metadata; NOASSERTION where no fact names one. A package's Requires-Dist
+  graph is DEPENDS_ON.
 - Licenses: `licenseConcluded` is the effective license (inherited terms included),
   `licenseDeclared` what the author wrote, mapped to SPDX ids; a value nothing maps is
   NOASSERTION and kept verbatim in `licenseComments`. Every `LicenseRef-…` gets a
@@ -149,7 +153,10 @@ def _file_packages(component: Component, spdx_id: str, ids: SpdxIds) -> tuple[li
         packages.append(
             Package(
                 spdx_id=file_id,
-                name=entry.path,
+                # Named per model so two models' config.json stay two packages in consumers
+                # keyed by name and version (lib4sbom); packageFileName keeps the path.
+                name=f"{component.name}/{entry.path}",
+                file_name=entry.path,
                 download_location=SpdxNoAssertion(),
                 version=aibom.bom_version(component),
                 supplier=_supplier(aibom.supplier(component)),
@@ -460,7 +467,11 @@ def decode_spdx(document: Any) -> DecodedBom | None:
     for parent, child in contains:
         element = files.get(child) or packages.get(child)
         if parent in held and child in contained and element is not None:
-            name = element.string("fileName") or element.required("name")
+            name = (
+                element.string("fileName")
+                or element.string("packageFileName")
+                or element.required("name")
+            )
             held[parent].append(DecodedFile(name.removeprefix("./"), _checksum(element)))
     components = []
     for spdx_id, package_files in held.items():

@@ -336,3 +336,24 @@ def test_a_wrong_type_deep_down_is_a_short_error():
     with pytest.raises(BomDecodeError, match="name is missing") as info:
         decode_cyclonedx({"bomFormat": "CycloneDX", "components": [node]})
     assert len(str(info.value)) < 200
+
+
+@pytest.mark.parametrize("version", ["1.6", "1.7"])
+def test_the_json_validator_leaves_out_no_format_the_schema_uses(version):
+    """`json_validator` imports jsonschema without the module that checks `iri`: that is only
+    sound while no CycloneDX schema uses the `iri` format."""
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    schema_file = JsonStrictValidator(SchemaVersion.from_version(version))._schema_file
+    formats = set()
+    pending = [json.loads(Path(schema_file).read_text(encoding="utf-8"))]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("format"), str):
+                formats.add(node["format"])
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    assert "iri-reference" in formats and "iri" not in formats
