@@ -178,7 +178,6 @@ def scan(
     project: its packages (declared and installed, with licenses and the dependency graph) and
     the models its code loads are reported beside the models.
     """
-    from scanner.errors import UsageError
     from scanner.formats.registry import get_format
     from scanner.licensing.knowledge_base import default_knowledge_base
 

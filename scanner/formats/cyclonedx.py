@@ -296,11 +296,10 @@ def _named_supplier(name: str | None) -> Any:
 def _component(
     component: Component, result: ScanResult, kb: LicenseKnowledgeBase, findings: list[Finding]
 ) -> CdxComponent:
+    from cyclonedx.model import HashAlgorithm, HashType
     from cyclonedx.model.component import Component as CdxComponent
     from cyclonedx.model.component import ComponentType, Pedigree
     from packageurl import PackageURL
-
-    from cyclonedx.model import HashAlgorithm, HashType
 
     ancestors = _ancestors(component, result, kb) if component.type == "model" else []
     weights = aibom.model_weights(component)

@@ -293,7 +293,6 @@ def _lineage(doc: _Document, component: Component, result: ScanResult, scanned: 
         doc.link(spdx_id, "trainedOn", data_id)
 
 
-
 def build_document(result: ScanResult, kb: LicenseKnowledgeBase) -> Any:
     """The scan as a spdx-python-model object set (an SpdxDocument and its elements)."""
     doc = _Document(result, kb)
