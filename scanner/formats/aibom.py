@@ -235,10 +235,18 @@ def declared_values_expression(
     return " AND ".join(dict.fromkeys(parts)), unmapped
 
 
+_HUB_NAMESPACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
+"""What the Hub accepts as a user or organisation name; anything else names no supplier."""
+
+
 def hub_namespace(name: str) -> str | None:
-    """The organisation or user of a Hub repo id (`org/name`): who publishes it on the Hub."""
+    """The organisation or user of a Hub repo id (`org/name`): who publishes it on the Hub.
+    None for a name that is no repo id (a hostile card's `base_model` with a newline in it
+    names no one, and so forges no supplier line)."""
     namespace, slash, rest = name.partition("/")
-    return namespace if slash and namespace and rest and "/" not in rest else None
+    if not slash or not rest or "/" in rest or not _HUB_NAMESPACE.fullmatch(namespace):
+        return None
+    return namespace
 
 
 def supplier(component: Component) -> str | None:

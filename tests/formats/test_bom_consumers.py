@@ -258,3 +258,18 @@ def test_ntia_conformant_without_unknown_datasets(tmp_path, kb, default_policy):
     checker = SbomChecker(str(path))
     assert checker.compliant, checker.output_json()
     assert not checker.floating_component_ids
+
+
+@pytest.mark.parametrize(
+    ("name", "namespace"),
+    [
+        ("acme/tuned", "acme"),
+        ("sentence-transformers/all-MiniLM-L6-v2", "sentence-transformers"),
+        ("snli", None),
+        ("a/b/c", None),
+        ("evil\nPackageSupplier: Organization: x/name", None),
+        ("/name", None),
+    ],
+)
+def test_only_a_hub_repo_id_names_a_supplier(name, namespace):
+    assert aibom.hub_namespace(name) == namespace
