@@ -329,6 +329,8 @@ class PackageMetadata:
     license: str | None = None
     classifiers: tuple[str, ...] = ()
     license_files: tuple[tuple[str, str], ...] = ()
+    supplier: str | None = None
+    """Who the metadata says makes the package (its Author, else Maintainer), for BOMs."""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ Heavy modules (huggingface_hub, rich, yaml, license-expression) are imported ins
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -103,6 +104,65 @@ def main() -> None:
     """
 
 
+_PROJECT_OPTIONS = (
+    click.option(
+        "--env/--no-env",
+        "env",
+        default=None,
+        help="Read the installed packages of the Python running aiscan (--env) or of none (--no-env). "
+        "Default: a project's own .venv or venv when it has one, read as files (never run).",
+    ),
+    click.option(
+        "--python",
+        "python",
+        metavar="PATH",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="Read the installed packages of this interpreter instead: it runs a metadata dump "
+        "(nothing is imported) with a scrubbed environment (no tokens or credentials).",
+    ),
+    click.option(
+        "--deps/--no-deps",
+        default=True,
+        show_default=True,
+        help="Read requirements*.txt, pyproject.toml, uv.lock, poetry.lock, pylock.toml, Pipfile.lock.",
+    ),
+    click.option(
+        "--code/--no-code",
+        default=True,
+        show_default=True,
+        help="Scan .py files and notebooks for models the code loads.",
+    ),
+    click.option(
+        "--pypi",
+        is_flag=True,
+        help="Fetch license metadata of declared but not installed packages from the index's JSON "
+        "API (cached). The index is $AISCAN_PYPI_URL, else $PIP_INDEX_URL, else https://pypi.org.",
+    ),
+)
+
+
+def _project_flags(command: F) -> F:
+    """--env, --python, --deps, --code and --pypi: how `scan` and `bom` read a project. The
+    command receives them as one `project` argument (`ProjectOptions`)."""
+
+    @functools.wraps(command)
+    def with_project(
+        *args: Any,
+        env: bool | None,
+        python: Path | None,
+        deps: bool,
+        code: bool,
+        pypi: bool,
+        **kwargs: Any,
+    ) -> Any:
+        return command(*args, project=_project_options(env, python, deps, code, pypi), **kwargs)
+
+    wrapped: Any = with_project
+    for option in reversed(_PROJECT_OPTIONS):
+        wrapped = option(wrapped)
+    return cast(F, wrapped)
+
+
 @main.command(epilog=EXIT_CODES_HELP)
 @click.argument("targets", nargs=-1, required=True, metavar="TARGET...")
 @click.option(
@@ -159,41 +219,9 @@ def main() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="An earlier aiscan JSON report or SARIF log: its findings are listed but do not fail the run.",
 )
-@click.option(
-    "--env/--no-env",
-    "env",
-    default=None,
-    help="Read the installed packages of the Python running aiscan (--env) or of none (--no-env). "
-    "Default: a project's own .venv or venv when it has one, read as files (never run).",
-)
-@click.option(
-    "--python",
-    "python",
-    metavar="PATH",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Read the installed packages of this interpreter instead: it runs a metadata dump "
-    "(nothing is imported) with a scrubbed environment (no tokens or credentials).",
-)
-@click.option(
-    "--deps/--no-deps",
-    default=True,
-    show_default=True,
-    help="Read requirements*.txt, pyproject.toml, uv.lock, poetry.lock, pylock.toml, Pipfile.lock.",
-)
-@click.option(
-    "--code/--no-code",
-    default=True,
-    show_default=True,
-    help="Scan .py files and notebooks for models the code loads.",
-)
-@click.option(
-    "--pypi",
-    is_flag=True,
-    help="Fetch license metadata of declared but not installed packages from the index's JSON "
-    "API (cached). The index is $AISCAN_PYPI_URL, else $PIP_INDEX_URL, else https://pypi.org.",
-)
 @display_options
 @reports_errors
+@_project_flags
 def scan(
     targets: tuple[str, ...],
     hub: bool,
@@ -203,15 +231,11 @@ def scan(
     summary: Path | None,
     fail_on: str | None,
     baseline: Path | None,
-    env: bool | None,
-    python: Path | None,
-    deps: bool,
-    code: bool,
-    pypi: bool,
     color_choice: Any,
     quiet: bool,
     verbose: bool,
     min_severity: Any,
+    project: Any,
 ) -> None:
     """Scan model folders, stores, Hugging Face caches and Hub repos.
 
@@ -224,18 +248,9 @@ def scan(
     project: its packages (declared and installed, with licenses and the dependency graph) and
     the models its code loads are reported beside the models.
     """
-    from scanner.errors import UsageError
     from scanner.formats.registry import get_format
     from scanner.licensing.knowledge_base import default_knowledge_base
 
-    if python is not None and env is False:
-        raise UsageError("--python and --no-env contradict each other")
-    if python is not None and not (python.is_file() and os.access(python, os.X_OK)):
-        raise UsageError(
-            f"--python {str(python)!r} is not an executable file; give a Python interpreter "
-            "such as .venv/bin/python"
-        )
-    project = _project_options(env, python, deps, code, pypi)
     result = _scan_targets(targets, policy=policy, fail_on=fail_on, hub=hub, project=project)
     _say_which_environment(result, project)
     if baseline is not None:
@@ -268,9 +283,17 @@ def _say_which_environment(result: Any, project: Any) -> None:
 def _project_options(
     env: bool | None, python: Path | None, deps: bool, code: bool, pypi: bool
 ) -> Any:
-    """`ProjectOptions` from the scan command's project flags."""
+    """`ProjectOptions` from the project flags of `scan` and `bom`."""
+    from scanner.errors import UsageError
     from scanner.sources.interface import EnvMode, ProjectOptions
 
+    if python is not None and env is False:
+        raise UsageError("--python and --no-env contradict each other")
+    if python is not None and not (python.is_file() and os.access(python, os.X_OK)):
+        raise UsageError(
+            f"--python {str(python)!r} is not an executable file; give a Python interpreter "
+            "such as .venv/bin/python"
+        )
     client = None
     if pypi:
         from scanner.integrity.cache import default_cache_dir
@@ -625,16 +648,17 @@ def lock(
         )
 
 
-def _scan_or_load(targets: tuple[str, ...], from_report: Path | None, policy: str | None) -> Any:
-    """A ScanResult from a fresh scan of TARGETS, or from a saved JSON report (no rescan)."""
+def _scan_or_load(
+    targets: tuple[str, ...], from_report: Path | None, policy: str | None, project: Any = None
+) -> Any:
+    """A ScanResult from a fresh scan of TARGETS (projects read as `project` says, by default
+    as `aiscan scan` reads them), or from a saved JSON report (no rescan)."""
     from scanner.errors import UsageError
 
     if from_report is None:
-        return _scan_targets(
-            targets,
-            policy=policy,
-            project=_project_options(env=None, python=None, deps=True, code=True, pypi=False),
-        )
+        if project is None:
+            project = _project_options(env=None, python=None, deps=True, code=True, pypi=False)
+        return _scan_targets(targets, policy=policy, project=project)
     if targets:
         raise UsageError("give either TARGETs to scan or --from REPORT, not both")
     from scanner.formats.json import read_report
@@ -813,6 +837,7 @@ def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
     help="Write the BOM here instead of stdout.",
 )
 @reports_errors
+@_project_flags
 def bom(
     targets: tuple[str, ...],
     from_report: Path | None,
@@ -822,11 +847,13 @@ def bom(
     jobs: int | None,
     policy: str | None,
     output: Path | None,
+    project: Any,
 ) -> None:
     """Write a validated AI-BOM: CycloneDX 1.6/1.7 ML-BOM (JSON, XML), SPDX 2.3 (JSON,
     tag-value) or SPDX 3.0.1 (JSON-LD).
 
-    Scans TARGETs like `aiscan scan` (or reads --from a saved JSON report), hashes every file,
+    Scans TARGETs like `aiscan scan`, with the same project options (or reads --from a saved
+    JSON report, for which those options do nothing), hashes every file,
     and writes the document after checking it against the official schema. The exit code is 0
     when the BOM was written, whatever the findings (use `aiscan scan --format ...` to gate
     and write a BOM in one run); 3 when the document failed validation (a bug).
@@ -834,7 +861,7 @@ def bom(
     from scanner.formats.registry import get_format
     from scanner.licensing.knowledge_base import default_knowledge_base
 
-    result = _scan_or_load(targets, from_report, policy)
+    result = _scan_or_load(targets, from_report, policy, project)
     if from_report is None and hash_files:
         from scanner.pipeline.hashes import with_file_hashes
 

@@ -12,14 +12,20 @@ import datetime
 import hashlib
 import json
 import os
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from scanner.errors import UsageError
-from scanner.inventory import Component, ScanResult
+from scanner.inventory import Component, FileEntry, ScanResult
 from scanner.licensing.expressions import resolve_declared
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
+from scanner.licensing.python_licenses import classifiers_to_spdx
+
+WEIGHTS_FORMATS = frozenset({"safetensors", "gguf", "pickle", "onnx"})
+"""File formats that hold a model's weights: the bytes that are the model."""
 
 NAMESPACE = "https://aiscan.dev/spdxdocs"
 """Prefix of SPDX document namespaces aiscan writes."""
@@ -95,6 +101,33 @@ class Ancestor:
     relation: str | None
     component: Component | None
     revision: str | None = None
+    licenses: tuple[str, ...] = ()
+    """Knowledge-base keys of the ancestor's own terms, as lineage resolution found them."""
+    found_in: str | None = None
+
+    @property
+    def version(self) -> str | None:
+        """The scanned component's version, else the commit lineage resolution found."""
+        return self.component.version if self.component is not None else self.revision
+
+    @property
+    def purl(self) -> str | None:
+        """The scanned component's purl; for a base found elsewhere under a Hub repo id, its
+        `pkg:huggingface` purl (with the commit when known). None for a name the Hub said
+        does not exist, or one that is no repo id."""
+        if self.component is not None:
+            return self.component.purl
+        if self.found_in in ("missing", "card-text") or hub_namespace(self.name) is None:
+            return None
+        return f"pkg:huggingface/{self.name}" + (f"@{self.revision}" if self.revision else "")
+
+    @property
+    def license_expression(self) -> str | None:
+        """The ancestor's license (knowledge-base keys): the scanned component's effective one,
+        else the terms lineage resolution found for it."""
+        if self.component is not None and self.component.license.effective:
+            return self.component.license.effective
+        return " AND ".join(self.licenses) or None
 
 
 def lineage(component: Component, components: tuple[Component, ...]) -> list[Ancestor]:
@@ -107,7 +140,15 @@ def lineage(component: Component, components: tuple[Component, ...]) -> list[Anc
     by_name = {c.name.lower(): c for c in components if c.type == "model"}
     if component.lineage:
         return [
-            Ancestor(a.name, len(a.chain), a.relation, by_name.get(a.name.lower()), a.revision)
+            Ancestor(
+                a.name,
+                len(a.chain),
+                a.relation,
+                by_name.get(a.name.lower()),
+                a.revision,
+                a.licenses,
+                a.found_in,
+            )
             for a in component.lineage
             if a.name.lower() != component.name.lower()
         ]
@@ -178,11 +219,113 @@ def declared_values_expression(
     parts, unmapped = [], []
     for value in values:
         resolved = resolve_declared(value, kb)
-        if resolved.expression is None:
+        # A package's Trove classifiers are declared as one `; `-joined value (already in
+        # SPDX terms); a card's or a License field's value is a name, id or expression.
+        expression = (
+            spdx_expression(resolved.expression, kb)
+            if resolved.expression is not None
+            else classifiers_to_spdx(value, kb)
+        )
+        if expression is None:
             unmapped.append(value)
         else:
-            expression = spdx_expression(resolved.expression, kb)
             parts.append(f"({expression})" if " OR " in expression else expression)
     if unmapped or not parts:
         return None, unmapped
     return " AND ".join(dict.fromkeys(parts)), unmapped
+
+
+_HUB_NAMESPACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
+"""What the Hub accepts as a user or organisation name; anything else names no supplier."""
+
+
+def hub_namespace(name: str) -> str | None:
+    """The organisation or user of a Hub repo id (`org/name`): who publishes it on the Hub.
+    None for a name that is no repo id (a hostile card's `base_model` with a newline in it
+    names no one, and so forges no supplier line)."""
+    namespace, slash, rest = name.partition("/")
+    if not slash or not rest or "/" in rest or not _HUB_NAMESPACE.fullmatch(namespace):
+        return None
+    return namespace
+
+
+def supplier(component: Component) -> str | None:
+    """Who supplies a component, where the facts say: the Hub organisation of a model or dataset
+    read from the Hub or the HF cache (its repo id), or the author or maintainer a package's
+    metadata names. None when nothing says (a local folder's name is not a publisher)."""
+    if component.type == "library":
+        metadata = component.library.metadata
+        return metadata.supplier if metadata is not None else None
+    from_hub = component.source in ("hub", "hfcache") or (component.purl or "").startswith(
+        "pkg:huggingface/"
+    )
+    return hub_namespace(component.name) if from_hub else None
+
+
+def model_weights(component: Component) -> FileEntry | None:
+    """The one measured weights file of a model, whose SHA-256 identifies the model itself.
+
+    Consumers count hashes on components, not on nested files; a model whose weights are one
+    file is exactly that file's bytes, so its digest is the model's. A model sharded over
+    several files (or with none hashed) gets no model-level hash: a digest of digests would be
+    one no tool can check.
+    """
+    weights = [f for f in component.files if f.format in WEIGHTS_FORMATS]
+    if len(weights) == 1 and weights[0].sha256:
+        return weights[0]
+    return None
+
+
+def dependencies(result: ScanResult) -> dict[str, list[str]]:
+    """What each component needs, by ref: a package's Requires-Dist graph (as the project source
+    recorded it), a model's library (card `library_name`), the datasets its card names and, for
+    an adapter, its base. Only refs a BOM writes are kept; every component has an entry."""
+    present = {c.ref for c in result.components}
+    graph: dict[str, list[str]] = {}
+    for component in ordered(result.components):
+        needs = [r for r in component.library.depends_on if r in present]
+        if component.type == "model":
+            needs += library_dependencies(component, result)
+            needs += [dataset_ref(name, result) for name in component.datasets]
+            if adapter_dependencies(component):
+                needs += [
+                    a.component.ref
+                    for a in lineage(component, result.components)
+                    if a.depth == 1 and a.component is not None
+                ]
+        graph[component.ref] = sorted(set(needs) - {component.ref})
+    return graph
+
+
+def direct_components(result: ScanResult) -> list[str]:
+    """Refs of what the scanned targets themselves hold: every model, dataset and file, and the
+    packages a project requires directly (all of them when it declares no requirements). The
+    document's subject depends on these; the rest are reached through them."""
+    return [
+        c.ref
+        for c in ordered(result.components)
+        if c.type != "library" or c.library.direct is not False
+    ]
+
+
+def subject_name(result: ScanResult) -> str:
+    """A name for what was scanned: the target's folder or repo name, or all targets' names."""
+    names = [
+        t.removeprefix("hf://").split("@", 1)[0]
+        if t.startswith("hf://")
+        else PurePath(t.rstrip("/\\")).name or t
+        for t in result.targets
+    ]
+    return ", ".join(dict.fromkeys(names)) or "aiscan scan"
+
+
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+def bom_version(component: Component) -> str | None:
+    """The version a BOM states: a model loaded in code names a revision, which is a version
+    only when it is a commit (`revision="main"` is a branch whose content moves)."""
+    reference = component.code_reference
+    if reference is not None and not _COMMIT.fullmatch(component.version or ""):
+        return None
+    return component.version

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -39,7 +40,14 @@ from scanner.formats.decoded import (
     sha256_digest,
 )
 from scanner.formats.interface import PLAIN, Display, ReportFormat
-from scanner.inventory import Component, FileEntry, Finding, ScanResult
+from scanner.inventory import (
+    Component,
+    FileEntry,
+    Finding,
+    GgufHeader,
+    SafetensorsHeader,
+    ScanResult,
+)
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
 if TYPE_CHECKING:
@@ -53,8 +61,13 @@ _TYPES = {
     "file": "FILE",
 }
 _XML_AFTER_MODEL_CARD = frozenset({"data", "cryptoProperties", "tags", "signature"})
-_XML_LIST_ITEMS = {"performanceMetrics": "performanceMetric"}
-"""Component children the schema places after `modelCard`."""
+_XML_LIST_ITEMS = {"performanceMetrics": "performanceMetric", "datasets": "dataset"}
+"""Component children the schema places after `modelCard`, and the element each item of a
+modelCard list is wrapped in."""
+
+
+SUBJECT_REF = "aiscan:subject"
+"""bom-ref of `metadata.component`, what was scanned: it depends on what the targets hold."""
 
 
 class BomValidationError(AiscanError):
@@ -73,19 +86,46 @@ def _file_ref(component: Component, entry: FileEntry) -> str:
     return f"{component.ref}|file:{entry.path}"
 
 
+def _weights_properties(prefix: str, entry: FileEntry) -> list[Any]:
+    """What a weights file's header says: tensors, parameters and their types."""
+    header: SafetensorsHeader | GgufHeader
+    if entry.safetensors is not None:
+        header, types = entry.safetensors, entry.safetensors.dtypes
+    elif entry.gguf is not None:
+        header, types = entry.gguf, entry.gguf.tensor_types
+    else:
+        return []
+    properties = [
+        _property(f"{prefix}:tensors", str(header.tensor_count)),
+        _property(f"{prefix}:parameters", str(header.parameter_count)),
+    ]
+    properties += [_property(f"{prefix}:dtype:{name}", str(n)) for name, n in sorted(types.items())]
+    if entry.gguf is not None and entry.gguf.quantization:
+        properties.append(_property(f"{prefix}:quantization", entry.gguf.quantization))
+    return properties
+
+
 def _file_component(component: Component, entry: FileEntry) -> CdxComponent:
+    """A file of a component. Its name is prefixed with the component's name and it carries the
+    component's version, so two models' `config.json` stay two components in consumers that
+    key components by name and version (lib4sbom); `aiscan:file:path` keeps the path."""
     from cyclonedx.model import HashAlgorithm, HashType
     from cyclonedx.model.component import Component as CdxComponent
     from cyclonedx.model.component import ComponentType
 
-    properties = [_property("aiscan:file:format", entry.format)]
+    properties = [
+        _property("aiscan:file:path", entry.path),
+        _property("aiscan:file:format", entry.format),
+    ]
     if entry.size is not None:
         properties.append(_property("aiscan:file:size", str(entry.size)))
     if entry.verified is not None:
         properties.append(_property("aiscan:file:verified", str(entry.verified).lower()))
+    properties += _weights_properties("aiscan:weights", entry)
     return CdxComponent(
         type=ComponentType.FILE,
-        name=entry.path,
+        name=f"{component.name}/{entry.path}",
+        version=aibom.bom_version(component),
         bom_ref=_file_ref(component, entry),
         hashes=[HashType(alg=HashAlgorithm.SHA_256, content=entry.sha256)] if entry.sha256 else [],
         properties=properties,
@@ -93,6 +133,20 @@ def _file_component(component: Component, entry: FileEntry) -> CdxComponent:
 
 
 def _licenses(component: Component, kb: LicenseKnowledgeBase) -> list[Any]:
+    from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement
+
+    if component.license.effective:
+        return _concluded(component.license.effective, kb)
+    # Nothing resolved: the author's words are all there is, kept verbatim.
+    return [
+        DisjunctiveLicense(name=value, acknowledgement=LicenseAcknowledgement.DECLARED)
+        for value in component.license.declared
+    ]
+
+
+def _concluded(effective: str, kb: LicenseKnowledgeBase) -> list[Any]:
+    """An effective license (knowledge-base keys): one license by id or name when it is a single
+    key, else an SPDX expression."""
     from cyclonedx.model import AttachedText, XsUri
     from cyclonedx.model.license import (
         DisjunctiveLicense,
@@ -100,32 +154,34 @@ def _licenses(component: Component, kb: LicenseKnowledgeBase) -> list[Any]:
         LicenseExpression,
     )
 
-    effective = component.license.effective
-    if effective:
-        keys = aibom.license_keys(effective)
-        if len(keys) == 1 and keys[0] in kb and effective == keys[0]:
-            entry = kb[keys[0]]
-            text = entry.text
-            return [
-                DisjunctiveLicense(
-                    id=entry.spdx,
-                    name=None if entry.spdx else entry.name,
-                    url=XsUri(entry.url) if entry.url else None,
-                    text=AttachedText(content=text) if text and not entry.spdx else None,
-                    acknowledgement=LicenseAcknowledgement.CONCLUDED,
-                )
-            ]
+    keys = aibom.license_keys(effective)
+    if len(keys) == 1 and keys[0] in kb and effective == keys[0]:
+        entry = kb[keys[0]]
+        text = entry.text
         return [
-            LicenseExpression(
-                aibom.spdx_expression(effective, kb),
+            DisjunctiveLicense(
+                id=entry.spdx,
+                name=None if entry.spdx else entry.name,
+                url=XsUri(entry.url) if entry.url else None,
+                text=AttachedText(content=text) if text and not entry.spdx else None,
                 acknowledgement=LicenseAcknowledgement.CONCLUDED,
             )
         ]
-    # Nothing resolved: the author's words are all there is, kept verbatim.
-    return [
-        DisjunctiveLicense(name=value, acknowledgement=LicenseAcknowledgement.DECLARED)
-        for value in component.license.declared
-    ]
+    from cyclonedx.spdx import is_supported_id
+
+    expression = aibom.spdx_expression(effective, kb)
+    if is_supported_id(expression):
+        # A lone SPDX id (a package's `MIT`) as a license, not an expression: lib4sbom's XML
+        # reader sees licenses only in `<license>` elements.
+        return [DisjunctiveLicense(id=expression, acknowledgement=LicenseAcknowledgement.CONCLUDED)]
+    return [LicenseExpression(expression, acknowledgement=LicenseAcknowledgement.CONCLUDED)]
+
+
+def _supplier(component: Component) -> Any:
+    from cyclonedx.model.contact import OrganizationalEntity
+
+    name = aibom.supplier(component)
+    return OrganizationalEntity(name=name) if name else None
 
 
 def _external_references(component: Component, kb: LicenseKnowledgeBase) -> list[Any]:
@@ -180,10 +236,26 @@ def _properties(component: Component, findings: list[Finding]) -> list[Any]:
         properties.append(_property("aiscan:license:effective", facts.effective))
     if component.card is not None and component.card.error:
         properties.append(_property("aiscan:card:error", component.card.error))
+    if component.version and aibom.bom_version(component) is None:
+        properties.append(_property("aiscan:revision", component.version))
+    weights = [f for f in component.files if f.safetensors or f.gguf]
+    if weights:
+        headers = [f.safetensors or f.gguf for f in weights]
+        properties.append(
+            _property("aiscan:model:parameters", str(sum(h.parameter_count for h in headers if h)))
+        )
+        properties.append(
+            _property("aiscan:model:tensors", str(sum(h.tensor_count for h in headers if h)))
+        )
+    single = aibom.model_weights(component)
+    if single is not None:
+        properties.append(_property("aiscan:hash:of", single.path))
     return properties + _finding_properties(findings)
 
 
-def _ancestors(component: Component, result: ScanResult) -> list[CdxComponent]:
+def _ancestors(
+    component: Component, result: ScanResult, kb: LicenseKnowledgeBase
+) -> list[CdxComponent]:
     from cyclonedx.model.component import Component as CdxComponent
     from cyclonedx.model.component import ComponentType
     from packageurl import PackageURL
@@ -194,35 +266,53 @@ def _ancestors(component: Component, result: ScanResult) -> list[CdxComponent]:
         properties = [_property("aiscan:lineage:depth", str(ancestor.depth))]
         if ancestor.relation:
             properties.append(_property("aiscan:lineage:relation", ancestor.relation))
+        if ancestor.found_in:
+            properties.append(_property("aiscan:lineage:found-in", ancestor.found_in))
         if scanned is not None:
             properties.append(_property("aiscan:ref", scanned.ref))
+        expression = ancestor.license_expression
+        supplier = aibom.hub_namespace(ancestor.name) if ancestor.purl else None
         ancestors.append(
             CdxComponent(
                 type=ComponentType.MACHINE_LEARNING_MODEL,
                 name=ancestor.name,
                 bom_ref=f"{component.ref}|ancestor:{ancestor.name}",
-                version=scanned.version if scanned else ancestor.revision,
-                purl=PackageURL.from_string(scanned.purl) if scanned and scanned.purl else None,
+                version=ancestor.version,
+                purl=PackageURL.from_string(ancestor.purl) if ancestor.purl else None,
+                licenses=_concluded(expression, kb) if expression else [],
+                supplier=_supplier(scanned) if scanned is not None else _named_supplier(supplier),
                 properties=properties,
             )
         )
     return ancestors
 
 
+def _named_supplier(name: str | None) -> Any:
+    from cyclonedx.model.contact import OrganizationalEntity
+
+    return OrganizationalEntity(name=name) if name else None
+
+
 def _component(
     component: Component, result: ScanResult, kb: LicenseKnowledgeBase, findings: list[Finding]
 ) -> CdxComponent:
+    from cyclonedx.model import HashAlgorithm, HashType
     from cyclonedx.model.component import Component as CdxComponent
     from cyclonedx.model.component import ComponentType, Pedigree
     from packageurl import PackageURL
 
-    ancestors = _ancestors(component, result) if component.type == "model" else []
+    ancestors = _ancestors(component, result, kb) if component.type == "model" else []
+    weights = aibom.model_weights(component)
     return CdxComponent(
         type=getattr(ComponentType, _TYPES[component.type]),
         name=component.name,
         bom_ref=component.ref,
-        version=component.version,
+        version=aibom.bom_version(component),
         purl=PackageURL.from_string(component.purl) if component.purl else None,
+        supplier=_supplier(component),
+        hashes=[HashType(alg=HashAlgorithm.SHA_256, content=weights.sha256)]
+        if weights is not None and weights.sha256
+        else [],
         licenses=_licenses(component, kb),
         external_references=_external_references(component, kb),
         pedigree=Pedigree(ancestors=ancestors) if ancestors else None,
@@ -250,12 +340,16 @@ def build_bom(result: ScanResult, kb: LicenseKnowledgeBase) -> Bom:
             type=ComponentType.DATA,
             name=name,
             bom_ref=ref,
+            supplier=_named_supplier(aibom.hub_namespace(name)),
             properties=[_property("aiscan:named-by", "model card datasets")],
         )
     metadata_properties = [_property("aiscan:target", t) for t in result.targets]
     if result.policy:
         metadata_properties.append(_property("aiscan:policy", result.policy))
     metadata_properties += _finding_properties(per_component.get(None, []))
+    subject = CdxComponent(
+        type=ComponentType.APPLICATION, name=aibom.subject_name(result), bom_ref=SUBJECT_REF
+    )
     bom = Bom(
         components=[*cdx.values(), *named.values()],
         serial_number=aibom.document_id(result),
@@ -271,18 +365,14 @@ def build_bom(result: ScanResult, kb: LicenseKnowledgeBase) -> Bom:
                     )
                 ]
             ),
+            component=subject,
             properties=metadata_properties,
         ),
     )
-    for component in components:
-        depends = aibom.library_dependencies(component, result)
-        if aibom.adapter_dependencies(component):
-            depends += [
-                a.component.ref
-                for a in aibom.lineage(component, result.components)
-                if a.depth == 1 and a.component is not None
-            ]
-        bom.register_dependency(cdx[component.ref], [cdx[ref] for ref in sorted(set(depends))])
+    every = {**cdx, **named}
+    bom.register_dependency(subject, [every[ref] for ref in aibom.direct_components(result)])
+    for ref, needs in aibom.dependencies(result).items():
+        bom.register_dependency(cdx[ref], [every[r] for r in needs])
     for data in named.values():
         bom.register_dependency(data, [])
     return bom
@@ -298,8 +388,13 @@ def _model_card(component: Component, result: ScanResult) -> dict[str, Any] | No
     if component.model.architectures:
         parameters["modelArchitecture"] = ", ".join(component.model.architectures)
     if component.datasets:
-        refs = sorted({aibom.dataset_ref(name, result) for name in component.datasets})
-        parameters["datasets"] = [{"ref": ref} for ref in refs]
+        # The inline form (componentData): consumers such as lib4sbom read every dataset entry
+        # as one and fail on `{"ref": …}`; the model's `dependencies` entry carries the link to
+        # the dataset's own component. aiscan does not know how the data is classified.
+        parameters["datasets"] = [
+            {"type": "dataset", "name": name, "classification": "unknown"}
+            for name in sorted(set(component.datasets))
+        ]
     card: dict[str, Any] = {"modelParameters": parameters} if parameters else {}
     metrics = component.card.metrics if component.card is not None else ()
     if metrics:
@@ -342,8 +437,9 @@ def _xml_children(parent: Any, name: str, value: Any, namespace: str) -> None:
     if isinstance(value, list):
         holder = ElementTree.SubElement(parent, f"{{{namespace}}}{name}")
         for item in value:
-            # Most modelCard lists hold their children directly (`<datasets><ref>`); some wrap
-            # each item in a singular element (`<performanceMetrics><performanceMetric>`).
+            # modelCard lists wrap each item in a singular element (`<datasets><dataset>`,
+            # `<performanceMetrics><performanceMetric>`); a list without one holds its
+            # children directly.
             item_name = _XML_LIST_ITEMS.get(name)
             target = (
                 ElementTree.SubElement(holder, f"{{{namespace}}}{item_name}")
@@ -395,6 +491,28 @@ def _with_model_cards_xml(document: str, cards: dict[str, dict[str, Any]]) -> st
     )
 
 
+UNCHECKED_FORMAT_MODULE = "rfc3987_syntax"
+"""What jsonschema checks the `iri` format with. It builds ~40 Lark grammars when imported
+(~2.5 s, most of `aiscan bom`'s time), and the CycloneDX schemas use no `iri` format (only
+`iri-reference`, `date-time`, `date` and `idn-email`; a test checks this)."""
+
+
+def json_validator(schema: Any) -> Any:
+    """The library's strict JSON validator, with jsonschema imported without the module that
+    checks a format no CycloneDX schema uses (`UNCHECKED_FORMAT_MODULE`). A `None` entry in
+    `sys.modules` makes that one import fail, which jsonschema expects of optional checkers;
+    it is removed again, so a later import of the module works as usual."""
+    if "jsonschema" not in sys.modules and UNCHECKED_FORMAT_MODULE not in sys.modules:
+        sys.modules[UNCHECKED_FORMAT_MODULE] = None  # type: ignore[assignment]
+        try:
+            import jsonschema  # noqa: F401
+        finally:
+            del sys.modules[UNCHECKED_FORMAT_MODULE]
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    return JsonStrictValidator(schema)
+
+
 def render_cyclonedx(
     result: ScanResult,
     kb: LicenseKnowledgeBase,
@@ -405,7 +523,6 @@ def render_cyclonedx(
     """The validated CycloneDX document; raises `BomValidationError` if the schema rejects it."""
     from cyclonedx.output import make_outputter
     from cyclonedx.schema import OutputFormat, SchemaVersion
-    from cyclonedx.validation.json import JsonStrictValidator
     from cyclonedx.validation.xml import XmlValidator
 
     schema = SchemaVersion.from_version(spec_version)
@@ -415,7 +532,7 @@ def render_cyclonedx(
     if output == "json":
         raw = make_outputter(bom, OutputFormat.JSON, schema).output_as_string(indent=2)
         document = _with_model_cards_json(raw, cards)
-        error = JsonStrictValidator(schema).validate_str(document)
+        error = json_validator(schema).validate_str(document)
     else:
         # Unindented: the library's indenting re-parses its own output, and fails on a
         # character XML 1.0 cannot hold; `_with_model_cards_xml` replaces those and indents.
@@ -469,7 +586,7 @@ def decode_cyclonedx(document: Any) -> DecodedBom | None:
 
     Components are read at every depth by iteration, never recursion, so no nesting is too deep;
     a `file` component nested in another is one of that component's files (what `build_bom`
-    writes and `verify --against` checks). Licenses and findings are read from aiscan's own
+    writes and `verify --against` checks), at its `aiscan:file:path` when it has one. Licenses and findings are read from aiscan's own
     properties (`aiscan:license:*` in knowledge-base keys, `aiscan:finding:<rule>`), which other
     tools do not write: their BOMs decode to components and files only. Raises
     `BomDecodeError` for a field of the wrong type.
@@ -487,7 +604,8 @@ def decode_cyclonedx(document: Any) -> DecodedBom | None:
         kind, name = raw.required("type"), raw.required("name")
         digest = sha256_digest(raw.objects("hashes"), "alg", "content")
         if kind == "file" and owner is not None:
-            files[owner].append(DecodedFile(name, digest))
+            path = [v for k, v in _decoded_properties(raw) if k == "aiscan:file:path"]
+            files[owner].append(DecodedFile(path[0] if path else name, digest))
         else:
             properties = _decoded_properties(raw)
             effective = [value for key, value in properties if key == "aiscan:license:effective"]
@@ -510,10 +628,17 @@ def decode_cyclonedx(document: Any) -> DecodedBom | None:
     metadata = bom.object("metadata")
     return DecodedBom(
         components=tuple(
-            replace(head, files=tuple(held)) for head, held in zip(heads, files, strict=True)
+            replace(head, files=tuple(held), sha256=_own_digest(head, held))
+            for head, held in zip(heads, files, strict=True)
         ),
         findings=_decoded_findings(_decoded_properties(metadata)) if metadata is not None else (),
     )
+
+
+def _own_digest(head: DecodedComponent, held: list[DecodedFile]) -> str | None:
+    """A component's digest, unless it repeats one of its files': the model-level hash
+    `build_bom` writes is its single weights file's, already one of the model's files."""
+    return None if any(f.sha256 == head.sha256 for f in held) else head.sha256
 
 
 def _decoded_properties(raw: JsonObject) -> list[tuple[str, str]]:

@@ -3,7 +3,11 @@
 Mapping:
 - Every component is a package; a model's files are packages of purpose FILE that the model
   CONTAINS, each with its SHA-256 when measured (SPDX 2.3 File elements would require a SHA-1
-  aiscan does not record).
+  aiscan does not record), named `<model>/<path>` with the path as `packageFileName`. A model
+  whose weights are one file has that file's SHA-256 as its own checksum.
+- Suppliers are the Hub organisation of a Hub or HF-cache repo and the Author (else Maintainer)
+  of a package's metadata; NOASSERTION where no fact names one. A package's Requires-Dist
+  graph is DEPENDS_ON.
 - Licenses: `licenseConcluded` is the effective license (inherited terms included),
   `licenseDeclared` what the author wrote, mapped to SPDX ids; a value nothing maps is
   NOASSERTION and kept verbatim in `licenseComments`. Every `LicenseRef-…` gets a
@@ -81,8 +85,8 @@ def _package(
     component: Component, spdx_id: str, kb: LicenseKnowledgeBase, findings: list[str]
 ) -> Any:
     from spdx_tools.spdx.model import (
-        ExternalPackageRef,
-        ExternalPackageRefCategory,
+        Checksum,
+        ChecksumAlgorithm,
         Package,
         PackagePurpose,
         SpdxNoAssertion,
@@ -90,6 +94,7 @@ def _package(
 
     declared, unmapped = _declared(component, kb)
     effective = component.license.effective
+    weights = aibom.model_weights(component)
     comments = [f"aiscan ref {component.ref}; license category {component.license.category}"]
     if unmapped:
         comments.append("declared values not mapped to SPDX: " + "; ".join(unmapped))
@@ -97,7 +102,11 @@ def _package(
         spdx_id=spdx_id,
         name=component.name,
         download_location=SpdxNoAssertion(),
-        version=component.version,
+        version=aibom.bom_version(component),
+        supplier=_supplier(aibom.supplier(component)),
+        checksums=[Checksum(ChecksumAlgorithm.SHA256, weights.sha256)]
+        if weights is not None and weights.sha256
+        else [],
         files_analyzed=False,
         license_concluded=_expression(aibom.spdx_expression(effective, kb))
         if effective
@@ -105,15 +114,26 @@ def _package(
         license_declared=declared,
         license_comment=". ".join(comments),
         copyright_text=SpdxNoAssertion(),
-        external_references=[
-            ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", component.purl)
-        ]
-        if component.purl
-        else [],
+        external_references=_purl_ref(component.purl),
         primary_package_purpose=getattr(PackagePurpose, _PURPOSE[component.type]),
         comment="\n".join(findings) if findings else None,
         summary=f"{component.type} ({component.source}) at {component.location}",
     )
+
+
+def _supplier(name: str | None) -> Any:
+    """The package's supplier, or NOASSERTION when no fact names one (NTIA counts it missing)."""
+    from spdx_tools.spdx.model import Actor, ActorType, SpdxNoAssertion
+
+    return Actor(ActorType.ORGANIZATION, name) if name else SpdxNoAssertion()
+
+
+def _purl_ref(purl: str | None) -> list[Any]:
+    from spdx_tools.spdx.model import ExternalPackageRef, ExternalPackageRefCategory
+
+    if not purl:
+        return []
+    return [ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", purl)]
 
 
 def _file_packages(component: Component, spdx_id: str, ids: SpdxIds) -> tuple[list, list]:
@@ -133,8 +153,13 @@ def _file_packages(component: Component, spdx_id: str, ids: SpdxIds) -> tuple[li
         packages.append(
             Package(
                 spdx_id=file_id,
-                name=entry.path,
+                # Named per model so two models' config.json stay two packages in consumers
+                # keyed by name and version (lib4sbom); packageFileName keeps the path.
+                name=f"{component.name}/{entry.path}",
+                file_name=entry.path,
                 download_location=SpdxNoAssertion(),
+                version=aibom.bom_version(component),
+                supplier=_supplier(aibom.supplier(component)),
                 files_analyzed=False,
                 checksums=[Checksum(ChecksumAlgorithm.SHA256, entry.sha256)]
                 if entry.sha256
@@ -159,7 +184,18 @@ def _extracted_licenses(packages: list[Any], kb: LicenseKnowledgeBase) -> list[A
     by_ref = {entry.spdx_ref: entry for entry in kb.entries.values()}
     infos = []
     for ref in sorted(used):
-        entry = by_ref[ref]
+        entry = by_ref.get(ref)
+        if entry is None:
+            # A family ref of package metadata ("BSD License" with no version): no text exists.
+            infos.append(
+                ExtractedLicensingInfo(
+                    license_id=ref,
+                    extracted_text="The package metadata names this license family without "
+                    "saying which license of it; there is no single text.",
+                    license_name=ref.removeprefix("LicenseRef-aiscan-"),
+                )
+            )
+            continue
         text = entry.text or (
             f"The text of {entry.name} is not redistributed with aiscan; "
             f"read it at {entry.text_source or entry.url}."
@@ -175,6 +211,40 @@ def _extracted_licenses(packages: list[Any], kb: LicenseKnowledgeBase) -> list[A
     return infos
 
 
+def _base_model(ancestor: aibom.Ancestor, spdx_id: str, kb: LicenseKnowledgeBase) -> Any:
+    """A base model lineage resolution found outside the scan, with what it knows of it."""
+    from spdx_tools.spdx.model import Package, SpdxNoAssertion
+
+    expression = ancestor.license_expression
+    return Package(
+        spdx_id=spdx_id,
+        name=ancestor.name,
+        download_location=SpdxNoAssertion(),
+        version=ancestor.version,
+        supplier=_supplier(aibom.hub_namespace(ancestor.name) if ancestor.purl else None),
+        files_analyzed=False,
+        license_concluded=_expression(aibom.spdx_expression(expression, kb))
+        if expression
+        else SpdxNoAssertion(),
+        external_references=_purl_ref(ancestor.purl),
+        comment=f"base model (found in: {ancestor.found_in or 'the scan'}); not scanned",
+    )
+
+
+def _named_dataset(name: str, spdx_id: str) -> Any:
+    """A dataset a model card names that the scan did not find."""
+    from spdx_tools.spdx.model import Package, SpdxNoAssertion
+
+    return Package(
+        spdx_id=spdx_id,
+        name=name,
+        download_location=SpdxNoAssertion(),
+        supplier=_supplier(aibom.hub_namespace(name)),
+        files_analyzed=False,
+        comment="named by a model card; not found by the scan",
+    )
+
+
 def build_document(result: ScanResult, kb: LicenseKnowledgeBase) -> Any:
     """The scan as an spdx-tools `Document`."""
     from spdx_tools.spdx.model import (
@@ -182,10 +252,8 @@ def build_document(result: ScanResult, kb: LicenseKnowledgeBase) -> Any:
         ActorType,
         CreationInfo,
         Document,
-        Package,
         Relationship,
         RelationshipType,
-        SpdxNoAssertion,
     )
 
     ids = SpdxIds()
@@ -204,7 +272,7 @@ def build_document(result: ScanResult, kb: LicenseKnowledgeBase) -> Any:
         files, contains = _file_packages(component, spdx_id, ids)
         packages += files
         relationships += contains
-    named: dict[str, str] = {}
+    named: dict[str, Any] = {}
     for component in components:
         spdx_id = ids(component.ref)
         for ancestor in aibom.lineage(component, result.components):
@@ -214,8 +282,7 @@ def build_document(result: ScanResult, kb: LicenseKnowledgeBase) -> Any:
                 base_id = ids(ancestor.component.ref)
             else:
                 base_id = ids(f"model:named/{ancestor.name}")
-                if base_id not in named:
-                    named[base_id] = ancestor.name
+                named.setdefault(base_id, _base_model(ancestor, base_id, kb))
             kind = (
                 RelationshipType.VARIANT_OF
                 if ancestor.relation == "quantized"
@@ -228,25 +295,18 @@ def build_document(result: ScanResult, kb: LicenseKnowledgeBase) -> Any:
                 relationships.append(Relationship(spdx_id, RelationshipType.DEPENDS_ON, base_id))
         for dataset in sorted(set(component.datasets)):
             data_id = ids(aibom.dataset_ref(dataset, result))
-            named.setdefault(data_id, dataset)
+            named.setdefault(data_id, _named_dataset(dataset, data_id))
             relationships.append(Relationship(spdx_id, RelationshipType.GENERATED_FROM, data_id))
-        for library_ref in aibom.library_dependencies(component, result):
-            relationships.append(
-                Relationship(spdx_id, RelationshipType.DEPENDS_ON, ids(library_ref))
-            )
+    kinds = {c.ref: c.type for c in components}
+    for ref, needs in aibom.dependencies(result).items():
+        for need in needs:
+            # Datasets are GENERATED_FROM and an adapter's base DEPENDS_ON above.
+            if kinds.get(need) in ("library", "file"):
+                relationships.append(Relationship(ids(ref), RelationshipType.DEPENDS_ON, ids(need)))
     scanned_ids = {ids(c.ref) for c in components}
-    for spdx_id, name in sorted(named.items()):
-        if spdx_id in scanned_ids:
-            continue
-        packages.append(
-            Package(
-                spdx_id=spdx_id,
-                name=name,
-                download_location=SpdxNoAssertion(),
-                files_analyzed=False,
-                comment="named by a model card; not found by the scan",
-            )
-        )
+    packages += [
+        package for spdx_id, package in sorted(named.items()) if spdx_id not in scanned_ids
+    ]
     document_id = aibom.document_id(result)
     creation = CreationInfo(
         spdx_version="SPDX-2.3",
@@ -409,12 +469,19 @@ def decode_spdx(document: Any) -> DecodedBom | None:
     for parent, child in contains:
         element = files.get(child) or packages.get(child)
         if parent in held and child in contained and element is not None:
-            name = element.string("fileName") or element.required("name")
+            name = (
+                element.string("fileName")
+                or element.string("packageFileName")
+                or element.required("name")
+            )
             held[parent].append(DecodedFile(name.removeprefix("./"), _checksum(element)))
     components = []
     for spdx_id, package_files in held.items():
         package = packages[spdx_id]
         declared = asserted(package.string("licenseDeclared"))
+        own = _checksum(package)
+        if any(f.sha256 == own for f in package_files):
+            own = None  # the model's checksum is its single weights file's (`aibom.model_weights`)
         components.append(
             DecodedComponent(
                 kind=kinds[spdx_id] or "package",
@@ -423,7 +490,7 @@ def decode_spdx(document: Any) -> DecodedBom | None:
                 purl=_purl(package),
                 declared=(declared,) if declared else (),
                 effective=asserted(package.string("licenseConcluded")),
-                sha256=_checksum(package),
+                sha256=own,
                 files=tuple(package_files),
                 findings=comment_findings(package.string("comment")),
             )

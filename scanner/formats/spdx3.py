@@ -7,6 +7,11 @@ Mapping (the SPDX 2.3 writer's decisions, in SPDX 3 terms):
 - A model is an `ai_AIPackage`, a dataset a `dataset_DatasetPackage`, a library (or a loose
   file component) a `software_Package`, each with its purl and version. Every file of a
   component is a `software_File` the component `contains`, verified by its SHA-256 when measured.
+- Declared conformance is core, software and simpleLicensing (and expandedLicensing when a
+  custom license is present): the AI and Dataset profiles require a release time, download
+  location and dataset type and size that aiscan cannot know for most elements, so they are
+  not declared, although their classes are used. `suppliedBy` is the Hub organisation or the
+  package author where the facts say, and a package's Requires-Dist graph is `dependsOn`.
 - AI and Dataset profile fields come from facts only: `ai_informationAboutApplication` from the
   card's `pipeline_tag` and `library_name`, `ai_informationAboutTraining` from its
   `base_model_relation` (finetune, adapter) and `datasets`. aiscan does not know a model's type
@@ -71,6 +76,10 @@ class _Document:
         self.elements: dict[str, Any] = {}
         self._local = SpdxIds()
         self._links: dict[tuple[str, str, str | None], list[str]] = {}
+
+    def organization(self, name: str) -> Any:
+        """The Organization element for a supplier (one per name)."""
+        return self.add(self.m.Organization, self.iri(f"supplier:{name}"), name=name)
 
     def iri(self, ref: str) -> str:
         return f"{self.namespace}#{self._local(ref)}"
@@ -193,11 +202,13 @@ def _package(doc: _Document, component: Component, findings: list[str]) -> str:
     cls, extra = _element_class(m, component.type)
     if component.type == "model":
         extra.update(_ai_properties(component))
+    supplier = aibom.supplier(component)
     doc.add(
         cls,
         spdx_id,
         name=component.name,
-        software_packageVersion=component.version,
+        suppliedBy=doc.organization(supplier) if supplier else None,
+        software_packageVersion=aibom.bom_version(component),
         software_packageUrl=component.purl,
         summary=f"{component.type} ({component.source}) at {component.location}",
         comment="\n".join([". ".join(comments), *findings]),
@@ -225,15 +236,25 @@ def _package(doc: _Document, component: Component, findings: list[str]) -> str:
     return spdx_id
 
 
-def _named(doc: _Document, ref: str, name: str, kind: str, version: str | None = None) -> str:
+def _named(
+    doc: _Document,
+    ref: str,
+    name: str,
+    kind: str,
+    version: str | None = None,
+    purl: str | None = None,
+) -> str:
     """An element for a model or dataset a card names that the scan did not find."""
     spdx_id = doc.iri(ref)
     cls, extra = _element_class(doc.m, kind)
+    supplier = aibom.hub_namespace(name) if kind == "dataset" or purl else None
     doc.add(
         cls,
         spdx_id,
         name=name,
+        suppliedBy=doc.organization(supplier) if supplier else None,
         software_packageVersion=version,
+        software_packageUrl=purl,
         comment="named by a model card; not found by the scan",
         **extra,
     )
@@ -250,8 +271,16 @@ def _lineage(doc: _Document, component: Component, result: ScanResult, scanned: 
             base_id = doc.iri(ancestor.component.ref)
         else:
             base_id = _named(
-                doc, f"model:named/{ancestor.name}", ancestor.name, "model", ancestor.revision
+                doc,
+                f"model:named/{ancestor.name}",
+                ancestor.name,
+                "model",
+                ancestor.revision,
+                ancestor.purl,
             )
+            if ancestor.license_expression:
+                expression = aibom.spdx_expression(ancestor.license_expression, doc.kb)
+                doc.link(base_id, "hasConcludedLicense", doc.license(expression))
         if ancestor.relation == "quantized":
             doc.link(base_id, "hasVariant", spdx_id, ancestor.relation)
         else:
@@ -262,8 +291,6 @@ def _lineage(doc: _Document, component: Component, result: ScanResult, scanned: 
         ref = aibom.dataset_ref(dataset, result)
         data_id = doc.iri(ref) if ref in scanned else _named(doc, ref, dataset, "dataset")
         doc.link(spdx_id, "trainedOn", data_id)
-    for library_ref in aibom.library_dependencies(component, result):
-        doc.link(spdx_id, "dependsOn", doc.iri(library_ref))
 
 
 def build_document(result: ScanResult, kb: LicenseKnowledgeBase) -> Any:
@@ -287,9 +314,18 @@ def build_document(result: ScanResult, kb: LicenseKnowledgeBase) -> Any:
     scanned = {c.ref for c in components}
     for component in components:
         _lineage(doc, component, result, scanned)
+    kinds = {c.ref: c.type for c in components}
+    for ref, needs in aibom.dependencies(result).items():
+        for need in needs:
+            # Datasets are `trainedOn` and an adapter's base `dependsOn` in `_lineage`.
+            if kinds.get(need) in ("library", "file"):
+                doc.link(doc.iri(ref), "dependsOn", doc.iri(need))
     doc.relationships()
     data_license = doc.elements[doc.license("CC0-1.0")]
-    profiles = ["core", "software", "simpleLicensing", "ai", "dataset"]
+    # The AI and Dataset profiles require facts aiscan does not have for most models and
+    # datasets (a release time, a download location, a dataset's type and size), so only the
+    # profiles every element meets are declared; the AI and Dataset classes are still used.
+    profiles = ["core", "software", "simpleLicensing"]
     if any(isinstance(e, m.expandedlicensing_CustomLicense) for e in doc.elements.values()):
         profiles.append("expandedLicensing")
     document = m.SpdxDocument(

@@ -539,6 +539,17 @@ def _classifier(classifier: str, kb: LicenseKnowledgeBase) -> str | None:
     return name_to_spdx(name, kb) if name != "OSI Approved" else None
 
 
+def classifiers_to_spdx(value: str, kb: LicenseKnowledgeBase) -> str | None:
+    """A package's license classifiers as declared (one `; `-joined value, as
+    `resolve_package_license` records them) in SPDX terms, None unless every one maps."""
+    classifiers = [c.strip() for c in value.split(";")]
+    if not all(c.startswith("License ::") for c in classifiers):
+        return None
+    mapped = [_classifier(c, kb) for c in classifiers]
+    known = [e for e in mapped if e is not None]
+    return " AND ".join(dict.fromkeys(known)) if known and len(known) == len(mapped) else None
+
+
 def _is_precise(expression: str | None) -> bool:
     return expression is not None and not any(ref in expression for ref in _FAMILIES)
 

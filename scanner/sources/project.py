@@ -372,6 +372,7 @@ class ProjectSource(Source):
                 license=dist.license,
                 classifiers=dist.classifiers,
                 license_files=dist.license_files,
+                supplier=dist.supplier,
             )
         return Component(
             name=dist.name,

@@ -17,11 +17,35 @@ def test_bom_hashes_files_by_default(tmp_path):
     document = json.loads(out.read_text())
     files = {f["name"]: f for f in document["components"][0]["components"]}
     digest = hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()
-    assert files["model.safetensors"]["hashes"][0]["content"] == digest
+    assert files["m/model.safetensors"]["hashes"][0]["content"] == digest
 
     plain = run_cli("bom", folder, "--no-hash")
     assert plain.exit_code == 0
     assert all("hashes" not in f for f in json.loads(plain.stdout)["components"][0]["components"])
+
+
+def test_bom_reads_a_project_with_the_options_of_scan(tmp_path):
+    """`--no-env` / `--no-deps` mean what they mean for `scan`: the project's packages are in
+    the BOM, with their graph, only when they are read; a contradiction is a usage error."""
+    from tests.formats.test_bom_consumers import make_project
+
+    project = make_project(tmp_path)
+    read = run_cli("bom", project, "--no-hash")
+    assert read.exit_code == 0, read.stderr
+    document = json.loads(read.stdout)
+    names = {c["name"] for c in document["components"]}
+    assert {"alpha", "beta", "gamma"} <= names
+    edges = {d["ref"]: d.get("dependsOn", []) for d in document["dependencies"]}
+    assert edges["library:pypi/alpha@1.0"] == ["library:pypi/beta@2.0"]
+    assert document["metadata"]["component"]["name"] == "project"
+
+    unread = run_cli("bom", project, "--no-hash", "--no-env", "--no-deps")
+    assert unread.exit_code == 0, unread.stderr
+    assert not {"alpha", "beta", "gamma"} & {
+        c["name"] for c in json.loads(unread.stdout).get("components", [])
+    }
+    contradiction = run_cli("bom", project, "--no-env", "--python", "/bin/sh")
+    assert contradiction.exit_code == 2 and "contradict" in contradiction.stderr
 
 
 def test_every_format_from_a_saved_report(tmp_path):

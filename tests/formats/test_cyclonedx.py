@@ -62,6 +62,12 @@ def _library(name: str, version: str, license_key: str, spdx: str) -> Component:
     )
 
 
+def _path(file_component: dict) -> str:
+    """Where a file component's file is in its model (what `verify --against` reads)."""
+    (path,) = [p["value"] for p in file_component["properties"] if p["name"] == "aiscan:file:path"]
+    return path
+
+
 def _by_ref(document: dict) -> dict[str, dict]:
     return {c["bom-ref"]: c for c in document["components"]}
 
@@ -78,7 +84,11 @@ def test_json_model_card_pedigree_hashes_and_licenses(chain_result, kb, tmp_path
     tune = components["model:local/tune"]
     assert tune["type"] == "machine-learning-model"
     assert tune["modelCard"]["modelParameters"]["task"] == "text-generation"
-    dataset_refs = [d["ref"] for d in tune["modelCard"]["modelParameters"]["datasets"]]
+    inline = tune["modelCard"]["modelParameters"]["datasets"]
+    assert [d["name"] for d in inline] == ["acme/chat-data", "other/web-text"]
+    assert all(d["type"] == "dataset" for d in inline)
+    (depends,) = [d for d in document["dependencies"] if d["ref"] == "model:local/tune"]
+    dataset_refs = depends["dependsOn"]
     assert "dataset:named/other/web-text" in dataset_refs
     cached = [r for r in dataset_refs if r.startswith("dataset:hf/acme/chat-data@")]
     assert cached and components[cached[0]]["type"] == "data"
@@ -90,11 +100,15 @@ def test_json_model_card_pedigree_hashes_and_licenses(chain_result, kb, tmp_path
     assert {"name": "aiscan:lineage:relation", "value": "finetune"} in ancestor["properties"]
 
     weights = tmp_path / "models" / "tune" / "model.safetensors"
-    (file_component,) = [c for c in tune["components"] if c["name"] == "model.safetensors"]
+    (file_component,) = [c for c in tune["components"] if c["name"] == "tune/model.safetensors"]
     assert file_component["type"] == "file"
-    assert file_component["hashes"] == [
-        {"alg": "SHA-256", "content": hashlib.sha256(weights.read_bytes()).hexdigest()}
+    assert {"name": "aiscan:file:path", "value": "model.safetensors"} in file_component[
+        "properties"
     ]
+    digest = {"alg": "SHA-256", "content": hashlib.sha256(weights.read_bytes()).hexdigest()}
+    assert file_component["hashes"] == [digest]
+    # One weights file: its digest is the model's own hash, which consumers count.
+    assert tune["hashes"] == [digest]
 
     (license_choice,) = tune["licenses"]
     assert license_choice["license"]["name"] == kb["llama2"].name
@@ -216,7 +230,7 @@ def test_real_minilm_snapshot(kb, default_policy):
     (model,) = [c for c in document["components"] if c["type"] == "machine-learning-model"]
     assert model["modelCard"]["modelParameters"]["task"] == "sentence-similarity"
     assert model["licenses"][0]["license"]["id"] == "Apache-2.0"
-    hashes = {f["name"]: f["hashes"][0]["content"] for f in model["components"]}
+    hashes = {_path(f): f["hashes"][0]["content"] for f in model["components"]}
     digest = hashlib.sha256((SNAPSHOT / "model.safetensors").read_bytes()).hexdigest()
     assert hashes["model.safetensors"] == digest
 
@@ -322,3 +336,24 @@ def test_a_wrong_type_deep_down_is_a_short_error():
     with pytest.raises(BomDecodeError, match="name is missing") as info:
         decode_cyclonedx({"bomFormat": "CycloneDX", "components": [node]})
     assert len(str(info.value)) < 200
+
+
+@pytest.mark.parametrize("version", ["1.6", "1.7"])
+def test_the_json_validator_leaves_out_no_format_the_schema_uses(version):
+    """`json_validator` imports jsonschema without the module that checks `iri`: that is only
+    sound while no CycloneDX schema uses the `iri` format."""
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    schema_file = JsonStrictValidator(SchemaVersion.from_version(version))._schema_file
+    formats = set()
+    pending = [json.loads(Path(schema_file).read_text(encoding="utf-8"))]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("format"), str):
+                formats.add(node["format"])
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    assert "iri-reference" in formats and "iri" not in formats

@@ -149,7 +149,7 @@ def test_real_minilm_snapshot(kb, default_policy):
     result = _scan(kb, default_policy, SNAPSHOT)
     document = _parse(render_spdx(result, kb, output="json"), "json")
     digest = hashlib.sha256((SNAPSHOT / "model.safetensors").read_bytes()).hexdigest()
-    weights = [p for p in document.packages if p.name == "model.safetensors"]
+    weights = [p for p in document.packages if p.file_name == "model.safetensors"]
     assert weights[0].checksums[0].value == digest
     _parse(render_spdx(result, kb, output="tag-value"), "tv")
 

@@ -111,6 +111,10 @@ def describe(dist):
         license=meta.get("License"),
         classifiers=meta.get_all("Classifier") or [],
         requires_dist=meta.get_all("Requires-Dist") or [],
+        author=meta.get("Author"),
+        author_email=meta.get("Author-email"),
+        maintainer=meta.get("Maintainer"),
+        maintainer_email=meta.get("Maintainer-email"),
         license_files=license_files(dist, meta.get_all("License-File")),
     )
     return entry

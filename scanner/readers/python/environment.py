@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.errors import SourceError
-from scanner.files import outside_problem, read_bounded
+from scanner.files import one_line, outside_problem, read_bounded
 from scanner.readers.python import env_dump
 from scanner.readers.python.lock_markers import host_markers
 
@@ -55,6 +55,8 @@ class InstalledDistribution:
     license_files: tuple[tuple[str, str], ...] = ()
     error: str | None = None
     """Why the metadata could not be read; the other fields are then empty."""
+    supplier: str | None = None
+    """Who the metadata says makes the package (`package_supplier`), for a BOM's supplier."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,30 @@ class Environment:
     version: str
     markers: Mapping[str, str]
     distributions: tuple[InstalledDistribution, ...]
+
+
+MAX_SUPPLIER_CHARS = 200
+"""An Author field is a name; a longer one is pasted prose and names no one usable."""
+
+
+def package_supplier(raw: Mapping[str, Any]) -> str | None:
+    """The first of Author, Author-email, Maintainer, Maintainer-email that names someone, as
+    one line: the name of a `Name <address>` entry (the address when it is all there is).
+    Several people stay one comma-separated value, as the metadata writes them."""
+    for field_name in ("author", "author_email", "maintainer", "maintainer_email"):
+        value = raw.get(field_name)
+        if not isinstance(value, str):
+            continue
+        people = []
+        for person in value.split(","):
+            name, _, address = person.partition("<")
+            shown = name.strip().strip('"') or address.rstrip(">").strip()
+            if shown:
+                people.append(shown)
+        text = one_line(", ".join(people))
+        if text and text.upper() not in ("UNKNOWN", "NONE") and len(text) <= MAX_SUPPLIER_CHARS:
+            return text
+    return None
 
 
 def _distribution(raw: Mapping[str, Any]) -> InstalledDistribution | None:
@@ -81,6 +107,7 @@ def _distribution(raw: Mapping[str, Any]) -> InstalledDistribution | None:
         requires_dist=tuple(raw.get("requires_dist") or ()),
         license_files=tuple((f[0], f[1]) for f in raw.get("license_files") or ()),
         error=raw.get("error"),
+        supplier=package_supplier(raw),
     )
 
 

@@ -109,3 +109,26 @@ def test_missing_or_failing_interpreter_is_a_source_error(tmp_path):
     fake.chmod(0o755)
     with pytest.raises(SourceError, match="exit 3"):
         read_environment(fake)
+
+
+@pytest.mark.parametrize(
+    ("fields", "supplier"),
+    [
+        ({"author": "Pallets"}, "Pallets"),
+        ({"author_email": "Kim Davies <kim@example.org>"}, "Kim Davies"),
+        ({"author_email": "a@example.org, B Person <b@example.org>"}, "a@example.org, B Person"),
+        ({"author": "UNKNOWN", "maintainer": "Team"}, "Team"),
+        ({"author": "x" * 500, "maintainer_email": "m@example.org"}, "m@example.org"),
+        (
+            {"author": "Evil\nPackageSupplier: Organization: forged"},
+            "Evil\ufffdPackageSupplier: Organization: forged",
+        ),
+        ({}, None),
+    ],
+)
+def test_package_supplier_is_one_named_line_or_none(fields, supplier):
+    """Author, else Author-email, Maintainer, Maintainer-email: a name, never a newline that
+    would forge a tag-value field, never pasted prose."""
+    from scanner.readers.python.environment import package_supplier
+
+    assert package_supplier(fields) == supplier

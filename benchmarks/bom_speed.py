@@ -1,0 +1,64 @@
+"""How long `aiscan bom` takes on one model folder, beside `aiscan scan` and aisbom-cli.
+
+Goal (issue 15): `aiscan bom` no slower than `aiscan scan` plus hashing, and no slower than
+aisbom-cli (which hashes too) on the same folder in the same run. Run:
+`python benchmarks/bom_speed.py [FOLDER]` (default: the MiniLM snapshot `bash .ci/fetch-snapshot`
+unpacks). aisbom-cli is timed when `aisbom` is on PATH or `$AISBOM` names it (install it in a
+separate virtualenv: `pip install aisbom-cli`); it runs offline, without telemetry.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from timing import median_seconds
+
+RUNS = 5
+DEFAULT_FOLDER = Path(__file__).resolve().parent.parent / ".ci" / "cache" / "all-MiniLM-L6-v2"
+
+
+def main() -> int:
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_FOLDER
+    aiscan = shutil.which("aiscan")
+    if aiscan is None or not folder.is_dir():
+        print(f"needs aiscan on PATH and a model folder (got {folder})", file=sys.stderr)
+        return 2
+    out = Path(tempfile.mkdtemp(prefix="aiscan-bom-speed-"))
+    commands = {
+        "aiscan scan (no hashing)": [aiscan, "scan", str(folder), "-o", str(out / "scan.txt")],
+        "aiscan verify (scan + hashing)": [aiscan, "verify", str(folder)],
+        "aiscan bom --no-hash": [aiscan, "bom", str(folder), "--no-hash", "-o", str(out / "a")],
+        "aiscan bom (CycloneDX JSON)": [aiscan, "bom", str(folder), "-o", str(out / "b.json")],
+        "aiscan bom -f cyclonedx-xml": [
+            *(aiscan, "bom", str(folder), "-f", "cyclonedx-xml", "-o", str(out / "c.xml"))
+        ],
+        "aiscan bom -f spdx-json": [
+            *(aiscan, "bom", str(folder), "-f", "spdx-json", "-o", str(out / "d.json"))
+        ],
+    }
+    aisbom = os.environ.get("AISBOM") or shutil.which("aisbom")
+    if aisbom:
+        commands["aisbom scan (CycloneDX)"] = [
+            *(aisbom, "scan", str(folder), "--no-fail-on-risk", "--output", str(out / "e.json"))
+        ]
+    env = {**os.environ, "AISBOM_OFFLINE": "1", "AISBOM_NO_TELEMETRY": "1"}
+    print(f"{folder}: median of {RUNS} runs after a warm-up (os.cpu_count() = {os.cpu_count()})")
+    print(f"{'command':34} {'median (s)':>10}")
+    times = {}
+    for label, argv in commands.items():
+        times[label] = median_seconds(argv, RUNS, env=env, check=False)
+        print(f"{label:34} {times[label]:10.3f}")
+    bom, verify = times["aiscan bom (CycloneDX JSON)"], times["aiscan verify (scan + hashing)"]
+    print(f"aiscan bom / aiscan verify: {bom / verify:.2f}")
+    if aisbom:
+        print(f"aiscan bom / aisbom scan:   {bom / times['aisbom scan (CycloneDX)']:.2f}")
+    shutil.rmtree(out, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,275 @@
+"""What consumers get out of every BOM aiscan writes: lib4sbom reads each one (CycloneDX JSON and
+XML, SPDX 2.3 JSON and tag-value, SPDX 3.0.1 JSON-LD) and finds every component, license, hash
+and dependency edge; ntia-conformance-checker finds the NTIA minimum elements in SPDX 2.3.
+
+The scan is an HF-cache model (a fine-tune of a cached base, naming a cached and an uncached
+dataset) plus a project whose `.venv` holds three packages with a dependency chain, read as files.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+
+from scanner.formats import aibom
+from scanner.formats.registry import get_format
+from scanner.inventory import ScanResult
+from scanner.sources.interface import ProjectOptions
+from tests.conftest import make_hf_cache, model_repo_files
+
+BOM_FORMATS = {
+    "cyclonedx-json": "bom.cdx.json",
+    "cyclonedx-xml": "bom.cdx.xml",
+    "spdx-json": "bom.spdx.json",
+    "spdx-tv": "bom.spdx",
+    "spdx3-jsonld": "bom.spdx3.json",
+}
+"""Every BOM format aiscan writes, with a file name lib4sbom recognises it by."""
+
+
+def _write_dist(site: Path, name: str, version: str, *headers: str) -> None:
+    folder = site / f"{name}-{version}.dist-info"
+    folder.mkdir(parents=True)
+    lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}", *headers]
+    (folder / "METADATA").write_text("\n".join(lines) + "\n\n", encoding="utf-8")
+
+
+def make_project(root: Path) -> Path:
+    """A project requiring `alpha`, whose `.venv` has alpha → beta → gamma: one package
+    licensed by expression, one by License field, one only by a Trove classifier."""
+    project = root / "project"
+    site = project / ".venv" / "lib" / "python3.11" / "site-packages"
+    site.mkdir(parents=True)
+    (project / ".venv" / "pyvenv.cfg").write_text("version = 3.11.7\n", encoding="utf-8")
+    (project / "requirements.txt").write_text("alpha==1.0\n", encoding="utf-8")
+    _write_dist(
+        site,
+        "alpha",
+        "1.0",
+        "Author: Alpha Makers",
+        "License-Expression: MIT",
+        "Requires-Dist: beta>=1",
+    )
+    _write_dist(
+        site,
+        "beta",
+        "2.0",
+        "Author-email: Beta Person <beta@example.org>",
+        "License: Apache 2.0",
+        "Requires-Dist: gamma",
+    )
+    _write_dist(
+        site,
+        "gamma",
+        "3.0",
+        "Maintainer: Gamma Org",
+        "Classifier: License :: OSI Approved :: MIT License",
+    )
+    return project
+
+
+def make_hub_models(root: Path) -> Path:
+    hub = root / "hub"
+    make_hf_cache(hub, "acme/base-model", model_repo_files("apache-2.0"))
+    make_hf_cache(
+        hub, "acme/chat-data", {"README.md": "---\nlicense: mit\n---\n"}, repo_type="dataset"
+    )
+    make_hf_cache(
+        hub,
+        "acme/tuned",
+        model_repo_files(
+            "apache-2.0",
+            {
+                "base_model": "acme/base-model",
+                "base_model_relation": "finetune",
+                "datasets": ["acme/chat-data", "other/web-text"],
+                "pipeline_tag": "text-generation",
+            },
+        ),
+    )
+    return hub
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory, kb, default_policy) -> ScanResult:
+    from scanner.pipeline.hashes import with_file_hashes
+    from scanner.pipeline.scan import run_scan
+
+    root = tmp_path_factory.mktemp("consumers")
+    targets = [make_hub_models(root), make_project(root)]
+    return with_file_hashes(
+        run_scan(targets, default_policy, kb, project=ProjectOptions()), workers=2
+    )
+
+
+@pytest.fixture(scope="module")
+def written(scanned, kb, tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("boms")
+    paths = {}
+    for name, file_name in BOM_FORMATS.items():
+        paths[name] = folder / file_name
+        paths[name].write_text(get_format(name).render(scanned, kb), encoding="utf-8")
+    return paths
+
+
+def _lib4sbom(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    from lib4sbom.parser import SBOMParser
+
+    parser = SBOMParser()
+    parser.parse_file(str(path))
+    return parser.get_packages(), parser.get_relationships()
+
+
+def _expected_components(result: ScanResult) -> set[str]:
+    """Names every BOM must carry: each component and every one of its files."""
+    names = {c.name for c in result.components}
+    names |= set(aibom.named_datasets(result))
+    return names
+
+
+def _expected_edges(result: ScanResult) -> set[tuple[str, str]]:
+    """(needs, needed) name pairs of the package graph and a model's datasets."""
+    by_ref = {c.ref: c.name for c in result.components}
+    edges = set()
+    for ref, needs in aibom.dependencies(result).items():
+        for need in needs:
+            edges.add((by_ref[ref], by_ref.get(need) or need.removeprefix("dataset:named/")))
+    return edges
+
+
+def test_the_scan_holds_what_the_matrix_checks(scanned):
+    """The fixture has a package chain, a classifier-only license and a hashed weights file:
+    without them the matrix below would prove nothing."""
+    names = {c.name for c in scanned.components}
+    assert {"alpha", "beta", "gamma", "acme/tuned", "acme/base-model"} <= names
+    edges = _expected_edges(scanned)
+    assert {("alpha", "beta"), ("beta", "gamma"), ("acme/tuned", "other/web-text")} <= edges
+    gamma = next(c for c in scanned.components if c.name == "gamma")
+    assert gamma.license.declared == ("License :: OSI Approved :: MIT License",)
+    assert all(aibom.model_weights(c) for c in scanned.components if c.type == "model")
+
+
+@pytest.mark.parametrize("name", ["cyclonedx-json", "cyclonedx-xml"])
+def test_lib4sbom_reads_every_cyclonedx_component_license_hash_and_edge(scanned, written, name):
+    packages, relationships = _lib4sbom(written[name])
+    found = {p["name"] for p in packages}
+    assert _expected_components(scanned) <= found
+    # Every file is a package of its own, however many models share a file name.
+    files = [f for c in scanned.components for f in c.files]
+    assert len([p for p in packages if p.get("type", "").lower() == "file"]) == len(files)
+    # The model-level hash (its one weights file) and every file's hash. lib4sbom's XML reader
+    # keeps only algorithms spelled `SHA256` and drops the schema's `SHA-256` (its JSON reader
+    # respells it), so for XML the hashes are read from the document itself.
+    if name == "cyclonedx-json":
+        digests = {value for p in packages for _, value in p.get("checksum", [])}
+    else:
+        root = ElementTree.fromstring(written[name].read_text(encoding="utf-8"))
+        digests = {h.text for h in root.iter() if h.tag.endswith("}hash")}
+    assert {f.sha256 for f in files} <= digests
+    models = [c for c in scanned.components if c.type == "model"]
+    model_digests = {p["name"]: [v for _, v in p.get("checksum", [])] for p in packages}
+    if name == "cyclonedx-json":
+        assert all(model_digests[m.name] == [aibom.model_weights(m).sha256] for m in models)
+    licensed = {p["name"] for p in packages if p.get("licenseconcluded")}
+    assert {c.name for c in scanned.components if c.license.effective} <= licensed
+    edges = {(r["source"], r["target"]) for r in relationships if r["type"] == "DEPENDS_ON"}
+    assert _expected_edges(scanned) <= edges
+    suppliers = {p["name"]: p.get("supplier") for p in packages}
+    assert suppliers["alpha"] == "Alpha Makers" and suppliers["acme/tuned"] == "acme"
+
+
+@pytest.mark.parametrize("name", ["spdx-json", "spdx-tv"])
+def test_lib4sbom_reads_every_spdx23_package_license_hash_and_edge(scanned, written, name):
+    packages, relationships = _lib4sbom(written[name])
+    found = {p["name"] for p in packages}
+    assert _expected_components(scanned) <= found
+    by_name = {p["name"]: p for p in packages}
+    assert by_name["gamma"]["licensedeclared"] == "MIT"  # from its Trove classifier alone
+    assert by_name["beta"]["licensedeclared"] == "Apache-2.0"
+    digests = {value.lower() for p in packages for _, value in p.get("checksum", [])}
+    assert {f.sha256 for c in scanned.components for f in c.files} <= digests
+    edges = {(r["source"], r["target"]) for r in relationships if r["type"] == "DEPENDS_ON"}
+    assert {("alpha", "beta"), ("beta", "gamma")} <= edges
+    trained = {(r["source"], r["target"]) for r in relationships if r["type"] == "GENERATED_FROM"}
+    assert ("acme/tuned", "other/web-text") in trained
+
+
+def test_lib4sbom_reads_the_spdx3_packages(scanned, written):
+    """lib4sbom 0.10's SPDX 3 reader keeps `software_Package` elements only: it sees the
+    libraries, their licenses and graph, and none of the `ai_AIPackage` / `dataset_`
+    elements (its limit, not the document's: see the SPDX 3 graph test below)."""
+    packages, relationships = _lib4sbom(written["spdx3-jsonld"])
+    libraries = {c.name for c in scanned.components if c.type == "library"}
+    by_name = {p["name"]: p for p in packages}
+    assert set(by_name) == libraries
+    assert by_name["gamma"]["licensedeclared"] == "MIT"
+    edges = {(r["source"], r["target"]) for r in relationships if r["type"] == "DEPENDS_ON"}
+    assert {("alpha", "beta"), ("beta", "gamma")} <= edges
+
+
+def test_spdx3_has_the_dependency_graph_and_suppliers(scanned, written):
+    graph = json.loads(written["spdx3-jsonld"].read_text(encoding="utf-8"))["@graph"]
+    names = {n["spdxId"]: n.get("name") for n in graph if "spdxId" in n}
+    depends = {
+        (names[n["from"]], names[to])
+        for n in graph
+        if n.get("type") == "Relationship" and n["relationshipType"] == "dependsOn"
+        for to in n["to"]
+    }
+    assert {("alpha", "beta"), ("beta", "gamma")} <= depends
+    supplied = {n["name"]: names[n["suppliedBy"]] for n in graph if "suppliedBy" in n}
+    assert supplied["acme/tuned"] == "acme" and supplied["gamma"] == "Gamma Org"
+    (document,) = [n for n in graph if n.get("type") == "SpdxDocument"]
+    assert "ai" not in document["profileConformance"]  # declared only where every element meets it
+
+
+def test_ntia_minimum_elements_in_spdx23(written):
+    """Every element NTIA asks for is there: names, versions, ids, suppliers (Hub org, package
+    author), author, time and relationships. The one dataset no scan found (`other/web-text`)
+    has no version aiscan could know; the checker follows DESCRIBES, CONTAINS and DEPENDS_ON,
+    not GENERATED_FROM, so it names that dataset as the one element it does not judge."""
+    from ntia_conformance_checker.sbom_checker import SbomChecker
+
+    checker = SbomChecker(str(written["spdx-json"]))
+    assert checker.compliant, checker.output_json()
+    assert checker.doc_author and checker.doc_timestamp and checker.dependency_relationships
+    assert checker.floating_component_ids == {"SPDXRef-dataset-named-other-web-text"}
+
+
+def test_ntia_conformant_without_unknown_datasets(tmp_path, kb, default_policy):
+    """An HF-cache model whose facts are all known plus an installed environment: conformant."""
+    from ntia_conformance_checker.sbom_checker import SbomChecker
+
+    from scanner.pipeline.hashes import with_file_hashes
+    from scanner.pipeline.scan import run_scan
+
+    hub = tmp_path / "hub"
+    make_hf_cache(hub, "acme/plain", model_repo_files("apache-2.0"))
+    targets = [hub, make_project(tmp_path)]
+    result = with_file_hashes(
+        run_scan(targets, default_policy, kb, project=ProjectOptions()), workers=2
+    )
+    path = tmp_path / "bom.spdx.json"
+    path.write_text(get_format("spdx-json").render(result, kb), encoding="utf-8")
+    checker = SbomChecker(str(path))
+    assert checker.compliant, checker.output_json()
+    assert not checker.floating_component_ids
+
+
+@pytest.mark.parametrize(
+    ("name", "namespace"),
+    [
+        ("acme/tuned", "acme"),
+        ("sentence-transformers/all-MiniLM-L6-v2", "sentence-transformers"),
+        ("snli", None),
+        ("a/b/c", None),
+        ("evil\nPackageSupplier: Organization: x/name", None),
+        ("/name", None),
+    ],
+)
+def test_only_a_hub_repo_id_names_a_supplier(name, namespace):
+    assert aibom.hub_namespace(name) == namespace
