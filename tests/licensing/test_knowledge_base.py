@@ -511,7 +511,10 @@ def test_scancode_ai_license_is_bundled_and_named_by_its_scancode_ref(kb, key):
         ("LicenseRef-scancode-gemma-tou-2024-04-01", "gemma"),
         ("google-gemma-terms-of-use", "gemma"),
         ("ltxv-owl-2025-05-05", "ltxv-owl"),
-        ("https://huggingface.co/moonshotai/Kimi-K2-Instruct/raw/main/LICENSE", "moonshot-ai-modified-mit-2025"),
+        (
+            "https://huggingface.co/moonshotai/Kimi-K2-Instruct/raw/main/LICENSE",
+            "moonshot-ai-modified-mit-2025",
+        ),
         ("Reponsible AI Source Code License v1.1", "responsible-ai-source-1.1"),
     ],
 )
@@ -528,9 +531,13 @@ def test_moonshot_modified_mit_is_not_mit(kb):
     moonshot = kb["moonshot-ai-modified-mit-2025"].text or ""
     assert kb.identify_text(moonshot) == ("moonshot-ai-modified-mit-2025",)
     # the MIT part alone, without the modification paragraph, is plain MIT
-    mit_part = moonshot.split("Our only modification part")[0].replace("Modified MIT License", "MIT License")
+    mit_part = moonshot.split("Our only modification part")[0].replace(
+        "Modified MIT License", "MIT License"
+    )
     assert kb.identify_text(mit_part) == ("mit",)
-    mau = [c for c in kb["moonshot-ai-modified-mit-2025"].conditions if c.id == "monthly-active-users"]
+    mau = [
+        c for c in kb["moonshot-ai-modified-mit-2025"].conditions if c.id == "monthly-active-users"
+    ]
     assert [c.parameters["monthly_active_users_over"] for c in mau] == [100_000_000]
 
 
