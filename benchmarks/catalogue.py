@@ -376,6 +376,11 @@ TRUTH: tuple[tuple[str, str, str], ...] = (
         "stablelm-2-12b-chat's card links (card)",
     ),
     (
+        "stabilityai/stable-cascade",
+        "stable-cascade-nc-community",
+        "other/stable-cascade-nc-community (card)",
+    ),
+    (
         "playgroundai/playground-v2-1024px-aesthetic",
         "playground-v2-community",
         "other/playground-v2-community (card)",
@@ -446,11 +451,6 @@ TRUTH: tuple[tuple[str, str, str], ...] = (
         "nvidia/Nemotron-Mini-4B-Instruct",
         "",
         "other/nvidia-community-model-license: not in the knowledge base (card)",
-    ),
-    (
-        "stabilityai/stable-cascade",
-        "",
-        "other/stable-cascade-nc-community: not in the knowledge base (card)",
     ),
     (
         "playgroundai/playground-v2.5-1024px-aesthetic",

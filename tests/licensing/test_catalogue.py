@@ -99,6 +99,7 @@ def test_families_map_to_their_card_license(repo_id, key):
         # licenses from ScanCode's database: Stability, Playground, FAIPL-1.0-SD, Moonshot,
         # LG, Meta Chameleon, NAVER, Tencent
         ("stabilityai/stablelm-2-12b-chat", "stability-ai-nc-2023-12-06"),
+        ("stabilityai/stable-cascade", "stable-cascade-nc-community"),
         ("playgroundai/playground-v2-1024px-aesthetic", "playground-v2-community"),
         ("cagliostrolab/animagine-xl-3.1", "fair-ai-public-1.0-sd"),
         ("OnomaAIResearch/Illustrious-xl-early-release-v0", "fair-ai-public-1.0-sd"),

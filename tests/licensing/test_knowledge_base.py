@@ -541,11 +541,14 @@ def test_moonshot_modified_mit_is_not_mit(kb):
     assert [c.parameters["monthly_active_users_over"] for c in mau] == [100_000_000]
 
 
-def test_stability_non_commercial_revisions_are_told_apart(kb):
-    december = kb["stability-ai-nc-2023-12-06"].text or ""
-    november = kb["sai-nc-community"].text or ""
-    assert kb.identify_text(december) == ("stability-ai-nc-2023-12-06",)
-    assert kb.identify_text(november) == ("sai-nc-community",)
+@pytest.mark.parametrize(
+    "key", ["sai-nc-community", "stable-cascade-nc-community", "stability-ai-nc-2023-12-06"]
+)
+def test_stability_non_commercial_revisions_are_told_apart(kb, key):
+    # one title, two dates and two grant sentences: SDXL Turbo (Nov 28), Stable Cascade
+    # (Nov 28 with the Dec 6 grant), StableLM 2 chat (Dec 6)
+    assert kb.identify_text(kb[key].text or "") == (key,)
+    assert kb.identify_name(kb[key].url or "") == key
 
 
 def test_fair_ai_public_license_and_its_sd_variant_are_told_apart(kb):
