@@ -362,6 +362,85 @@ TRUTH: tuple[tuple[str, str, str], ...] = (
     ("nvidia/Mistral-NeMo-12B-Instruct", "apache-2.0", "apache-2.0 (card)"),
     ("nvidia/NV-Embed-v2", "cc-by-nc-4.0", "cc-by-nc-4.0 (card)"),
     ("nvidia/NVLM-D-72B", "cc-by-nc-4.0", "cc-by-nc-4.0 (card)"),
+    # --- Stability StableLM 2 chat, Playground, FAIPL-1.0-SD anime models ---------------------
+    (
+        "stabilityai/stablelm-2-12b-chat",
+        "stability-ai-nc-2023-12-06",
+        "other + 'StabilityAI Non-Commercial Research Community License' (card); its LICENSE is "
+        "ScanCode's stability-ai-nc-2023-12-06",
+    ),
+    (
+        "stabilityai/stablelm-2-zephyr-1_6b",
+        "stability-ai-nc-2023-12-06",
+        "other + 'StabilityAI Non-Commercial Research Community License', the LICENSE "
+        "stablelm-2-12b-chat's card links (card)",
+    ),
+    (
+        "stabilityai/stable-cascade",
+        "stable-cascade-nc-community",
+        "other/stable-cascade-nc-community (card)",
+    ),
+    (
+        "playgroundai/playground-v2-1024px-aesthetic",
+        "playground-v2-community",
+        "other/playground-v2-community (card)",
+    ),
+    ("cagliostrolab/animagine-xl-3.1", "fair-ai-public-1.0-sd", "other/faipl-1.0-sd (card)"),
+    ("Linaqruf/animagine-xl-3.0", "fair-ai-public-1.0-sd", "other/faipl-1.0-sd (card)"),
+    (
+        "OnomaAIResearch/Illustrious-xl-early-release-v0",
+        "fair-ai-public-1.0-sd",
+        "other/fair-ai-public-license-1.0-sd (card)",
+    ),
+    (
+        "KBlueLeaf/Kohaku-XL-Delta",
+        "fair-ai-public-1.0-sd",
+        "other/fair-ai-public-license-1.0-sd (card)",
+    ),
+    # --- publishers' own licenses from ScanCode's database (license file: ScanCode's homepage) -
+    (
+        "moonshotai/Kimi-K2-Instruct",
+        "moonshot-ai-modified-mit-2025",
+        "other/modified-mit (github: card copies); license file: ScanCode's "
+        "moonshot-ai-modified-mit-2025 is this repo's LICENSE",
+    ),
+    (
+        "moonshotai/Kimi-K2-Base",
+        "moonshot-ai-modified-mit-2025",
+        "other/modified-mit; code and weights under the same Modified MIT License",
+    ),
+    (
+        "LGAI-EXAONE/EXAONE-Deep-32B",
+        "exaone-ai-model-1.1-nc",
+        "other/exaone; license file: ScanCode's exaone-ai-model-1.1-nc is this repo's LICENSE",
+    ),
+    (
+        "LGAI-EXAONE/EXAONE-Deep-7.8B-GGUF",
+        "exaone-ai-model-1.1-nc",
+        "other/exaone (github: card copy), LGAI's own quantization of EXAONE-Deep-7.8B",
+    ),
+    (
+        "facebook/chameleon-7b",
+        "chameleon-research-2024",
+        "license file: ScanCode's chameleon-research-2024 is this repo's LICENSE",
+    ),
+    (
+        "naver-hyperclovax/HyperCLOVAX-SEED-Vision-Instruct-3B",
+        "hyperclova-x-seed-2025",
+        "other/hyperclovax-seed (github: card copy); license file: ScanCode's "
+        "hyperclova-x-seed-2025 is this repo's LICENSE",
+    ),
+    (
+        "naver-hyperclovax/HyperCLOVAX-SEED-Text-Instruct-1.5B",
+        "hyperclova-x-seed-2025",
+        "other/hyperclovax-seed (github: card copy)",
+    ),
+    (
+        "tencent/Hunyuan3D-2",
+        "tencent-hunyuan-3d-2.0-cla",
+        "other/tencent-hunyuan-community, license_link LICENSE.txt (github: card copy); the "
+        "Tencent Hunyuan 3D 2.0 Community License Agreement",
+    ),
     # --- declared under licenses the knowledge base lacks: catalogued they would be wrong -------
     (
         "tiiuae/falcon-mamba-7b",
@@ -374,9 +453,14 @@ TRUTH: tuple[tuple[str, str, str], ...] = (
         "other/nvidia-community-model-license: not in the knowledge base (card)",
     ),
     (
-        "stabilityai/stable-cascade",
+        "playgroundai/playground-v2.5-1024px-aesthetic",
         "",
-        "other/stable-cascade-nc-community: not in the knowledge base (card)",
+        "other/playground-v2dot5-community: not in the knowledge base (card)",
+    ),
+    (
+        "Tencent-Hunyuan/HunyuanDiT",
+        "",
+        "other/tencent-hunyuan-community: the HunyuanDiT agreement, not in the knowledge base (card)",
     ),
 )
 

@@ -96,6 +96,18 @@ def test_families_map_to_their_card_license(repo_id, key):
         ("nvidia/Nemotron-4-340B-Instruct", "nvidia-open-model-license"),
         ("nvidia/Llama3-ChatQA-1.5-70B", "llama3"),
         ("nvidia/NV-Embed-v2", "cc-by-nc-4.0"),
+        # licenses from ScanCode's database: Stability, Playground, FAIPL-1.0-SD, Moonshot,
+        # LG, Meta Chameleon, NAVER, Tencent
+        ("stabilityai/stablelm-2-12b-chat", "stability-ai-nc-2023-12-06"),
+        ("stabilityai/stable-cascade", "stable-cascade-nc-community"),
+        ("playgroundai/playground-v2-1024px-aesthetic", "playground-v2-community"),
+        ("cagliostrolab/animagine-xl-3.1", "fair-ai-public-1.0-sd"),
+        ("OnomaAIResearch/Illustrious-xl-early-release-v0", "fair-ai-public-1.0-sd"),
+        ("moonshotai/Kimi-K2-Instruct", "moonshot-ai-modified-mit-2025"),
+        ("LGAI-EXAONE/EXAONE-Deep-7.8B-GGUF", "exaone-ai-model-1.1-nc"),
+        ("facebook/chameleon-30b", "chameleon-research-2024"),
+        ("naver-hyperclovax/HyperCLOVAX-SEED-Text-Instruct-0.5B", "hyperclova-x-seed-2025"),
+        ("tencent/Hunyuan3D-2", "tencent-hunyuan-3d-2.0-cla"),
     ],
 )
 def test_release_lines_per_publisher(repo_id, key):
@@ -110,6 +122,9 @@ def test_release_lines_per_publisher(repo_id, key):
         "google/medgemma-4b-it",
         "microsoft/Orca-2-7b",
         "google/flan-t5-base",
+        # same publisher, another license the knowledge base lacks
+        "playgroundai/playground-v2.5-1024px-aesthetic",
+        "Tencent-Hunyuan/HunyuanDiT",
     ],
 )
 def test_models_under_other_licenses_are_not_catalogued(repo_id):

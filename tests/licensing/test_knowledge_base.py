@@ -464,3 +464,145 @@ def test_knowledge_base_of_no_entries_identifies_nothing():
     assert len(empty) == 0
     assert empty.identify_name("mit") is None
     assert empty.identify_text("MIT License") == ()
+
+
+# --- the AI licenses of ScanCode's database -------------------------------------------------
+
+SCANCODE_AI_KEYS = [
+    "openatom-model-1.0",
+    "responsible-ai-source-1.0",
+    "responsible-ai-source-1.1",
+    "gretelai-sal-1.0",
+    "salesforce-ai-aup-2025",
+    "nvidia-model-training-2025",
+    "fair-ai-public-1.0-sd",
+    "stability-ai-nc-2023-12-06",
+    "hyperclova-x-seed-2025",
+    "ltxv-owl",
+    "tencent-hunyuan-3d-2.0-cla",
+    "bilibili-model-ula-2025-09-09",
+    "chameleon-research-2024",
+    "open-weights-permissive-1.0.0",
+    "moonshot-ai-modified-mit-2025",
+    "apple-ml-ferret-2023",
+    "playground-v2-community",
+    "open-aleph-1.0",
+]
+
+
+@pytest.mark.parametrize("key", SCANCODE_AI_KEYS)
+def test_scancode_ai_license_is_bundled_and_named_by_its_scancode_ref(kb, key):
+    entry = kb[key]
+    assert entry.text_file is not None and "scancode-toolkit" in (entry.text_source or "")
+    assert kb.identify_text(entry.text or "") == (key,)
+    scancode_key = entry.scancode or key
+    assert kb.identify_name(f"LicenseRef-scancode-{scancode_key}") == key
+
+
+@pytest.mark.parametrize(
+    ("license_name", "key"),
+    [
+        ("faipl-1.0-sd", "fair-ai-public-1.0-sd"),
+        ("fair-ai-public-license-1.0-sd", "fair-ai-public-1.0-sd"),
+        ("https://freedevproject.org/faipl-1.0-sd", "fair-ai-public-1.0-sd"),
+        ("faipl-1.0", "fair-ai-public-1.0"),
+        ("playground-v2-community", "playground-v2-community"),
+        ("gemma-tou-2025-03-24", "gemma"),
+        ("LicenseRef-scancode-gemma-tou-2024-04-01", "gemma"),
+        ("google-gemma-terms-of-use", "gemma"),
+        ("ltxv-owl-2025-05-05", "ltxv-owl"),
+        (
+            "https://huggingface.co/moonshotai/Kimi-K2-Instruct/raw/main/LICENSE",
+            "moonshot-ai-modified-mit-2025",
+        ),
+        ("Reponsible AI Source Code License v1.1", "responsible-ai-source-1.1"),
+    ],
+)
+def test_identify_scancode_ai_license_by_card_name_or_link(kb, license_name, key):
+    assert kb.identify_name(license_name) == key
+
+
+def test_a_name_several_tencent_agreements_share_is_not_an_alias(kb):
+    # HunyuanDiT, Hunyuan3D-1 and Hunyuan3D-2 cards all write this name for different texts.
+    assert kb.identify_name("tencent-hunyuan-community") is None
+
+
+def test_moonshot_modified_mit_is_not_mit(kb):
+    moonshot = kb["moonshot-ai-modified-mit-2025"].text or ""
+    assert kb.identify_text(moonshot) == ("moonshot-ai-modified-mit-2025",)
+    # the MIT part alone, without the modification paragraph, is plain MIT
+    mit_part = moonshot.split("Our only modification part")[0].replace(
+        "Modified MIT License", "MIT License"
+    )
+    assert kb.identify_text(mit_part) == ("mit",)
+    mau = [
+        c for c in kb["moonshot-ai-modified-mit-2025"].conditions if c.id == "monthly-active-users"
+    ]
+    assert [c.parameters["monthly_active_users_over"] for c in mau] == [100_000_000]
+
+
+@pytest.mark.parametrize(
+    "key", ["sai-nc-community", "stable-cascade-nc-community", "stability-ai-nc-2023-12-06"]
+)
+def test_stability_non_commercial_revisions_are_told_apart(kb, key):
+    # one title, two dates and two grant sentences: SDXL Turbo (Nov 28), Stable Cascade
+    # (Nov 28 with the Dec 6 grant), StableLM 2 chat (Dec 6)
+    assert kb.identify_text(kb[key].text or "") == (key,)
+    assert kb.identify_name(kb[key].url or "") == key
+
+
+def test_fair_ai_public_license_and_its_sd_variant_are_told_apart(kb):
+    assert kb.identify_text(kb["fair-ai-public-1.0"].text or "") == ("fair-ai-public-1.0",)
+    assert kb.identify_text(kb["fair-ai-public-1.0-sd"].text or "") == ("fair-ai-public-1.0-sd",)
+    assert any(r.id == "acceptable-use-policy" for r in kb["fair-ai-public-1.0-sd"].restrictions)
+    assert not any(r.id == "acceptable-use-policy" for r in kb["fair-ai-public-1.0"].restrictions)
+
+
+def test_ltxv_license_of_either_date_is_one_entry(kb):
+    april = kb["ltxv-owl"].text or ""
+    may = april.replace("LTX Video-2B-Distilled-04-25", "LTX Video-13b-0.9.7-dev-fp8").replace(
+        "April 17, 2025", "May 5, 2025"
+    )
+    assert may != april
+    assert kb.identify_text(may) == ("ltxv-owl",)
+
+
+@pytest.mark.parametrize(
+    ("key", "over"),
+    [
+        ("hyperclova-x-seed-2025", 10_000_000),
+        ("tencent-hunyuan-3d-2.0-cla", 1_000_000),
+        ("bilibili-model-ula-2025-09-09", 100_000_000),
+        ("playground-v2-community", 1_000_000),
+    ],
+)
+def test_user_thresholds_of_ai_licenses(kb, key, over):
+    mau = [c for c in kb[key].conditions if c.id == "monthly-active-users"]
+    assert [c.parameters["monthly_active_users_over"] for c in mau] == [over]
+
+
+@pytest.mark.parametrize(
+    ("key", "restriction"),
+    [
+        ("chameleon-research-2024", "research-only"),
+        ("stability-ai-nc-2023-12-06", "non-commercial"),
+        ("open-aleph-1.0", "non-commercial"),
+        ("tencent-hunyuan-3d-2.0-cla", "field-of-use"),
+        ("nvidia-model-training-2025", "field-of-use"),
+        ("salesforce-ai-aup-2025", "acceptable-use-policy"),
+        ("responsible-ai-source-1.1", "acceptable-use-policy"),
+        ("ltxv-owl", "acceptable-use-policy"),
+    ],
+)
+def test_use_restrictions_of_ai_licenses(kb, key, restriction):
+    assert restriction in {r.id for r in kb[key].restrictions}
+    if not kb[key].commercial_use:
+        assert kb[key].category in ("non-commercial", "research-only")
+
+
+def test_gemma_prohibited_use_policy_is_bundled_as_gemmas_aup(kb):
+    policy = (TEXTS_DIR / "gemma-aup.md").read_text(encoding="utf-8")
+    assert "Gemma Prohibited Use Policy" in policy
+    assert kb.identify_text(policy) == ()
+    aup = [r for r in kb["gemma"].restrictions if r.id == "acceptable-use-policy"]
+    assert len(aup) == 1 and "texts/gemma-aup.md" in aup[0].summary
