@@ -605,4 +605,5 @@ def test_gemma_prohibited_use_policy_is_bundled_as_gemmas_aup(kb):
     assert "Gemma Prohibited Use Policy" in policy
     assert kb.identify_text(policy) == ()
     aup = [r for r in kb["gemma"].restrictions if r.id == "acceptable-use-policy"]
-    assert len(aup) == 1 and "texts/gemma-aup.md" in aup[0].summary
+    assert len(aup) == 1 and "texts/" not in aup[0].summary  # no internal path in a summary
+    assert kb["gemma"].use_policy_file == TEXTS_DIR / "gemma-aup.md"  # NOTICE bundles carry it
