@@ -42,7 +42,7 @@ class LicenseCheck(Check):
 
     def run(self, components: Sequence[Component], context: CheckContext) -> Iterator[Finding]:
         for component in components:
-            if component.type in ("model", "dataset") and _judged_here(component):
+            if _judged_here(component):
                 yield from self._check(component, context)
 
     def _check(self, component: Component, context: CheckContext) -> Iterator[Finding]:
@@ -364,9 +364,14 @@ class LicenseCheck(Check):
 
 
 def _judged_here(component: Component) -> bool:
-    """Whether this component's license is judged: every stored model, and a model named in code
+    """Whether this component's license is judged: every stored model and dataset, a weights
+    file given alone whose metadata declares a license or a base, and a model named in code
     whose facts came from the HF cache, the Hub or the catalogue (one the scan holds is judged
     on the scanned component; one nobody knows has no license facts to judge)."""
+    if component.type == "file":
+        return bool(component.license.declared or component.base_models)
+    if component.type not in ("model", "dataset"):
+        return False
     reference = component.code_reference
     return reference is None or (reference.found_in is not None and reference.found_in != "scan")
 

@@ -82,6 +82,8 @@ class ProvenanceCheck(Check):
             for entry in component.files:
                 if entry.format == "pickle":
                     yield self._pickle(component, entry)
+            if component.type == "file":
+                yield from self._lineage(component)  # the bases a lone weights file declares
             if component.type != "model":
                 continue
             reference = component.code_reference
