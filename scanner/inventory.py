@@ -302,7 +302,9 @@ class CodeReference:
     `revision=` argument (None when absent); `revision_literal` is False when one was passed
     but is not a constant. `trust_remote_code` and `use_safetensors` are the literal keyword
     values, None when not passed. `declared_in` names the project inventories (aiscan lock file,
-    BOM) that list the model.
+    BOM) that list the model. `found_in` is filled in by license resolution: the place whose
+    facts the model's license is concluded from (`scan`, `hfcache`, `hub`, `catalogue`), None
+    when no place knows the id or it is no repo id.
     """
 
     file: str
@@ -317,6 +319,7 @@ class CodeReference:
     trust_remote_code: bool | None = None
     use_safetensors: bool | None = None
     declared_in: tuple[str, ...] = ()
+    found_in: str | None = None
 
 
 @dataclass(frozen=True)

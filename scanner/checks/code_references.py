@@ -13,13 +13,9 @@ from pathlib import PurePath
 
 from scanner.checks.interface import Check, CheckContext, finding
 from scanner.inventory import CodeReference, Component, Finding
+from scanner.licensing.lineage import is_local_path
 
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
-
-
-def is_local_path(name: str) -> bool:
-    """A model argument naming a folder rather than a Hub repo id (`org/name` or `name`)."""
-    return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
 
 
 def _where(reference: CodeReference) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from scanner.checks.interface import Check, CheckContext, finding
-from scanner.inventory import Component, Finding
+from scanner.inventory import Ancestor, Component, Finding
 from scanner.licensing.expressions import (
     category_rank,
     conjoin,
@@ -18,6 +18,8 @@ from scanner.licensing.expressions import (
     resolve_declared,
 )
 from scanner.licensing.knowledge_base import USES, LicenseEntry, cite
+from scanner.licensing.lineage import RESOLVED
+from scanner.licensing.resolution import passed_on_notices
 from scanner.readers.card import declared_licenses
 from scanner.readers.weights_metadata import weights_declarations
 
@@ -35,7 +37,7 @@ class LicenseCheck(Check):
 
     def run(self, components: Sequence[Component], context: CheckContext) -> Iterator[Finding]:
         for component in components:
-            if component.type in ("model", "dataset") and component.code_reference is None:
+            if _judged_here(component):
                 yield from self._check(component, context)
 
     def _check(self, component: Component, context: CheckContext) -> Iterator[Finding]:
@@ -58,6 +60,8 @@ class LicenseCheck(Check):
                     "no license declared in a model card and no license file recognised",
                     card=component.card.path if component.card else None,
                 )
+            for ancestor, base_license in passed_on_notices(component.lineage, kb):
+                yield from self._obligations(component, base_license, ancestor)
             return
 
         declared_keys = {key for item in declared for key in item.keys}
@@ -82,7 +86,11 @@ class LicenseCheck(Check):
             else declared_keys
         )
         own_keys = stated | set(facts.detected)
-        yield from self._conflicts(component, context, own_keys)
+        reported: set[str] = set()
+        for conflict in self._conflicts(component, context, own_keys):
+            reported.add(conflict.evidence["inherited"])
+            yield conflict
+        yield from self._laundered_in_chain(component, context, reported, own_keys)
         for key in expression_keys(facts.effective):
             entry = kb.entries.get(key)
             if entry is not None:
@@ -161,6 +169,69 @@ class LicenseCheck(Check):
                     quotes=quotes,
                 )
 
+    def _laundered_in_chain(
+        self,
+        component: Component,
+        context: CheckContext,
+        reported: set[str],
+        own_keys: set[str] | None,
+    ) -> Iterator[Finding]:
+        """An ancestor that declares terms less restrictive than a base further up its own chain
+        (a GGUF of a fine-tune relabelled apache-2.0 over Llama) is reported on this model too,
+        with the whole chain and each step's license, once per laundered license (`reported`
+        holds those this model's own conflict already names). It is a warning when this model's
+        own terms (`own_keys`) already cover the laundered one: its license is right, the
+        step below it is not."""
+        kb = context.kb
+        linked = [a for a in component.lineage if a.found_in in RESOLVED]
+        by_name = {a.name.lower(): a for a in linked}
+        own = conjoin(sorted(own_keys)) if own_keys else None
+        own_category = expression_category(own, kb) if own else None
+        for ancestor in linked:
+            if not ancestor.licenses:
+                continue
+            declared = conjoin(list(ancestor.licenses))
+            category = expression_category(declared, kb)
+            for deeper in linked:
+                depth = len(ancestor.chain)
+                if len(deeper.chain) <= depth or deeper.chain[:depth] != ancestor.chain:
+                    continue
+                for key in deeper.licenses:
+                    entry = kb.entries.get(key)
+                    if (
+                        entry is None
+                        or not entry.derivatives_inherit
+                        or key in ancestor.licenses
+                        or key in reported
+                        or category_rank(category) >= category_rank(entry.category)
+                    ):
+                        continue
+                    reported.add(key)
+                    steps = [_step(name, by_name.get(name.lower())) for name in deeper.chain]
+                    chain = " -> ".join(
+                        [f"{component.name} ({own})" if own else component.name, *steps]
+                    )
+                    covered = own_category is not None and category_rank(
+                        own_category
+                    ) >= category_rank(entry.category)
+                    yield finding(
+                        "license.conflict-with-base",
+                        component,
+                        f"its base model {ancestor.name} declares {declared} ({category}) but is "
+                        f"built on {deeper.name}, under {key} ({entry.category}), whose terms flow "
+                        f"down to derivatives: {chain} [{deeper.found_in}]",
+                        severity="warning" if covered else None,
+                        declared=own,
+                        inherited=key,
+                        laundered_by=ancestor.name,
+                        laundered_as=declared,
+                        base_models=list(component.base_models),
+                        chain=chain,
+                        lineage=[
+                            " -> ".join((component.name, *deeper.chain)) + f" [{deeper.found_in}]"
+                        ],
+                    )
+
     def _policy(
         self, component: Component, context: CheckContext, entry: LicenseEntry
     ) -> Iterator[Finding]:
@@ -233,17 +304,7 @@ class LicenseCheck(Check):
                     monthly_active_users=mau,
                     **evidence,
                 )
-        for obligation in entry.obligations:
-            exact = f'"{obligation.text}". ' if obligation.text else ""
-            yield finding(
-                "license.obligation",
-                component,
-                f"{entry.key} {cite(obligation.section)} {obligation.id}: {exact}{obligation.summary}",
-                license=entry.key,
-                obligation=obligation.id,
-                section=obligation.section,
-                text=obligation.text,
-            )
+        yield from self._obligations(component, entry)
         uses = context.policy.context.uses
         for restriction in entry.restrictions:
             conflicting = [use for use in uses if restriction.id in USES[use]]
@@ -269,3 +330,49 @@ class LicenseCheck(Check):
                     section=restriction.section,
                     url=restriction.url,
                 )
+
+    def _obligations(
+        self, component: Component, entry: LicenseEntry, base: Ancestor | None = None
+    ) -> Iterator[Finding]:
+        """One finding per obligation of `entry`; `base` is the ancestor it comes from when the
+        model has no license of its own to carry it."""
+        via = (
+            f" (base model {base.name} is under {entry.key}; redistributing its work inside this "
+            "model is bound by it)"
+            if base is not None
+            else ""
+        )
+        for obligation in entry.obligations:
+            exact = f'"{obligation.text}". ' if obligation.text else ""
+            yield finding(
+                "license.obligation",
+                component,
+                f"{entry.key} {cite(obligation.section)} {obligation.id}: {exact}"
+                f"{obligation.summary}{via}",
+                license=entry.key,
+                obligation=obligation.id,
+                section=obligation.section,
+                text=obligation.text,
+                base_model=base.name if base is not None else None,
+                chain=list(base.chain) if base is not None else None,
+            )
+
+
+def _judged_here(component: Component) -> bool:
+    """Whether this component's license is judged: every stored model and dataset, a weights
+    file given alone whose metadata declares a license or a base, and a model named in code
+    whose facts came from the HF cache, the Hub or the catalogue (one the scan holds is judged
+    on the scanned component; one nobody knows has no license facts to judge)."""
+    if component.type == "file":
+        return bool(component.license.declared or component.base_models)
+    if component.type not in ("model", "dataset"):
+        return False
+    reference = component.code_reference
+    return reference is None or (reference.found_in is not None and reference.found_in != "scan")
+
+
+def _step(name: str, ancestor: Ancestor | None) -> str:
+    """One step of a chain as shown: the model and the license it declares."""
+    if ancestor is None or not ancestor.licenses:
+        return name
+    return f"{name} ({conjoin(list(ancestor.licenses))})"

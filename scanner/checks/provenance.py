@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from scanner.checks.interface import Check, CheckContext, finding
 from scanner.files import shown_name
 from scanner.inventory import Component, FileEntry, Finding
+from scanner.licensing.lineage import RESOLVED
 from scanner.policy.load import PublisherRules
 from scanner.readers.pickle import is_safe_global
 
@@ -21,7 +22,6 @@ _DERIVATIVE_TAGS = frozenset(
 _FINETUNE_TAGS = frozenset({"finetune", "fine-tuned", "lora", "peft", "sft"})
 _FINETUNE_RELATIONS = frozenset({"finetune", "adapter"})
 _HUB_SOURCES = frozenset({"hub", "hfcache"})
-_RESOLVED = frozenset({"scan", "hfcache", "hub", "catalogue"})
 
 
 def _looks_derived(component: Component) -> bool:
@@ -82,8 +82,16 @@ class ProvenanceCheck(Check):
             for entry in component.files:
                 if entry.format == "pickle":
                     yield self._pickle(component, entry)
-            if component.type != "model" or component.code_reference is not None:
-                continue  # models found in code are judged by CodeReferenceCheck
+            if component.type == "file":
+                yield from self._lineage(component)  # the bases a lone weights file declares
+            if component.type != "model":
+                continue
+            reference = component.code_reference
+            if reference is not None:
+                # judged by CodeReferenceCheck, but for the lineage of the model it names
+                if reference.found_in not in (None, "scan"):
+                    yield from self._lineage(component)
+                continue
             yield from self._card(component)
             yield from self._lineage(component)
             yield from self._hub(component, context)
@@ -191,15 +199,14 @@ class ProvenanceCheck(Check):
 
     def _lineage(self, component: Component) -> Iterator[Finding]:
         for ancestor in component.lineage:
-            if ancestor.found_in in _RESOLVED or ancestor.found_in == "card-text":
+            if ancestor.found_in in RESOLVED or ancestor.found_in == "card-text":
                 continue
             chain = " -> ".join(shown_name(name) for name in (component.name, *ancestor.chain))
             yield finding(
                 "provenance.base-unresolved",
                 component,
                 f"base model {shown_name(ancestor.name)} ({chain}): {ancestor.problem}; "
-                "its license terms are unknown",
-                severity="note" if ancestor.found_in == "unknown" else None,
+                "its license terms are unknown, and so is the effective license",
                 base_model=ancestor.name,
                 chain=list(ancestor.chain),
                 reason=ancestor.found_in,
@@ -214,7 +221,7 @@ class ProvenanceCheck(Check):
                     "provenance.publisher-denied", component, verdict, publisher=component.name
                 )
         for ancestor in component.lineage:
-            if ancestor.found_in not in _RESOLVED or "/" not in ancestor.name:
+            if ancestor.found_in not in RESOLVED or "/" not in ancestor.name:
                 continue
             verdict = publisher_verdict(ancestor.name, rules)
             if verdict is not None:

@@ -12,16 +12,29 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from scanner.files import control_character
-from scanner.inventory import Ancestor, Component, LicenseFacts
-from scanner.licensing.catalogue import ModelCatalogue
+from scanner.inventory import Ancestor, Component, Evidence, LicenseFacts
+from scanner.licensing.catalogue import ModelCatalogue, ModelFamily
 from scanner.licensing.expressions import resolve_declared
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
 MAX_DEPTH = 8
 """Real chains are short (quantized of a fine-tune of a base); longer ones are data errors."""
+
+RESOLVED = frozenset({"scan", "hfcache", "hub", "catalogue"})
+"""`Ancestor.found_in` values of a base whose facts a place gave (its `lookup.name`)."""
+
+UNRESOLVED = frozenset({"missing", "unknown", "too-deep"})
+"""`Ancestor.found_in` values of a base whose terms nobody could give. A `cycle` is not one:
+every model on the loop was resolved on the way there, only the loop itself is a data error."""
+
+
+def is_local_path(name: str) -> bool:
+    """A model argument naming a folder rather than a Hub repo id (`org/name` or `name`): such a
+    name is never looked up, a catalogue glob could match a path that merely contains it."""
+    return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
 
 
 @dataclass(frozen=True)
@@ -176,6 +189,44 @@ class LineageWalker:
             found[index].extend(self._mentioned(component, found[index]))
         return [tuple(ancestors) for ancestors in found]
 
+    def identify(self, name: str) -> tuple[str | None, BaseModelAnswer]:
+        """The place that first knows model `name` (None when none does) and what it holds: a
+        model named in code is looked up exactly as a base model is. The answer's `component`
+        carries the catalogue's license when its own facts declare none; without a place,
+        `problem` says who was asked."""
+        self._prefetch([name])
+        found, problems = self._answer(name)
+        if found is None:
+            return None, BaseModelAnswer(None, problem="; ".join(problems) or self._unknown_to())
+        found_in, answer = found
+        base = answer.component
+        assert base is not None  # _ask returns only answers with facts
+        family = self._fallback(base, found_in, name)
+        if family is None:
+            return found_in, answer
+        license = LicenseFacts(
+            declared=base.license.declared,
+            detected=(family.license,),
+            evidence=(
+                *base.license.evidence,
+                Evidence("catalogue", f"family {family.family}: {family.citation}"),
+            ),
+        )
+        return found_in, BaseModelAnswer(
+            replace(base, license=license),
+            f"{answer.evidence}; declares no license, catalogue family {family.family}",
+        )
+
+    def _unknown_to(self) -> str:
+        return "not known to: " + ", ".join(lookup.name for lookup in self.lookups)
+
+    def _fallback(self, base: Component, found_in: str, name: str) -> ModelFamily | None:
+        """The catalogue family of a model whose own facts (a re-upload's card) declare no
+        license, or None when they declare one or the catalogue does not know it."""
+        if _license_keys(base, self.kb) or self.catalogue is None or found_in == "catalogue":
+            return None
+        return self.catalogue.lookup(name)
+
     def _prefetch(self, names: Iterable[str]) -> None:
         todo = [n for n in names if n.lower() not in self._answers and control_character(n) is None]
         if todo:
@@ -211,8 +262,7 @@ class LineageWalker:
     def _resolve(self, step: _Step) -> tuple[Ancestor, tuple[str, ...], str | None]:
         found, problems = self._answer(step.name)
         if found is None:
-            asked = ", ".join(lookup.name for lookup in self.lookups)
-            problem = "; ".join(problems) or f"not known to: {asked}"
+            problem = "; ".join(problems) or self._unknown_to()
             found_in = "missing" if problems else "unknown"
             return (
                 Ancestor(step.name, step.chain, found_in, step.relation, problem=problem),
@@ -224,14 +274,13 @@ class LineageWalker:
         assert base is not None  # _ask returns only answers with facts
         keys = _license_keys(base, self.kb)
         evidence = answer.evidence
-        if not keys and self.catalogue is not None and found_in != "catalogue":
-            family = self.catalogue.lookup(step.name)
-            if family is not None:
-                keys = (family.license,)
-                evidence = (
-                    f"{evidence}; declares no license, catalogue family {family.family}: "
-                    f"{family.citation}"
-                )
+        family = self._fallback(base, found_in, step.name)
+        if family is not None:
+            keys = (family.license,)
+            evidence = (
+                f"{evidence}; declares no license, catalogue family {family.family}: "
+                f"{family.citation}"
+            )
         ancestor = Ancestor(
             name=step.name,
             chain=step.chain,

@@ -19,8 +19,15 @@ from scanner.licensing.expressions import (
     expression_keys,
     resolve_declared,
 )
-from scanner.licensing.knowledge_base import LicenseKnowledgeBase
-from scanner.licensing.lineage import BaseModelLookup, LineageWalker, ScanLookup
+from scanner.licensing.knowledge_base import LicenseEntry, LicenseKnowledgeBase
+from scanner.licensing.lineage import (
+    RESOLVED,
+    UNRESOLVED,
+    BaseModelLookup,
+    LineageWalker,
+    ScanLookup,
+    is_local_path,
+)
 from scanner.licensing.python_licenses import resolve_package_license
 
 
@@ -36,13 +43,17 @@ def resolve_licenses(
     Bases are looked up among the scanned components first, then in `lookups` (HF cache, Hub,
     catalogue) in order. Inheritance takes every ancestor reachable through `base_model` links
     (and families the card's prose names), each visited once, so the outcome is the same
-    whatever order the components were found in and a cycle in card data cannot loop.
+    whatever order the components were found in and a cycle in card data cannot loop. A model
+    named in code is looked up in the same places by the id it is loaded by, and concluded from
+    what the first place holds, like any scanned model.
     """
     if catalogue is not None:
         components = [
             _with_library_family(_with_mentions(c, catalogue), catalogue) for c in components
         ]
-    walker = LineageWalker([ScanLookup(components), *lookups], kb, catalogue, on_lookup)
+    stored = [c for c in components if c.code_reference is None]
+    walker = LineageWalker([ScanLookup(stored), *lookups], kb, catalogue, on_lookup)
+    components = [_with_referenced_facts(c, walker) for c in components]
     own = {c.ref: _own_terms(c, kb) for c in components}
     resolved = []
     for component, lineage in zip(components, walker.walk(components), strict=True):
@@ -59,10 +70,59 @@ def resolve_licenses(
             dataclasses.replace(
                 component,
                 lineage=lineage,
-                license=own[component.ref].conclude(component.license, inherited, evidence, kb),
+                license=own[component.ref].conclude(
+                    component.license, lineage, inherited, evidence, kb
+                ),
             )
         )
     return resolved
+
+
+_PLACES = {"scan": "this scan", "hfcache": "the HF cache", "hub": "the Hub"}
+
+
+def _with_referenced_facts(component: Component, walker: LineageWalker) -> Component:
+    """A model named in code (`from_pretrained("meta-llama/Llama-2-7b-hf")`) with the license
+    facts and base models of the model that id names, from the first place that knows it, and
+    evidence saying which; one that no place knows keeps no license, with evidence saying who
+    was asked. Local paths and names computed at run time are no repo ids and are not asked."""
+    reference = component.code_reference
+    if (
+        reference is None
+        or component.type != "model"
+        or not reference.resolved
+        or is_local_path(component.name)
+    ):
+        return component
+    found_in, answer = walker.identify(component.name)
+    if found_in is None or answer.component is None:
+        evidence = Evidence(
+            "code reference",
+            f"{component.name} could not be looked up ({answer.problem}); its license is unknown",
+        )
+        return dataclasses.replace(
+            component,
+            license=dataclasses.replace(
+                component.license, evidence=(*component.license.evidence, evidence)
+            ),
+        )
+    model = answer.component
+    where = f"{_PLACES[found_in]}: " if found_in in _PLACES else ""
+    evidence = Evidence(
+        f"code reference ({found_in})",
+        f"{component.name} is known to {where}{answer.evidence}",
+    )
+    license = LicenseFacts(
+        declared=model.license.declared,
+        detected=model.license.detected,
+        evidence=(*component.license.evidence, evidence, *model.license.evidence),
+    )
+    return dataclasses.replace(
+        component,
+        license=license,
+        base_models=model.base_models,
+        details=dataclasses.replace(reference, found_in=found_in),
+    )
 
 
 def _with_mentions(component: Component, catalogue: ModelCatalogue) -> Component:
@@ -157,20 +217,78 @@ class _OwnTerms:
     def conclude(
         self,
         facts: LicenseFacts,
+        lineage: tuple[Ancestor, ...],
         inherited: list[str],
         inherited_evidence: list[Evidence],
         kb: LicenseKnowledgeBase,
     ) -> LicenseFacts:
+        """The verdict. A base nobody could resolve makes the category `unknown` while the
+        effective expression keeps the terms that are known: the base's terms may flow down,
+        so the model's own declaration alone would be a false clean."""
         added = [key for key in inherited if key not in self.keys]
         effective = conjoin([*self.expressions, *added])
+        unresolved = [a for a in lineage if a.found_in in UNRESOLVED]
+        unknown = self.unresolved or bool(unresolved)
         return LicenseFacts(
             declared=facts.declared,
             detected=facts.detected,
             effective=effective,
-            category="unknown" if self.unresolved else expression_category(effective, kb),
+            category="unknown" if unknown else expression_category(effective, kb),
             inherited=tuple(inherited),
-            evidence=(*facts.evidence, *self.evidence, *inherited_evidence),
+            evidence=(
+                *facts.evidence,
+                *self.evidence,
+                *inherited_evidence,
+                *(_unresolved_evidence(a) for a in unresolved),
+                *(() if effective else _notice_evidence(lineage, kb)),
+            ),
         )
+
+
+def _unresolved_evidence(ancestor: Ancestor) -> Evidence:
+    chain = " -> ".join(ancestor.chain)
+    return Evidence(
+        f"base model {ancestor.name}",
+        f"could not be resolved ({chain}): {ancestor.problem}; its terms may flow down, so the "
+        "effective license is unknown until it is",
+    )
+
+
+def _notice_evidence(lineage: tuple[Ancestor, ...], kb: LicenseKnowledgeBase) -> list[Evidence]:
+    """Why a model with no license of its own still carries its bases' obligations: the base's
+    license does not flow down, so it grants nothing for the derivative, but redistributing
+    the base's work inside it is still bound by that license's conditions."""
+    found = []
+    for ancestor, entry in passed_on_notices(lineage, kb):
+        found.append(
+            Evidence(
+                f"base model {ancestor.name}",
+                f"is under {entry.key} ({entry.name}), whose terms do not flow down: this model "
+                "declares no license of its own, so no right to use it is granted, while the "
+                f"base's obligations ({', '.join(o.id for o in entry.obligations)}) apply to "
+                "redistributing it",
+            )
+        )
+    return found
+
+
+def passed_on_notices(
+    lineage: tuple[Ancestor, ...], kb: LicenseKnowledgeBase
+) -> list[tuple[Ancestor, LicenseEntry]]:
+    """The bases (each license once, nearest first) whose license does not flow down but has
+    obligations, for a model that has no license of its own to carry them."""
+    found: list[tuple[Ancestor, LicenseEntry]] = []
+    seen: set[str] = set()
+    for ancestor in sorted(lineage, key=lambda a: len(a.chain)):
+        if ancestor.found_in not in RESOLVED:
+            continue
+        for key in ancestor.licenses:
+            entry = kb.entries.get(key)
+            if entry is None or entry.derivatives_inherit or not entry.obligations or key in seen:
+                continue
+            seen.add(key)
+            found.append((ancestor, entry))
+    return found
 
 
 def _own_terms(component: Component, kb: LicenseKnowledgeBase) -> _OwnTerms:

@@ -136,15 +136,16 @@ def run_scan(
         lookups.append(HubLookup(client, kb))
     lookups.append(CatalogueLookup(catalogue))
     unique = unique_components(components)
-    # Models named in code are references, not copies whose terms could be read: lineage is
-    # for models on disk and on the Hub; packages are concluded from their metadata.
+    # Models on disk, on the Hub and named in code go through one lineage resolution (a model
+    # named in code by the id it is loaded by); packages are concluded from their metadata.
     libraries = [c for c in unique if c.type == "library"]
-    references = [c for c in unique if c.type != "library" and c.code_reference is not None]
-    models = [c for c in unique if c.type != "library" and c.code_reference is None]
+    models = resolve_licenses(
+        [c for c in unique if c.type != "library"], kb, lookups, catalogue, on_lookup
+    )
     resolved = [
-        *resolve_licenses(models, kb, lookups, catalogue, on_lookup),
+        *(c for c in models if c.code_reference is None),
         *resolve_package_licenses(libraries, kb),
-        *references,
+        *(c for c in models if c.code_reference is not None),
     ]
     judging = CheckContext(policy=policy, kb=kb)
     raw = [*empty_targets, *(f for check in CHECKS for f in check.run(resolved, judging))]

@@ -155,8 +155,8 @@ _RULES = (
         "Base model could not be resolved",
         "A base_model named in the lineage was not found in the scan, the HF cache, the catalogue "
         "or the Hub (missing, private, renamed), or the chain loops or is deeper than the limit. "
-        "Its license is unknown, so what governs the derivative is not fully known. A note when "
-        "the Hub was not asked (offline, no --hub).",
+        "Its license is unknown, and its terms may flow down, so the derivative's effective license "
+        "category is unknown too (also offline or without --hub, where nothing asked knew it).",
     ),
     Rule(
         "provenance.gated",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from scanner.errors import SourceError
 from scanner.files import link_outside, outside_link_message
-from scanner.inventory import Component, Problem
+from scanner.inventory import Component, LicenseFacts, Problem
 from scanner.readers.model_folder import (
     SKIPPED_DIRS,
     describe_os_error,
@@ -22,6 +22,7 @@ from scanner.readers.model_folder import (
     read_file_entry,
     read_model_folder,
 )
+from scanner.readers.weights_metadata import weights_declaration
 from scanner.sources.hfcache import HfCacheSource, is_cache_repo_dir, is_cache_root
 from scanner.sources.interface import Source, SourceContext, Target
 from scanner.sources.ollama import OllamaSource, is_ollama_root
@@ -157,15 +158,22 @@ class ModelDirSource(Source):
         )
 
     def _file_component(self, path: Path) -> Component:
-        """A single file given as target: its format and header facts; no license is knowable."""
+        """A single file given as target: its format and header facts, and the licenses and
+        base models its own metadata declares (a GGUF downloaded alone carries its card's)."""
         entry = read_file_entry(path, path.name, self.kb, files_only=self.files_only)
         if entry.error:
             raise SourceError(f"cannot read {path}: {entry.error}")
+        declaration = weights_declaration(entry)
+        license = LicenseFacts()
+        if declaration is not None:
+            license = LicenseFacts(declared=declaration.licenses, evidence=declaration.evidence)
         return Component(
             ref=f"file:local/{path.name}",
             type="file",
             name=path.name,
             source=self.name,
             location=str(path),
+            license=license,
+            base_models=declaration.base_models if declaration is not None else (),
             files=(entry,),
         )

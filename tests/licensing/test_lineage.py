@@ -131,8 +131,33 @@ def test_offline_folder_over_llama2_is_a_conflict_through_the_catalogue(tmp_path
     assert result.exit_code == 1
 
 
-def test_unknown_base_offline_is_a_note(tmp_path):
+def test_unknown_base_offline_is_a_warning_and_makes_the_license_unknown(tmp_path):
+    """Offline and uncatalogued, the base's terms are unknown: the derivative's own `mit` is
+    kept in the expression, but its category is unknown, never a false clean."""
     folder = make_model_dir(tmp_path, card={"license": "mit", "base_model": "acme/secret-base"})
-    _, report = scan_json(folder)
+    result, report = scan_json(folder)
     (hit,) = findings(report, "provenance.base-unresolved")
-    assert hit["severity"] == "note" and hit["evidence"]["reason"] == "unknown"
+    assert hit["severity"] == "warning" and hit["evidence"]["reason"] == "unknown"
+    assert hit["evidence"]["base_model"] == "acme/secret-base"
+    facts = component(report)["license"]
+    assert (facts["effective"], facts["category"]) == ("mit", "unknown")
+    (why,) = [e for e in facts["evidence"] if e["source"] == "base model acme/secret-base"]
+    assert "could not be resolved" in why["value"] and "not known to: scan" in why["value"]
+    assert result.exit_code == 0  # a warning; the default policy fails on errors
+
+
+def test_a_resolved_permissive_base_keeps_the_category(kb):
+    tune = _model("acme/zephyr", declared=["mit"], base_models=["mistralai/Mistral-7B-v0.1"])
+    facts = _resolve([tune], kb)["acme/zephyr"].license
+    assert (facts.effective, facts.category) == ("mit", "permissive")
+
+
+def test_a_too_deep_chain_is_unknown_but_a_cycle_is_not(kb):
+    deep = [
+        _model(f"acme/m{i}", declared=["mit"], base_models=[f"acme/m{i + 1}"])
+        for i in range(MAX_DEPTH + 2)
+    ]
+    assert _resolve(deep, kb)["acme/m0"].license.category == "unknown"
+    a = _model("acme/a", declared=["mit"], base_models=["acme/b"])
+    b = _model("acme/b", declared=["mit"], base_models=["acme/a"])
+    assert _resolve([a, b], kb)["acme/a"].license.category == "permissive"

@@ -7,7 +7,7 @@ import csv
 
 import pytest
 
-from scanner.inventory import CardFacts, Component, LicenseFacts
+from scanner.inventory import CardFacts, CodeReference, Component, LicenseFacts
 from scanner.licensing.resolution import resolve_licenses
 from scanner.readers.card import declared_licenses
 from scanner.readers.model_folder import read_card_file
@@ -124,12 +124,71 @@ def test_self_reference_is_ignored(kb):
     assert result.license.effective == "mit"
 
 
-def test_base_model_not_in_scan_adds_nothing(kb):
+def test_a_base_nobody_resolves_keeps_the_own_terms_but_makes_the_category_unknown(kb):
+    """No lookup knows the base: its terms may flow down, so `apache-2.0` alone would be a false
+    clean. The expression keeps what is known; the category and the evidence say the rest."""
     (result,) = resolve_licenses(
         [_model("acme/t", declared=["apache-2.0"], base_models=["meta-llama/Llama-2-7b-hf"])], kb
     )
     assert result.license.effective == "apache-2.0"
     assert result.license.inherited == ()
+    assert result.license.category == "unknown"
+    (why,) = [e for e in result.license.evidence if e.source.startswith("base model")]
+    assert why.source == "base model meta-llama/Llama-2-7b-hf"
+    assert "could not be resolved (meta-llama/Llama-2-7b-hf): not known to: scan" in why.value
+
+
+def test_an_unresolved_grandparent_makes_the_category_unknown_through_a_resolved_parent(kb):
+    parent = _model("acme/parent", declared=["mit"], base_models=["acme/gone"])
+    child = _model("acme/child", declared=["mit"], base_models=["acme/parent"])
+    result = _by_name(resolve_licenses([child, parent], kb))
+    assert result["acme/child"].license.category == "unknown"
+    assert any("acme/parent -> acme/gone" in e.value for e in result["acme/child"].license.evidence)
+
+
+# --- models named in code ---------------------------------------------------------------------
+
+
+def _reference(name, **options):
+    reference = CodeReference(file="app.py", line=3, call="AutoModel.from_pretrained", **options)
+    return Component(
+        ref=f"model:code/{name}#app.py:3",
+        type="model",
+        name=name,
+        source="code",
+        location="/proj/app.py:3",
+        details=reference,
+    )
+
+
+def test_a_model_in_code_takes_the_facts_of_the_scanned_model_of_that_id(kb):
+    stored = _model("acme/chat", declared=["apache-2.0"], base_models=["acme/base"])
+    base = _model("acme/base", declared=["llama3"])
+    code = resolve_licenses([_reference("ACME/Chat"), stored, base], kb)[0]
+    assert code.code_reference is not None and code.code_reference.found_in == "scan"
+    assert effective_keys(code.license.effective) == {"apache-2.0", "llama3"}
+    assert code.base_models == ("acme/base",)
+    assert [a.name for a in code.lineage] == ["acme/base"]
+    assert code.license.evidence[0].source == "code reference (scan)"
+
+
+def test_models_named_in_code_never_answer_for_a_base(kb):
+    tune = _model("acme/tune", declared=["mit"], base_models=["acme/base"])
+    base_in_code = _reference("acme/base")
+    result = resolve_licenses([tune, base_in_code], kb)
+    assert result[0].lineage[0].found_in == "unknown"
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        _reference("./models/llama"),
+        _reference("meta-llama/Llama-2-7b-hf", resolved=False, expression="name"),
+    ],
+)
+def test_paths_and_computed_names_are_not_looked_up(kb, reference):
+    (result,) = resolve_licenses([reference], kb)
+    assert result.license.evidence == () and result.code_reference.found_in is None
 
 
 # --- license: other + license_name / license_link ---------------------------------------------

@@ -87,3 +87,57 @@ def test_every_shard_declaring_the_same_license_is_quoted_once(tmp_path):
     assert model["license"]["declared"] == ["mit"]
     quoted = [e for e in model["license"]["evidence"] if e["value"] == "license: mit"]
     assert len(quoted) == 1
+
+
+def test_a_safetensors_base_model_is_followed_like_a_card_s(tmp_path):
+    """`__metadata__ {"license": "apache-2.0", "base_model": ...}` with no card: both are
+    declarations with evidence, the base is resolved through the catalogue and judged."""
+    folder = make_model_dir(tmp_path, "st", card=None, weights=None)
+    write_safetensors(
+        folder / "model.safetensors",
+        metadata={"license": "apache-2.0", "base_model": "meta-llama/Llama-2-7b-hf"},
+    )
+    result, report = scan_json(folder)
+    model = component(report)
+    assert model["base_models"] == ["meta-llama/Llama-2-7b-hf"]
+    evidence = model["license"]["evidence"]
+    assert {"source": "model.safetensors metadata", "value": "license: apache-2.0"} in evidence
+    assert {
+        "source": "model.safetensors metadata",
+        "value": "base_model: meta-llama/Llama-2-7b-hf",
+    } in evidence
+    (conflict,) = findings(report, "license.conflict-with-base")
+    assert conflict["evidence"]["lineage"] == ["st -> meta-llama/Llama-2-7b-hf [catalogue]"]
+    assert result.exit_code == 1
+
+
+def test_a_gguf_given_alone_is_judged_by_what_its_metadata_declares(tmp_path):
+    path = write_gguf(tmp_path / "chat.Q4_K_M.gguf", {**LLAMA3_GGUF, "general.license": "mit"})
+    result, report = scan_json(path)
+    model = component(report)
+    assert model["type"] == "file"
+    assert model["license"]["declared"] == ["mit"]
+    assert effective_keys(model["license"]["effective"]) == {"mit", "llama3"}
+    (conflict,) = findings(report, "license.conflict-with-base")
+    assert conflict["component"] == "file:local/chat.Q4_K_M.gguf"
+    assert result.exit_code == 1
+
+
+def test_a_gguf_given_alone_without_metadata_has_nothing_to_judge(tmp_path):
+    _, report = scan_json(write_gguf(tmp_path / "bare.gguf", {}))
+    assert not {rule for rule in rules_of(report) if rule.startswith("license.")}
+
+
+def test_a_gguf_with_no_license_over_an_mit_base_carries_the_base_s_notice(tmp_path):
+    """The converter recorded the source repo, not a license: no right to the GGUF is granted
+    (license.missing), and the MIT base's notice duty is carried with the base as evidence."""
+    folder = make_model_dir(tmp_path, "phi-gguf", card=None, weights=None)
+    write_gguf(
+        folder / "phi-2.Q4_K_M.gguf", {"general.source.huggingface.repository": "microsoft/phi-2"}
+    )
+    _, report = scan_json(folder)
+    assert findings(report, "license.missing")
+    (notice,) = findings(report, "license.obligation")
+    assert notice["evidence"]["license"] == "mit"
+    assert notice["evidence"]["base_model"] == "microsoft/phi-2"
+    assert "base model microsoft/phi-2 is under mit" in notice["message"]

@@ -135,7 +135,8 @@ def test_hub_flag_enriches_cached_repos_and_follows_bases(fake_hub, tmp_path):
     cache = tmp_path / "store"
     make_hf_cache(cache, "acme/tune", files, commit=commit)
     _, offline = scan_json(cache)
-    assert findings(offline, "provenance.base-unresolved")[0]["severity"] == "note"
+    assert findings(offline, "provenance.base-unresolved")[0]["severity"] == "warning"
+    assert component(offline, "acme/tune")["license"]["category"] == "unknown"
     _, report = scan_json(cache, args=["--hub"])
     tune = component(report, "acme/tune")
     assert tune["license"]["inherited"] == ["cc-by-nc-4.0"]
