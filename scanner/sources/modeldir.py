@@ -24,6 +24,8 @@ from scanner.readers.model_folder import (
 )
 from scanner.sources.hfcache import HfCacheSource, is_cache_repo_dir, is_cache_root
 from scanner.sources.interface import Source, SourceContext, Target
+from scanner.sources.llamacpp import LlamaCppSource, is_llama_cache
+from scanner.sources.lmstudio import LmStudioSource
 from scanner.sources.ollama import OllamaSource, is_ollama_root
 
 _SKIPPED_TREES = SKIPPED_DIRS | {
@@ -51,11 +53,11 @@ class ModelDirSource(Source):
 
     @classmethod
     def accepts(cls, target: Target, context: SourceContext) -> bool:
-        """Any local path but an HF cache or an Ollama store (their own sources read those)."""
-        return (
-            isinstance(target, Path)
-            and not HfCacheSource.accepts(target, context)
-            and not OllamaSource.accepts(target, context)
+        """Any local path but an HF cache, an Ollama store, a llama.cpp cache or an LM Studio
+        models folder (their own sources read those)."""
+        return isinstance(target, Path) and not any(
+            store.accepts(target, context)
+            for store in (HfCacheSource, OllamaSource, LlamaCppSource, LmStudioSource)
         )
 
     def collect(self) -> Iterator[Component]:
@@ -72,6 +74,8 @@ class ModelDirSource(Source):
                 yield from self._cache(folder)
             elif kind == "ollama":
                 yield from OllamaSource(folder, self.context, root=self.root).collect()
+            elif kind == "llamacpp":
+                yield from LlamaCppSource(folder, self.context, root=self.root).collect()
             elif kind == "outside":
                 yield self._outside_link(folder)
             else:
@@ -81,9 +85,8 @@ class ModelDirSource(Source):
         return HfCacheSource(folder, self.context, root=self.root).collect()
 
     def _discover(self) -> Iterator[tuple[Path, str]]:
-        """Walk the target top-down; stop descending at model folders, cache roots and Ollama
-        stores, and
-        at links that leave the target (yielded as `outside`, never entered)."""
+        """Walk the target top-down; stop descending at model folders, cache roots, Ollama
+        stores and llama.cpp caches, and at links that leave the target (yielded as `outside`, never entered)."""
         seen: set[tuple[int, int]] = set()
         for dirpath, dirnames, filenames in os.walk(self.target, followlinks=True):
             folder = Path(dirpath)
@@ -107,6 +110,10 @@ class ModelDirSource(Source):
             if folder != self.target and is_ollama_root(folder):
                 dirnames[:] = []
                 yield folder, "ollama"
+                continue
+            if folder != self.target and is_llama_cache(folder):
+                dirnames[:] = []
+                yield folder, "llamacpp"
                 continue
             if is_model_folder(folder, filenames):
                 dirnames[:] = []

@@ -15,6 +15,8 @@ from scanner.remote.hub import is_hub_target, parse_target
 from scanner.sources.hfcache import HfCacheSource
 from scanner.sources.hub import HubSource
 from scanner.sources.interface import Source, SourceContext, Target
+from scanner.sources.llamacpp import LlamaCppSource
+from scanner.sources.lmstudio import LmStudioSource
 from scanner.sources.modeldir import ModelDirSource
 from scanner.sources.ollama import OllamaSource
 from scanner.sources.project import ProjectSource
@@ -23,6 +25,8 @@ SOURCES: tuple[type[Source], ...] = (
     HubSource,
     HfCacheSource,
     OllamaSource,
+    LlamaCppSource,
+    LmStudioSource,
     ModelDirSource,
     ProjectSource,
 )
