@@ -14,7 +14,6 @@ from scanner import __version__
 from scanner.inventory import SEVERITY_RANK, Component, Finding, ScanResult
 from scanner.policy.load import Policy
 
-
 _FLAT_STORES = frozenset({"ollama", "llamacpp"})
 
 

@@ -98,7 +98,7 @@ def is_llama_cache(path: Path) -> bool:
 
 def _same(path: Path, other: Path) -> bool:
     try:
-        return os.path.samefile(path, other)
+        return path.samefile(other)
     except OSError:
         return False
 
@@ -157,9 +157,7 @@ class LlamaCppSource(Source):
                 manifest.name, files, listing, (manifest.repo,), manifest.problems
             )
         loose = sorted(
-            name
-            for name in listing.files
-            if name.lower().endswith(".gguf") and name not in claimed
+            name for name in listing.files if name.lower().endswith(".gguf") and name not in claimed
         )
         grouped: dict[str, list[str]] = {}
         for name in loose:
@@ -198,7 +196,9 @@ class LlamaCppSource(Source):
                         Problem(str(path), "a folder llama.cpp does not write; not read")
                     )
             else:
-                listing.problems.append(Problem(str(path), f"{not_regular_description(mode)}; not read"))
+                listing.problems.append(
+                    Problem(str(path), f"{not_regular_description(mode)}; not read")
+                )
         return listing
 
     def _manifest(self, name: str) -> _Manifest:
@@ -211,7 +211,9 @@ class LlamaCppSource(Source):
         try:
             document = json.loads(read_whole(path, MAX_MANIFEST_BYTES))
         except OSError as exc:
-            return _Manifest(shown, repo, tag, problems=(Problem(str(path), describe_os_error(exc)),))
+            return _Manifest(
+                shown, repo, tag, problems=(Problem(str(path), describe_os_error(exc)),)
+            )
         except (ValueError, RecursionError) as exc:
             return _Manifest(
                 shown, repo, tag, problems=(Problem(str(path), f"not a Hub manifest: {exc}"),)
@@ -227,7 +229,9 @@ class LlamaCppSource(Source):
                 problems.append(Problem(str(path), f"manifest: {key}.rfilename is not a file name"))
         return _Manifest(shown, repo, tag, tuple(files), tuple(problems))
 
-    def _sidecar_repo(self, name: str, listing: _Listing) -> tuple[tuple[str, ...], tuple[Evidence, ...]]:
+    def _sidecar_repo(
+        self, name: str, listing: _Listing
+    ) -> tuple[tuple[str, ...], tuple[Evidence, ...]]:
         """The Hub repo an old-style `.json` sidecar's download URL names, quoted as evidence."""
         sidecar = name + ".json"
         if sidecar not in listing.files:

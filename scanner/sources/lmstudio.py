@@ -67,7 +67,7 @@ def lmstudio_models_folder(path: Path) -> Path | None:
 
 def _same(path: Path, other: Path) -> bool:
     try:
-        return os.path.samefile(path, other)
+        return path.samefile(other)
     except OSError:
         return False
 
