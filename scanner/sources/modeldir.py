@@ -11,22 +11,27 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 from scanner.errors import SourceError
 from scanner.files import link_outside, outside_link_message
-from scanner.inventory import Component, Problem
+from scanner.inventory import Component, ComponentType, LicenseFacts, Problem
 from scanner.readers.model_folder import (
     SKIPPED_DIRS,
+    WEIGHT_SUFFIXES,
+    classify_format,
     describe_os_error,
     is_model_folder,
     read_file_entry,
     read_model_folder,
 )
+from scanner.readers.weights_metadata import weights_declarations
 from scanner.sources.hfcache import HfCacheSource, is_cache_repo_dir, is_cache_root
 from scanner.sources.interface import Source, SourceContext, Target
 from scanner.sources.llamacpp import LlamaCppSource, is_llama_cache
 from scanner.sources.lmstudio import LmStudioSource
 from scanner.sources.ollama import OllamaSource, is_ollama_root
+from scanner.sources.project import is_manifest
 
 _SKIPPED_TREES = SKIPPED_DIRS | {
     "node_modules",
@@ -36,6 +41,22 @@ _SKIPPED_TREES = SKIPPED_DIRS | {
     ".tox",
     ".mypy_cache",
 }
+
+
+FileTargetKind = Literal["weights", "card", "dependencies"]
+
+
+def file_target_kind(path: Path) -> FileTargetKind | None:
+    """What a file given as the target is, when aiscan can check it: weights (by suffix or by
+    their bytes), a model card (`README.md`), or a Python dependency file; None for anything
+    else, which `scan` refuses rather than call it clean unchecked."""
+    if path.name.lower() == "readme.md":
+        return "card"
+    if is_manifest(path):
+        return "dependencies"
+    if path.suffix.lower() in WEIGHT_SUFFIXES or classify_format(path) != "other":
+        return "weights"
+    return None
 
 
 class ModelDirSource(Source):
@@ -62,8 +83,12 @@ class ModelDirSource(Source):
 
     def collect(self) -> Iterator[Component]:
         if self.target.is_file():
-            yield self._file_component(self.target)
-            return
+            file_kind = file_target_kind(self.target)
+            if file_kind == "card" and not self.files_only:
+                yield self._card_component(self.target)
+            elif file_kind != "dependencies" or self.context.project is None:
+                yield self._file_component(self.target)
+            return  # a dependency file is the project source's
         try:
             with os.scandir(self.target):
                 pass
@@ -163,16 +188,48 @@ class ModelDirSource(Source):
             ),
         )
 
+    def _card_component(self, path: Path) -> Component:
+        """A model card given as the target: the model of its folder, as far as the card alone
+        tells (license, base models, datasets), judged as the folder's card would be."""
+        folder = path.parent
+        facts = read_model_folder(folder, self.kb, root=os.path.realpath(folder), only=path.name)
+        name = folder.resolve().name or str(folder)
+        card = facts.card
+        return Component(
+            ref=f"model:local/{name}",
+            type="model",
+            name=name,
+            source=self.name,
+            location=str(folder),
+            license=facts.license,
+            base_models=facts.base_models,
+            datasets=card.datasets if card else (),
+            files=facts.files,
+            problems=facts.problems,
+            details=facts.model_details(),
+        )
+
     def _file_component(self, path: Path) -> Component:
-        """A single file given as target: its format and header facts; no license is knowable."""
+        """A single file given as target: its format and header facts, and the licenses and
+        base models its own metadata declares (GGUF `general.license*`, safetensors
+        `__metadata__`), as its folder would record them."""
         entry = read_file_entry(path, path.name, self.kb, files_only=self.files_only)
         if entry.error:
             raise SourceError(f"cannot read {path}: {entry.error}")
+        declarations = weights_declarations((entry,))
+        # A GGUF is a whole model by design (architecture, tokenizer, weights and the license
+        # keys in one file), so it is judged as one; other weights files may be one shard.
+        kind: ComponentType = "model" if entry.gguf is not None else "file"
         return Component(
-            ref=f"file:local/{path.name}",
-            type="file",
+            ref=f"{kind}:local/{path.name}",
+            type=kind,
             name=path.name,
             source=self.name,
             location=str(path),
+            license=LicenseFacts(
+                declared=tuple(v for d in declarations for v in d.licenses),
+                evidence=tuple(e for d in declarations for e in d.evidence),
+            ),
+            base_models=tuple(b for d in declarations for b in d.base_models),
             files=(entry,),
         )

@@ -17,7 +17,7 @@ from scanner.sources.hub import HubSource
 from scanner.sources.interface import Source, SourceContext, Target
 from scanner.sources.llamacpp import LlamaCppSource
 from scanner.sources.lmstudio import LmStudioSource
-from scanner.sources.modeldir import ModelDirSource
+from scanner.sources.modeldir import ModelDirSource, file_target_kind
 from scanner.sources.ollama import OllamaSource
 from scanner.sources.project import ProjectSource
 
@@ -50,6 +50,12 @@ def parse_targets(raw: Iterable[str]) -> list[Target]:
         path = Path(target)
         if not path.exists() and not path.is_symlink():
             raise UsageError(f"target {target!r} does not exist")
+        if path.is_file() and file_target_kind(path) is None:
+            raise UsageError(
+                f"target {target!r} is not a kind of file aiscan checks: give a model folder or "
+                "store, a weights file, a model card (README.md) or a Python dependency file "
+                "(requirements*.txt, pyproject.toml, a lock file)"
+            )
         targets.append(path)
     if not targets:
         raise UsageError("give at least one TARGET")
