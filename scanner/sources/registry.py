@@ -6,10 +6,12 @@ one line in `SOURCES`; the pipeline asks every source whether it accepts each ta
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from scanner.errors import UsageError
+from scanner.errors import SourceError, UsageError
+from scanner.files import not_regular_description
 from scanner.inventory import Component
 from scanner.remote.hub import is_hub_target, parse_target
 from scanner.sources.hfcache import HfCacheSource
@@ -40,7 +42,8 @@ def collect(target: Target, context: SourceContext) -> Iterator[Component]:
 
 
 def parse_targets(raw: Iterable[str]) -> list[Target]:
-    """The command line's targets: `hf://` strings checked, paths that must exist (exit 2)."""
+    """The command line's targets: `hf://` strings checked, paths that must exist and be of a
+    kind aiscan checks (exit 2); a FIFO, socket or device is never opened (exit 3)."""
     targets: list[Target] = []
     for target in raw:
         if is_hub_target(target):
@@ -50,7 +53,13 @@ def parse_targets(raw: Iterable[str]) -> list[Target]:
         path = Path(target)
         if not path.exists() and not path.is_symlink():
             raise UsageError(f"target {target!r} does not exist")
-        if path.is_file() and file_target_kind(path) is None:
+        try:
+            mode = path.stat().st_mode
+        except OSError:
+            mode = stat.S_IFDIR  # a dangling link or an unreadable path: its source says why
+        if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+            raise SourceError(f"target {target!r}: {not_regular_description(mode)}; not read")
+        if stat.S_ISREG(mode) and file_target_kind(path) is None:
             raise UsageError(
                 f"target {target!r} is not a kind of file aiscan checks: give a model folder or "
                 "store, a weights file, a model card (README.md) or a Python dependency file "
