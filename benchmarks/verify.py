@@ -1,6 +1,7 @@
 """Benchmark `aiscan verify` against sha256sum and openssl on a generated store of shards.
 
     python benchmarks/verify.py [--size-gb 2] [--shards 8] [--headers 1000] [--repeat 3]
+    python benchmarks/verify.py --ollama [--size-gb 2] [--shards 8] [--repeat 3]
 
 Builds, in a temporary folder, a store of valid safetensors shards filled with random bytes, then
 times (median of --repeat runs, page cache warm for every tool alike):
@@ -14,12 +15,17 @@ times (median of --repeat runs, page cache warm for every tool alike):
 - `aiscan verify --structure-only` on a sharded model of --headers shard headers (whole CLI run,
   and the verification alone in-process)
 
+With --ollama the store is an Ollama models folder instead: --shards models, each a manifest and
+one GGUF blob of random tensor bytes named by its SHA-256 (so verify compares every blob with
+its name, reference `ollama-blob`), timed against the same sha256sum and openssl runs.
+
 Not a test: numbers depend on the machine. The temporary store is removed at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -65,6 +71,61 @@ def sharded_model(folder: Path, shards: int, data_bytes: int) -> list[Path]:
     return [folder / n for n in names]
 
 
+def write_gguf_blob(blobs: Path, data_bytes: int) -> tuple[str, int]:
+    """One valid GGUF v3 file (one I8 tensor of random bytes) stored under its SHA-256 name, as
+    `ollama pull` stores a model layer; returns its `sha256:<hex>` digest and size."""
+
+    def string(text: str) -> bytes:
+        return struct.pack("<Q", len(text)) + text.encode()
+
+    header = b"GGUF" + struct.pack("<IQQ", 3, 1, 1)
+    header += string("general.architecture") + struct.pack("<I", 8) + string("llama")
+    header += string("w") + struct.pack("<IQIQ", 1, data_bytes, 24, 0)  # I8, offset 0
+    header += b"\0" * (-len(header) % 32)
+    digest = hashlib.sha256(header)
+    partial = blobs / "partial"
+    with partial.open("wb") as handle:
+        handle.write(header)
+        left = data_bytes
+        while left:
+            chunk = os.urandom(min(CHUNK, left))
+            digest.update(chunk)
+            handle.write(chunk)
+            left -= len(chunk)
+    hexdigest = digest.hexdigest()
+    partial.rename(blobs / f"sha256-{hexdigest}")
+    return f"sha256:{hexdigest}", len(header) + data_bytes
+
+
+def ollama_store(store: Path, models: int, data_bytes: int) -> list[Path]:
+    """An Ollama models folder of `models` library models, one GGUF model layer each."""
+    blobs = store / "blobs"
+    blobs.mkdir(parents=True)
+    config = json.dumps({"model_format": "gguf", "model_family": "llama"}).encode()
+    config_digest = f"sha256:{hashlib.sha256(config).hexdigest()}"
+    (blobs / config_digest.replace(":", "-")).write_bytes(config)
+    paths = []
+    for number in range(models):
+        digest, size = write_gguf_blob(blobs, data_bytes)
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "digest": config_digest,
+                "size": len(config),
+            },
+            "layers": [
+                {"mediaType": "application/vnd.ollama.image.model", "digest": digest, "size": size}
+            ],
+        }
+        path = store / "manifests" / "registry.ollama.ai" / "library" / f"bench{number}" / "latest"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(manifest))
+        paths.append(blobs / digest.replace(":", "-"))
+    return paths
+
+
 def timed(command: list[str] | str, env: dict[str, str] | None = None, repeat: int = 1) -> float:
     """No warm-up: the store is read once beforehand for every tool alike; exit codes vary."""
     return median_seconds(command, repeat, env=env, warm_up=False, check=False)
@@ -77,7 +138,11 @@ def main() -> None:
     parser.add_argument("--headers", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dir", type=Path, default=None, help="where to build the temporary store")
+    parser.add_argument("--ollama", action="store_true", help="an Ollama store of GGUF blobs")
     args = parser.parse_args()
+    if args.ollama:
+        _ollama(args)
+        return
 
     base = Path(tempfile.mkdtemp(prefix="aiscan-bench-", dir=args.dir))
     try:
@@ -134,6 +199,70 @@ def main() -> None:
         print()
         print(f"aiscan / parallel openssl: {aiscan / ossl:.2f}x (goal <= 1.0x)")
         print(f"sequential sha256sum / aiscan: {seq / aiscan:.2f}x faster (goal >= 3.5x)")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _ollama(args: argparse.Namespace) -> None:
+    """`aiscan verify` on an Ollama store (every blob checked against its name) next to
+    sha256sum and openssl over the same blobs."""
+    base = Path(tempfile.mkdtemp(prefix="aiscan-bench-ollama-", dir=args.dir))
+    try:
+        total = int(args.size_gb * 1024**3)
+        store = base / "models"
+        blobs = ollama_store(store, args.shards, total // args.shards)
+        files = " ".join(str(p) for p in blobs)
+        cores = os.cpu_count() or 1
+        env = {**os.environ, "AISCAN_CACHE_DIR": str(base / "cache"), "CI": "1"}
+        subprocess.run(f"cat {files} > /dev/null", shell=True, check=True)  # same warm start
+        done = subprocess.run(
+            [*AISCAN, "verify", str(store), "--no-cache", "--format", "json"],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        checked = {
+            f["path"]
+            for c in json.loads(done.stdout)["components"]
+            for f in c.get("files", [])
+            if f.get("reference") == "ollama-blob" and f.get("verified") is True
+        }
+        aiscan = timed([*AISCAN, "verify", str(store), "--no-cache"], env, args.repeat)
+        seq = timed(f"sha256sum {files}", repeat=args.repeat)
+        par = timed(f"printf '%s\\n' {files} | xargs -P{cores} -n1 sha256sum", repeat=args.repeat)
+        ossl = timed(
+            f"printf '%s\\n' {files} | xargs -P{cores} -n1 openssl dgst -sha256",
+            repeat=args.repeat,
+        )
+        subprocess.run([*AISCAN, "verify", str(store)], env=env, capture_output=True)  # fills
+        cached = timed([*AISCAN, "verify", str(store)], env, args.repeat)
+        os.environ["AISCAN_CACHE_DIR"] = str(base / "cache-in-process")
+        first_inproc = _in_process(store, 1)
+        gib = sum(p.stat().st_size for p in blobs) / 1024**3
+        print(
+            f"Ollama store: {len(blobs)} GGUF blobs, {gib:.2f} GiB; {cores} cores; warm page "
+            f"cache; {len(checked)} blobs (config included) verified against their names "
+            f"(exit {done.returncode})"
+        )
+        rows = [
+            ("aiscan verify --no-cache", aiscan, f"{gib / aiscan:.2f} GiB/s"),
+            ("sha256sum (sequential)", seq, f"{gib / seq:.2f} GiB/s"),
+            (f"xargs -P{cores} sha256sum", par, f"{gib / par:.2f} GiB/s"),
+            (f"xargs -P{cores} openssl dgst -sha256", ossl, f"{gib / ossl:.2f} GiB/s"),
+            ("aiscan verify, cached re-run", cached, "all of it start-up"),
+            (
+                "verify step in-process (hashing, no start-up)",
+                first_inproc,
+                f"{gib / first_inproc:.2f} GiB/s",
+            ),
+        ]
+        print(f"{'run':48} {'seconds':>8}  note")
+        for name, seconds, note in rows:
+            print(f"{name:48} {seconds:8.3f}  {note}")
+        print()
+        print(f"aiscan / parallel openssl: {aiscan / ossl:.2f}x (goal <= 1.0x)")
+        print(f"verify step alone / parallel openssl: {first_inproc / ossl:.2f}x")
+        print(f"sequential sha256sum / aiscan: {seq / aiscan:.2f}x faster")
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -445,9 +445,10 @@ class Component:
 
     def path_of(self, relative: str) -> str:
         """Where one of this component's files lies: below the folder it is at, or, for a
-        single file given as the target, the component's own location."""
+        single file given as the target (a `file`, or a model that is one GGUF), the
+        component's own location: a component of one file at a location of that file's name."""
         location = PurePath(self.location)
-        if self.type == "file" and location.name == relative:
+        if location.name == relative and (self.type == "file" or len(self.files) == 1):
             return str(location)
         return str(location / relative)
 

@@ -22,6 +22,10 @@ _DERIVATIVE_TAGS = frozenset(
 _FINETUNE_TAGS = frozenset({"finetune", "fine-tuned", "lora", "peft", "sft"})
 _FINETUNE_RELATIONS = frozenset({"finetune", "adapter"})
 _HUB_SOURCES = frozenset({"hub", "hfcache"})
+_CARDLESS_STORES = frozenset({"ollama", "llamacpp", "lmstudio"})
+"""Stores that keep a model's weights without its repo's README by design (an Ollama manifest
+carries a license layer and a library name instead; llama.cpp and LM Studio download the GGUF
+alone): a missing card says nothing there, while an unknown license still is `license.missing`."""
 
 
 def _looks_derived(component: Component) -> bool:
@@ -170,7 +174,8 @@ class ProvenanceCheck(Check):
     def _card(self, component: Component) -> Iterator[Finding]:
         card = component.card
         if card is None:
-            yield finding("provenance.card-missing", component, "no README.md model card")
+            if component.source not in _CARDLESS_STORES:
+                yield finding("provenance.card-missing", component, "no README.md model card")
             return
         if card.error is not None:
             yield finding(

@@ -14,6 +14,8 @@ from scanner import __version__
 from scanner.inventory import SEVERITY_RANK, Component, Finding, ScanResult
 from scanner.policy.load import Policy
 
+_FLAT_STORES = frozenset({"ollama", "llamacpp"})
+
 
 def unique_components(components: list[Component]) -> list[Component]:
     """Drop a folder or package reached twice (overlapping targets, one environment read for
@@ -23,10 +25,10 @@ def unique_components(components: list[Component]) -> list[Component]:
     unique = []
     for component in components:
         # Packages share a lock file's location; their ref (name@version) identifies them. The
-        # models of an Ollama store share its root (their files are its blobs/): the ref tells
-        # them apart, the location tells two stores apart.
+        # models of an Ollama store or a llama.cpp cache share its root (their files lie side by
+        # side in it): the ref tells them apart, the location tells two stores apart.
         key = component.ref if component.type == "library" else component.location
-        if component.source == "ollama":
+        if component.source in _FLAT_STORES:
             key = f"{component.location}\0{component.ref}"
         if key in seen_locations:
             continue

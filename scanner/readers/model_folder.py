@@ -338,6 +338,7 @@ def read_model_folder(
     files_only: bool = False,
     license_only: bool = False,
     root: str | None = None,
+    only: str | None = None,
 ) -> FolderFacts:
     """Gather card, file and license facts of one model folder (`root`: the resolved scan
     target, which no link may lead out of).
@@ -349,6 +350,8 @@ def read_model_folder(
     safetensors `__metadata__`) join the card's, each quoted in the evidence.
     `license_only` reads the card and top-level license files alone: what a lineage lookup
     needs of a cached base model, without opening its weights.
+    `only` reads that one top-level file of the folder, as the folder would read it: a card or
+    a weights file given as the target.
     """
     card = None
     files: list[FileEntry] = []
@@ -356,7 +359,8 @@ def read_model_folder(
     problems: list[Problem] = []
     remote_code: list[str] = []
     model_config = ModelConfig()
-    for path, problem in walk_files(folder, root):
+    found = walk_files(folder, root) if only is None else _one_file(folder / only)
+    for path, problem in found:
         if problem is not None:
             problems.append(problem)
             continue
@@ -408,6 +412,19 @@ def read_model_folder(
         license_texts=tuple(license_texts),
         base_models=tuple(base_models),
     )
+
+
+def _one_file(path: Path) -> Iterator[tuple[Path, Problem | None]]:
+    """`walk_files` for one file the user named: never opened unless it is a regular file."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        yield path, Problem(str(path), describe_os_error(exc))
+        return
+    if not stat.S_ISREG(mode):
+        yield path, Problem(str(path), f"{not_regular_description(mode)}; not read")
+        return
+    yield path, None
 
 
 def _merge(values: list[str], more: tuple[str, ...]) -> None:

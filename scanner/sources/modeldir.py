@@ -11,21 +11,27 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 from scanner.errors import SourceError
 from scanner.files import link_outside, outside_link_message
-from scanner.inventory import Component, LicenseFacts, Problem
+from scanner.inventory import Component, ComponentType, LicenseFacts, Problem
 from scanner.readers.model_folder import (
     SKIPPED_DIRS,
+    WEIGHT_SUFFIXES,
+    classify_format,
     describe_os_error,
     is_model_folder,
     read_file_entry,
     read_model_folder,
 )
-from scanner.readers.weights_metadata import weights_declaration
+from scanner.readers.weights_metadata import weights_declarations
 from scanner.sources.hfcache import HfCacheSource, is_cache_repo_dir, is_cache_root
 from scanner.sources.interface import Source, SourceContext, Target
+from scanner.sources.llamacpp import LlamaCppSource, is_llama_cache
+from scanner.sources.lmstudio import LmStudioSource
 from scanner.sources.ollama import OllamaSource, is_ollama_root
+from scanner.sources.project import is_manifest
 
 _SKIPPED_TREES = SKIPPED_DIRS | {
     "node_modules",
@@ -35,6 +41,22 @@ _SKIPPED_TREES = SKIPPED_DIRS | {
     ".tox",
     ".mypy_cache",
 }
+
+
+FileTargetKind = Literal["weights", "card", "dependencies"]
+
+
+def file_target_kind(path: Path) -> FileTargetKind | None:
+    """What a file given as the target is, when aiscan can check it: weights (by suffix or by
+    their bytes), a model card (`README.md`), or a Python dependency file; None for anything
+    else, which `scan` refuses rather than call it clean unchecked."""
+    if path.name.lower() == "readme.md":
+        return "card"
+    if is_manifest(path):
+        return "dependencies"
+    if path.suffix.lower() in WEIGHT_SUFFIXES or classify_format(path) != "other":
+        return "weights"
+    return None
 
 
 class ModelDirSource(Source):
@@ -52,17 +74,21 @@ class ModelDirSource(Source):
 
     @classmethod
     def accepts(cls, target: Target, context: SourceContext) -> bool:
-        """Any local path but an HF cache or an Ollama store (their own sources read those)."""
-        return (
-            isinstance(target, Path)
-            and not HfCacheSource.accepts(target, context)
-            and not OllamaSource.accepts(target, context)
+        """Any local path but an HF cache, an Ollama store, a llama.cpp cache or an LM Studio
+        models folder (their own sources read those)."""
+        return isinstance(target, Path) and not any(
+            store.accepts(target, context)
+            for store in (HfCacheSource, OllamaSource, LlamaCppSource, LmStudioSource)
         )
 
     def collect(self) -> Iterator[Component]:
         if self.target.is_file():
-            yield self._file_component(self.target)
-            return
+            file_kind = file_target_kind(self.target)
+            if file_kind == "card" and not self.files_only:
+                yield self._card_component(self.target)
+            elif file_kind != "dependencies" or self.context.project is None:
+                yield self._file_component(self.target)
+            return  # a dependency file is the project source's
         try:
             with os.scandir(self.target):
                 pass
@@ -73,6 +99,8 @@ class ModelDirSource(Source):
                 yield from self._cache(folder)
             elif kind == "ollama":
                 yield from OllamaSource(folder, self.context, root=self.root).collect()
+            elif kind == "llamacpp":
+                yield from LlamaCppSource(folder, self.context, root=self.root).collect()
             elif kind == "outside":
                 yield self._outside_link(folder)
             else:
@@ -82,9 +110,8 @@ class ModelDirSource(Source):
         return HfCacheSource(folder, self.context, root=self.root).collect()
 
     def _discover(self) -> Iterator[tuple[Path, str]]:
-        """Walk the target top-down; stop descending at model folders, cache roots and Ollama
-        stores, and
-        at links that leave the target (yielded as `outside`, never entered)."""
+        """Walk the target top-down; stop descending at model folders, cache roots, Ollama
+        stores and llama.cpp caches, and at links that leave the target (yielded as `outside`, never entered)."""
         seen: set[tuple[int, int]] = set()
         for dirpath, dirnames, filenames in os.walk(self.target, followlinks=True):
             folder = Path(dirpath)
@@ -108,6 +135,10 @@ class ModelDirSource(Source):
             if folder != self.target and is_ollama_root(folder):
                 dirnames[:] = []
                 yield folder, "ollama"
+                continue
+            if folder != self.target and is_llama_cache(folder):
+                dirnames[:] = []
+                yield folder, "llamacpp"
                 continue
             if is_model_folder(folder, filenames):
                 dirnames[:] = []
@@ -157,23 +188,48 @@ class ModelDirSource(Source):
             ),
         )
 
+    def _card_component(self, path: Path) -> Component:
+        """A model card given as the target: the model of its folder, as far as the card alone
+        tells (license, base models, datasets), judged as the folder's card would be."""
+        folder = path.parent
+        facts = read_model_folder(folder, self.kb, root=os.path.realpath(folder), only=path.name)
+        name = folder.resolve().name or str(folder)
+        card = facts.card
+        return Component(
+            ref=f"model:local/{name}",
+            type="model",
+            name=name,
+            source=self.name,
+            location=str(folder),
+            license=facts.license,
+            base_models=facts.base_models,
+            datasets=card.datasets if card else (),
+            files=facts.files,
+            problems=facts.problems,
+            details=facts.model_details(),
+        )
+
     def _file_component(self, path: Path) -> Component:
         """A single file given as target: its format and header facts, and the licenses and
-        base models its own metadata declares (a GGUF downloaded alone carries its card's)."""
+        base models its own metadata declares (GGUF `general.license*`, safetensors
+        `__metadata__`), as its folder would record them."""
         entry = read_file_entry(path, path.name, self.kb, files_only=self.files_only)
         if entry.error:
             raise SourceError(f"cannot read {path}: {entry.error}")
-        declaration = weights_declaration(entry)
-        license = LicenseFacts()
-        if declaration is not None:
-            license = LicenseFacts(declared=declaration.licenses, evidence=declaration.evidence)
+        declarations = weights_declarations((entry,))
+        # A GGUF is a whole model by design (architecture, tokenizer, weights and the license
+        # keys in one file), so it is judged as one; other weights files may be one shard.
+        kind: ComponentType = "model" if entry.gguf is not None else "file"
         return Component(
-            ref=f"file:local/{path.name}",
-            type="file",
+            ref=f"{kind}:local/{path.name}",
+            type=kind,
             name=path.name,
             source=self.name,
             location=str(path),
-            license=license,
-            base_models=declaration.base_models if declaration is not None else (),
+            license=LicenseFacts(
+                declared=tuple(v for d in declarations for v in d.licenses),
+                evidence=tuple(e for d in declarations for e in d.evidence),
+            ),
+            base_models=tuple(b for d in declarations for b in d.base_models),
             files=(entry,),
         )

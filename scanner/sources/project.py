@@ -56,14 +56,15 @@ def is_project(folder: Path) -> bool:
     """A folder with Python dependency files at its top level, or Python code anywhere below
     (outside environments and hidden folders)."""
     try:
-        if any(_is_manifest(p) for p in folder.iterdir()):
+        if any(is_manifest(p) for p in folder.iterdir()):
             return True
     except OSError:
         return False
     return next(source_files(folder), None) is not None
 
 
-def _is_manifest(path: Path) -> bool:
+def is_manifest(path: Path) -> bool:
+    """A Python dependency file by its name: pyproject.toml, requirements*.txt, a lock file."""
     name = path.name
     return (
         name == "pyproject.toml"
@@ -76,7 +77,7 @@ def project_manifests(folder: Path) -> tuple[list[Path], list[Problem]]:
     """Dependency files at the root, plus `requirements/*.txt`; those that are links out of the
     project, or not regular files, are problems instead."""
     root = os.path.realpath(folder)
-    candidates = sorted(p for p in folder.iterdir() if _is_manifest(p))
+    candidates = sorted(p for p in folder.iterdir() if is_manifest(p))
     nested = folder / "requirements"
     if nested.is_dir() and outside_problem(nested, root) is None:
         candidates.extend(sorted(nested.glob("*.txt")))
@@ -100,10 +101,13 @@ def project_manifests(folder: Path) -> tuple[list[Path], list[Problem]]:
     return found, problems
 
 
-def read_declarations(folder: Path, markers: Mapping[str, str]) -> list[Declarations]:
-    """Every dependency file of the project; lock entries are kept when their markers hold for
-    `markers`, the target interpreter's marker environment."""
-    paths, problems = project_manifests(folder)
+def read_declarations(
+    folder: Path, markers: Mapping[str, str], only: Path | None = None
+) -> list[Declarations]:
+    """Every dependency file of the project (or `only` that one, a file given as the target);
+    lock entries are kept when their markers hold for `markers`, the target interpreter's
+    marker environment."""
+    paths, problems = ([only], []) if only is not None else project_manifests(folder)
     declarations = [
         Declarations(problem.location, _manifest_kind(Path(problem.location)), problems=(problem,))
         for problem in problems
@@ -168,13 +172,17 @@ def _display(path: Path, root: Path) -> str:
 
 
 class ProjectSource(Source):
-    """Packages and code references of one project folder."""
+    """Packages and code references of one project folder, or the packages of one dependency
+    file given as the target (read as in its folder: the folder's own environment, no code)."""
 
     name = "project"
 
     def __init__(self, target: Target, context: SourceContext) -> None:
         assert context.project is not None  # as `accepts` requires
-        self.root = Path(target)
+        path = Path(target)
+        self.only = path if path.is_file() else None
+        """The dependency file given as the target, when the target is one."""
+        self.root = path.parent if self.only is not None else path
         self.kb = context.kb
         self.options = context.project
         self.environment = context.environment
@@ -182,9 +190,13 @@ class ProjectSource(Source):
 
     @classmethod
     def accepts(cls, target: Target, context: SourceContext) -> bool:
-        """A folder with dependency files or code, when the run reads projects (any folder
-        when the user named an environment to read)."""
-        if context.project is None or not isinstance(target, Path) or not target.is_dir():
+        """A folder with dependency files or code, or one dependency file, when the run reads
+        projects (any folder when the user named an environment to read)."""
+        if context.project is None or not isinstance(target, Path):
+            return False
+        if target.is_file():
+            return is_manifest(target)
+        if not target.is_dir():
             return False
         return context.environment is not None or is_project(target)
 
@@ -215,7 +227,9 @@ class ProjectSource(Source):
         if problem is not None:
             yield self._file_component(problem.location, "python-env", (problem,))
         markers = dict(environment.markers) if environment else host_markers()
-        declarations = read_declarations(self.root, markers) if self.options.manifests else []
+        declarations = (
+            read_declarations(self.root, markers, self.only) if self.options.manifests else []
+        )
         for item in declarations:
             if item.problems:
                 yield self._file_component(item.path, item.kind, item.problems)
@@ -226,7 +240,7 @@ class ProjectSource(Source):
             environment = None
         if declarations or environment is not None:
             yield from self._libraries(declarations, environment, markers, declared_only=shared)
-        if self.options.code:
+        if self.options.code and self.only is None:
             yield from self._code_references()
 
     def _file_component(self, path: str, kind: str, problems: Iterable[Problem]) -> Component:

@@ -6,16 +6,20 @@ one line in `SOURCES`; the pipeline asks every source whether it accepts each ta
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from scanner.errors import UsageError
+from scanner.errors import SourceError, UsageError
+from scanner.files import not_regular_description
 from scanner.inventory import Component
 from scanner.remote.hub import is_hub_target, parse_target
 from scanner.sources.hfcache import HfCacheSource
 from scanner.sources.hub import HubSource
 from scanner.sources.interface import Source, SourceContext, Target
-from scanner.sources.modeldir import ModelDirSource
+from scanner.sources.llamacpp import LlamaCppSource
+from scanner.sources.lmstudio import LmStudioSource
+from scanner.sources.modeldir import ModelDirSource, file_target_kind
 from scanner.sources.ollama import OllamaSource
 from scanner.sources.project import ProjectSource
 
@@ -23,6 +27,8 @@ SOURCES: tuple[type[Source], ...] = (
     HubSource,
     HfCacheSource,
     OllamaSource,
+    LlamaCppSource,
+    LmStudioSource,
     ModelDirSource,
     ProjectSource,
 )
@@ -36,7 +42,8 @@ def collect(target: Target, context: SourceContext) -> Iterator[Component]:
 
 
 def parse_targets(raw: Iterable[str]) -> list[Target]:
-    """The command line's targets: `hf://` strings checked, paths that must exist (exit 2)."""
+    """The command line's targets: `hf://` strings checked, paths that must exist and be of a
+    kind aiscan checks (exit 2); a FIFO, socket or device is never opened (exit 3)."""
     targets: list[Target] = []
     for target in raw:
         if is_hub_target(target):
@@ -46,6 +53,18 @@ def parse_targets(raw: Iterable[str]) -> list[Target]:
         path = Path(target)
         if not path.exists() and not path.is_symlink():
             raise UsageError(f"target {target!r} does not exist")
+        try:
+            mode = path.stat().st_mode
+        except OSError:
+            mode = stat.S_IFDIR  # a dangling link or an unreadable path: its source says why
+        if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+            raise SourceError(f"target {target!r}: {not_regular_description(mode)}; not read")
+        if stat.S_ISREG(mode) and file_target_kind(path) is None:
+            raise UsageError(
+                f"target {target!r} is not a kind of file aiscan checks: give a model folder or "
+                "store, a weights file, a model card (README.md) or a Python dependency file "
+                "(requirements*.txt, pyproject.toml, a lock file)"
+            )
         targets.append(path)
     if not targets:
         raise UsageError("give at least one TARGET")

@@ -115,17 +115,17 @@ def test_a_gguf_given_alone_is_judged_by_what_its_metadata_declares(tmp_path):
     path = write_gguf(tmp_path / "chat.Q4_K_M.gguf", {**LLAMA3_GGUF, "general.license": "mit"})
     result, report = scan_json(path)
     model = component(report)
-    assert model["type"] == "file"
+    assert model["type"] == "model"  # a GGUF is a whole model by design
     assert model["license"]["declared"] == ["mit"]
     assert effective_keys(model["license"]["effective"]) == {"mit", "llama3"}
     (conflict,) = findings(report, "license.conflict-with-base")
-    assert conflict["component"] == "file:local/chat.Q4_K_M.gguf"
+    assert conflict["component"] == model["ref"]
     assert result.exit_code == 1
 
 
-def test_a_gguf_given_alone_without_metadata_has_nothing_to_judge(tmp_path):
+def test_a_gguf_given_alone_without_license_metadata_is_a_model_without_a_license(tmp_path):
     _, report = scan_json(write_gguf(tmp_path / "bare.gguf", {}))
-    assert not {rule for rule in rules_of(report) if rule.startswith("license.")}
+    assert {rule for rule in rules_of(report) if rule.startswith("license.")} == {"license.missing"}
 
 
 def test_a_gguf_with_no_license_over_an_mit_base_carries_the_base_s_notice(tmp_path):

@@ -445,3 +445,38 @@ def test_ollama_facts_survive_a_saved_report(tmp_path, kb, default_policy):
     (model,) = again.components
     assert model.model.ollama is not None and model.model.ollama.library
     assert {f.media_type for f in model.files} >= {OLLAMA_IMAGE + "license"}
+
+
+@pytest.mark.parametrize(
+    ("manifest", "name", "license"),
+    [
+        ("registry.ollama.ai/library/llama3.1/8b", "llama3.1:8b", "llama3.1"),
+        ("registry.ollama.ai/library/qwen2.5/72b", "qwen2.5:72b", "qwen"),
+        ("registry.ollama.ai/library/qwen2.5/7b", "qwen2.5:7b", "apache-2.0"),
+        ("registry.ollama.ai/library/gemma2/latest", "gemma2:latest", "gemma"),
+        ("registry.ollama.ai/library/mistral/latest", "mistral:latest", "apache-2.0"),
+        ("registry.ollama.ai/library/phi3/latest", "phi3:latest", "mit"),
+        ("registry.ollama.ai/library/deepseek-r1/70b", "deepseek-r1:70b", "llama3.3"),
+    ],
+)
+def test_library_names_resolve_to_their_family_and_no_card_is_expected(
+    tmp_path, manifest, name, license
+):
+    store = make_ollama_store(tmp_path / "models", {manifest: [("model", gguf_bytes())]})
+    _, report = scan_json(store)
+    model = component(report, name)
+    assert license in effective_keys(model["license"]["effective"])
+    assert "provenance.card-missing" not in rules_of(report)
+    assert not findings(report, "license.missing")
+
+
+def test_a_library_name_the_catalogue_cannot_vouch_for_is_license_missing(tmp_path):
+    """deepseek-r1:8b has been a Llama and a Qwen distillation: no family is guessed, and
+    without a license layer the model's license is missing (the only finding about terms)."""
+    store = make_ollama_store(
+        tmp_path / "models",
+        {"registry.ollama.ai/library/deepseek-r1/8b": [("model", gguf_bytes())]},
+    )
+    _, report = scan_json(store)
+    assert findings(report, "license.missing", component="model:ollama/deepseek-r1:8b")
+    assert "provenance.card-missing" not in rules_of(report)
