@@ -128,6 +128,13 @@ def main() -> None:
     help="Fetch license metadata of declared but not installed packages from the index's JSON "
     "API (cached). The index is $AISCAN_PYPI_URL, else https://pypi.org.",
 )
+@click.option(
+    "--source-root",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="SARIF: the folder result paths are relative to (the repository code scanning maps them "
+    "to). Default: the git repository root holding the working directory, else the working "
+    "directory.",
+)
 @reports_errors
 def scan(
     targets: tuple[str, ...],
@@ -142,6 +149,7 @@ def scan(
     deps: bool,
     code: bool,
     pypi: bool,
+    source_root: Path | None,
 ) -> None:
     """Scan model folders, stores, Hugging Face caches and Hub repos.
 
@@ -173,7 +181,16 @@ def scan(
         from scanner.policy.baseline import apply_baseline, load_baseline
 
         result = apply_baseline(result, load_baseline(baseline))
-    document = get_format(output_format).render(
+    format_options: dict[str, object] = {}
+    if output_format == "sarif":
+        from scanner.pipeline.sarif_sources import sarif_line_hashes
+        from scanner.pipeline.sarif_sources import source_root as root_of
+
+        format_options = {
+            "source_root": root_of(Path.cwd(), source_root),
+            "hashes": sarif_line_hashes(result),
+        }
+    document = get_format(output_format, **format_options).render(
         result, default_knowledge_base(), color=color(output)
     )
     write(document, output)
