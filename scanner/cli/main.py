@@ -628,8 +628,9 @@ def notice(
 @main.command(
     epilog="""\b
 Exit codes:
-  0  no change introduces a policy violation
-  1  a new unwaived finding at or above the new side's fail level
+  0  no change introduces a policy violation or an integrity drift
+  1  a new unwaived finding at or above the new side's fail level, or a file
+     hash that changed while its component's version did not (integrity drift)
   2  usage error (unreadable or unknown input)"""
 )
 @click.argument("old", type=click.Path(path_type=Path, dir_okay=False))
@@ -654,14 +655,16 @@ def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
     """Compare two scans: aiscan JSON reports or CycloneDX JSON, SPDX 2.3 JSON or SPDX 3.0.1
     JSON-LD BOMs, in any mix.
 
-    Shows components added and removed, version or commit changes, declared and effective
-    license changes, file hash changes, and new and resolved findings.
+    Shows components added and removed (with their license), version or commit changes,
+    declared and effective license changes, file hash changes, and new and resolved findings
+    one by one with their message. Components match by purl or repo id across formats and
+    tools (PyPI names as PEP 503 normalises them).
     """
     from scanner.diff import compare, load_snapshot, render_diff
 
     changes = compare(load_snapshot(old), load_snapshot(new))
     write(render_diff(changes, output_format), output)
-    sys.exit(1 if changes.introduces_violation else 0)
+    sys.exit(changes.exit_code)
 
 
 @main.command(epilog=EXIT_CODES_HELP)
