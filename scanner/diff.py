@@ -18,15 +18,18 @@ fail level that the old side did not have.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote
 
 from scanner.errors import UsageError
-from scanner.files import load_json_file
+from scanner.files import load_json_file, printable
 from scanner.formats.cyclonedx import decode_cyclonedx
-from scanner.formats.decoded import BomDecodeError, DecodedBom
+from scanner.formats.decoded import BomDecodeError, DecodedBom, DecodedFinding
 from scanner.formats.json import decode_report
+from scanner.formats.markdown import escape
 from scanner.formats.spdx import decode_spdx
 from scanner.formats.spdx3 import decode_spdx3
 from scanner.inventory import SEVERITY_RANK
@@ -38,7 +41,8 @@ DECODERS = (decode_report, decode_cyclonedx, decode_spdx, decode_spdx3)
 
 @dataclass(frozen=True)
 class ComponentState:
-    """What diff compares of one component."""
+    """What diff compares of one component. `hashes` maps a file's path to its SHA-256, the
+    empty path standing for the component's own digest (a loose file, an aisbom-cli model)."""
 
     version: str | None
     declared: tuple[str, ...]
@@ -47,16 +51,26 @@ class ComponentState:
 
 
 @dataclass(frozen=True)
+class FindingState:
+    """One unwaived finding: its severity and message."""
+
+    severity: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """One side of a diff."""
 
     components: dict[str, ComponentState]
-    findings: dict[tuple[str, str], str]
-    """(rule, component key) → severity, unwaived findings only; the key of a finding about no
-    single component is empty."""
+    findings: dict[tuple[str, str], tuple[FindingState, ...]]
+    """(rule, component key) → the unwaived findings of that rule on that component, one by one;
+    the key of a finding about no single component is empty."""
     fail_on: str = "error"
     spdx_licenses: bool = False
-    """Licenses are SPDX expressions (SPDX inputs), not knowledge-base keys."""
+    """Licenses are SPDX expressions (SPDX inputs, other tools' BOMs), not knowledge-base keys."""
+    concludes: bool = True
+    """Declared and effective licenses are told apart (see `DecodedBom.concludes`)."""
 
 
 def load_snapshot(path: Path) -> Snapshot:
@@ -74,33 +88,56 @@ def load_snapshot(path: Path) -> Snapshot:
     return snapshot(bom)
 
 
+_PYPI_SEPARATORS = re.compile(r"[-_.]+")
+
+
 def component_key(kind: str, name: str, purl: str | None = None) -> str:
-    """`kind:name`, the name being the purl's namespace/name when a purl is given."""
+    """`kind:name`, the name being the purl's namespace/name when a purl is given; a PyPI name is
+    normalised as PEP 503 says (`boolean.py`, `Boolean_Py` and `boolean-py` are one project)."""
+    purl_type = ""
     if purl and purl.startswith("pkg:"):
         path = purl.split("#", 1)[0].split("?", 1)[0].removeprefix("pkg:").strip("/")
-        _, _, path = path.partition("/")  # the purl type
+        purl_type, _, path = path.partition("/")
         head, _, last = path.rpartition("/")
         last = last.split("@", 1)[0]
         name = unquote(f"{head}/{last}" if head else last) or name
+    if purl_type.lower() == "pypi" or (kind == "library" and not purl_type):
+        name = _PYPI_SEPARATORS.sub("-", name).lower()
     return f"{kind}:{name}"
 
 
 def snapshot(bom: DecodedBom) -> Snapshot:
-    """What diff compares of a decoded document; SPDX expressions in one spelling."""
+    """What diff compares of a decoded document; SPDX expressions in one spelling. Components a
+    document only names (`named_only`) are left out: a report does not list them."""
     spdx = bom.license_notation == "spdx"
     components: dict[str, ComponentState] = {}
-    findings = {(f.rule, ""): f.severity for f in bom.findings if f.counts}
+    findings: dict[tuple[str, str], list[FindingState]] = {}
+
+    def record(key: str, found: tuple[DecodedFinding, ...]) -> None:
+        for f in found:
+            if f.counts:
+                findings.setdefault((f.rule, key), []).append(FindingState(f.severity, f.message))
+
+    record("", bom.findings)
     for c in bom.components:
+        if c.named_only:
+            continue
         key = component_key(c.kind, c.name, c.purl)
         declared = tuple(filter(None, map(_spdx_text, c.declared))) if spdx else c.declared
+        hashes = {f.path: f.sha256 for f in c.files if f.sha256}
+        if c.sha256:
+            hashes[""] = c.sha256
         components[key] = ComponentState(
-            c.version,
-            declared,
-            _spdx_text(c.effective) if spdx else c.effective,
-            {f.path: f.sha256 for f in c.files if f.sha256},
+            c.version, declared, _spdx_text(c.effective) if spdx else c.effective, hashes
         )
-        findings.update(((f.rule, key), f.severity) for f in c.findings if f.counts)
-    return Snapshot(components, findings, bom.fail_on, spdx_licenses=spdx)
+        record(key, c.findings)
+    return Snapshot(
+        components,
+        {k: tuple(v) for k, v in findings.items()},
+        bom.fail_on,
+        spdx_licenses=spdx,
+        concludes=bom.concludes,
+    )
 
 
 def _spdx_text(expression: str | None) -> str | None:
@@ -135,19 +172,53 @@ def in_spdx_terms(snapshot: Snapshot, kb: LicenseKnowledgeBase) -> Snapshot:
 
 @dataclass(frozen=True)
 class Change:
-    """One difference: `kind` is added, removed, version, declared, effective, hash,
-    new-finding or resolved-finding."""
+    """One difference: `kind` is added, removed, version, declared, effective, license (one
+    undivided license, when a side does not tell declared from effective), hash, new-finding or
+    resolved-finding. `detail` is an added component's license or a finding's message."""
 
     kind: str
     component: str
     old: str | None = None
     new: str | None = None
+    detail: str | None = None
 
 
 @dataclass(frozen=True)
 class Changes:
     changes: tuple[Change, ...]
     introduces_violation: bool
+    integrity_drift: bool = False
+    """A file's hash changed while the component's version did not: the same release now has
+    other bytes (a swapped or corrupted weights file)."""
+
+    @property
+    def exit_code(self) -> int:
+        """1 when a change introduces a policy violation or an integrity drift, else 0."""
+        return 1 if self.introduces_violation or self.integrity_drift else 0
+
+
+def _license_of(state: ComponentState) -> str | None:
+    """One license for a component: the effective one, else the declared ones together."""
+    return state.effective or (" AND ".join(state.declared) if state.declared else None)
+
+
+def _component_changes(
+    key: str, before: ComponentState, after: ComponentState, undivided: bool
+) -> Iterator[Change]:
+    if before.version != after.version:
+        yield Change("version", key, before.version, after.version)
+    if undivided:
+        if _license_of(before) != _license_of(after):
+            yield Change("license", key, _license_of(before), _license_of(after))
+    else:
+        if before.declared != after.declared:
+            yield Change("declared", key, ", ".join(before.declared), ", ".join(after.declared))
+        if before.effective != after.effective:
+            yield Change("effective", key, before.effective, after.effective)
+    for path in sorted(before.hashes.keys() & after.hashes.keys()):
+        if before.hashes[path] != after.hashes[path]:
+            where = f"{key}/{path}" if path else key
+            yield Change("hash", where, before.hashes[path], after.hashes[path])
 
 
 def compare(old: Snapshot, new: Snapshot) -> Changes:
@@ -157,37 +228,45 @@ def compare(old: Snapshot, new: Snapshot) -> Changes:
 
         kb = default_knowledge_base()
         old, new = in_spdx_terms(old, kb), in_spdx_terms(new, kb)
+    undivided = not (old.concludes and new.concludes)
     changes: list[Change] = []
+    drift = False
     for key in sorted(old.components.keys() | new.components.keys()):
         before, after = old.components.get(key), new.components.get(key)
-        if before is None or after is None:
-            if after is not None:
-                changes.append(Change("added", key, None, after.version))
-            elif before is not None:
-                changes.append(Change("removed", key, before.version, None))
-            continue
-        if before.version != after.version:
-            changes.append(Change("version", key, before.version, after.version))
-        if before.declared != after.declared:
-            changes.append(
-                Change("declared", key, ", ".join(before.declared), ", ".join(after.declared))
+        if before is None and after is not None:
+            changes.append(Change("added", key, None, after.version, _license_of(after)))
+        elif before is not None and after is None:
+            changes.append(Change("removed", key, before.version, None, _license_of(before)))
+        elif before is not None and after is not None:
+            found = list(_component_changes(key, before, after, undivided))
+            drift = drift or (
+                before.version == after.version and any(c.kind == "hash" for c in found)
             )
-        if before.effective != after.effective:
-            changes.append(Change("effective", key, before.effective, after.effective))
-        for path in sorted(before.hashes.keys() & after.hashes.keys()):
-            if before.hashes[path] != after.hashes[path]:
-                changes.append(
-                    Change("hash", f"{key}/{path}", before.hashes[path], after.hashes[path])
-                )
+            changes += found
     threshold = SEVERITY_RANK.get(new.fail_on, SEVERITY_RANK["error"])
     violation = False
-    for rule, key in sorted(new.findings.keys() - old.findings.keys()):
-        severity = new.findings[(rule, key)]
-        changes.append(Change("new-finding", key, None, f"{rule} ({severity})"))
-        violation = violation or SEVERITY_RANK.get(severity, 0) >= threshold
-    for rule, key in sorted(old.findings.keys() - new.findings.keys()):
-        changes.append(Change("resolved-finding", key, f"{rule} ({old.findings[(rule, key)]})"))
-    return Changes(tuple(changes), violation)
+    for rule, key in sorted(old.findings.keys() | new.findings.keys()):
+        earlier = old.findings.get((rule, key), ())
+        later = new.findings.get((rule, key), ())
+        for finding in later:
+            if finding.message in {f.message for f in earlier} or (earlier and not finding.message):
+                continue
+            changes.append(
+                Change("new-finding", key, None, f"{rule} ({finding.severity})", finding.message)
+            )
+            violation = violation or SEVERITY_RANK.get(finding.severity, 0) >= threshold
+        for finding in earlier:
+            if finding.message in {f.message for f in later} or (later and not finding.message):
+                continue
+            changes.append(
+                Change(
+                    "resolved-finding", key, f"{rule} ({finding.severity})", None, finding.message
+                )
+            )
+    return Changes(tuple(changes), violation, drift)
+
+
+_HEADINGS = ("change", "component", "old", "new", "detail")
 
 
 def render_diff(changes: Changes, output_format: str) -> str:
@@ -198,33 +277,34 @@ def render_diff(changes: Changes, output_format: str) -> str:
                 {
                     "changes": [vars(c) for c in changes.changes],
                     "introduces_violation": changes.introduces_violation,
+                    "integrity_drift": changes.integrity_drift,
                 },
                 indent=2,
+                ensure_ascii=False,
             )
             + "\n"
         )
-    rows = [(c.kind, c.component, c.old or "", c.new or "") for c in changes.changes]
-    verdict = (
+    rows = [
+        (c.kind, c.component, c.old or "", c.new or "", c.detail or "") for c in changes.changes
+    ]
+    verdicts = [
         "a change introduces a policy violation"
         if changes.introduces_violation
         else "no change introduces a policy violation"
-    )
+    ]
+    if changes.integrity_drift:
+        verdicts.append("INTEGRITY DRIFT: a hash changed while its version did not")
+    verdict = "; ".join(verdicts)
     if output_format == "markdown":
-        lines = ["## aiscan diff", "", f"{len(rows)} change(s); {verdict}.", ""]
+        lines = ["## aiscan diff", "", f"{len(rows)} change(s); {escape(verdict)}.", ""]
         if rows:
-            lines += ["| change | component | old | new |", "|---|---|---|---|"]
-            lines += ["| " + " | ".join(v.replace("|", "\\|") for v in row) + " |" for row in rows]
+            lines += ["| " + " | ".join(_HEADINGS) + " |", "|---|---|---|---|---|"]
+            lines += ["| " + " | ".join(escape(v) for v in row) + " |" for row in rows]
         return "\n".join(lines) + "\n"
-    widths = [
-        max([len(h), *(len(r[i]) for r in rows)])
-        for i, h in enumerate(("change", "component", "old", "new"))
-    ]
-    lines = [
-        "  ".join(
-            h.ljust(w) for h, w in zip(("change", "component", "old", "new"), widths, strict=True)
-        )
-    ]
+    shown = [tuple(printable(v) for v in row) for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in shown)]) for i, h in enumerate(_HEADINGS)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(_HEADINGS, widths, strict=True)).rstrip()]
     lines += [
-        "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in rows
+        "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in shown
     ]
     return "\n".join(lines) + f"\n{len(rows)} change(s); {verdict}\n"

@@ -219,6 +219,13 @@ def _project_flags(command: F) -> F:
     type=click.Path(path_type=Path, dir_okay=False),
     help="An earlier aiscan JSON report or SARIF log: its findings are listed but do not fail the run.",
 )
+@click.option(
+    "--source-root",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="SARIF: the folder result paths are relative to (the repository code scanning maps them "
+    "to). Default: the git repository root holding the working directory, else the working "
+    "directory.",
+)
 @display_options
 @reports_errors
 @_project_flags
@@ -231,6 +238,7 @@ def scan(
     summary: Path | None,
     fail_on: str | None,
     baseline: Path | None,
+    source_root: Path | None,
     color_choice: Any,
     quiet: bool,
     verbose: bool,
@@ -258,7 +266,18 @@ def scan(
 
         result = apply_baseline(result, load_baseline(baseline))
     layout = display(output, color_choice, quiet=quiet, verbose=verbose, min_severity=min_severity)
-    document = get_format(output_format).render(result, default_knowledge_base(), display=layout)
+    format_options: dict[str, object] = {}
+    if output_format == "sarif":
+        from scanner.pipeline.sarif_sources import sarif_line_hashes
+        from scanner.pipeline.sarif_sources import source_root as root_of
+
+        format_options = {
+            "source_root": root_of(Path.cwd(), source_root),
+            "hashes": sarif_line_hashes(result),
+        }
+    document = get_format(output_format, **format_options).render(
+        result, default_knowledge_base(), display=layout
+    )
     write(document, output, color=layout.color)
     if summary is not None:
         markdown = document if output_format == "markdown" else None
@@ -766,8 +785,9 @@ def notice(
 @main.command(
     epilog="""\b
 Exit codes:
-  0  no change introduces a policy violation
-  1  a new unwaived finding at or above the new side's fail level
+  0  no change introduces a policy violation or an integrity drift
+  1  a new unwaived finding at or above the new side's fail level, or a file
+     hash that changed while its component's version did not (integrity drift)
   2  usage error (unreadable or unknown input)"""
 )
 @click.argument("old", type=click.Path(path_type=Path, dir_okay=False))
@@ -792,14 +812,16 @@ def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
     """Compare two scans: aiscan JSON reports or CycloneDX JSON, SPDX 2.3 JSON or SPDX 3.0.1
     JSON-LD BOMs, in any mix.
 
-    Shows components added and removed, version or commit changes, declared and effective
-    license changes, file hash changes, and new and resolved findings.
+    Shows components added and removed (with their license), version or commit changes,
+    declared and effective license changes, file hash changes, and new and resolved findings
+    one by one with their message. Components match by purl or repo id across formats and
+    tools (PyPI names as PEP 503 normalises them).
     """
     from scanner.diff import compare, load_snapshot, render_diff
 
     changes = compare(load_snapshot(old), load_snapshot(new))
     write(render_diff(changes, output_format), output)
-    sys.exit(1 if changes.introduces_violation else 0)
+    sys.exit(changes.exit_code)
 
 
 @main.command(epilog=DOCUMENT_EXIT_CODES_HELP)

@@ -586,14 +586,18 @@ def decode_cyclonedx(document: Any) -> DecodedBom | None:
 
     Components are read at every depth by iteration, never recursion, so no nesting is too deep;
     a `file` component nested in another is one of that component's files (what `build_bom`
-    writes and `verify --against` checks), at its `aiscan:file:path` when it has one. Licenses and findings are read from aiscan's own
-    properties (`aiscan:license:*` in knowledge-base keys, `aiscan:finding:<rule>`), which other
-    tools do not write: their BOMs decode to components and files only. Raises
-    `BomDecodeError` for a field of the wrong type.
+    writes and `verify --against` checks), at its `aiscan:file:path` when it has one. In aiscan's own BOMs, licenses and findings are read
+    from its properties (`aiscan:license:*` in knowledge-base keys, `aiscan:finding:<rule>`).
+    Other tools' BOMs (aisbom-cli, cyclonedx-py, syft) are read from `licenses[]`: an
+    `expression`, or a license's `id` or `name`; entries acknowledged `concluded` are the
+    effective license, the others (`declared`, or no acknowledgement) what is declared, as SPDX
+    expressions. Raises `BomDecodeError` for a field of the wrong type.
     """
     if not isinstance(document, dict) or document.get("bomFormat") != "CycloneDX":
         return None
     bom = JsonObject(document, "", "CycloneDX BOM")
+    metadata = bom.object("metadata")
+    own = metadata is not None and _written_by_aiscan(metadata)
     heads: list[DecodedComponent] = []
     files: list[list[DecodedFile]] = []
     pending: list[tuple[JsonObject, int | None]] = [
@@ -608,30 +612,36 @@ def decode_cyclonedx(document: Any) -> DecodedBom | None:
             files[owner].append(DecodedFile(path[0] if path else name, digest))
         else:
             properties = _decoded_properties(raw)
-            effective = [value for key, value in properties if key == "aiscan:license:effective"]
+            if own:
+                declared = tuple(v for k, v in properties if k == "aiscan:license:declared")
+                effective = [v for k, v in properties if k == "aiscan:license:effective"][-1:]
+            else:
+                declared, effective = _decoded_licenses(raw)
             heads.append(
                 DecodedComponent(
                     kind=_KINDS.get(kind, kind),
                     name=name,
                     version=raw.string("version"),
                     purl=raw.string("purl"),
-                    declared=tuple(v for k, v in properties if k == "aiscan:license:declared"),
-                    effective=effective[-1] if effective else None,
+                    declared=declared,
+                    effective=effective[0] if effective else None,
                     sha256=digest,
                     findings=_decoded_findings(properties),
+                    named_only=any(k == "aiscan:named-by" for k, _ in properties),
                 )
             )
             files.append([])
             owner = len(heads) - 1
         # Whatever is nested in a file belongs to the file's owner: a file holds no components.
         pending.extend((child, owner) for child in reversed(raw.objects("components")))
-    metadata = bom.object("metadata")
     return DecodedBom(
         components=tuple(
             replace(head, files=tuple(held), sha256=_own_digest(head, held))
             for head, held in zip(heads, files, strict=True)
         ),
         findings=_decoded_findings(_decoded_properties(metadata)) if metadata is not None else (),
+        license_notation="aiscan" if own else "spdx",
+        concludes=own,
     )
 
 
@@ -641,16 +651,57 @@ def _own_digest(head: DecodedComponent, held: list[DecodedFile]) -> str | None:
     return None if any(f.sha256 == head.sha256 for f in held) else head.sha256
 
 
+def _written_by_aiscan(metadata: JsonObject) -> bool:
+    """Whether `metadata.tools` names aiscan (CycloneDX 1.5+ `tools.components`, or the older
+    list of tools), so `aiscan:` properties can be trusted to be aiscan's."""
+    tools = metadata.raw.get("tools")
+    if isinstance(tools, dict):
+        listed = metadata.object("tools")
+        entries = listed.objects("components") if listed is not None else []
+    else:
+        entries = metadata.objects("tools")
+    return any(entry.string("name") == "aiscan" for entry in entries)
+
+
+def _decoded_licenses(raw: JsonObject) -> tuple[tuple[str, ...], list[str]]:
+    """(declared, concluded) SPDX expressions of another tool's component."""
+    declared: list[str] = []
+    concluded: list[str] = []
+    for entry in raw.objects("licenses"):
+        license_ = entry.object("license")
+        holder = license_ if license_ is not None else entry
+        text = entry.string("expression") or (
+            (license_.string("id") or license_.string("name")) if license_ is not None else None
+        )
+        if not text:
+            continue
+        if holder.string("acknowledgement") == "concluded":
+            concluded.append(text)
+        else:
+            declared.append(text)
+    if len(concluded) > 1:
+        concluded = [" AND ".join(f"({c})" if " OR " in c else c for c in concluded)]
+    return tuple(declared), concluded
+
+
 def _decoded_properties(raw: JsonObject) -> list[tuple[str, str]]:
     return [(p.required("name"), p.string("value") or "") for p in raw.objects("properties")]
 
 
 def _decoded_findings(properties: list[tuple[str, str]]) -> tuple[DecodedFinding, ...]:
     """Findings as `_finding_properties` writes them: `<severity>: <message>[ (waived: …)]`."""
-    return tuple(
-        DecodedFinding(
-            name.removeprefix(_FINDING), value.split(":", 1)[0], "(waived: " not in value
+    found = []
+    for name, value in properties:
+        if not name.startswith(_FINDING):
+            continue
+        severity, _, message = value.partition(": ")
+        waived = " (waived: " in message
+        found.append(
+            DecodedFinding(
+                name.removeprefix(_FINDING),
+                severity.split(":", 1)[0],
+                not waived,
+                message.split(" (waived: ", 1)[0],
+            )
         )
-        for name, value in properties
-        if name.startswith(_FINDING)
-    )
+    return tuple(found)

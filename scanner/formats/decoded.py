@@ -38,11 +38,13 @@ class DecodedFile:
 
 @dataclass(frozen=True)
 class DecodedFinding:
-    """A finding a document records; `counts` is False when it was waived or in the baseline."""
+    """A finding a document records; `counts` is False when it was waived or in the baseline;
+    `message` is its text as written (empty when the document keeps none)."""
 
     rule: str
     severity: str
     counts: bool = True
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,18 +66,26 @@ class DecodedComponent:
     sha256: str | None = None
     files: tuple[DecodedFile, ...] = ()
     findings: tuple[DecodedFinding, ...] = ()
+    named_only: bool = False
+    """Only named by another component (a base model or dataset a card cites, not found by the
+    scan): aiscan's BOMs list these, its reports do not."""
 
 
 @dataclass(frozen=True)
 class DecodedBom:
     """A decoded document: its components in document order and the findings about no single
     component. `fail_on` is the fail level the document was judged at (reports record it; BOMs do
-    not, so they read as the default)."""
+    not, so they read as the default). `concludes` is False for documents whose licenses are one
+    undivided list."""
 
     components: tuple[DecodedComponent, ...]
     findings: tuple[DecodedFinding, ...] = ()
     license_notation: LicenseNotation = "aiscan"
     fail_on: str = "error"
+    concludes: bool = True
+    """Whether the document separates declared from concluded (effective) licenses, as aiscan's
+    documents do; a BOM that only lists the licenses packages declare (cyclonedx-py, syft) does
+    not, and its licenses are compared as one value."""
 
 
 class BomDecodeError(UsageError):

@@ -681,7 +681,9 @@ def decoded_result(result: ScanResult) -> DecodedBom:
     refs = {c.ref for c in result.components}
     for f in result.findings:
         subject = f.component if f.component in refs else None
-        findings.setdefault(subject, []).append(DecodedFinding(f.rule, f.severity, f.counts))
+        findings.setdefault(subject, []).append(
+            DecodedFinding(f.rule, f.severity, f.counts, f.message)
+        )
     return DecodedBom(
         components=tuple(
             DecodedComponent(

@@ -17,29 +17,33 @@ from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 _ICON = {"error": "❌", "warning": "⚠️", "note": "ℹ️"}
 
 
+_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+"""ASCII punctuation: every character CommonMark lets a backslash escape, and every character
+Markdown markup is made of."""
+_BREAK = "<!-- -->"
+"""An empty HTML comment: invisible, never copied with the text, and it splits the text node, so
+no post-processing autolinker sees `user@host`, `@octocat` or `#123` whole."""
+
+
 def escape(text: str) -> str:
-    """Make arbitrary text safe inside a Markdown table cell or list item: no HTML, no table
-    break, no emphasis, no link or image (`![x](http://tracker/…)` would load a stranger's
-    image on the PR page), no `@mention` or `#123` autolink pinging people and issues."""
-    replacements = {
-        "&": "&amp;",
-        "<": "&lt;",
-        ">": "&gt;",
-        "|": "\\|",
-        "`": "\\`",
-        "*": "\\*",
-        "_": "\\_",
-        "!": "\\!",
-        "[": "\\[",
-        "]": "\\]",
-        "(": "\\(",
-        ")": "\\)",
-        "@": "&#64;",
-        "#": "&#35;",
-        "~": "\\~",
-    }
-    escaped = "".join(replacements.get(char, char) for char in printable(text))
-    return " ".join(escaped.split())
+    """Arbitrary text (a card's license name, a folder name) as Markdown that renders as exactly
+    that text, on one line.
+
+    Every ASCII punctuation character gets a backslash, so nothing becomes a link, an image, an
+    emphasis, code, HTML, a heading, a list, a table break or a URL autolink (`https\\://`,
+    `www\\.` are not recognised); a backslash itself is doubled, so `a\\|b` stays `a\\|b`
+    inside a table cell too (the table parser unescapes `\\|` before inlines are parsed). An
+    `@` and a `#` are followed by an empty comment: GFM links e-mail addresses, and GitHub
+    mentions and issue references, after escapes are resolved. Tested with cmark-gfm, the
+    renderer GitHub uses (`tests/formats/test_markdown_render.py`).
+    """
+    parts = []
+    for char in printable(text):
+        if char in _PUNCTUATION:
+            parts.append("\\" + char + (_BREAK if char in "@#" else ""))
+        else:
+            parts.append(char)
+    return " ".join("".join(parts).split())
 
 
 def _finding_line(finding: Finding, names: dict[str, str]) -> str:
@@ -72,7 +76,7 @@ class MarkdownFormat(ReportFormat):
             )
             + f" · fail on `{result.fail_on}`",
             "",
-            f"Policy: `{escape(result.policy or 'default')}`"
+            f"Policy: {escape(result.policy or 'default')}"
             + (
                 " · rules off: " + ", ".join(f"`{rule}`" for rule in result.rules_off)
                 if result.rules_off

@@ -26,8 +26,8 @@ CYCLONEDX_SPEC_VERSIONS = ("1.6", "1.7")
 """Here rather than in `cyclonedx.py` so the CLI can offer them without importing the library."""
 
 
-def get_format(name: str, **options: str) -> ReportFormat:
+def get_format(name: str, **options: object) -> ReportFormat:
     """Instantiate the format registered under `name`; `options` go to its constructor
-    (e.g. `spec_version` for CycloneDX)."""
+    (e.g. `spec_version` for CycloneDX, `source_root` and `hashes` for SARIF)."""
     module_name, class_name = FORMATS[name].split(":")
     return getattr(import_module(module_name), class_name)(**options)

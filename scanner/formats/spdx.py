@@ -227,7 +227,8 @@ def _base_model(ancestor: aibom.Ancestor, spdx_id: str, kb: LicenseKnowledgeBase
         if expression
         else SpdxNoAssertion(),
         external_references=_purl_ref(ancestor.purl),
-        comment=f"base model (found in: {ancestor.found_in or 'the scan'}); not scanned",
+        comment=f"{NAMED_ONLY_COMMENT} (a base model; its license found in: "
+        f"{ancestor.found_in or 'the scan'})",
     )
 
 
@@ -390,14 +391,27 @@ _TARGET_KINDS = {"GENERATED_FROM": "dataset", "DESCENDANT_OF": "model", "VARIANT
 """What a model's relationship says its target is (a training dataset, a base model)."""
 
 
+NAMED_ONLY_COMMENT = "named by a model card; not found by the scan"
+"""How both SPDX writers mark a base model or dataset that is only named (see `named_only`)."""
+
+
 def comment_findings(comment: str | None) -> tuple[DecodedFinding, ...]:
     """The findings an SPDX writer put in a comment (`build_document` here, and in spdx3)."""
     found = []
     for line in (comment or "").splitlines():
         match = _FINDING_LINE.match(line)
         if match:
-            found.append(DecodedFinding(match[1], match[2], "(waived: " not in line))
+            message = line[match.end() :]
+            waived = " (waived: " in message
+            found.append(
+                DecodedFinding(match[1], match[2], not waived, message.split(" (waived: ")[0])
+            )
     return tuple(found)
+
+
+def named_only(comment: str | None) -> bool:
+    """Whether an element's comment says it is only named by a card (`NAMED_ONLY_COMMENT`)."""
+    return (comment or "").startswith(NAMED_ONLY_COMMENT)
 
 
 def asserted(expression: str | None) -> str | None:
@@ -493,6 +507,7 @@ def decode_spdx(document: Any) -> DecodedBom | None:
                 sha256=own,
                 files=tuple(package_files),
                 findings=comment_findings(package.string("comment")),
+                named_only=named_only(package.string("comment")),
             )
         )
     return DecodedBom(

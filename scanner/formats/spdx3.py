@@ -49,7 +49,7 @@ from scanner.formats.decoded import (
     sha256_digest,
 )
 from scanner.formats.interface import PLAIN, Display, ReportFormat
-from scanner.formats.spdx import SpdxIds, asserted, comment_findings
+from scanner.formats.spdx import SpdxIds, asserted, comment_findings, named_only
 from scanner.inventory import Component, ScanResult
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
@@ -451,6 +451,7 @@ def decode_spdx3(document: Any) -> DecodedBom | None:
                 sha256=_hash(node),
                 files=files,
                 findings=comment_findings(node.string("comment")),
+                named_only=named_only(node.string("comment")),
             )
         )
     about_document = tuple(

@@ -250,7 +250,7 @@ def test_decode_round_trips_what_the_writer_wrote(kb):
     bom = decode_cyclonedx(json.loads(render_cyclonedx(result, kb, output="json")))
     assert bom is not None and bom.license_notation == "aiscan"
     expected = decoded_result(result)
-    named = DecodedComponent("dataset", "acme/data")  # the dataset the card names, as a component
+    named = DecodedComponent("dataset", "acme/data", named_only=True)  # only named by the card
     by_name = _unordered(bom.components)  # the library orders components its own way
     assert by_name == _unordered((*expected.components, named))
     assert bom.findings == expected.findings

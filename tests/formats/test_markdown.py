@@ -23,7 +23,7 @@ def test_card_derived_text_cannot_inject_html(tmp_path):
     make_model_dir(tmp_path, "evil", card={"license": "<script>alert(1)</script>"})
     text = run_cli("scan", tmp_path / "evil", "--format", "markdown").stdout
     assert "<script>" not in text
-    assert "&lt;script&gt;" in text
+    assert "\\<script\\>" in text
 
 
 def test_summary_is_appended_once_whatever_the_format(tmp_path):
@@ -46,5 +46,5 @@ def test_card_text_cannot_load_images_or_ping_people(tmp_path):
     folder = make_model_dir(tmp_path, card={"license": hostile})
     out = run_cli("scan", folder, "--format", "markdown").stdout
     assert "![t](" not in out and "](http" not in out
-    assert "@octocat" not in out and "&#64;octocat" in out
+    assert "@octocat" not in out and "\\@<!-- -->octocat" in out
     assert "\x1b" not in out

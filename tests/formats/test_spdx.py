@@ -166,7 +166,7 @@ def spdx_decoded(result: ScanResult) -> dict[str, DecodedComponent]:
         (
             replace(model, declared=("Apache-2.0",), effective="Apache-2.0"),
             replace(library, declared=("BSD-3-Clause",), effective="BSD-3-Clause"),
-            DecodedComponent("dataset", "acme/data"),
+            DecodedComponent("dataset", "acme/data", named_only=True),
         )
     )
 
@@ -176,7 +176,7 @@ def test_decode_round_trips_what_the_writer_wrote(kb):
     bom = decode_spdx(json.loads(render_spdx(result, kb, output="json")))
     assert bom is not None and bom.license_notation == "spdx"
     assert _unordered(bom.components) == spdx_decoded(result)
-    assert bom.findings == (DecodedFinding("scan.nothing-found", "note"),)
+    assert bom.findings == (DecodedFinding("scan.nothing-found", "note", message="nothing else"),)
 
 
 def test_decode_reads_another_tools_document():

@@ -292,7 +292,7 @@ def test_decode_round_trips_what_the_writer_wrote(kb):
     bom = decode_spdx3(json.loads(render_spdx3(result, kb)))
     assert bom is not None and bom.license_notation == "spdx"
     assert _unordered(bom.components) == spdx_decoded(result)
-    assert bom.findings == (DecodedFinding("scan.nothing-found", "note"),)
+    assert bom.findings == (DecodedFinding("scan.nothing-found", "note", message="nothing else"),)
 
 
 def test_decode_reads_another_tools_document():
