@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
+from scanner.inventory import TextMatch
+from scanner.licensing.matching import LicenseMatcher, parse_reference
 from scanner.licensing.names import canonical_url, looks_like_url, loose_name
 from scanner.resources import data_dir
 
@@ -146,6 +148,10 @@ class LicenseEntry:
     conditions: tuple[Clause, ...]
     obligations: tuple[Clause, ...]
     restrictions: tuple[Clause, ...]
+    reference_file: Path | None = None
+    """The full text license texts are matched against (`scanner.licensing.matching`): the
+    marked-up copy in `licenses/reference/` (replaceable and omittable regions), else the
+    bundled text; None for an entry known only by its markers."""
 
     @property
     def spdx_ref(self) -> str:
@@ -232,6 +238,9 @@ def parse_entry(raw: Any, path: Path) -> LicenseEntry:
         text_file = path.parent / text["file"]
         _require(text_file.is_file(), where, f"text file {text['file']} does not exist")
     markers = _string_list(raw.get("markers"), where, "markers")
+    reference_file = path.parent / "reference" / f"{path.stem}.txt"
+    if not reference_file.is_file():
+        reference_file = text_file
     if text_file is not None:
         body = normalize_text(text_file.read_text(encoding="utf-8"))
         for marker in markers:
@@ -255,6 +264,7 @@ def parse_entry(raw: Any, path: Path) -> LicenseEntry:
         conditions=_clauses(raw.get("conditions"), CONDITION_IDS, where, "conditions"),
         obligations=_clauses(raw.get("obligations"), OBLIGATION_IDS, where, "obligations"),
         restrictions=_clauses(raw.get("restrictions"), RESTRICTION_IDS, where, "restrictions"),
+        reference_file=reference_file,
     )
 
 
@@ -345,17 +355,40 @@ class LicenseKnowledgeBase:
         return any(key in self.entries and self.entries[key].text_file is None for key in keys)
 
     def identify_text(self, text: str) -> tuple[str, ...]:
-        """Return the keys of every license whose markers all occur in `text`."""
-        body = normalize_text(text)
-        found = []
-        for entry in self.entries.values():
-            if not entry.markers:
-                continue
-            if all(normalize_text(m) in body for m in entry.markers) and not any(
-                normalize_text(m) in body for m in entry.not_markers
-            ):
-                found.append(entry.key)
-        return tuple(found)
+        """The keys of the licenses `text` is, in full or as a fragment only they have."""
+        return self.identify(text)[0]
+
+    def identify(
+        self, text: str, *, sections: bool = False
+    ) -> tuple[tuple[str, ...], tuple[TextMatch, ...]]:
+        """The licenses `text` is (keys of full and fragment matches) and how it compares with
+        the reference texts (`TextMatch`es, similar ones too). `sections`: `text` is a card
+        body, compared only in the Markdown sections that hold a license.
+
+        Entries without a reference text are recognised by their markers, and only when the
+        text resembles no reference: a variant of a known license that happens to hold another
+        license's phrases is not named after that one."""
+        matches = self._matcher.match(text, sections=sections)
+        keys = [m.key for m in matches if m.verdict != "similar"]
+        if not matches and not sections:
+            body = normalize_text(text)
+            for entry in self.entries.values():
+                if entry.reference_file is not None or not entry.markers:
+                    continue
+                if all(normalize_text(m) in body for m in entry.markers) and not any(
+                    normalize_text(m) in body for m in entry.not_markers
+                ):
+                    keys.append(entry.key)
+        return tuple(dict.fromkeys(keys)), matches
+
+    @cached_property
+    def _matcher(self) -> LicenseMatcher:
+        """Built on the first license text matched: no scan start-up pays for it."""
+        return LicenseMatcher(
+            parse_reference(entry.key, entry.name, entry.reference_file.read_text("utf-8"))
+            for entry in self.entries.values()
+            if entry.reference_file is not None
+        )
 
 
 _PARENTHESISED = re.compile(r"\(([^()]+)\)")
