@@ -256,6 +256,8 @@ class CardFacts:
     """Model families the prose says the model is built on; filled in by license resolution."""
     metrics: tuple[EvalMetric, ...] = ()
     prose: str = field(default="", repr=False)
+    extra_gated_prompt: str | None = field(default=None, repr=False)
+    """The text a gated repository shows before granting access: often the license itself."""
     """The card's text after the front matter, kept for resolution to read; not reported."""
 
 

@@ -18,6 +18,7 @@ from scanner.licensing.expressions import (
     resolve_declared,
 )
 from scanner.licensing.knowledge_base import USES, LicenseEntry
+from scanner.licensing.matching import describe
 from scanner.readers.card import declared_licenses
 from scanner.readers.weights_metadata import weights_declarations
 
@@ -56,7 +57,23 @@ class LicenseCheck(Check):
                     declared=item.written,
                 )
         if facts.effective is None:
-            if not facts.declared:
+            similar = [
+                (entry.path, match)
+                for entry in component.files
+                for match in entry.license_match
+                if match.verdict == "similar" and match.key in kb
+            ]
+            if not facts.declared and similar:
+                for path, match in similar:
+                    yield finding(
+                        "license.unresolved",
+                        component,
+                        f"{describe(match, kb[match.key].name, path)}; a variant is another "
+                        "license: review its terms by hand",
+                        file=path,
+                        similar_to=match.key,
+                    )
+            elif not facts.declared:
                 yield finding(
                     "license.missing",
                     component,

@@ -368,6 +368,8 @@ class LicenseKnowledgeBase:
         Entries without a reference text are recognised by their markers, and only when the
         text resembles no reference: a variant of a known license that happens to hold another
         license's phrases is not named after that one."""
+        if sections and len(set(_LEGAL_TERMS.findall(text.lower()))) < 2:
+            return (), ()  # a card with no license in it: no index is built for it
         matches = self._matcher.match(text, sections=sections)
         keys = [m.key for m in matches if m.verdict != "similar"]
         if not matches and not sections:
@@ -391,6 +393,10 @@ class LicenseKnowledgeBase:
         )
 
 
+_LEGAL_TERMS = re.compile(
+    r"warrant|liabil|hereby|permission|redistribut|licensor|licensee|grant|sublicens"
+)
+"""Words no license text lacks two of: a card body without them is not matched at all."""
 _PARENTHESISED = re.compile(r"\(([^()]+)\)")
 
 

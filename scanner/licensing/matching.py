@@ -52,13 +52,14 @@ licenses (MIT, BSD, ISC, zlib: 100 to 250 words) have dozens of variants sharing
 clauses, so no part of them tells which one it is."""
 FRAGMENT_MAX_GAP = 0.02
 """Share of the covered stretch of a reference a fragment may lack (a dropped list number)."""
-FRAGMENT_UNIQUE = 0.8
-"""A fragment is ambiguous when another reference holds this share of its shingles."""
 SIMILAR_COVERAGE = 0.7
 """A text covering this share of a reference (and mostly made of it) is called similar to it."""
 MAX_REPLACEMENT_WORDS = 16
 """Words that may stand for a replaceable region (a copyright holder's name)."""
 MAX_TITLE_WORDS = 12
+MIN_QUOTED_WORDS = 8
+"""A passage of the reference repeated elsewhere in a text counts as no addition from this
+many words (shorter ones, such as "not", change what a sentence says)."""
 SHINGLE = 5
 CANDIDATES = 4
 """References aligned word by word per text: the ones sharing most shingles with it."""
@@ -135,7 +136,8 @@ _BULLET = re.compile(
     re.IGNORECASE,
 )
 _COPYRIGHT_LINE = re.compile(
-    r"^\W*(?:(?:portions\s+)?copyright\b|\(c\)|©)|^\W*all rights reserved\W*$", re.IGNORECASE
+    r"^\W*(?:(?:portions\s+)?copyright\b|(?:\(c\)|©)\s*\d{4})|^\W*all rights reserved\W*$",
+    re.IGNORECASE,
 )
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 _ROMAN = re.compile(r"^[ivxl]{1,6}$")
@@ -151,6 +153,18 @@ def _fold(word: str) -> str:
     word = word.replace("'", "")
     word = word.replace("licenc", "licens")
     return _EQUIVALENT.get(word, word)
+
+
+_MONTHS = frozenset(
+    "january february march april may june july august september october november december".split()
+)
+
+
+def _is_date(words: Sequence[str]) -> bool:
+    """Whether `words` are a date ("March 24, 2025", "24 March 2025")."""
+    return bool(words) and any(w in _MONTHS for w in words) and all(
+        w in _MONTHS or (w.isdigit() and len(w) <= 4) for w in words
+    )
 
 
 def _is_noise(word: str) -> bool:
@@ -228,6 +242,8 @@ class Reference:
     """Word ranges (start, end) another text may replace with up to MAX_REPLACEMENT_WORDS."""
     title_words: frozenset[str]
     required: int
+    joined: str
+    """The words as one string with a space either side, to find a passage in it."""
 
 
 def parse_reference(key: str, name: str, marked: str) -> Reference:
@@ -259,6 +275,13 @@ def parse_reference(key: str, name: str, marked: str) -> Reference:
             replaceable.append((first_after, first_after))
         for i in inside:
             optional[i] = True
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(replaceable):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))  # "{{year}} {{owner}}"
+        else:
+            merged.append((start, end))
+    replaceable = merged
     for start_char, end_char in optional_chars:
         for i, s in enumerate(words.starts):
             if start_char <= s < end_char:
@@ -278,6 +301,7 @@ def parse_reference(key: str, name: str, marked: str) -> Reference:
         replaceable=tuple(replaceable),
         title_words=frozenset(title),
         required=sum(1 for o in optional if not o),
+        joined=f" {' '.join(words.words)} ",
     )
 
 
@@ -340,7 +364,7 @@ class LicenseMatcher:
             for share, n in ranked[:CANDIDATES]
             if share >= MIN_CANDIDATE_SHARE
         ]
-        return _verdicts(aligned, words, grams, self._shingles, self.references, sections)
+        return _verdicts(aligned, words, sections)
 
 
 def _align(
@@ -514,12 +538,16 @@ def _omittable(
     added = text.words[j1:j2]
     if all(text.notice[j1:j2]):
         return True  # copyright notice lines
+    if tag == "replace" and _is_date(added) and _is_date(reference.words.words[i1:i2]):
+        return True  # "Last modified: April 1, 2024": the same terms, dated otherwise
     if tag == "replace":
         removed = reference.words.words[i1:i2]
         if any(w.isdigit() for w in removed) and any(w.isdigit() for w in added):
             return False  # a number changed: "Version 2.0" against "Version 2.5"
     if all(_is_noise(w) for w in added):
         return True  # list numbering
+    if j2 - j1 >= MIN_QUOTED_WORDS and f" {' '.join(added)} " in reference.joined:
+        return True  # the license quoting itself: GPL's "how to apply" notice put first
     if j2 - j1 <= MAX_REPLACEMENT_WORDS:
         for start, end in reference.replaceable:
             if start <= i1 and i2 <= end:
@@ -532,43 +560,33 @@ def _omittable(
 
 
 def _verdicts(
-    aligned: list[Alignment],
-    text: Words,
-    grams: set[tuple[str, ...]],
-    shingles: list[set[tuple[str, ...]]],
-    references: tuple[Reference, ...],
-    sections: bool,
+    aligned: list[Alignment], text: Words, sections: bool
 ) -> tuple[TextMatch, ...]:
     full = [a for a in aligned if a.coverage >= MATCH_COVERAGE and a.missing <= MAX_MISSING_WORDS]
-    if full:
-        # Words another full match explains (a LICENSE holding two licenses) are no extra.
-        explained = frozenset().union(*(a.matched for a in full))
-        results = []
-        for a in full:
-            extra = [
-                (s, e)
-                for s, e in a.extra
-                if any(k not in explained for k in range(s, e))
-            ]
-            if not extra:
-                results.append(_result(a, text, "match", sections))
-        if results:
-            return tuple(results)
+    # The largest match first; another counts only for words it alone explains (a LICENSE
+    # holding two licenses), so a license whose text holds another's (the CC BY-NC legal
+    # code holds CC BY's words, LGPL-3.0 holds GPL-3.0) is that license alone.
+    chosen: list[Alignment] = []
+    explained: set[int] = set()
+    for a in sorted(full, key=lambda a: len(a.matched), reverse=True):
+        if len(a.matched - explained) >= (1 - MATCH_COVERAGE) * len(a.matched) + SHINGLE:
+            chosen.append(a)
+            explained |= a.matched
+    results = [
+        _result(a, text, "match", sections)
+        for a in chosen
+        if not any(k not in explained for s, e in a.extra for k in range(s, e))
+    ]
+    if chosen and len(results) == len(chosen):
+        return tuple(results)
     fragments = [
         a
         for a in aligned
-        if not a.extra
-        and len(a.matched) >= FRAGMENT_MIN_WORDS
-        and a.gap <= FRAGMENT_MAX_GAP * (a.span[1] - a.span[0])
+        if not a.extra and a.gap <= FRAGMENT_MAX_GAP * (a.span[1] - a.span[0])
     ]
-    if len(fragments) == 1:
-        number = references.index(fragments[0].reference)
-        ambiguous = any(
-            other != number and len(grams & theirs) >= FRAGMENT_UNIQUE * len(grams)
-            for other, theirs in enumerate(shingles)
-        )
-        if not ambiguous:
-            return (_result(fragments[0], text, "fragment", sections),)
+    # A piece two references hold could be either; only a long one tells the license.
+    if not chosen and len(fragments) == 1 and len(fragments[0].matched) >= FRAGMENT_MIN_WORDS:
+        return (_result(fragments[0], text, "fragment", sections),)
     similar = [
         a
         for a in aligned
@@ -615,3 +633,15 @@ def _result(a: Alignment, text: Words, verdict: Verdict, sections: bool) -> Text
         difference="; ".join(differences) or None,
         section=section,
     )
+
+
+def describe(match: TextMatch, name: str, file: str) -> str:
+    """Evidence for one match: "LICENSE: 100 % of the Apache License 2.0", "README.md § License:
+    similar to the MIT License, not it: adds '…'"."""
+    where = f"{file} § {match.section}" if match.section else file
+    share = f"{match.coverage * 100:.0f} %"
+    if match.verdict == "match":
+        return f"{where}: {share} of the {name}"
+    if match.verdict == "fragment":
+        return f"{where}: a fragment, {share} of the {name}"
+    return f"{where}: similar to the {name}, not it: {match.difference or 'it differs'}"
