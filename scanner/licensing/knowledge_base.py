@@ -365,14 +365,15 @@ class LicenseKnowledgeBase:
         the reference texts (`TextMatch`es, similar ones too). `sections`: `text` is a card
         body, compared only in the Markdown sections that hold a license.
 
-        Entries without a reference text are recognised by their markers, and only when the
-        text resembles no reference: a variant of a known license that happens to hold another
-        license's phrases is not named after that one."""
+        Entries without a reference text are recognised by their markers when the text is no
+        reference's (their markers are their titles: "BigScience Open RAIL-M License" is similar
+        to the CreativeML Open RAIL-M and is the BigScience license); the markers of an entry
+        with a reference are never used, so a variant of a known license is not named."""
         if sections and len(set(_LEGAL_TERMS.findall(text.lower()))) < 2:
             return (), ()  # a card with no license in it: no index is built for it
         matches = self._matcher.match(text, sections=sections)
         keys = [m.key for m in matches if m.verdict != "similar"]
-        if not matches and not sections:
+        if not keys and not sections:
             body = normalize_text(text)
             for entry in self.entries.values():
                 if entry.reference_file is not None or not entry.markers:

@@ -57,6 +57,8 @@ SIMILAR_COVERAGE = 0.7
 MAX_REPLACEMENT_WORDS = 16
 """Words that may stand for a replaceable region (a copyright holder's name)."""
 MAX_TITLE_WORDS = 12
+MAX_OMITTABLE_WORDS = 40
+"""Words a text may add or reword inside a reference's omittable (`[[...]]`) text."""
 MIN_QUOTED_WORDS = 8
 """A passage of the reference repeated elsewhere in a text counts as no addition from this
 many words (shorter ones, such as "not", change what a sentence says)."""
@@ -240,6 +242,8 @@ class Reference:
     """Words that may be missing: omittable text, defaults of replaceable text, notices, title."""
     replaceable: tuple[tuple[int, int], ...]
     """Word ranges (start, end) another text may replace with up to MAX_REPLACEMENT_WORDS."""
+    omittable: tuple[tuple[int, int], ...]
+    """Word ranges that are no part of the terms (`[[...]]`): they may be missing or reworded."""
     title_words: frozenset[str]
     required: int
     joined: str
@@ -282,10 +286,13 @@ def parse_reference(key: str, name: str, marked: str) -> Reference:
         else:
             merged.append((start, end))
     replaceable = merged
+    omittable: list[tuple[int, int]] = []
     for start_char, end_char in optional_chars:
-        for i, s in enumerate(words.starts):
-            if start_char <= s < end_char:
-                optional[i] = True
+        inside = [i for i, s in enumerate(words.starts) if start_char <= s < end_char]
+        for i in inside:
+            optional[i] = True
+        if inside:
+            omittable.append((inside[0], inside[-1] + 1))
     if words.lines:
         first_line = [i for i, line in enumerate(words.lines) if line == words.lines[0]]
         if len(first_line) <= MAX_TITLE_WORDS:
@@ -299,6 +306,7 @@ def parse_reference(key: str, name: str, marked: str) -> Reference:
         words=words,
         optional=tuple(optional),
         replaceable=tuple(replaceable),
+        omittable=tuple(omittable),
         title_words=frozenset(title),
         required=sum(1 for o in optional if not o),
         joined=f" {' '.join(words.words)} ",
@@ -327,6 +335,9 @@ class Alignment:
     """The stretch of the reference that the text's words cover."""
     gap: int
     """Required words missing inside `span`."""
+    redated: bool
+    """The text carries another date where the reference has one: the same terms when the
+    rest is the same, but a fragment cannot show that the rest is."""
 
 
 class LicenseMatcher:
@@ -386,14 +397,19 @@ def _align(
                 matched.add(j1 + k)
     blocks = [b for b in matching_blocks if b[2] >= 4]
     if not blocks:
-        return Alignment(reference, 0.0, reference.required, frozenset(), (), (), (0, 0), 0)
+        return Alignment(reference, 0.0, reference.required, frozenset(), (), (), (0, 0), 0, False)
     first, last = blocks[0][1], blocks[-1][1] + blocks[-1][2]
     region = _region(text, first, last) if sections else (0, len(text.words))
     extra: list[tuple[int, int]] = []
+    redated = False
     for tag, i1, i2, j1, j2 in opcodes:
         if tag in ("insert", "replace"):
             j1, j2 = max(j1, region[0]), min(j2, region[1])
-            if j1 < j2 and not _omittable(reference, text, tag, i1, i2, j1, j2):
+            if j1 >= j2:
+                continue
+            if tag == "replace" and _is_date(text.words[j1:j2]) and _is_date(ref[i1:i2]):
+                redated = True  # "Last modified: April 1, 2024"
+            elif not _omittable(reference, text, tag, i1, i2, j1, j2):
                 extra.append((j1, j2))
     required = [not o for o in reference.optional]
     covered = sum(1 for i, m in enumerate(matched_ref) if m and required[i])
@@ -428,6 +444,7 @@ def _align(
         lacking=tuple(lacking),
         span=span,
         gap=gap,
+        redated=redated,
     )
 
 
@@ -538,8 +555,6 @@ def _omittable(
     added = text.words[j1:j2]
     if all(text.notice[j1:j2]):
         return True  # copyright notice lines
-    if tag == "replace" and _is_date(added) and _is_date(reference.words.words[i1:i2]):
-        return True  # "Last modified: April 1, 2024": the same terms, dated otherwise
     if tag == "replace":
         removed = reference.words.words[i1:i2]
         if any(w.isdigit() for w in removed) and any(w.isdigit() for w in added):
@@ -552,6 +567,13 @@ def _omittable(
         for start, end in reference.replaceable:
             if start <= i1 and i2 <= end:
                 return True
+    if j2 - j1 <= MAX_OMITTABLE_WORDS:
+        for start, end in reference.omittable:
+            if start < i1 and i2 < end or (tag == "replace" and start <= i1 and i2 <= end):
+                return True  # reworded where the text is no part of the terms
+            if start <= i1 and i2 <= end and len(added) <= MIN_QUOTED_WORDS:
+                if _LEGAL_WORDS.isdisjoint(added):
+                    return True  # a link added next to it
     if j2 - j1 <= MAX_TITLE_WORDS and all(
         w in _TITLE_WORDS or w in reference.title_words or _is_noise(w) for w in added
     ):
@@ -582,7 +604,9 @@ def _verdicts(
     fragments = [
         a
         for a in aligned
-        if not a.extra and a.gap <= FRAGMENT_MAX_GAP * (a.span[1] - a.span[0])
+        if not a.extra
+        and not a.redated
+        and a.gap <= FRAGMENT_MAX_GAP * (a.span[1] - a.span[0])
     ]
     # A piece two references hold could be either; only a long one tells the license.
     if not chosen and len(fragments) == 1 and len(fragments[0].matched) >= FRAGMENT_MIN_WORDS:
@@ -594,7 +618,7 @@ def _verdicts(
         and len(a.matched) >= SIMILAR_COVERAGE * _region_size(a, text, sections)
     ]
     if similar:
-        best = max(similar, key=lambda a: a.coverage)
+        best = max(similar, key=lambda a: (len(a.matched), a.coverage))
         return (_result(best, text, "similar", sections),)
     return ()
 
