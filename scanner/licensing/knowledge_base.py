@@ -238,8 +238,8 @@ def parse_entry(raw: Any, path: Path) -> LicenseEntry:
         text_file = path.parent / text["file"]
         _require(text_file.is_file(), where, f"text file {text['file']} does not exist")
     markers = _string_list(raw.get("markers"), where, "markers")
-    reference_file = path.parent / "reference" / f"{path.stem}.txt"
-    if not reference_file.is_file():
+    reference_file: Path | None = path.parent / "reference" / f"{path.stem}.txt"
+    if reference_file is not None and not reference_file.is_file():
         reference_file = text_file
     if text_file is not None:
         body = normalize_text(text_file.read_text(encoding="utf-8"))

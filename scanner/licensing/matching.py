@@ -121,12 +121,53 @@ _JOINED = {
     ("per", "cent"): "percent",
 }
 _TITLE_WORDS = frozenset(
-    "the license version v and terms conditions of agreement notice copying md txt "
-    "for public software legal code text full".split()
+    [
+        "the",
+        "license",
+        "version",
+        "v",
+        "and",
+        "terms",
+        "conditions",
+        "of",
+        "agreement",
+        "notice",
+        "copying",
+        "md",
+        "txt",
+        "for",
+        "public",
+        "software",
+        "legal",
+        "code",
+        "text",
+        "full",
+    ]
 )
 _LEGAL_WORDS = frozenset(
-    "may must shall not no only permitted prohibited use used commercial licensed license "
-    "grant granted restricted except without provided unless however".split()
+    [
+        "may",
+        "must",
+        "shall",
+        "not",
+        "no",
+        "only",
+        "permitted",
+        "prohibited",
+        "use",
+        "used",
+        "commercial",
+        "licensed",
+        "license",
+        "grant",
+        "granted",
+        "restricted",
+        "except",
+        "without",
+        "provided",
+        "unless",
+        "however",
+    ]
 )
 """Words that make a 'copyright line' more than a notice: "Copyright 2024 X. Not for
 commercial use." is a clause, and is never left out as a notice."""
@@ -158,14 +199,29 @@ def _fold(word: str) -> str:
 
 
 _MONTHS = frozenset(
-    "january february march april may june july august september october november december".split()
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ]
 )
 
 
 def _is_date(words: Sequence[str]) -> bool:
     """Whether `words` are a date ("March 24, 2025", "24 March 2025")."""
-    return bool(words) and any(w in _MONTHS for w in words) and all(
-        w in _MONTHS or (w.isdigit() and len(w) <= 4) for w in words
+    return (
+        bool(words)
+        and any(w in _MONTHS for w in words)
+        and all(w in _MONTHS or (w.isdigit() and len(w) <= 4) for w in words)
     )
 
 
@@ -207,7 +263,10 @@ def normalize(text: str) -> Words:
     fold, find_words = _fold, _WORD.finditer
     for number, line in enumerate(text.splitlines(keepends=True)):
         bullet = _BULLET.match(line)
-        found = [(m.start(), m.end(), fold(m.group())) for m in find_words(line, bullet.end() if bullet else 0)]
+        found = [
+            (m.start(), m.end(), fold(m.group()))
+            for m in find_words(line, bullet.end() if bullet else 0)
+        ]
         is_notice = _COPYRIGHT_LINE.match(line) is not None and _LEGAL_WORDS.isdisjoint(
             w for _, _, w in found
         )
@@ -364,7 +423,12 @@ class LicenseMatcher:
             return ()
         ranked = sorted(
             (
-                (max(len(grams & theirs) / max(1, len(theirs)), len(grams & theirs) / len(grams)), n)
+                (
+                    max(
+                        len(grams & theirs) / max(1, len(theirs)), len(grams & theirs) / len(grams)
+                    ),
+                    n,
+                )
                 for n, theirs in enumerate(self._shingles)
             ),
             reverse=True,
@@ -431,9 +495,7 @@ def _align(
     )
     span = (blocks[0][0], blocks[-1][0] + blocks[-1][2])
     gap = sum(
-        1
-        for k in range(*span)
-        if required[k] and not matched_ref[k] and not _is_noise(ref[k])
+        1 for k in range(*span) if required[k] and not matched_ref[k] and not _is_noise(ref[k])
     )
     return Alignment(
         reference=reference,
@@ -469,10 +531,9 @@ def _matching_blocks(
     for ai, bj in [*anchors, (len(a), len(b))]:
         if ai < i or bj < j:
             continue  # inside the block the previous anchor grew into
-        if ai > i and bj > j:
-            if (ai - i) * (bj - j) <= MAX_GAP_CELLS:
-                gap = difflib.SequenceMatcher(None, a[i:ai], b[j:bj], autojunk=False)
-                blocks.extend((i + x, j + y, n) for x, y, n in gap.get_matching_blocks() if n)
+        if ai > i and bj > j and (ai - i) * (bj - j) <= MAX_GAP_CELLS:
+            gap = difflib.SequenceMatcher(None, a[i:ai], b[j:bj], autojunk=False)
+            blocks.extend((i + x, j + y, n) for x, y, n in gap.get_matching_blocks() if n)
         if ai == len(a) or bj == len(b):
             break
         size = 0
@@ -569,21 +630,18 @@ def _omittable(
                 return True
     if j2 - j1 <= MAX_OMITTABLE_WORDS:
         for start, end in reference.omittable:
-            if start < i1 and i2 < end or (tag == "replace" and start <= i1 and i2 <= end):
+            if (start < i1 and i2 < end) or (tag == "replace" and start <= i1 and i2 <= end):
                 return True  # reworded where the text is no part of the terms
-            if start <= i1 and i2 <= end and len(added) <= MIN_QUOTED_WORDS:
-                if _LEGAL_WORDS.isdisjoint(added):
-                    return True  # a link added next to it
-    if j2 - j1 <= MAX_TITLE_WORDS and all(
+            near = start <= i1 and i2 <= end and len(added) <= MIN_QUOTED_WORDS
+            if near and _LEGAL_WORDS.isdisjoint(added):
+                return True  # a link added next to it
+    # A title or heading: "# LICENSE", "The MIT License (MIT)".
+    return j2 - j1 <= MAX_TITLE_WORDS and all(
         w in _TITLE_WORDS or w in reference.title_words or _is_noise(w) for w in added
-    ):
-        return True  # a title or heading: "# LICENSE", "The MIT License (MIT)"
-    return False
+    )
 
 
-def _verdicts(
-    aligned: list[Alignment], text: Words, sections: bool
-) -> tuple[TextMatch, ...]:
+def _verdicts(aligned: list[Alignment], text: Words, sections: bool) -> tuple[TextMatch, ...]:
     full = [a for a in aligned if a.coverage >= MATCH_COVERAGE and a.missing <= MAX_MISSING_WORDS]
     # The largest match first; another counts only for words it alone explains (a LICENSE
     # holding two licenses), so a license whose text holds another's (the CC BY-NC legal
@@ -604,9 +662,7 @@ def _verdicts(
     fragments = [
         a
         for a in aligned
-        if not a.extra
-        and not a.redated
-        and a.gap <= FRAGMENT_MAX_GAP * (a.span[1] - a.span[0])
+        if not a.extra and not a.redated and a.gap <= FRAGMENT_MAX_GAP * (a.span[1] - a.span[0])
     ]
     # A piece two references hold could be either; only a long one tells the license.
     if not chosen and len(fragments) == 1 and len(fragments[0].matched) >= FRAGMENT_MIN_WORDS:
@@ -618,7 +674,8 @@ def _verdicts(
         and len(a.matched) >= SIMILAR_COVERAGE * _region_size(a, text, sections)
     ]
     if similar:
-        best = max(similar, key=lambda a: (len(a.matched), a.coverage))
+        # The closest: most of the text explained, least of the reference lacking.
+        best = max(similar, key=lambda a: (len(a.matched) - a.missing, a.coverage))
         return (_result(best, text, "similar", sections),)
     return ()
 
