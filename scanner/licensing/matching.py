@@ -632,13 +632,19 @@ def _omittable(
         for start, end in reference.omittable:
             if (start < i1 and i2 < end) or (tag == "replace" and start <= i1 and i2 <= end):
                 return True  # reworded where the text is no part of the terms
-            near = start <= i1 and i2 <= end and len(added) <= MIN_QUOTED_WORDS
+            near = start <= i1 and i2 <= end and _is_link(text, j1, j2)
             if near and _LEGAL_WORDS.isdisjoint(added):
-                return True  # a link added next to it
+                return True  # a link added next to it: "wiki.creativecommons.org/..."
     # A title or heading: "# LICENSE", "The MIT License (MIT)".
     return j2 - j1 <= MAX_TITLE_WORDS and all(
         w in _TITLE_WORDS or w in reference.title_words or _is_noise(w) for w in added
     )
+
+
+def _is_link(text: Words, start: int, end: int) -> bool:
+    """Whether words `start` to `end` are one link or domain as written ("example.org/x")."""
+    written = text.text[text.starts[start] : text.ends[end - 1]]
+    return "." in written and not any(c.isspace() for c in written)
 
 
 def _verdicts(aligned: list[Alignment], text: Words, sections: bool) -> tuple[TextMatch, ...]:
