@@ -478,6 +478,9 @@ def _about_ai(lic: ScanCodeLicense) -> bool:
 
 
 def answer(case: Case, kb: LicenseKnowledgeBase) -> tuple[str, ...]:
+    if case.kind == "text:embedded":
+        # A card body: compared section by section, as the model-folder reader does.
+        return kb.identify(case.value, sections=True)[0]
     if case.kind.startswith("text"):
         return tuple(kb.identify_text(case.value))
     if case.kind == "pair":

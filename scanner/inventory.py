@@ -118,6 +118,24 @@ FileHeader = SafetensorsHeader | GgufHeader | PickleScan | None
 
 
 @dataclass(frozen=True)
+class TextMatch:
+    """What a license text is, compared word by word with a reference text
+    (`scanner.licensing.matching`).
+
+    `verdict` is `match` (the license, `coverage` of its reference present and nothing added),
+    `fragment` (a piece of the license only it has, `coverage` of it present) or `similar`
+    (close to the license but not it: `difference` quotes what the text adds or lacks; the
+    license stays unresolved). `section` is the heading of the card section the text is in.
+    """
+
+    key: str
+    verdict: Literal["match", "fragment", "similar"]
+    coverage: float
+    difference: str | None = None
+    section: str | None = None
+
+
+@dataclass(frozen=True)
 class FileEntry:
     """One file of a component, with what is known about its bytes.
 
@@ -146,6 +164,9 @@ class FileEntry:
     size, mtime and ctime are unchanged since it was last read in full, not from reading it."""
     media_type: str | None = None
     """The media type a store's manifest gives the file (an Ollama layer); None elsewhere."""
+    license_match: tuple[TextMatch, ...] = ()
+    """How the license text of the file (a LICENSE, or a card body) compares with the
+    references: matches and fragments are also in `license_detected`, similar texts only here."""
 
     @property
     def safetensors(self) -> SafetensorsHeader | None:
@@ -235,6 +256,8 @@ class CardFacts:
     """Model families the prose says the model is built on; filled in by license resolution."""
     metrics: tuple[EvalMetric, ...] = ()
     prose: str = field(default="", repr=False)
+    extra_gated_prompt: str | None = field(default=None, repr=False)
+    """The text a gated repository shows before granting access: often the license itself."""
     """The card's text after the front matter, kept for resolution to read; not reported."""
 
 

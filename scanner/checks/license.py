@@ -19,6 +19,7 @@ from scanner.licensing.expressions import (
 )
 from scanner.licensing.knowledge_base import USES, LicenseEntry, cite
 from scanner.licensing.lineage import RESOLVED
+from scanner.licensing.matching import describe
 from scanner.licensing.resolution import passed_on_notices
 from scanner.readers.card import declared_licenses
 from scanner.readers.weights_metadata import weights_declarations
@@ -53,7 +54,23 @@ class LicenseCheck(Check):
                     declared=item.written,
                 )
         if facts.effective is None:
-            if not facts.declared:
+            similar = [
+                (entry.path, match)
+                for entry in component.files
+                for match in entry.license_match
+                if match.verdict == "similar" and match.key in kb
+            ]
+            if not facts.declared and similar:
+                for path, match in similar:
+                    yield finding(
+                        "license.unresolved",
+                        component,
+                        f"{describe(match, kb[match.key].name, path)}; a variant is another "
+                        "license: review its terms by hand",
+                        file=path,
+                        similar_to=match.key,
+                    )
+            elif not facts.declared:
                 yield finding(
                     "license.missing",
                     component,

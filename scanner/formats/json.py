@@ -51,6 +51,7 @@ from scanner.inventory import (
     PickleScan,
     SafetensorsHeader,
     ScanResult,
+    TextMatch,
     Waiver,
 )
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
@@ -90,6 +91,8 @@ def _file(entry: FileEntry) -> dict[str, Any]:
         data["defects"] = [{"kind": d.kind, "message": d.message} for d in entry.defects]
     if entry.license_detected:
         data["license_detected"] = list(entry.license_detected)
+    if entry.license_match:
+        data["license_match"] = [_text_match(match) for match in entry.license_match]
     if entry.pickle is not None:
         data["pickle"] = {
             "globals": list(entry.pickle.globals),
@@ -99,6 +102,29 @@ def _file(entry: FileEntry) -> dict[str, Any]:
     if entry.error:
         data["error"] = entry.error
     return data
+
+
+def _text_match(match: TextMatch) -> dict[str, Any]:
+    data: dict[str, Any] = {"license": match.key, "verdict": match.verdict}
+    data["coverage"] = match.coverage
+    if match.difference is not None:
+        data["difference"] = match.difference
+    if match.section is not None:
+        data["section"] = match.section
+    return data
+
+
+def _read_text_match(raw: dict[str, Any]) -> TextMatch:
+    verdict = raw["verdict"]
+    if verdict not in ("match", "fragment", "similar"):
+        raise ValueError(f"unknown license_match verdict {verdict!r}")
+    return TextMatch(
+        key=_text(raw, "license"),
+        verdict=verdict,
+        coverage=float(raw["coverage"]),
+        difference=raw.get("difference"),
+        section=raw.get("section"),
+    )
 
 
 def _gguf(header: GgufHeader) -> dict[str, Any]:
@@ -336,6 +362,7 @@ def _read_file(raw: dict[str, Any]) -> FileEntry:
         media_type=raw.get("media_type"),
         header=_read_header(raw),
         license_detected=_items(raw, "license_detected"),
+        license_match=tuple(_read_text_match(m) for m in _items(raw, "license_match")),
         error=raw.get("error"),
         reference=raw.get("reference"),
         expected=raw.get("expected"),

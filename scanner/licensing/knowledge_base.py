@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
+from scanner.inventory import TextMatch
+from scanner.licensing.matching import LicenseMatcher, parse_reference
 from scanner.licensing.names import canonical_url, looks_like_url, loose_name
 from scanner.resources import data_dir
 
@@ -149,6 +151,10 @@ class LicenseEntry:
     use_policy_file: Path | None = None
     """The acceptable-use policy the license incorporates by reference, when bundled: a NOTICE
     bundle passes it on beside the license text."""
+    reference_file: Path | None = None
+    """The full text license texts are matched against (`scanner.licensing.matching`): the
+    marked-up copy in `licenses/reference/` (replaceable and omittable regions), else the
+    bundled text; None for an entry known only by its markers."""
 
     @property
     def spdx_ref(self) -> str:
@@ -246,6 +252,9 @@ def parse_entry(raw: Any, path: Path) -> LicenseEntry:
             use_policy_file.is_file(), where, f"use policy {text['use_policy']} does not exist"
         )
     markers = _string_list(raw.get("markers"), where, "markers")
+    reference_file: Path | None = path.parent / "reference" / f"{path.stem}.txt"
+    if reference_file is not None and not reference_file.is_file():
+        reference_file = text_file
     if text_file is not None:
         body = normalize_text(text_file.read_text(encoding="utf-8"))
         for marker in markers:
@@ -270,6 +279,7 @@ def parse_entry(raw: Any, path: Path) -> LicenseEntry:
         obligations=_clauses(raw.get("obligations"), OBLIGATION_IDS, where, "obligations"),
         restrictions=_clauses(raw.get("restrictions"), RESTRICTION_IDS, where, "restrictions"),
         use_policy_file=use_policy_file,
+        reference_file=reference_file,
     )
 
 
@@ -360,19 +370,49 @@ class LicenseKnowledgeBase:
         return any(key in self.entries and self.entries[key].text_file is None for key in keys)
 
     def identify_text(self, text: str) -> tuple[str, ...]:
-        """Return the keys of every license whose markers all occur in `text`."""
-        body = normalize_text(text)
-        found = []
-        for entry in self.entries.values():
-            if not entry.markers:
-                continue
-            if all(normalize_text(m) in body for m in entry.markers) and not any(
-                normalize_text(m) in body for m in entry.not_markers
-            ):
-                found.append(entry.key)
-        return tuple(found)
+        """The keys of the licenses `text` is, in full or as a fragment only they have."""
+        return self.identify(text)[0]
+
+    def identify(
+        self, text: str, *, sections: bool = False
+    ) -> tuple[tuple[str, ...], tuple[TextMatch, ...]]:
+        """The licenses `text` is (keys of full and fragment matches) and how it compares with
+        the reference texts (`TextMatch`es, similar ones too). `sections`: `text` is a card
+        body, compared only in the Markdown sections that hold a license.
+
+        Entries without a reference text are recognised by their markers when the text is no
+        reference's (their markers are their titles: "BigScience Open RAIL-M License" is similar
+        to the CreativeML Open RAIL-M and is the BigScience license); the markers of an entry
+        with a reference are never used, so a variant of a known license is not named."""
+        if sections and len(set(_LEGAL_TERMS.findall(text.lower()))) < 2:
+            return (), ()  # a card with no license in it: no index is built for it
+        matches = self._matcher.match(text, sections=sections)
+        keys = [m.key for m in matches if m.verdict != "similar"]
+        if not keys and not sections:
+            body = normalize_text(text)
+            for entry in self.entries.values():
+                if entry.reference_file is not None or not entry.markers:
+                    continue
+                if all(normalize_text(m) in body for m in entry.markers) and not any(
+                    normalize_text(m) in body for m in entry.not_markers
+                ):
+                    keys.append(entry.key)
+        return tuple(dict.fromkeys(keys)), matches
+
+    @cached_property
+    def _matcher(self) -> LicenseMatcher:
+        """Built on the first license text matched: no scan start-up pays for it."""
+        return LicenseMatcher(
+            parse_reference(entry.key, entry.name, entry.reference_file.read_text("utf-8"))
+            for entry in self.entries.values()
+            if entry.reference_file is not None
+        )
 
 
+_LEGAL_TERMS = re.compile(
+    r"warrant|liabil|hereby|permission|redistribut|licensor|licensee|grant|sublicens"
+)
+"""Words no license text lacks two of: a card body without them is not matched at all."""
 _PARENTHESISED = re.compile(r"\(([^()]+)\)")
 
 

@@ -437,13 +437,20 @@ def _with_exceptions(terms: list[str], exceptions: list[str]) -> list[str]:
     return attached
 
 
+_SEPARATOR = re.compile(r"^[ \t]*[-=_*]{10,}[ \t]*$", re.MULTILINE)
+
+
 def _text_terms(text: str, kb: LicenseKnowledgeBase) -> list[str]:
     """The licenses a text (or one part of it) is recognised as, each an SPDX term."""
     found: list[str] = []
-    for key in kb.identify_text(text):
-        spdx = kb[key].spdx_ref
-        if spdx not in found:
-            found.append(spdx)
+    # A file may put a notice and an exception before the full license text, set apart by a
+    # rule of dashes (pygit2's COPYING): each part is matched on its own as well.
+    parts = [text, *(part for part in _SEPARATOR.split(text) if part.strip())]
+    for part in parts if len(parts) > 2 else parts[:1]:
+        for key in kb.identify_text(part):
+            spdx = kb[key].spdx_ref
+            if spdx not in found:
+                found.append(spdx)
     words = normalize_text(text)
     for spdx in package_texts.notice_licenses(words):
         if spdx not in found:

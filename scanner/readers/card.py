@@ -129,6 +129,7 @@ CARD_FIELDS = (
     "pipeline_tag",
     "library_name",
     "tags",
+    "extra_gated_prompt",
 )
 """The front-matter fields `card_from_mapping` reads: all the Hub's `cardData` needs to carry."""
 
@@ -156,6 +157,7 @@ def card_from_mapping(
         tags=tuple(dict.fromkeys(strings(data.get("tags")))),  # the Hub lists a tag once
         metrics=metrics,
         prose=prose,
+        extra_gated_prompt=optional_string(data.get("extra_gated_prompt")),
     )
     return dataclasses.replace(facts, invalid=tuple(_invalid_names(facts)))
 

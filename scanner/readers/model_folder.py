@@ -7,6 +7,7 @@ writes next to them.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -28,8 +29,10 @@ from scanner.inventory import (
     ModelDetails,
     Notice,
     Problem,
+    TextMatch,
 )
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
+from scanner.licensing.matching import describe
 from scanner.readers.card import (
     FRONT_MATTER,
     MAX_CARD_BYTES,
@@ -245,6 +248,7 @@ def read_file_and_license_text(
     file_format = classify_format(path)
     header: FileHeader = None
     detected: tuple[str, ...] = ()
+    matches: tuple[TextMatch, ...] = ()
     license_text = None
     try:
         if file_format == "safetensors":
@@ -260,7 +264,7 @@ def read_file_and_license_text(
             return entry, None
         elif _LICENSE_FILE.match(path.name):
             text = read_bounded(path, MAX_LICENSE_FILE_BYTES).decode("utf-8", "replace")
-            detected = kb.identify_text(text)
+            detected, matches = kb.identify(text)
             if kb.lacks_text(detected) and size <= MAX_LICENSE_FILE_BYTES:
                 license_text = LicenseText(relative, text, detected)
     except (OSError, SafetensorsReadError) as exc:
@@ -269,7 +273,12 @@ def read_file_and_license_text(
         )
         return entry, None
     entry = FileEntry(
-        path=relative, size=size, format=file_format, header=header, license_detected=detected
+        path=relative,
+        size=size,
+        format=file_format,
+        header=header,
+        license_detected=detected,
+        license_match=matches,
     )
     return entry, license_text
 
@@ -392,10 +401,12 @@ def read_model_folder(
         _merge(base_models, declaration.base_models)
         quoted = {e.value for e in evidence}
         evidence.extend(e for e in declaration.evidence if e.value not in quoted)
+    if card is not None and card.error is None:
+        files = [_with_card_body_match(entry, card, kb) for entry in files]
     detected: list[str] = []
     for entry in files:
+        evidence.extend(license_text_evidence(entry, kb))
         for key in entry.license_detected:
-            evidence.append(Evidence(entry.path, f"text matches the {kb[key].name}"))
             if key not in detected:
                 detected.append(key)
     return FolderFacts(
@@ -425,6 +436,41 @@ def _one_file(path: Path) -> Iterator[tuple[Path, Problem | None]]:
         yield path, Problem(str(path), f"{not_regular_description(mode)}; not read")
         return
     yield path, None
+
+
+def license_text_evidence(entry: FileEntry, kb: LicenseKnowledgeBase) -> list[Evidence]:
+    """What a file's license text was found to be: each reference match with its coverage (or
+    what a similar text adds or lacks), and licenses recognised by their markers alone."""
+    evidence = [
+        Evidence(entry.path, describe(match, kb[match.key].name, entry.path))
+        for match in entry.license_match
+        if match.key in kb
+    ]
+    matched = {match.key for match in entry.license_match}
+    evidence.extend(
+        Evidence(entry.path, f"text matches the {kb[key].name}")
+        for key in entry.license_detected
+        if key not in matched and key in kb
+    )
+    return evidence
+
+
+def _with_card_body_match(entry: FileEntry, card: CardFacts, kb: LicenseKnowledgeBase) -> FileEntry:
+    """The README entry with the licenses pasted into the card: its body (a "License"
+    section) and the `extra_gated_prompt` shown before access is granted."""
+    if entry.path != card.path or entry.error is not None:
+        return entry
+    detected: list[str] = []
+    matches: list[TextMatch] = []
+    for text in (card.prose, card.extra_gated_prompt or ""):
+        keys, found = kb.identify(text, sections=True)
+        detected.extend(keys)
+        matches.extend(found)
+    if not matches:
+        return entry
+    return dataclasses.replace(
+        entry, license_detected=tuple(dict.fromkeys(detected)), license_match=tuple(matches)
+    )
 
 
 def _merge(values: list[str], more: tuple[str, ...]) -> None:

@@ -24,6 +24,7 @@ from scanner.inventory import (
 )
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.licensing.lineage import BaseModelAnswer, BaseModelLookup
+from scanner.licensing.matching import describe
 from scanner.readers.card import (
     MAX_CARD_BYTES,
     card_evidence,
@@ -137,9 +138,16 @@ def _license(
     if not declared:
         for path in sorted(n for n in names if "/" not in n and is_license_file(n)):
             text = client.file_text(model, path, MAX_LICENSE_FILE_BYTES)
-            for key in kb.identify_text(text or ""):
-                evidence.append(Evidence(path, f"text matches the {kb[key].name}"))
-                detected.append(key)
+            keys, matches = kb.identify(text or "")
+            evidence.extend(
+                Evidence(path, describe(match, kb[match.key].name, path)) for match in matches
+            )
+            evidence.extend(
+                Evidence(path, f"text matches the {kb[key].name}")
+                for key in keys
+                if key not in {match.key for match in matches}
+            )
+            detected.extend(keys)
     return LicenseFacts(
         declared=declared, detected=tuple(dict.fromkeys(detected)), evidence=tuple(evidence)
     )

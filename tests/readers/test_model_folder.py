@@ -342,7 +342,7 @@ def test_recognised_license_file_texts_are_recorded_with_their_keys(tmp_path, kb
 
 
 def test_license_file_beyond_the_read_limit_is_recognised_but_its_text_not_kept(tmp_path, kb):
-    (tmp_path / "LICENSE").write_text(GPL3_OPENING + "x" * MAX_LICENSE_FILE_BYTES)
+    (tmp_path / "LICENSE").write_text(GPL3_OPENING + " " * MAX_LICENSE_FILE_BYTES)
     facts = read_model_folder(tmp_path, kb)
     assert facts.license.detected == ("gpl-3.0",)
     assert facts.license_texts == ()

@@ -1,0 +1,734 @@
+"""Identifies a license text by aligning it with full reference texts, with a measured coverage.
+
+Markers (a few phrases per license) cannot tell a license from a variant that adds a clause:
+the BSD 2-Clause text plus "the views and conclusions ... shall not be interpreted as
+representing official policies" has every BSD-2-Clause phrase. So a text is compared word by
+word with the whole reference, following the SPDX License Matching Guidelines
+(https://spdx.github.io/spdx-spec/v2.3/license-matching-guidelines-and-templates/):
+
+- case, whitespace, punctuation, quotes and dashes never matter (texts become word sequences);
+- bullets and list numbering at the start of a line are dropped, and list numbers that reflowing
+  moved into the middle of a line are not a difference;
+- equivalent words are one word (licence/license, sub-license/sublicense, British and American
+  spellings, http/https, & and "and");
+- copyright notice lines and a license's title may be left out or differ;
+- replaceable text in a reference (`{{the copyright holder}}` in the reference files: the words
+  may be replaced by up to `MAX_REPLACEMENT_WORDS` others) and omittable text (`[[...]]`: the
+  "How to apply" appendices) may differ or be missing.
+
+Verdicts (`TextMatch.verdict`):
+
+- `match`: the reference is covered (`MATCH_COVERAGE`) and the text adds nothing of substance;
+- `fragment`: at least `FRAGMENT_MIN_WORDS` words, all of them in one stretch of exactly one
+  reference and of no other; identified with the share of the reference it covers;
+- `similar`: close to a reference but adding or lacking clauses; the difference is quoted and the
+  license is *not* named, because a variant is another license.
+
+A card body is matched section by section: the matched region's Markdown sections count, the rest
+of the card does not. The index (word shingles of every reference) is built on first use, so a
+scan that reads no license text never pays for it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from scanner.inventory import TextMatch
+
+MATCH_COVERAGE = 0.98
+"""Share of a reference's required words a text must contain to be that license."""
+MAX_MISSING_WORDS = 3
+"""At most this many required words of a reference may be missing from a full match."""
+FRAGMENT_MIN_WORDS = 150
+"""A fragment names its license only from this many matched words: the short permissive
+licenses (MIT, BSD, ISC, zlib: 100 to 250 words) have dozens of variants sharing their first
+clauses, so no part of them tells which one it is."""
+FRAGMENT_MAX_GAP = 0.02
+"""Share of the covered stretch of a reference a fragment may lack (a dropped list number)."""
+SIMILAR_COVERAGE = 0.7
+"""A text covering this share of a reference (and mostly made of it) is called similar to it."""
+MAX_REPLACEMENT_WORDS = 16
+"""Words that may stand for a replaceable region (a copyright holder's name)."""
+MAX_TITLE_WORDS = 12
+MAX_OMITTABLE_WORDS = 40
+"""Words a text may add or reword inside a reference's omittable (`[[...]]`) text."""
+MIN_QUOTED_WORDS = 8
+"""A passage of the reference repeated elsewhere in a text counts as no addition from this
+many words (shorter ones, such as "not", change what a sentence says)."""
+SHINGLE = 5
+CANDIDATES = 4
+"""References aligned word by word per text: the ones sharing most shingles with it."""
+MIN_CANDIDATE_SHARE = 0.05
+MAX_QUOTE_WORDS = 14
+MAX_GAP_CELLS = 4_000_000
+"""Word pairs `SequenceMatcher` may compare between two anchors (2000 by 2000 words)."""
+
+Verdict = Literal["match", "fragment", "similar"]
+
+_EQUIVALENT = {
+    # SPDX equivalentwords.txt: British and American spellings and other variants.
+    "acknowledgement": "acknowledgment",
+    "analogue": "analog",
+    "analyse": "analyze",
+    "artefact": "artifact",
+    "authorisation": "authorization",
+    "authorised": "authorized",
+    "calibre": "caliber",
+    "cancelled": "canceled",
+    "capitalisations": "capitalizations",
+    "catalogue": "catalog",
+    "categorise": "categorize",
+    "centre": "center",
+    "emphasised": "emphasized",
+    "favour": "favor",
+    "favourite": "favorite",
+    "fulfil": "fulfill",
+    "fulfilment": "fulfillment",
+    "initialise": "initialize",
+    "judgement": "judgment",
+    "labelling": "labeling",
+    "labour": "labor",
+    "maximise": "maximize",
+    "modelled": "modeled",
+    "modelling": "modeling",
+    "offence": "offense",
+    "optimise": "optimize",
+    "organisation": "organization",
+    "organise": "organize",
+    "practise": "practice",
+    "programme": "program",
+    "realise": "realize",
+    "recognise": "recognize",
+    "signalling": "signaling",
+    "utilisation": "utilization",
+    "whilst": "while",
+    "wilful": "willful",
+    "https": "http",
+    "&": "and",
+}
+_JOINED = {
+    ("sub", "license"): "sublicense",
+    ("sub", "licenses"): "sublicenses",
+    ("sub", "licensed"): "sublicensed",
+    ("non", "commercial"): "noncommercial",
+    ("per", "cent"): "percent",
+}
+_TITLE_WORDS = frozenset(
+    [
+        "the",
+        "license",
+        "version",
+        "v",
+        "and",
+        "terms",
+        "conditions",
+        "of",
+        "agreement",
+        "notice",
+        "copying",
+        "md",
+        "txt",
+        "for",
+        "public",
+        "software",
+        "legal",
+        "code",
+        "text",
+        "full",
+    ]
+)
+_LEGAL_WORDS = frozenset(
+    [
+        "may",
+        "must",
+        "shall",
+        "not",
+        "no",
+        "only",
+        "permitted",
+        "prohibited",
+        "use",
+        "used",
+        "commercial",
+        "licensed",
+        "license",
+        "grant",
+        "granted",
+        "restricted",
+        "except",
+        "without",
+        "provided",
+        "unless",
+        "however",
+    ]
+)
+"""Words that make a 'copyright line' more than a notice: "Copyright 2024 X. Not for
+commercial use." is a clause, and is never left out as a notice."""
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|&")
+_BULLET = re.compile(
+    r"^\s*(?:>\s*)*(?:#{1,6}\s+)?(?:[-*+•·▪◦‣]\s+|(?:\(?(?:\d{1,3}|[a-z]|[ivxl]{1,6})(?:\.\d{1,3})*[.)]"
+    r"|\((?:\d{1,3}|[a-z]|[ivxl]{1,6})\)|§\s*\d{1,3}(?:\.\d{1,3})*\.?)(?=\s))",
+    re.IGNORECASE,
+)
+_COPYRIGHT_LINE = re.compile(
+    r"^\W*(?:(?:portions\s+)?copyright\b|(?:\(c\)|©)\s*\d{4})|^\W*all rights reserved\W*$",
+    re.IGNORECASE,
+)
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
+_ROMAN = re.compile(r"^[ivxl]{1,6}$")
+_MARKUP = re.compile(r"\{\{|\}\}|\[\[|\]\]")
+
+
+@lru_cache(maxsize=1 << 16)
+def _fold(word: str) -> str:
+    word = word.lower()
+    if not word.isascii():
+        word = unicodedata.normalize("NFKD", word)
+        word = "".join(c for c in word if not unicodedata.combining(c)).replace("’", "")
+    word = word.replace("'", "")
+    word = word.replace("licenc", "licens")
+    return _EQUIVALENT.get(word, word)
+
+
+_MONTHS = frozenset(
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ]
+)
+
+
+def _is_date(words: Sequence[str]) -> bool:
+    """Whether `words` are a date ("March 24, 2025", "24 March 2025")."""
+    return (
+        bool(words)
+        and any(w in _MONTHS for w in words)
+        and all(w in _MONTHS or (w.isdigit() and len(w) <= 4) for w in words)
+    )
+
+
+def _is_noise(word: str) -> bool:
+    """A list number or letter: reflowing moves them into running text."""
+    return (word.isdigit() and len(word) <= 3) or len(word) == 1 or bool(_ROMAN.match(word))
+
+
+@dataclass(frozen=True)
+class Words:
+    """A text as a sequence of normalised words, with where each word is in the text."""
+
+    text: str
+    words: tuple[str, ...]
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    lines: tuple[int, ...]
+    notice: tuple[bool, ...]
+    """Whether the word is on a copyright notice line (one without legal words)."""
+    headings: tuple[int, ...]
+    """Indexes of the words that start a Markdown heading line."""
+
+    def quote(self, start: int, end: int) -> str:
+        """The original text of words `start` to `end`, shortened to `MAX_QUOTE_WORDS`."""
+        end = min(end, start + MAX_QUOTE_WORDS)
+        snippet = " ".join(self.text[self.starts[start] : self.ends[end - 1]].split())
+        return snippet + (" …" if end - start == MAX_QUOTE_WORDS else "")
+
+
+def normalize(text: str) -> Words:
+    """Split `text` into normalised words (the SPDX guidelines' equivalences applied)."""
+    words: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    lines: list[int] = []
+    notice: list[bool] = []
+    headings: list[int] = []
+    offset = 0
+    fold, find_words = _fold, _WORD.finditer
+    for number, line in enumerate(text.splitlines(keepends=True)):
+        bullet = _BULLET.match(line)
+        found = [
+            (m.start(), m.end(), fold(m.group()))
+            for m in find_words(line, bullet.end() if bullet else 0)
+        ]
+        is_notice = _COPYRIGHT_LINE.match(line) is not None and _LEGAL_WORDS.isdisjoint(
+            w for _, _, w in found
+        )
+        if found and _HEADING.match(line):
+            headings.append(len(words))
+        for start, end, word in found:
+            if word == "c" and is_notice:
+                continue  # the (c) of a notice
+            if words and lines[-1] >= number - 1 and (words[-1], word) in _JOINED:
+                words[-1] = _JOINED[(words[-1], word)]
+                ends[-1] = offset + end
+                continue
+            words.append(word)
+            starts.append(offset + start)
+            ends.append(offset + end)
+            lines.append(number)
+            notice.append(is_notice)
+        offset += len(line)
+    return Words(
+        text, tuple(words), tuple(starts), tuple(ends), tuple(lines), tuple(notice), tuple(headings)
+    )
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A full license text prepared for matching."""
+
+    key: str
+    name: str
+    words: Words
+    optional: tuple[bool, ...]
+    """Words that may be missing: omittable text, defaults of replaceable text, notices, title."""
+    replaceable: tuple[tuple[int, int], ...]
+    """Word ranges (start, end) another text may replace with up to MAX_REPLACEMENT_WORDS."""
+    omittable: tuple[tuple[int, int], ...]
+    """Word ranges that are no part of the terms (`[[...]]`): they may be missing or reworded."""
+    title_words: frozenset[str]
+    required: int
+    joined: str
+    """The words as one string with a space either side, to find a passage in it."""
+
+
+def parse_reference(key: str, name: str, marked: str) -> Reference:
+    """Prepare a reference text marked with `{{replaceable}}` and `[[omittable]]` regions."""
+    replaceable_chars: list[tuple[int, int]] = []
+    optional_chars: list[tuple[int, int]] = []
+    open_at: dict[str, int] = {}
+    removed = 0  # marker characters before the current one: positions are in the plain text
+    for marker in _MARKUP.finditer(marked):
+        token, at = marker.group(), marker.start() - removed
+        removed += len(token)
+        if token in ("{{", "[["):
+            open_at[token] = at
+            continue
+        opener = "{{" if token == "}}" else "[["
+        region = (open_at.pop(opener), at)
+        (replaceable_chars if opener == "{{" else optional_chars).append(region)
+    words = normalize(_MARKUP.sub("", marked))
+    optional = list(words.notice)
+    replaceable: list[tuple[int, int]] = []
+    for start_char, end_char in replaceable_chars:
+        inside = [i for i, s in enumerate(words.starts) if start_char <= s < end_char]
+        if inside:
+            replaceable.append((inside[0], inside[-1] + 1))
+        else:
+            first_after = next(
+                (i for i, s in enumerate(words.starts) if s >= end_char), len(words.words)
+            )
+            replaceable.append((first_after, first_after))
+        for i in inside:
+            optional[i] = True
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(replaceable):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))  # "{{year}} {{owner}}"
+        else:
+            merged.append((start, end))
+    replaceable = merged
+    omittable: list[tuple[int, int]] = []
+    for start_char, end_char in optional_chars:
+        inside = [i for i, s in enumerate(words.starts) if start_char <= s < end_char]
+        for i in inside:
+            optional[i] = True
+        if inside:
+            omittable.append((inside[0], inside[-1] + 1))
+    if words.lines:
+        first_line = [i for i, line in enumerate(words.lines) if line == words.lines[0]]
+        if len(first_line) <= MAX_TITLE_WORDS:
+            for i in first_line:
+                optional[i] = True  # the title: "MIT License", "zlib License"
+    title = {_fold(w) for w in _WORD.findall(name)}
+    title.update(words.words[i] for i, line in enumerate(words.lines) if line == words.lines[0])
+    return Reference(
+        key=key,
+        name=name,
+        words=words,
+        optional=tuple(optional),
+        replaceable=tuple(replaceable),
+        omittable=tuple(omittable),
+        title_words=frozenset(title),
+        required=sum(1 for o in optional if not o),
+        joined=f" {' '.join(words.words)} ",
+    )
+
+
+def _shingles(words: Sequence[str]) -> set[tuple[str, ...]]:
+    return set(zip(*(words[i:] for i in range(SHINGLE)), strict=False))
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """One text aligned with one reference."""
+
+    reference: Reference
+    coverage: float
+    missing: int
+    """Required, substantive words of the reference the text lacks."""
+    matched: frozenset[int]
+    """Indexes of the text's words that are the reference's."""
+    extra: tuple[tuple[int, int], ...]
+    """Word ranges of the text that are neither the reference nor omittable."""
+    lacking: tuple[tuple[int, int], ...]
+    """Word ranges of the reference the text lacks (substantive ones)."""
+    span: tuple[int, int]
+    """The stretch of the reference that the text's words cover."""
+    gap: int
+    """Required words missing inside `span`."""
+    redated: bool
+    """The text carries another date where the reference has one: the same terms when the
+    rest is the same, but a fragment cannot show that the rest is."""
+
+
+class LicenseMatcher:
+    """Matches texts against a set of references."""
+
+    def __init__(self, references: Iterable[Reference]) -> None:
+        self.references = tuple(references)
+        self._shingles = [_shingles(r.words.words) for r in self.references]
+        self._once: dict[int, dict[tuple[str, ...], int]] = {}
+
+    def _unique(self, number: int) -> dict[tuple[str, ...], int]:
+        """The shingles that occur once in reference `number`, computed when first aligned."""
+        if number not in self._once:
+            self._once[number] = _unique_shingles(self.references[number].words.words)
+        return self._once[number]
+
+    def match(self, text: str, *, sections: bool = False) -> tuple[TextMatch, ...]:
+        """The licenses `text` is (`match`), is a piece of (`fragment`) or resembles
+        (`similar`). With `sections` (a card body), only the Markdown sections holding the
+        license are compared, and each result names its section."""
+        words = normalize(text)
+        grams = _shingles(words.words)
+        if not grams:
+            return ()
+        ranked = sorted(
+            (
+                (
+                    max(
+                        len(grams & theirs) / max(1, len(theirs)), len(grams & theirs) / len(grams)
+                    ),
+                    n,
+                )
+                for n, theirs in enumerate(self._shingles)
+            ),
+            reverse=True,
+        )
+        once = _unique_shingles(words.words)
+        aligned = [
+            _align(self.references[n], self._unique(n), words, once, sections)
+            for share, n in ranked[:CANDIDATES]
+            if share >= MIN_CANDIDATE_SHARE
+        ]
+        return _verdicts(aligned, words, sections)
+
+
+def _align(
+    reference: Reference,
+    once_ref: dict[tuple[str, ...], int],
+    text: Words,
+    once_text: dict[tuple[str, ...], int],
+    sections: bool,
+) -> Alignment:
+    ref = reference.words.words
+    matching_blocks = _matching_blocks(ref, text.words, once_ref, once_text)
+    opcodes = _opcodes(matching_blocks, len(ref), len(text.words))
+    matched_ref = [False] * len(ref)
+    matched: set[int] = set()
+    for tag, i1, i2, j1, _ in opcodes:
+        if tag == "equal":
+            for k in range(i2 - i1):
+                matched_ref[i1 + k] = True
+                matched.add(j1 + k)
+    blocks = [b for b in matching_blocks if b[2] >= 4]
+    if not blocks:
+        return Alignment(reference, 0.0, reference.required, frozenset(), (), (), (0, 0), 0, False)
+    first, last = blocks[0][1], blocks[-1][1] + blocks[-1][2]
+    region = _region(text, first, last) if sections else (0, len(text.words))
+    extra: list[tuple[int, int]] = []
+    redated = False
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag in ("insert", "replace"):
+            j1, j2 = max(j1, region[0]), min(j2, region[1])
+            if j1 >= j2:
+                continue
+            if tag == "replace" and _is_date(text.words[j1:j2]) and _is_date(ref[i1:i2]):
+                redated = True  # "Last modified: April 1, 2024"
+            elif not _omittable(reference, text, tag, i1, i2, j1, j2):
+                extra.append((j1, j2))
+    required = [not o for o in reference.optional]
+    covered = sum(1 for i, m in enumerate(matched_ref) if m and required[i])
+    lacking: list[tuple[int, int]] = []
+    i = 0
+    while i < len(ref):
+        if matched_ref[i] or not required[i] or _is_noise(ref[i]):
+            i += 1
+            continue
+        start = i
+        while i < len(ref) and not matched_ref[i]:
+            i += 1
+        lacking.append((start, i))
+    missing = sum(
+        1
+        for start, end in lacking
+        for k in range(start, end)
+        if required[k] and not _is_noise(ref[k])
+    )
+    span = (blocks[0][0], blocks[-1][0] + blocks[-1][2])
+    gap = sum(
+        1 for k in range(*span) if required[k] and not matched_ref[k] and not _is_noise(ref[k])
+    )
+    return Alignment(
+        reference=reference,
+        coverage=covered / reference.required if reference.required else 1.0,
+        missing=missing,
+        matched=frozenset(matched),
+        extra=tuple(extra),
+        lacking=tuple(lacking),
+        span=span,
+        gap=gap,
+        redated=redated,
+    )
+
+
+Block = tuple[int, int, int]
+"""`a[i:i + size] == b[j:j + size]` as (i, j, size)."""
+
+
+def _matching_blocks(
+    a: Sequence[str],
+    b: Sequence[str],
+    once_a: dict[tuple[str, ...], int],
+    once_b: dict[tuple[str, ...], int],
+) -> list[Block]:
+    """The words `a` and `b` share, in order, like `difflib.SequenceMatcher` with autojunk off
+    but in near-linear time on long texts: shingles that occur once in each text anchor the
+    alignment (the longest chain of them in the same order, as patience diff does), and only
+    the short stretches between anchors are aligned by `SequenceMatcher` (quadratic in words
+    of an aligned stretch: "the" occurs 300 times in the GPL)."""
+    anchors = _anchors(once_a, once_b)
+    blocks: list[Block] = []
+    i = j = 0
+    for ai, bj in [*anchors, (len(a), len(b))]:
+        if ai < i or bj < j:
+            continue  # inside the block the previous anchor grew into
+        if ai > i and bj > j and (ai - i) * (bj - j) <= MAX_GAP_CELLS:
+            gap = difflib.SequenceMatcher(None, a[i:ai], b[j:bj], autojunk=False)
+            blocks.extend((i + x, j + y, n) for x, y, n in gap.get_matching_blocks() if n)
+        if ai == len(a) or bj == len(b):
+            break
+        size = 0
+        while ai + size < len(a) and bj + size < len(b) and a[ai + size] == b[bj + size]:
+            size += 1
+        blocks.append((ai, bj, size))
+        i, j = ai + size, bj + size
+    return blocks
+
+
+def _anchors(
+    once_a: dict[tuple[str, ...], int], once_b: dict[tuple[str, ...], int]
+) -> list[tuple[int, int]]:
+    """Positions (in `a`, in `b`) of shingles unique in both, the longest chain in order."""
+    pairs = sorted((i, once_b[gram]) for gram, i in once_a.items() if gram in once_b)
+    # The longest increasing run of `b` positions (patience sorting), kept with back links.
+    tails: list[int] = []
+    tail_at: list[int] = []
+    previous = [-1] * len(pairs)
+    for number, (_, bj) in enumerate(pairs):
+        slot = bisect.bisect_left(tails, bj)
+        if slot == len(tails):
+            tails.append(bj)
+            tail_at.append(number)
+        else:
+            tails[slot] = bj
+            tail_at[slot] = number
+        previous[number] = tail_at[slot - 1] if slot else -1
+    chain: list[tuple[int, int]] = []
+    at = tail_at[-1] if tail_at else -1
+    while at >= 0:
+        chain.append(pairs[at])
+        at = previous[at]
+    return chain[::-1]
+
+
+def _unique_shingles(words: Sequence[str]) -> dict[tuple[str, ...], int]:
+    seen: dict[tuple[str, ...], int] = {}
+    repeated: set[tuple[str, ...]] = set()
+    for position, gram in enumerate(zip(*(words[k:] for k in range(SHINGLE)), strict=False)):
+        if gram in seen:
+            repeated.add(gram)
+        else:
+            seen[gram] = position
+    for gram in repeated:
+        del seen[gram]
+    return seen
+
+
+def _opcodes(blocks: list[Block], len_a: int, len_b: int) -> list[tuple[str, int, int, int, int]]:
+    """`SequenceMatcher.get_opcodes` from matching blocks."""
+    codes: list[tuple[str, int, int, int, int]] = []
+    i = j = 0
+    for bi, bj, size in [*blocks, (len_a, len_b, 0)]:
+        if bi > i and bj > j:
+            codes.append(("replace", i, bi, j, bj))
+        elif bi > i:
+            codes.append(("delete", i, bi, j, j))
+        elif bj > j:
+            codes.append(("insert", i, i, j, bj))
+        if size:
+            codes.append(("equal", bi, bi + size, bj, bj + size))
+        i, j = bi + size, bj + size
+    return codes
+
+
+def _region(text: Words, first: int, last: int) -> tuple[int, int]:
+    """The Markdown sections holding words `first` to `last` of a card body: from the heading
+    before `first` to the heading after `last`."""
+    start = max((h for h in text.headings if h <= first), default=0)
+    end = min((h for h in text.headings if h >= last), default=len(text.words))
+    return start, end
+
+
+def _omittable(
+    reference: Reference, text: Words, tag: str, i1: int, i2: int, j1: int, j2: int
+) -> bool:
+    """Whether words `j1:j2` of the text, standing where the reference has `i1:i2`, are a
+    difference the guidelines allow."""
+    added = text.words[j1:j2]
+    if all(text.notice[j1:j2]):
+        return True  # copyright notice lines
+    if tag == "replace":
+        removed = reference.words.words[i1:i2]
+        if any(w.isdigit() for w in removed) and any(w.isdigit() for w in added):
+            return False  # a number changed: "Version 2.0" against "Version 2.5"
+    if all(_is_noise(w) for w in added):
+        return True  # list numbering
+    if j2 - j1 >= MIN_QUOTED_WORDS and f" {' '.join(added)} " in reference.joined:
+        return True  # the license quoting itself: GPL's "how to apply" notice put first
+    if j2 - j1 <= MAX_REPLACEMENT_WORDS:
+        for start, end in reference.replaceable:
+            if start <= i1 and i2 <= end:
+                return True
+    if j2 - j1 <= MAX_OMITTABLE_WORDS:
+        for start, end in reference.omittable:
+            if (start < i1 and i2 < end) or (tag == "replace" and start <= i1 and i2 <= end):
+                return True  # reworded where the text is no part of the terms
+            near = start <= i1 and i2 <= end and _is_link(text, j1, j2)
+            if near and _LEGAL_WORDS.isdisjoint(added):
+                return True  # a link added next to it: "wiki.creativecommons.org/..."
+    # A title or heading: "# LICENSE", "The MIT License (MIT)".
+    return j2 - j1 <= MAX_TITLE_WORDS and all(
+        w in _TITLE_WORDS or w in reference.title_words or _is_noise(w) for w in added
+    )
+
+
+def _is_link(text: Words, start: int, end: int) -> bool:
+    """Whether words `start` to `end` are one link or domain as written ("example.org/x")."""
+    written = text.text[text.starts[start] : text.ends[end - 1]]
+    return "." in written and not any(c.isspace() for c in written)
+
+
+def _verdicts(aligned: list[Alignment], text: Words, sections: bool) -> tuple[TextMatch, ...]:
+    full = [a for a in aligned if a.coverage >= MATCH_COVERAGE and a.missing <= MAX_MISSING_WORDS]
+    # The largest match first; another counts only for words it alone explains (a LICENSE
+    # holding two licenses), so a license whose text holds another's (the CC BY-NC legal
+    # code holds CC BY's words, LGPL-3.0 holds GPL-3.0) is that license alone.
+    chosen: list[Alignment] = []
+    explained: set[int] = set()
+    for a in sorted(full, key=lambda a: len(a.matched), reverse=True):
+        if len(a.matched - explained) >= (1 - MATCH_COVERAGE) * len(a.matched) + SHINGLE:
+            chosen.append(a)
+            explained |= a.matched
+    results = [
+        _result(a, text, "match", sections)
+        for a in chosen
+        if not any(k not in explained for s, e in a.extra for k in range(s, e))
+    ]
+    if chosen and len(results) == len(chosen):
+        return tuple(results)
+    fragments = [
+        a
+        for a in aligned
+        if not a.extra and not a.redated and a.gap <= FRAGMENT_MAX_GAP * (a.span[1] - a.span[0])
+    ]
+    # A piece two references hold could be either; only a long one tells the license.
+    if not chosen and len(fragments) == 1 and len(fragments[0].matched) >= FRAGMENT_MIN_WORDS:
+        return (_result(fragments[0], text, "fragment", sections),)
+    similar = [
+        a
+        for a in aligned
+        if a.coverage >= SIMILAR_COVERAGE
+        and len(a.matched) >= SIMILAR_COVERAGE * _region_size(a, text, sections)
+    ]
+    if similar:
+        # The closest: most of the text explained, least of the reference lacking.
+        best = max(similar, key=lambda a: (len(a.matched) - a.missing, a.coverage))
+        return (_result(best, text, "similar", sections),)
+    return ()
+
+
+def _region_size(a: Alignment, text: Words, sections: bool) -> int:
+    if not sections or not a.matched:
+        return len(text.words)
+    start, end = _region(text, min(a.matched), max(a.matched) + 1)
+    return end - start
+
+
+def _result(a: Alignment, text: Words, verdict: Verdict, sections: bool) -> TextMatch:
+    differences = []
+    if verdict == "similar":
+        if a.extra:
+            start, end = max(a.extra, key=lambda r: r[1] - r[0])
+            differences.append(f"adds '{text.quote(start, end)}'")
+        if a.lacking:
+            start, end = max(a.lacking, key=lambda r: r[1] - r[0])
+            differences.append(f"lacks '{a.reference.words.quote(start, end)}'")
+    section = None
+    if sections and a.matched:
+        first = min(a.matched)
+        heading = max((h for h in text.headings if h <= first), default=None)
+        if heading is not None:
+            line = text.lines[heading]
+            section = " ".join(
+                text.text[text.starts[k] : text.ends[k]]
+                for k in range(heading, len(text.words))
+                if text.lines[k] == line
+            )
+    return TextMatch(
+        key=a.reference.key,
+        verdict=verdict,
+        coverage=round(a.coverage, 3),
+        difference="; ".join(differences) or None,
+        section=section,
+    )
+
+
+def describe(match: TextMatch, name: str, file: str) -> str:
+    """Evidence for one match: "LICENSE: 100 % of the Apache License 2.0", "README.md § License:
+    similar to the MIT License, not it: adds '…'"."""
+    where = f"{file} § {match.section}" if match.section else file
+    share = f"{match.coverage * 100:.0f} %"
+    if match.verdict == "match":
+        return f"{where}: {share} of the {name}"
+    if match.verdict == "fragment":
+        return f"{where}: a fragment, {share} of the {name}"
+    return f"{where}: similar to the {name}, not it: {match.difference or 'it differs'}"

@@ -1,0 +1,248 @@
+"""License text matching: normalisation, each verdict, lookalikes built from the bundled texts."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+import pytest
+
+from scanner.licensing.knowledge_base import default_knowledge_base
+from scanner.licensing.matching import (
+    FRAGMENT_MIN_WORDS,
+    LicenseMatcher,
+    describe,
+    normalize,
+    parse_reference,
+)
+from scanner.readers.model_folder import read_model_folder
+from scanner.resources import data_dir
+
+REFERENCES = data_dir("licenses") / "reference"
+
+
+def plain(key: str) -> str:
+    """A reference text as a publisher ships it: without the reference file's markup."""
+    return re.sub(r"\{\{|\}\}|\[\[|\]\]", "", (REFERENCES / f"{key}.txt").read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return default_knowledge_base()
+
+
+def verdicts(kb, text, **options):
+    return [(m.key, m.verdict) for m in kb.identify(text, **options)[1]]
+
+
+# --- normalisation ----------------------------------------------------------------------------
+
+
+def test_case_punctuation_quotes_and_dashes_do_not_matter():
+    assert (
+        normalize("“Licensed” — UNDER the License's terms.").words
+        == normalize('"licensed" - under the licenses terms').words
+    )
+
+
+def test_bullets_and_list_numbering_are_dropped():
+    assert normalize("1. First\n(b) second\n  * third\niv. fourth\n").words == (
+        "first",
+        "second",
+        "third",
+        "fourth",
+    )
+
+
+def test_equivalent_words_are_one_word():
+    assert normalize("licence sub-license non-commercial https per cent &").words == (
+        "license",
+        "sublicense",
+        "noncommercial",
+        "http",
+        "percent",
+        "and",
+    )
+
+
+def test_copyright_lines_are_notices_unless_they_state_terms():
+    words = normalize(
+        "Copyright (c) 2024 Example Inc.\nCopyright 2024 X. Not for commercial use.\n"
+    )
+    assert words.notice[:4] == (True, True, True, True)
+    assert not any(words.notice[4:])
+
+
+def test_a_list_item_c_is_no_copyright_notice():
+    assert not any(normalize('(c) "Gemma" means the models.').notice)
+
+
+def test_replaceable_and_omittable_regions_of_a_reference():
+    reference = parse_reference(
+        "x", "X License", "X License\n\nGranted by {{the holder}} to you.\n[[How to apply: ask.]]\n"
+    )
+    words = reference.words.words
+    assert reference.replaceable == ((words.index("the"), words.index("holder") + 1),)
+    assert reference.omittable == ((words.index("how"), len(words)),)
+    assert reference.required == len(("granted", "by", "to", "you"))
+
+
+# --- verdicts ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["mit", "bsd-2-clause", "bsd-3-clause", "isc", "apache-2.0"])
+def test_full_texts_match_in_every_form(kb, key):
+    text = plain(key)
+    reflowed = "\n\n".join(textwrap.fill(" ".join(p.split()), 50) for p in text.split("\n\n"))
+    for form in (text, reflowed, text.replace("\n", "\r\n"), "# LICENSE\n\n" + text):
+        assert kb.identify(form)[0] == (key,), form[:60]
+    assert kb.identify(text)[1][0].coverage >= 0.98
+
+
+def test_placeholders_take_the_real_names(kb):
+    text = plain("bsd-3-clause").replace("<year> <owner>", "2024, The Regents")
+    text = text.replace("the copyright holder nor", "the University of California nor")
+    text = text.replace("THE COPYRIGHT HOLDERS AND CONTRIBUTORS", "THE REGENTS AND CONTRIBUTORS")
+    assert kb.identify_text(text) == ("bsd-3-clause",)
+
+
+@pytest.mark.parametrize(
+    ("key", "clause"),
+    [
+        ("mit", "The Software shall be used for Good, not Evil."),
+        ("mit", "Use by an entity with more than 100 million users requires a separate license."),
+        (
+            "bsd-2-clause",
+            "The views and conclusions contained in the software are those of the authors.",
+        ),
+        ("isc", "This software may not be used for military purposes."),
+    ],
+)
+def test_a_variant_with_an_extra_clause_is_similar_and_never_named(kb, key, clause):
+    text = plain(key)
+    paragraphs = text.split("\n\n")
+    variant = "\n\n".join([*paragraphs[:-1], clause, paragraphs[-1]])
+    keys, matches = kb.identify(variant)
+    assert keys == ()
+    assert [(m.key, m.verdict) for m in matches] == [(key, "similar")]
+    assert clause.split()[-1].strip(".") in (matches[0].difference or "")
+
+
+def test_a_variant_lacking_a_clause_is_similar(kb):
+    text = plain("mit").replace(
+        "The above copyright notice and this permission notice shall be included in all copies "
+        "or substantial\nportions of the Software.",
+        "",
+    )
+    keys, matches = kb.identify(text)
+    assert keys == () and matches[0].verdict == "similar"
+    assert "lacks" in (matches[0].difference or "")
+
+
+def test_a_changed_version_number_is_a_difference(kb):
+    text = plain("apache-2.0").replace("Version 2.0, January 2004", "Version 2.1, January 2004")
+    assert kb.identify_text(text) == ()
+
+
+def test_a_prepended_restriction_is_not_a_title(kb):
+    assert kb.identify_text("For non-commercial use only.\n\n" + plain("mit")) == ()
+
+
+def test_bsd_3_holds_bsd_2_but_is_only_bsd_3(kb):
+    assert kb.identify_text(plain("bsd-3-clause")) == ("bsd-3-clause",)
+
+
+def test_two_licenses_in_one_file_are_both_matched(kb):
+    assert set(kb.identify_text(plain("apache-2.0") + "\n\n" + plain("mit"))) == {
+        "apache-2.0",
+        "mit",
+    }
+
+
+def test_a_long_fragment_is_identified_with_its_coverage(kb):
+    words = plain("apache-2.0").split(" ")
+    keys, matches = kb.identify(" ".join(words[: len(words) // 3]))
+    assert keys == ("apache-2.0",)
+    assert matches[0].verdict == "fragment" and 0.2 < matches[0].coverage < 0.5
+
+
+def test_a_short_fragment_of_a_short_license_names_nothing(kb):
+    words = plain("bsd-2-clause").split()
+    fragment = " ".join(words[: len(words) // 2])
+    assert len(fragment.split()) < FRAGMENT_MIN_WORDS
+    assert kb.identify(fragment) == ((), ())
+
+
+def test_prose_matches_nothing(kb):
+    assert kb.identify("This model was trained on a lot of data. Enjoy!") == ((), ())
+
+
+# --- card bodies ------------------------------------------------------------------------------
+
+
+CARD = "# Model\n\nA fine-tune.\n\n## License\n\n{license}\n\n## Citation\n\nCite the paper.\n"
+
+
+def test_a_license_pasted_into_a_card_is_found_in_its_section(kb):
+    keys, matches = kb.identify(CARD.format(license=plain("mit")), sections=True)
+    assert keys == ("mit",)
+    assert matches[0].section == "License"
+
+
+def test_an_extra_clause_in_the_cards_license_section_is_caught(kb):
+    body = CARD.format(license=plain("mit") + "\n\nNot for use in weapons.")
+    assert verdicts(kb, body, sections=True) == [("mit", "similar")]
+
+
+def test_a_card_without_license_words_is_not_matched(kb):
+    assert kb.identify(CARD.format(license="MIT, see LICENSE."), sections=True) == ((), ())
+
+
+def test_describe_says_coverage_or_difference(kb):
+    (match,) = kb.identify(plain("apache-2.0"))[1]
+    assert (
+        describe(match, "Apache License 2.0", "LICENSE")
+        == "LICENSE: 100 % of the Apache License 2.0"
+    )
+
+
+def test_a_matcher_from_one_reference():
+    matcher = LicenseMatcher([parse_reference("x", "X", plain("mit"))])
+    assert [m.verdict for m in matcher.match(plain("mit"))] == ["match"]
+
+
+# --- the reader -------------------------------------------------------------------------------
+
+
+def test_a_license_variant_in_a_folder_is_unresolved_with_what_it_resembles(tmp_path, kb):
+    (tmp_path / "LICENSE").write_text(
+        plain("mit") + "\nThe Software shall be used for Good, not Evil.\n", encoding="utf-8"
+    )
+    facts = read_model_folder(tmp_path, kb)
+    assert facts.license.detected == ()
+    (entry,) = facts.files
+    assert entry.license_match[0].verdict == "similar"
+    assert any(
+        e.value.startswith("LICENSE: similar to the MIT License, not it: adds")
+        for e in facts.license.evidence
+    )
+
+
+def test_a_cards_license_section_becomes_a_detected_license(tmp_path, kb):
+    (tmp_path / "README.md").write_text(
+        "---\nlibrary_name: transformers\n---\n" + CARD.format(license=plain("apache-2.0")),
+        encoding="utf-8",
+    )
+    facts = read_model_folder(tmp_path, kb)
+    assert facts.license.detected == ("apache-2.0",)
+    assert "README.md § License: 100 % of the Apache License 2.0" in {
+        e.value for e in facts.license.evidence
+    }
+
+
+def test_a_license_in_the_gated_prompt_is_matched(tmp_path, kb):
+    prompt = plain("mit").replace("\n", " ").replace('"', "'")
+    (tmp_path / "README.md").write_text(
+        f'---\nextra_gated_prompt: "{prompt}"\n---\n# Model\n', encoding="utf-8"
+    )
+    assert read_model_folder(tmp_path, kb).license.detected == ("mit",)
