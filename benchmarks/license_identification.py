@@ -71,6 +71,7 @@ FRAGMENT_SHARE = 0.30
 SAME_LICENSE = {
     # ScanCode keys the knowledge base's `scancode:` field does not name, for the same license.
     "gemma-tou-2025-03-24": "gemma",  # the Gemma Terms of Use of 24 March 2025: the KB's text
+    "qwen-2024": "qwen",  # the Qwen LICENSE AGREEMENT of Sep 19 2024: the KB's text is ScanCode's
 }
 
 
@@ -179,7 +180,9 @@ class Corpus:
         self.scancode = {
             k: v for k, v in self.scancode.items() if not v.deprecated or k in self.scancode_owner
         }
-        self.spdx_owner = {i: by_spdx[i] for i in self.spdx if i in by_spdx}
+        self.spdx_owner = {
+            i: by_spdx.get(i) or by_alias[i] for i in self.spdx if i in by_spdx or i in by_alias
+        }
         references = [
             (self.spdx_owner[i], _words(text))
             for i, (_, text) in self.spdx.items()
