@@ -47,6 +47,11 @@ def is_cache_repo_dir(folder: Path) -> bool:
     return _repo_dir_type(folder) is not None
 
 
+def is_cache_snapshot(folder: Path) -> bool:
+    """One revision of a cached repo: `models--org--name/snapshots/<commit>`."""
+    return folder.parent.name == "snapshots" and is_cache_repo_dir(folder.parent.parent)
+
+
 def is_cache_root(folder: Path) -> bool:
     """A folder holding at least one cached repo folder."""
     try:
@@ -71,7 +76,8 @@ MAX_REF_BYTES = 1024
 
 
 class HfCacheSource(Source):
-    """Every repo revision in an HF cache root, or in one `models--org--name` folder."""
+    """Every repo revision in an HF cache root, in one `models--org--name` folder, or the one
+    revision of a `snapshots/<commit>` folder (named after its repo, not its commit)."""
 
     name = "hfcache"
 
@@ -79,13 +85,18 @@ class HfCacheSource(Source):
         self.path = Path(target)
         self.kb = context.kb
         self.files_only = context.files_only
-        self.root = root or os.path.realpath(target)
+        self.snapshot = self.path if is_cache_snapshot(self.path) else None
+        # A snapshot named alone is read with its repo folder (refs, blobs), which the user
+        # named by naming one of its revisions.
+        self.root = root or os.path.realpath(self.path.parent.parent if self.snapshot else target)
         """The resolved scan target: links may not lead out of it (snapshot blob links aside).
         A cache met inside a larger target keeps that target's root."""
 
     @classmethod
     def accepts(cls, target: Target, context: SourceContext) -> bool:
-        return isinstance(target, Path) and (is_cache_root(target) or is_cache_repo_dir(target))
+        return isinstance(target, Path) and (
+            is_cache_root(target) or is_cache_repo_dir(target) or is_cache_snapshot(target)
+        )
 
     def collect(self) -> Iterator[Component]:
         for revision in self._revisions():
@@ -96,6 +107,9 @@ class HfCacheSource(Source):
         snapshot folder linked out of the target is reported instead of globbed, and a repo
         huggingface_hub would call corrupted is still read snapshot by snapshot."""
         path = self.path
+        if self.snapshot is not None:
+            found = self.read_repo(path.parent.parent)
+            return [r for r in found if r.snapshot is not None and r.snapshot.name == path.name]
         if is_cache_repo_dir(path):
             wanted = [path]
         else:

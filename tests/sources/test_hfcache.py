@@ -170,3 +170,21 @@ def test_scan_of_hf_cache_writes_nothing(tmp_path):
     scan_json(hub)
     assert tree_state(hub) == before
     assert not (hub / ".locks").exists()
+
+
+def test_a_snapshot_folder_as_target_is_its_repo_revision(tmp_path):
+    """`models--org--name/snapshots/<commit>` named alone is that revision of that repo, not a
+    folder named after a commit; the other revisions are not read."""
+    import json
+
+    from tests.conftest import make_hf_cache, model_repo_files, run_cli, scan_json
+
+    repo, commit = make_hf_cache(tmp_path / "hub", "acme/tiny", model_repo_files("mit"))
+    make_hf_cache(tmp_path / "hub", "acme/tiny", model_repo_files("apache-2.0"), commit="b" * 40)
+    _, report = scan_json(repo / "snapshots" / commit)
+    (only,) = report["components"]
+    assert only["ref"] == f"model:hf/acme/tiny@{commit}" and only["source"] == "hfcache"
+    assert only["license"]["effective"] == "mit"
+    verified = run_cli("verify", repo / "snapshots" / commit, "--format", "json")
+    files = json.loads(verified.stdout)["components"][0]["files"]
+    assert all(f["verified"] is True for f in files)  # checked against their blob names
