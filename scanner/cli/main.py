@@ -612,6 +612,13 @@ def verify(
         structure_only, jobs, no_cache, rehash, rehash_older_than, lock, against, hub
     )
     result = _run_verify(targets, options, policy)
+    if hub and not any(c.source == "hfcache" and c.version for c in result.components):
+        click.echo(
+            "aiscan: --hub asked the Hub nothing: only HF cache revisions carry the repo id and "
+            "commit it publishes digests for (for other folders, record them with `aiscan lock` "
+            "and verify copies with --lock)",
+            err=True,
+        )
     if fail_on:
         result = dataclasses.replace(result, fail_on=fail_on)
     layout = display(output, color_choice, quiet=quiet, verbose=verbose, min_severity=min_severity)

@@ -81,3 +81,14 @@ def test_malformed_hub_digests_are_no_reference(tmp_path, fake_hub):
     result = run_cli("verify", repo_dir, "--hub", "--format", "json")
     assert result.exit_code == 0, result.stdout
     assert '"integrity.hash-mismatch"' not in result.stdout
+
+
+def test_hub_on_a_plain_folder_says_it_asked_nothing(tmp_path, fake_hub):
+    from tests.conftest import make_model_dir
+
+    folder = make_model_dir(tmp_path, "plain")
+    result = run_cli("verify", folder, "--hub")
+    assert result.exit_code == 0
+    assert "--hub asked the Hub nothing" in result.stderr
+    repo_dir, _ = _cached_copy(tmp_path, fake_hub)
+    assert "asked the Hub nothing" not in run_cli("verify", repo_dir, "--hub").stderr
