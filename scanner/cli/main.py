@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -24,9 +24,10 @@ from scanner.cli.output import (
     write,
     written,
 )
-from scanner.files import printable
 from scanner.formats.registry import BOM_FORMATS, CYCLONEDX_SPEC_VERSIONS, FORMATS
-from scanner.inventory import Severity
+
+if TYPE_CHECKING:
+    from scanner.inventory import Severity
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -56,6 +57,8 @@ class AiscanGroup(click.Group):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        from scanner.files import printable
+
         try:
             outcome = super().main(args, prog_name, standalone_mode=False, **extra)
         except click.exceptions.NoArgsIsHelpError as exc:  # bare `aiscan`: the help itself
@@ -354,7 +357,7 @@ def _scan_targets(
     kb = default_knowledge_base()
     chosen = resolve_policy(policy, kb)
     if fail_on:
-        chosen = dataclasses.replace(chosen, fail_on=cast(Severity, fail_on))
+        chosen = dataclasses.replace(chosen, fail_on=cast("Severity", fail_on))
     if not needs_hub(scan_targets, hub) or not progress_wanted():
         return run_scan(scan_targets, chosen, kb, hub=hub, project=project)
     with LineageProgress() as progress:
@@ -471,6 +474,7 @@ def _verify_options(
 def _run_verify(targets: tuple[Path, ...], options: Any, policy: str | None) -> Any:
     from scanner.cli.progress import TerminalProgress, progress_wanted
     from scanner.errors import UsageError
+    from scanner.files import printable
     from scanner.licensing.knowledge_base import default_knowledge_base
     from scanner.pipeline.verify import run_verify
     from scanner.policy.load import resolve_policy

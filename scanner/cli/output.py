@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
-from scanner.inventory import ScanResult, Severity
-
 if TYPE_CHECKING:
     from scanner.formats.interface import Detail, Display
+    from scanner.inventory import ScanResult, Severity
 
 F = TypeVar("F", bound=Callable[..., Any])
 

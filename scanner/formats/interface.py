@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from scanner.inventory import ScanResult, Severity
-from scanner.licensing.knowledge_base import LicenseKnowledgeBase
+if TYPE_CHECKING:  # the CLI imports this module to list formats: keep its start-up light
+    from scanner.inventory import ScanResult, Severity
+    from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
 Detail = Literal["quiet", "normal", "verbose"]
 

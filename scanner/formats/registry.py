@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from importlib import import_module
+from typing import TYPE_CHECKING
 
-from scanner.formats.interface import ReportFormat
+if TYPE_CHECKING:
+    from scanner.formats.interface import ReportFormat
 
 FORMATS: dict[str, str] = {
     "table": "scanner.formats.table:TableFormat",
