@@ -41,6 +41,7 @@ from scanner.remote.hub import (
     COMMIT,
     HubClient,
     HubModel,
+    HubUnavailable,
     is_hub_target,
     is_repo_id,
     parse_target,
@@ -186,16 +187,28 @@ class HubLookup(BaseModelLookup):
     def __init__(self, client: HubClient, kb: LicenseKnowledgeBase) -> None:
         self.client = client
         self.kb = kb
+        self.unavailable: str | None = None
+        """Why the Hub could not answer, once it did not: later bases are not asked again."""
 
     def prefetch(self, repo_ids: Sequence[str]) -> None:
-        self.client.prefetch([(r, None) for r in repo_ids if is_repo_id(r)])
+        if self.unavailable is None:
+            self.client.prefetch([(r, None) for r in repo_ids if is_repo_id(r)])
 
     def lookup(self, repo_id: str) -> BaseModelAnswer | None:
+        """The Hub's facts of a base model. A Hub that cannot be reached does not stop the
+        scan: the base falls back to the next place (the catalogue), and where none knows it
+        the reason is the base's problem (`provenance.base-unresolved`)."""
         if not is_repo_id(repo_id):
             return None
         if self.client.offline and not self.client.has_cached_answer(repo_id):
             return None
-        model = self.client.model(repo_id)
+        if self.unavailable is not None:
+            return BaseModelAnswer(None, problem=self.unavailable)
+        try:
+            model = self.client.model(repo_id)
+        except HubUnavailable as exc:
+            self.unavailable = str(exc)
+            return BaseModelAnswer(None, problem=self.unavailable)
         if model is None:
             return BaseModelAnswer(
                 None,

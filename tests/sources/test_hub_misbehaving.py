@@ -468,3 +468,31 @@ def test_read_only_cache_folder_warns_once_and_goes_on(fake_hub, run_restricted,
         f"/127.0.0.1_{fake_hub.endpoint.rpartition(':')[2]}: Permission denied"
     ]
     assert FAKE_TOKEN not in done.stdout + done.stderr
+
+
+def test_an_unreachable_hub_does_not_stop_a_scan_of_local_models(
+    fake_hub, impatient, monkeypatch, tmp_path
+):
+    """`scan --hub` of folders whose bases the Hub cannot be asked about: the catalogue still
+    resolves a well-known base, an unknown one is unresolved with the Hub's failure as the
+    reason."""
+    import socket
+
+    from tests.conftest import make_model_dir
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    known = make_model_dir(
+        tmp_path, "tune", card={"license": "apache-2.0", "base_model": "meta-llama/Llama-2-7b-hf"}
+    )
+    unknown = make_model_dir(
+        tmp_path, "other", card={"license": "mit", "base_model": "nobody/never-heard-of"}
+    )
+    result, report = scan_json(known, unknown, args=["--hub"])
+    assert result.exit_code == 1  # the laundering error, not exit 3
+    assert findings(report, "license.conflict-with-base")
+    (unresolved,) = findings(report, "provenance.base-unresolved")
+    assert "did not answer" in unresolved["message"]
