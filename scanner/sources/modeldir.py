@@ -19,6 +19,7 @@ from scanner.inventory import Component, ComponentType, LicenseFacts, Problem
 from scanner.readers.model_folder import (
     SKIPPED_DIRS,
     WEIGHT_SUFFIXES,
+    FolderFacts,
     classify_format,
     describe_os_error,
     is_model_folder,
@@ -155,7 +156,10 @@ class ModelDirSource(Source):
 
     def _component(self, folder: Path) -> Component:
         facts = read_model_folder(folder, self.kb, files_only=self.files_only, root=self.root)
-        name = self._name(folder)
+        return self._model(folder, self._name(folder), facts)
+
+    def _model(self, folder: Path, name: str, facts: FolderFacts) -> Component:
+        """The model component of a folder, from what was read of it."""
         card = facts.card
         return Component(
             ref=f"model:local/{name}",
@@ -193,21 +197,7 @@ class ModelDirSource(Source):
         tells (license, base models, datasets), judged as the folder's card would be."""
         folder = path.parent
         facts = read_model_folder(folder, self.kb, root=os.path.realpath(folder), only=path.name)
-        name = folder.resolve().name or str(folder)
-        card = facts.card
-        return Component(
-            ref=f"model:local/{name}",
-            type="model",
-            name=name,
-            source=self.name,
-            location=str(folder),
-            license=facts.license,
-            base_models=facts.base_models,
-            datasets=card.datasets if card else (),
-            files=facts.files,
-            problems=facts.problems,
-            details=facts.model_details(),
-        )
+        return self._model(folder, folder.resolve().name or str(folder), facts)
 
     def _file_component(self, path: Path) -> Component:
         """A single file given as target: its format and header facts, and the licenses and
