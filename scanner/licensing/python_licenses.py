@@ -445,8 +445,8 @@ def _text_terms(text: str, kb: LicenseKnowledgeBase) -> list[str]:
     found: list[str] = []
     # A file may put a notice and an exception before the full license text, set apart by a
     # rule of dashes (pygit2's COPYING): each part is matched on its own as well.
-    parts = [text, *(part for part in _SEPARATOR.split(text) if part.strip())]
-    for part in parts if len(parts) > 2 else parts[:1]:
+    parts = [part for part in _SEPARATOR.split(text) if part.strip()]
+    for part in [text, *parts] if len(parts) > 1 else [text]:
         for key in kb.identify_text(part):
             spdx = kb[key].spdx_ref
             if spdx not in found:

@@ -186,7 +186,6 @@ class ProjectSource(Source):
         self.kb = context.kb
         self.options = context.project
         self.environment = context.environment
-        self.active_environment: Environment | None = None
 
     @classmethod
     def accepts(cls, target: Target, context: SourceContext) -> bool:
@@ -208,8 +207,7 @@ class ProjectSource(Source):
             return self.environment, None
         active = self.options.active_venv
         if active is not None:  # the user's own choice, so it may lie outside the target
-            self.active_environment = read_virtualenv(active, os.path.realpath(active))
-            return self.active_environment, None
+            return read_virtualenv(active, os.path.realpath(active)), None
         root = os.path.realpath(self.root)
         for relative in PROJECT_VENVS:
             venv = self.root / relative
@@ -235,7 +233,12 @@ class ProjectSource(Source):
                 yield self._file_component(item.path, item.kind, item.problems)
         # The activated environment is shared (aiscan itself may live in it): only what the
         # project declares, and what that pulls in, belongs to the project.
-        shared = environment is not None and environment is self.active_environment
+        shared = (
+            environment is not None
+            and self.environment is None
+            and self.options.env == "auto"
+            and self.options.active_venv is not None
+        )
         if shared and not any(item.packages for item in declarations):
             environment = None
         if declarations or environment is not None:

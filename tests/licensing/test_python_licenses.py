@@ -86,11 +86,7 @@ def test_bare_bsd_is_a_family_not_a_guess_and_a_file_refines_it():
     vague = resolve(license_field="BSD")
     assert vague.effective == "LicenseRef-aiscan-BSD-unspecified"
     assert vague.category == "permissive"
-    bsd3 = re.sub(
-        r"\{\{|\}\}|\[\[|\]\]",
-        "",
-        (Path(__file__).parents[2] / "licenses/reference/bsd-3-clause.txt").read_text("utf-8"),
-    )
+    bsd3 = reference_text("bsd-3-clause")
     refined = resolve(license_field="BSD", license_files=[("LICENSE", bsd3)])
     assert refined.effective == "BSD-3-Clause"
     assert refined.detected == ("BSD-3-Clause",)
