@@ -895,6 +895,8 @@ def bom(
     from scanner.licensing.knowledge_base import default_knowledge_base
 
     result = _scan_or_load(targets, from_report, policy, project)
+    if from_report is None:
+        _say_which_environment(result, project)
     if from_report is None and hash_files:
         from scanner.pipeline.hashes import with_file_hashes
 
