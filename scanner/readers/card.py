@@ -133,6 +133,14 @@ CARD_FIELDS = (
 )
 """The front-matter fields `card_from_mapping` reads: all the Hub's `cardData` needs to carry."""
 
+DATASET_CARD_FIELDS = (
+    *CARD_FIELDS,
+    "source_datasets",
+    "annotations_creators",
+    "language_creators",
+)
+"""The fields a dataset card's `cardData` needs to carry: the model fields and its origin."""
+
 
 def card_from_mapping(
     data: Mapping[str, Any],
@@ -158,6 +166,13 @@ def card_from_mapping(
         metrics=metrics,
         prose=prose,
         extra_gated_prompt=optional_string(data.get("extra_gated_prompt")),
+        eval_datasets=_eval_datasets(data.get("model-index")),
+        source_datasets=strings(data.get("source_datasets")),
+        creators=tuple(
+            dict.fromkeys(
+                (*strings(data.get("annotations_creators")), *strings(data.get("language_creators")))
+            )
+        ),
     )
     return dataclasses.replace(facts, invalid=tuple(_invalid_names(facts)))
 
@@ -210,6 +225,28 @@ def _eval_metrics(model_index: Any) -> tuple[EvalMetric, ...]:
         for result in results
         if result.metric_type is not None and result.metric_value is not None
     )
+
+
+MAX_EVAL_DATASETS = 200
+"""More evaluation datasets than this in one model-index are not listed (real cards: < 50)."""
+
+
+def _eval_datasets(model_index: Any) -> tuple[str, ...]:
+    """The datasets a card's `model-index` results name, once each, as written: the Hub id
+    (`dataset.type`) where given, else the dataset's `name`. Read from the raw front matter
+    rather than huggingface_hub's parse, which drops a result without a metric value though
+    it still names the data; anything not shaped like a model-index is skipped."""
+    found: dict[str, None] = {}
+    for entry in model_index if isinstance(model_index, list) else ():
+        results = entry.get("results") if isinstance(entry, dict) else None
+        for result in results if isinstance(results, list) else ():
+            dataset = result.get("dataset") if isinstance(result, dict) else None
+            if not isinstance(dataset, dict):
+                continue
+            name = optional_string(dataset.get("type")) or optional_string(dataset.get("name"))
+            if name and len(found) < MAX_EVAL_DATASETS:
+                found.setdefault(name, None)
+    return tuple(found)
 
 
 def _text(value: Any) -> str | None:
