@@ -50,7 +50,7 @@ from scanner.formats.decoded import (
 )
 from scanner.formats.interface import PLAIN, Display, ReportFormat
 from scanner.formats.spdx import SpdxIds, asserted, comment_findings, named_only
-from scanner.inventory import Component, ScanResult
+from scanner.inventory import Component, DatasetOrigin, ScanResult, TrainingDataset
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
 SPEC_VERSION = "3.0.1"
@@ -190,6 +190,34 @@ def _element_class(m: ModuleType, component_type: str) -> tuple[type, dict[str, 
     return m.software_Package, purpose
 
 
+_DATA_TYPES = {"image-text": ("image", "text"), "code": ("text",)}
+"""SPDX dataset types of the catalogue's kinds of data; every other kind is text."""
+
+
+def _dataset_properties(m: ModuleType, origin: DatasetOrigin | None) -> dict[str, Any]:
+    """Dataset-profile fields from the facts of a dataset's origin: its type from the kind of
+    data the catalogue records, and how it was collected in the words of its card. Nothing is
+    said where nothing is known (the type stays `noAssertion`)."""
+    if origin is None:
+        return {}
+    process = []
+    for generated in origin.generated_by:
+        models = f" ({', '.join(generated.models)})" if generated.models else ""
+        process.append(f"generated with {generated.provider}'s models{models}")
+    if origin.derived_from:
+        process.append(f"derived from {', '.join(origin.derived_from)}")
+    if origin.creators:
+        process.append(f"created by (card): {', '.join(origin.creators)}")
+    process.extend(origin.notes)
+    if origin.citation:
+        process.append(f"source: {origin.citation}")
+    properties: dict[str, Any] = {"dataset_dataCollectionProcess": "; ".join(process) or None}
+    if origin.kind:
+        types = _DATA_TYPES.get(origin.kind, ("text",))
+        properties["dataset_datasetType"] = [getattr(m.dataset_DatasetType, t) for t in types]
+    return properties
+
+
 def _package(doc: _Document, component: Component, findings: list[str]) -> str:
     m = doc.m
     spdx_id = doc.iri(component.ref)
@@ -202,6 +230,8 @@ def _package(doc: _Document, component: Component, findings: list[str]) -> str:
     cls, extra = _element_class(m, component.type)
     if component.type == "model":
         extra.update(_ai_properties(component))
+    if component.type == "dataset":
+        extra.update(_dataset_properties(m, component.model.origin))
     supplier = aibom.supplier(component)
     doc.add(
         cls,
@@ -243,11 +273,20 @@ def _named(
     kind: str,
     version: str | None = None,
     purl: str | None = None,
+    known: TrainingDataset | None = None,
 ) -> str:
-    """An element for a model or dataset a card names that the scan did not find."""
+    """An element for a model or dataset a card names that the scan did not find; for a
+    dataset, with what dataset resolution found (`known`): its license and origin."""
     spdx_id = doc.iri(ref)
     cls, extra = _element_class(doc.m, kind)
     supplier = aibom.hub_namespace(name) if kind == "dataset" or purl else None
+    comment = "named by a model card; not found by the scan"
+    if known is not None:
+        extra.update(_dataset_properties(doc.m, known.origin))
+        where = f"facts from {known.found_in}" if known.found_in != "unknown" else known.problem
+        comment += f"; {where}; license category {known.license.category}"
+        version = version or known.revision
+    created = spdx_id in doc.elements
     doc.add(
         cls,
         spdx_id,
@@ -255,9 +294,12 @@ def _named(
         suppliedBy=doc.organization(supplier) if supplier else None,
         software_packageVersion=version,
         software_packageUrl=purl,
-        comment="named by a model card; not found by the scan",
+        comment=comment,
         **extra,
     )
+    if known is not None and known.license.effective and not created:
+        expression = aibom.spdx_expression(known.license.effective, doc.kb)
+        doc.link(spdx_id, "hasConcludedLicense", doc.license(expression))
     return spdx_id
 
 
@@ -287,9 +329,14 @@ def _lineage(doc: _Document, component: Component, result: ScanResult, scanned: 
             doc.link(spdx_id, "descendantOf", base_id, ancestor.relation)
         if aibom.adapter_dependencies(component):
             doc.link(spdx_id, "dependsOn", base_id)
+    known = {d.name.lower(): d for d in component.training_data}
     for dataset in sorted(set(component.datasets)):
         ref = aibom.dataset_ref(dataset, result)
-        data_id = doc.iri(ref) if ref in scanned else _named(doc, ref, dataset, "dataset")
+        data_id = (
+            doc.iri(ref)
+            if ref in scanned
+            else _named(doc, ref, dataset, "dataset", known=known.get(dataset.lower()))
+        )
         doc.link(spdx_id, "trainedOn", data_id)
 
 

@@ -205,7 +205,9 @@ class DatasetResolver:
                     problems.append(f"{lookup.name}: {answer.problem}")
                 continue
             found = answer.component
-            facts = found.license if found.license.effective else own_license(found.license, self.kb)
+            facts = (
+                found.license if found.license.effective else own_license(found.license, self.kb)
+            )
             where = _PLACES.get(lookup.name, lookup.name)
             evidence = Evidence(f"dataset {name}", f"read from {where}: {answer.evidence}")
             return TrainingDataset(

@@ -358,9 +358,7 @@ def _canonical_licenses(values: list[str], kb: LicenseKnowledgeBase, where: str)
     return tuple(keys)
 
 
-def _dataset_rules(
-    datasets: dict[str, Any], source: str, kb: LicenseKnowledgeBase
-) -> LicenseRules:
+def _dataset_rules(datasets: dict[str, Any], source: str, kb: LicenseKnowledgeBase) -> LicenseRules:
     return LicenseRules(
         deny_categories=tuple(datasets.get("deny_categories") or ()),
         deny=_canonical_licenses(datasets.get("deny") or [], kb, f"{source}: datasets.deny"),

@@ -170,7 +170,10 @@ def card_from_mapping(
         source_datasets=strings(data.get("source_datasets")),
         creators=tuple(
             dict.fromkeys(
-                (*strings(data.get("annotations_creators")), *strings(data.get("language_creators")))
+                (
+                    *strings(data.get("annotations_creators")),
+                    *strings(data.get("language_creators")),
+                )
             )
         ),
     )
@@ -244,7 +247,7 @@ def _eval_datasets(model_index: Any) -> tuple[str, ...]:
             if not isinstance(dataset, dict):
                 continue
             name = optional_string(dataset.get("type")) or optional_string(dataset.get("name"))
-            if name and len(found) < MAX_EVAL_DATASETS:
+            if name and name.lower() != "unknown" and len(found) < MAX_EVAL_DATASETS:
                 found.setdefault(name, None)
     return tuple(found)
 

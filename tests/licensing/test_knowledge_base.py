@@ -9,8 +9,8 @@ import yaml
 
 from scanner.licensing.knowledge_base import (
     CATEGORIES,
-    KnowledgeBaseError,
     NOT_LICENSES,
+    KnowledgeBaseError,
     LicenseKnowledgeBase,
     load_knowledge_base,
     parse_entry,
