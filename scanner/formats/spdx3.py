@@ -281,10 +281,9 @@ def _named(
     cls, extra = _element_class(doc.m, kind)
     supplier = aibom.hub_namespace(name) if kind == "dataset" or purl else None
     comment = "named by a model card; not found by the scan"
-    if known is not None:
+    if known is not None and known.found_in != "unknown":
         extra.update(_dataset_properties(doc.m, known.origin))
-        where = f"facts from {known.found_in}" if known.found_in != "unknown" else known.problem
-        comment += f"; {where}; license category {known.license.category}"
+        comment += f"; facts from {known.found_in}; license category {known.license.category}"
         version = version or known.revision
     created = spdx_id in doc.elements
     doc.add(
