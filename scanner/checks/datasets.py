@@ -57,7 +57,13 @@ class DatasetCheck(Check):
         if facts.effective is None or facts.category == "unknown":
             declared = f" (declared: {', '.join(facts.declared)})" if facts.declared else ""
             reason = dataset.problem or (
-                "its card states no license aiscan can identify" + declared
+                "its card states no license aiscan can identify"
+                + declared
+                + (
+                    f" (dataset catalogue: {dataset.origin.citation})"
+                    if dataset.found_in == "catalogue"
+                    else ""
+                )
             )
             yield finding(
                 "dataset.license-unknown",
