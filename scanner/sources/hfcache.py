@@ -27,6 +27,7 @@ from scanner.readers.model_folder import (
     describe_os_error,
     read_model_folder,
 )
+from scanner.remote.hub import is_repo_id
 from scanner.sources.interface import Source, SourceContext, Target
 
 _REPO_TYPES: dict[str, ComponentType] = {"models": "model", "datasets": "dataset"}
@@ -302,8 +303,8 @@ class HfCacheDatasetLookup(DatasetLookup):
         self.models.prefix = "datasets"
 
     def lookup(self, dataset_id: str) -> DatasetAnswer | None:
-        if "/" not in dataset_id or dataset_id.count("/") > 1:
-            return None  # a cache folder is `datasets--org--name`; a bare name is no repo id
+        if not is_repo_id(dataset_id):
+            return None  # a cache folder is `datasets--org--name`: only a Hub id names one
         answer = self.models.lookup(dataset_id)
         if answer is None or answer.component is None:
             return None

@@ -302,3 +302,19 @@ def test_spdx3_dataset_packages_carry_the_known_facts(tmp_path):
     assert licensed
     expression = next(e for e in graph if e.get("spdxId") == licensed[0]["to"][0])
     assert expression["simplelicensing_licenseExpression"] == "CC-BY-NC-4.0"
+
+
+def test_hostile_dataset_names_are_listed_never_used_as_paths(tmp_path, monkeypatch):
+    """Names from a stranger's card: a NUL byte, a path, a URL, a huge list. Each is listed as
+    written (up to the bound) with an unknown license; none is opened or crashes the scan."""
+    cache = tmp_path / "hf" / "hub"
+    cache.mkdir(parents=True)
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    names = ["evil\x00/x", "../../etc/passwd", "/etc/passwd", "https://example.com/a/b", "a/b/c"]
+    names += [f"org/set-{i}" for i in range(500)]
+    folder = make_model_dir(tmp_path, "hostile", card={"license": "mit", "datasets": names})
+    result, report = scan_json(folder)
+    listed = component(report)["training_data"]
+    assert len(listed) == 100  # MAX_DATASETS
+    assert all(d["found_in"] == "unknown" and d["license"]["effective"] is None for d in listed)
+    assert result.exit_code == 0
