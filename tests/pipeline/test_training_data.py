@@ -318,3 +318,24 @@ def test_hostile_dataset_names_are_listed_never_used_as_paths(tmp_path, monkeypa
     assert len(listed) == 100  # MAX_DATASETS
     assert all(d["found_in"] == "unknown" and d["license"]["effective"] is None for d in listed)
     assert result.exit_code == 0
+
+
+def test_dataset_license_is_identified_from_its_license_text(tmp_path, monkeypatch):
+    """A cached dataset whose card declares nothing but ships a LICENSE: the text is identified
+    as a model's would be, and the catalogue is not asked to guess."""
+    from tests.conftest import LICENSE_TEXTS
+
+    cache = tmp_path / "hf" / "hub"
+    make_hf_cache(
+        cache,
+        "acme/notes",
+        {"README.md": "# Notes\n", "LICENSE": (LICENSE_TEXTS / "mit.txt").read_text()},
+        repo_type="dataset",
+    )
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    folder = make_model_dir(tmp_path, "ft", card={"license": "mit", "datasets": ["acme/notes"]})
+    _, report = scan_json(folder)
+    notes = _datasets(report)["acme/notes"]
+    assert notes["found_in"] == "hfcache"
+    assert notes["license"]["detected"] == ["mit"] and notes["license"]["effective"] == "mit"
+    assert findings(report, "dataset.license-unknown") == []
