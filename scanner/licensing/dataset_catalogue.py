@@ -177,8 +177,10 @@ def load_dataset_catalogue(path: Path, kb: LicenseKnowledgeBase) -> DatasetCatal
     generating provider one the catalogue describes."""
     import yaml
 
+    # libyaml's safe loader when PyYAML has it, as the knowledge base is read: every scan loads this.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except yaml.YAMLError as exc:
         raise KnowledgeBaseError(f"{DATASET_CATALOGUE_FILE}: invalid YAML: {exc}") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("datasets"), list):

@@ -339,3 +339,18 @@ def test_dataset_license_is_identified_from_its_license_text(tmp_path, monkeypat
     assert notes["found_in"] == "hfcache"
     assert notes["license"]["detected"] == ["mit"] and notes["license"]["effective"] == "mit"
     assert findings(report, "dataset.license-unknown") == []
+
+
+def test_policy_denies_a_scanned_dataset_too(tmp_path):
+    policy = write_policy(
+        tmp_path / "p.yaml", "extends: default\ndatasets:\n  deny_categories: [non-commercial]\n"
+    )
+    card = (DATASET_CARDS / "tatsu-lab__alpaca.md").read_text(encoding="utf-8")
+    repo, _ = make_hf_cache(
+        tmp_path / "cache", "tatsu-lab/alpaca", {"README.md": card}, repo_type="dataset"
+    )
+    result, report = scan_json(repo, args=["--policy", policy])
+    (hit,) = findings(report, "dataset.license-denied")
+    assert hit["component"] == component(report)["ref"]
+    assert hit["message"].startswith("tatsu-lab/alpaca is under cc-by-nc-4.0")
+    assert result.exit_code == 1
