@@ -267,6 +267,9 @@ class CardFacts:
     creators: tuple[str, ...] = ()
     """A dataset card's `annotations_creators` and `language_creators` (`machine-generated`,
     `crowdsourced`, `found`, ...), as written."""
+    linked_datasets: tuple[str, ...] = ()
+    """Hub datasets the card's text links to (`huggingface.co/datasets/org/name`), once each:
+    named by the card, though the link alone does not say they are training data."""
 
 
 @dataclass(frozen=True)
@@ -432,15 +435,16 @@ class DatasetOrigin:
     citation: str | None = None
 
 
-DatasetRole = Literal["training", "evaluation"]
+DatasetRole = Literal["training", "evaluation", "linked"]
 
 
 @dataclass(frozen=True)
 class TrainingDataset:
     """One dataset a model's card names, with what is known about its license and origin.
 
-    `stated_in` says where the card names it (`card datasets`, `model-index`); `role` is
-    `training` for the card's `datasets:` and `evaluation` for data only named in results.
+    `stated_in` says where the card names it (`card datasets`, `model-index`, `card text`);
+    `role` is `training` for the card's `datasets:`, `evaluation` for data only named in
+    results, `linked` for data only linked from the card's text (its use unstated).
     `found_in` is where its facts came from (`scan`, `hfcache`, `hub`, `catalogue`) or
     `unknown`, with `problem` saying why; `ref` is the scanned dataset component, if any.
     `license` is concluded like a model's own license; unknown stays unknown.

@@ -107,6 +107,7 @@ def transparency(component: Component) -> dict[str, Any]:
     card = component.card
     training = [d for d in component.training_data if d.role == "training"]
     evaluation = [d for d in component.training_data if d.role == "evaluation"]
+    linked = [d for d in component.training_data if d.role == "linked"]
     unknown = [d.name for d in training if d.license.category == "unknown"]
     omits = []
     if card is None or not card.datasets:
@@ -117,6 +118,7 @@ def transparency(component: Component) -> dict[str, Any]:
         "training_data_stated": bool(card is not None and card.datasets),
         "training_datasets": len(training),
         "evaluation_datasets": len(evaluation),
+        "linked_datasets": len(linked),
         "licenses_known": len(training) - len(unknown),
         "unknown_licenses": unknown,
         "noncommercial": [

@@ -1,7 +1,8 @@
 """Training-data provenance: the license and origin of every dataset a model's card names.
 
-A card's `datasets:` (training data) and its `model-index` results (evaluation data) name
-datasets by Hub id and say nothing of their terms. Each is looked up, in order, among the
+A card's `datasets:` (training data), its `model-index` results (evaluation data) and links in
+its text (`huggingface.co/datasets/…`, use unstated) name datasets by Hub id and say nothing of
+their terms. Each is looked up, in order, among the
 datasets of this scan, in the local HF cache, on the Hub (when allowed, one `dataset_info` call
 each) and in the offline dataset catalogue; the first place that knows it gives its license,
 concluded through the same identification as a model's own (names, links, texts). The catalogue
@@ -37,7 +38,9 @@ from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
 TRAINING = "card datasets"
 EVALUATION = "model-index"
-"""Where a card names a dataset: its `datasets:` field, or a `model-index` result."""
+LINKED = "card text"
+"""Where a card names a dataset: its `datasets:` field, a `model-index` result, a link in its
+text."""
 
 MAX_DATASETS = 100
 """Datasets looked up per model; a card naming more is a data error, the rest stay unknown."""
@@ -159,16 +162,29 @@ def _named_datasets(component: Component) -> list[tuple[str, tuple[str, ...], Da
     named: dict[str, list[str]] = {}
     shown: dict[str, str] = {}
     training = card.datasets if card is not None else component.datasets
-    for place, names in ((TRAINING, training), (EVALUATION, card.eval_datasets if card else ())):
+    places_named = (
+        (TRAINING, training),
+        (EVALUATION, card.eval_datasets if card else ()),
+        (LINKED, card.linked_datasets if card else ()),
+    )
+    for place, names in places_named:
         for name in names:
             key = name.lower()
             shown.setdefault(key, name)
             if place not in named.setdefault(key, []):
                 named[key].append(place)
     return [
-        (shown[key], tuple(places), "training" if TRAINING in places else "evaluation")
+        (shown[key], tuple(places), _role(places))
         for key, places in list(named.items())[:MAX_DATASETS]
     ]
+
+
+def _role(places: list[str]) -> DatasetRole:
+    """Training data when the card's `datasets:` names it; else evaluation data when results
+    name it; else only linked from the text, its use unstated."""
+    if TRAINING in places:
+        return "training"
+    return "evaluation" if EVALUATION in places else "linked"
 
 
 class DatasetResolver:

@@ -110,13 +110,15 @@ def read_card(raw: bytes, path: str) -> CardFacts:
     license_match = _LICENSE_KEY.search(match.group(1))
     if license_match:
         license_line = match.group(1).count("\n", 0, license_match.start()) + 2
-    return card_from_mapping(
+    prose = text[match.end() :]
+    facts = card_from_mapping(
         data,
         path,
         license_line=license_line,
-        prose=text[match.end() :],
+        prose=prose,
         metrics=_eval_metrics(data.get("model-index")),
     )
+    return dataclasses.replace(facts, linked_datasets=linked_datasets(prose))
 
 
 CARD_FIELDS = (
@@ -228,6 +230,26 @@ def _eval_metrics(model_index: Any) -> tuple[EvalMetric, ...]:
         for result in results
         if result.metric_type is not None and result.metric_value is not None
     )
+
+
+_DATASET_LINK = re.compile(
+    r"https?://(?:www\.)?huggingface\.co/datasets/([A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95})"
+)
+MAX_LINKED_DATASETS = 50
+"""Dataset links kept per card; a card linking more is listing, not describing, its data."""
+
+
+def linked_datasets(prose: str) -> tuple[str, ...]:
+    """The Hub datasets a card's text links to, in order of first appearance, once each (a
+    trailing `.` of a sentence is not part of the id)."""
+    found: dict[str, None] = {}
+    for match in _DATASET_LINK.finditer(prose):
+        name = match.group(1).rstrip(".")
+        if name.lower() not in {f.lower() for f in found}:
+            found[name] = None
+        if len(found) >= MAX_LINKED_DATASETS:
+            break
+    return tuple(found)
 
 
 MAX_EVAL_DATASETS = 200

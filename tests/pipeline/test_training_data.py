@@ -354,3 +354,29 @@ def test_policy_denies_a_scanned_dataset_too(tmp_path):
     assert hit["component"] == component(report)["ref"]
     assert hit["message"].startswith("tatsu-lab/alpaca is under cc-by-nc-4.0")
     assert result.exit_code == 1
+
+
+def test_datasets_linked_from_the_card_text_are_listed_not_judged(tmp_path):
+    """Stable Diffusion v1-4's real card names its data only in prose, as Hub links."""
+    folder = _real_card_model(tmp_path, "CompVis__stable-diffusion-v1-4.md")
+    _, report = scan_json(folder)
+    c = component(report)
+    linked = {d["name"]: d for d in c["training_data"]}
+    assert linked["laion/laion2B-en"]["role"] == "linked"
+    assert linked["laion/laion2B-en"]["stated_in"] == ["card text"]
+    assert linked["laion/laion2B-en"]["found_in"] == "catalogue"
+    assert c["transparency"]["training_data_stated"] is False
+    assert c["transparency"]["linked_datasets"] == len(linked)
+    assert "training data: the card has no `datasets:` field" in c["transparency"]["omits"]
+    assert findings(report, "dataset.license-unknown") == []
+
+
+def test_card_reader_finds_dataset_links_once():
+    from scanner.readers.card import linked_datasets
+
+    prose = (
+        "Trained on [C4](https://huggingface.co/datasets/allenai/c4). See also "
+        "https://huggingface.co/datasets/allenai/C4 and https://www.huggingface.co/datasets/a/b. "
+        "Not a dataset: https://huggingface.co/allenai/model, nor huggingface.co/datasets/x."
+    )
+    assert linked_datasets(prose) == ("allenai/c4", "a/b")
