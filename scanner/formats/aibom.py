@@ -338,10 +338,11 @@ HUB_URL = "https://huggingface.co"
 def hub_download_location(name: str, kind: str, revision: str | None) -> str | None:
     """Where a Hub repo is downloaded from, for SPDX `downloadLocation`: its git repository, at
     the commit when one is known (`git+https://huggingface.co/org/name@<commit>`, SPDX's VCS
-    form; a dataset's under `/datasets/`). None for a name that is no Hub repo id: nothing else
-    says where a local folder or an installed package came from."""
-    if hub_namespace(name) is None:
-        return None
+    form; a dataset's under `/datasets/`). None for a name that is no Hub repo id (the repo
+    part in the Hub's own alphabet too): nothing else says where a local folder or an installed
+    package came from."""
+    if hub_namespace(name) is None or not _HUB_NAMESPACE.fullmatch(name.partition("/")[2]):
+        return None  # a card's hostile name writes no URL
     url = f"{HUB_URL}/{'datasets/' if kind == 'dataset' else ''}{name}"
     if revision is not None and _COMMIT.fullmatch(revision):
         return f"git+{url}@{revision}"

@@ -2,7 +2,8 @@
 // independent of cyclonedx-python-lib, which aiscan itself validates with before writing.
 // Usage: node validate-cyclonedx.cjs FILE... ; the spec version is read from each document.
 // Prints one JSON line per file, {"file", "format", "version", "error"}; error is null when
-// the document is valid. Exit 0 when all are valid, 1 when any is not, 2 on bad usage.
+// the document is valid. Exit 0 when all are valid, 1 when any is not, 2 on bad usage, 3 when
+// the library or one of its optional validators (ajv, libxmljs2) is missing.
 'use strict'
 const fs = require('node:fs')
 const { Spec, Validation } = require('@cyclonedx/cyclonedx-library')
@@ -37,6 +38,7 @@ async function main (files) {
       try {
         error = await validator.validate(text)
       } catch (thrown) {
+        if (thrown instanceof Validation.MissingOptionalDependencyError) throw thrown
         error = String(thrown.message || thrown) // not well-formed: the parser refuses it
       }
     }
