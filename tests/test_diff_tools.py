@@ -266,3 +266,4 @@ def test_license_notation_is_no_change_between_cyclonedx_py_and_aiscan(tmp_path)
     assert [(c["kind"], c["component"], c["old"], c["new"]) for c in diff["changes"]] == [
         ("license", "library:changed", "MIT", "Apache-2.0")
     ]
+    assert result.exit_code == 0  # a license change alone breaks no policy of these snapshots
