@@ -508,24 +508,37 @@ def _with_model_cards_xml(document: str, cards: dict[str, dict[str, Any]]) -> st
     )
 
 
-UNCHECKED_FORMAT_MODULE = "rfc3987_syntax"
-"""What jsonschema checks the `iri` and `iri-reference` formats with. It builds ~40 Lark grammars
-when imported (~2.5 s, most of `aiscan bom`'s time); the CycloneDX schemas use no `iri` format
-(only `iri-reference`, `date-time`, `date` and `idn-email`; a test checks this), and
-`iri-reference` is checked by `_check_iri_references` instead."""
+UNCHECKED_FORMAT_MODULES = {
+    "rfc3987_syntax": ("iri", "iri-reference"),
+    "isoduration": ("duration",),
+    "uri_template": ("uri-template",),
+    "webcolors": ("color",),
+    "jsonpointer": ("json-pointer", "relative-json-pointer"),
+    "fqdn": ("hostname",),
+    "idna": ("idn-hostname",),
+}
+"""Modules jsonschema imports to check formats no CycloneDX schema uses, with those formats
+(the schemas use `iri-reference`, `date-time`, `date`, `idn-email` and, for signatures, `uri`;
+a test checks this). rfc3987-syntax builds ~40 Lark grammars when imported (~2.5 s, most of
+`aiscan bom`'s time), isoduration imports arrow and dateutil (~25 ms); `iri-reference`, the one
+used format rfc3987-syntax also checks, is checked by `_check_iri_references` instead."""
 
 
 def json_validator(schema: Any) -> Any:
-    """The library's strict JSON validator, with jsonschema imported without the module that
-    checks a format no CycloneDX schema uses (`UNCHECKED_FORMAT_MODULE`). A `None` entry in
-    `sys.modules` makes that one import fail, which jsonschema expects of optional checkers;
-    it is removed again, so a later import of the module works as usual."""
-    if "jsonschema" not in sys.modules and UNCHECKED_FORMAT_MODULE not in sys.modules:
-        sys.modules[UNCHECKED_FORMAT_MODULE] = None  # type: ignore[assignment]
+    """The library's strict JSON validator, with jsonschema imported without the modules that
+    check formats no CycloneDX schema uses (`UNCHECKED_FORMAT_MODULES`). A `None` entry in
+    `sys.modules` makes such an import fail, which jsonschema expects of optional checkers;
+    the entries are removed again, so a later import of those modules works as usual (one
+    already imported is left alone, and jsonschema uses it)."""
+    if "jsonschema" not in sys.modules:
+        blocked = [m for m in UNCHECKED_FORMAT_MODULES if m not in sys.modules]
+        for module in blocked:
+            sys.modules[module] = None  # type: ignore[assignment]
         try:
             import jsonschema  # noqa: F401
         finally:
-            del sys.modules[UNCHECKED_FORMAT_MODULE]
+            for module in blocked:
+                del sys.modules[module]
     from cyclonedx.validation.json import JsonStrictValidator
     from jsonschema.validators import Draft7Validator
 
