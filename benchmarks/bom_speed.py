@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -46,13 +47,23 @@ def main() -> int:
             *(aisbom, "scan", str(folder), "--no-fail-on-risk", "--output", str(out / "e.json"))
         ]
     env = {**os.environ, "AISBOM_OFFLINE": "1", "AISBOM_NO_TELEMETRY": "1"}
-    print(f"{folder}: median of {RUNS} runs after a warm-up (os.cpu_count() = {os.cpu_count()})")
+    print(
+        f"{folder}: median of {RUNS} rounds after a warm-up, each round running every command "
+        f"once, so a change in the machine's load falls on all of them (os.cpu_count() = "
+        f"{os.cpu_count()}; load average {os.getloadavg()[0]:.1f})"
+    )
+    samples: dict[str, list[float]] = {label: [] for label in commands}
+    for round_ in range(RUNS + 1):
+        for label, argv in commands.items():
+            seconds = median_seconds(argv, 1, env=env, check=False, warm_up=False)
+            if round_:  # round 0 warms the caches up
+                samples[label].append(seconds)
     print(f"{'command':34} {'median (s)':>10}")
-    times = {}
-    for label, argv in commands.items():
-        times[label] = median_seconds(argv, RUNS, env=env, check=False)
-        print(f"{label:34} {times[label]:10.3f}")
+    times = {label: statistics.median(values) for label, values in samples.items()}
+    for label, seconds in times.items():
+        print(f"{label:34} {seconds:10.3f}")
     bom, verify = times["aiscan bom (CycloneDX JSON)"], times["aiscan verify (scan + hashing)"]
+    print(f"aiscan bom / aiscan scan:   {bom / times['aiscan scan (no hashing)']:.2f}")
     print(f"aiscan bom / aiscan verify: {bom / verify:.2f}")
     if aisbom:
         print(f"aiscan bom / aisbom scan:   {bom / times['aisbom scan (CycloneDX)']:.2f}")
