@@ -236,11 +236,12 @@ _FAMILY_REF = re.compile(r"LicenseRef-aiscan-(BSD|GPL|LGPL|AGPL|Artistic)-unspec
 """aiscan's refs for a classifier or License field that names a license family only."""
 
 
-def _same_license(before: str | None, after: str | None) -> bool:
+def _same_license(before: str | None, after: str | None, *, families: bool = False) -> bool:
     """Whether two SPDX expressions say the same: equal once license-expression has simplified
-    both (`MPL-2.0 AND MPL-2.0` is `MPL-2.0`; term order does not matter), or, for conjunctions,
-    equal once a family ref (`BSD License`, no variant named) beside a license of its family is
-    dropped (`BSD-3-Clause AND` the BSD family is `BSD-3-Clause`), or one side is a family ref
+    both (`MPL-2.0 AND MPL-2.0` is `MPL-2.0`; term order does not matter). With `families`
+    (comparing tools that read different metadata fields), also, for conjunctions, equal once a
+    family ref (`BSD License`, no variant named) beside a license of its family is dropped
+    (`BSD-3-Clause AND` the BSD family is `BSD-3-Clause`), or when one side is a family ref
     alone and every license of the other is of that family."""
     if before == after:
         return True
@@ -254,8 +255,8 @@ def _same_license(before: str | None, after: str | None) -> bool:
         second = licensing.parse(after, validate=False).simplify()
     except ExpressionError:
         return False
-    if first == second:
-        return True
+    if first == second or not families:
+        return first == second
 
     def conjuncts(expression: object) -> set[str] | None:
         if " OR " in str(expression):
@@ -285,7 +286,7 @@ def _component_changes(
     if before.version != after.version:
         yield Change("version", key, before.version, after.version)
     if undivided:
-        if not _same_license(_license_of(before), _license_of(after)):
+        if not _same_license(_license_of(before), _license_of(after), families=True):
             yield Change("license", key, _license_of(before), _license_of(after))
     else:
         old_declared, new_declared = " AND ".join(before.declared), " AND ".join(after.declared)

@@ -267,3 +267,22 @@ def test_license_notation_is_no_change_between_cyclonedx_py_and_aiscan(tmp_path)
         ("license", "library:changed", "MIT", "Apache-2.0")
     ]
     assert result.exit_code == 0  # a license change alone breaks no policy of these snapshots
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "families", "same"),
+    [
+        ("MIT AND Apache-2.0", "Apache-2.0 AND MIT", False, True),
+        ("MPL-2.0 AND MPL-2.0", "MPL-2.0", False, True),
+        ("LicenseRef-aiscan-BSD-unspecified", "BSD-3-Clause", False, False),
+        ("LicenseRef-aiscan-BSD-unspecified", "BSD-3-Clause", True, True),
+        ("BSD-3-Clause AND LicenseRef-aiscan-BSD-unspecified", "BSD-3-Clause", True, True),
+        ("LicenseRef-aiscan-BSD-unspecified", "MIT", True, False),
+        ("LicenseRef-aiscan-GPL-unspecified", "GPL-2.0-only OR MIT", True, False),
+        ("MIT", None, True, False),
+    ],
+)
+def test_which_license_spellings_are_the_same(before, after, families, same):
+    from scanner.diff import _same_license
+
+    assert _same_license(before, after, families=families) is same

@@ -112,7 +112,15 @@ def local_unlicensed(tmp_path_factory, kb, default_policy) -> str:
     return render_spdx3(run_scan([folder], default_policy, kb), kb)
 
 
-@pytest.mark.parametrize("scan", ["hub_and_project", "local_unlicensed"])
+@pytest.fixture(scope="module")
+def llama(tmp_path_factory, kb, default_policy) -> str:
+    """A local fine-tune of a cached Llama 2 base (a custom license) naming two datasets."""
+    from tests.formats.test_cyclonedx import _scan, llama_chain
+
+    return render_spdx3(_scan(kb, default_policy, *llama_chain(tmp_path_factory.mktemp("l"))), kb)
+
+
+@pytest.mark.parametrize("scan", ["hub_and_project", "local_unlicensed", "llama"])
 def test_spdx3_conforms_to_the_model_and_every_declared_profile(scan, request):
     text = request.getfixturevalue(scan)
     profiles = declared_profiles(text)
