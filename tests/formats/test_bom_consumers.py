@@ -299,19 +299,40 @@ def _cyclonedx_js_modules() -> Path:
     return modules
 
 
-def test_the_javascript_cyclonedx_library_accepts_every_cyclonedx_bom(scanned, kb, tmp_path):
-    """Every CycloneDX form aiscan writes, checked by @cyclonedx/cyclonedx-library's strict JSON
-    validator and its XML (XSD) validator; a document with a component type the schema does not
-    know is in the same run, so the validator is seen to refuse what it should."""
+def _hostile_scan(root: Path, kb, default_policy) -> ScanResult:
+    """A model folder whose card gives a license link no URI can hold and names a base model
+    and datasets by ids no Hub accepts."""
+    from scanner.pipeline.scan import run_scan
+    from tests.conftest import make_model_dir
+
+    card = {
+        "license": "other",
+        "license_link": 'https://evil.example/a b<>{}|\\^`"x%zz#y#z',
+        "base_model": "acme/x y",
+        "datasets": ["a/b c", "x/%%"],
+    }
+    make_model_dir(root / "hostile", "m", card=card)
+    return run_scan([root / "hostile"], default_policy, kb)
+
+
+def test_the_javascript_cyclonedx_library_accepts_every_cyclonedx_bom(
+    scanned, kb, default_policy, tmp_path
+):
+    """Every CycloneDX form aiscan writes (of the matrix's scan and of a hostile card),
+    checked by @cyclonedx/cyclonedx-library's strict JSON validator and its XML (XSD)
+    validator; a document with a component type the schema does not know is in the same run,
+    so the validator is seen to refuse what it should."""
     modules = _cyclonedx_js_modules()
     paths = []
-    for version in CYCLONEDX_SPEC_VERSIONS:
-        for name, suffix in (("cyclonedx-json", "json"), ("cyclonedx-xml", "xml")):
-            path = tmp_path / f"bom-{version}.cdx.{suffix}"
-            path.write_text(
-                get_format(name, spec_version=version).render(scanned, kb), encoding="utf-8"
-            )
-            paths.append(path)
+    scans = {"matrix": scanned, "hostile": _hostile_scan(tmp_path, kb, default_policy)}
+    for label, result in scans.items():
+        for version in CYCLONEDX_SPEC_VERSIONS:
+            for name, suffix in (("cyclonedx-json", "json"), ("cyclonedx-xml", "xml")):
+                path = tmp_path / f"{label}-{version}.cdx.{suffix}"
+                path.write_text(
+                    get_format(name, spec_version=version).render(result, kb), encoding="utf-8"
+                )
+                paths.append(path)
     broken = json.loads(paths[0].read_text(encoding="utf-8"))
     broken["components"][0]["type"] = "not-a-component-type"
     broken_path = tmp_path / "broken.cdx.json"

@@ -120,7 +120,15 @@ def llama(tmp_path_factory, kb, default_policy) -> str:
     return render_spdx3(_scan(kb, default_policy, *llama_chain(tmp_path_factory.mktemp("l"))), kb)
 
 
-@pytest.mark.parametrize("scan", ["hub_and_project", "local_unlicensed", "llama"])
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory, kb, default_policy) -> str:
+    """A card with a license link no URI holds and names no Hub accepts."""
+    from tests.formats.test_bom_consumers import _hostile_scan
+
+    return render_spdx3(_hostile_scan(tmp_path_factory.mktemp("h"), kb, default_policy), kb)
+
+
+@pytest.mark.parametrize("scan", ["hub_and_project", "local_unlicensed", "llama", "hostile"])
 def test_spdx3_conforms_to_the_model_and_every_declared_profile(scan, request):
     text = request.getfixturevalue(scan)
     profiles = declared_profiles(text)
