@@ -16,7 +16,6 @@ from typing import Any
 from scanner.inventory import TextMatch
 from scanner.licensing.matching import LicenseMatcher, parse_reference
 from scanner.licensing.names import canonical_url, looks_like_url, loose_name
-from scanner.resources import data_dir
 
 CATEGORIES = (
     "permissive",
@@ -307,6 +306,27 @@ class LicenseKnowledgeBase:
                 if name:
                     self._add_name(name, entry.key, explicit=False)
 
+    @classmethod
+    def from_indexes(
+        cls,
+        entries: Iterable[LicenseEntry],
+        by_name: dict[str, str],
+        by_loose: dict[str, str | None],
+        by_url: dict[str, str | None],
+    ) -> LicenseKnowledgeBase:
+        """A knowledge base from entries and the name indexes `name_indexes()` gave for them
+        (`scanner.licensing.compiled`): indexing every name is most of building one."""
+        kb = cls(())
+        kb.entries = {entry.key: entry for entry in sorted(entries, key=lambda e: e.key)}
+        kb._by_name, kb._by_loose, kb._by_url = by_name, by_loose, by_url
+        return kb
+
+    def name_indexes(
+        self,
+    ) -> tuple[dict[str, str], dict[str, str | None], dict[str, str | None]]:
+        """The indexes `identify_name` looks names up in: as written, loosely, by link."""
+        return self._by_name, self._by_loose, self._by_url
+
     def _add_name(self, name: str, key: str, *, explicit: bool) -> None:
         url = canonical_url(name)
         if url is not None:
@@ -428,8 +448,7 @@ def load_knowledge_base(directory: Path) -> LicenseKnowledgeBase:
     """Read and validate every `*.yaml` entry in `directory`."""
     import yaml
 
-    # libyaml's safe loader when PyYAML was built with it: 10x faster, and every command loads this.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = safe_loader()
     entries = []
     for path in sorted(directory.glob("*.yaml")):
         if path.name == "models.yaml":
@@ -442,7 +461,18 @@ def load_knowledge_base(directory: Path) -> LicenseKnowledgeBase:
     return LicenseKnowledgeBase(entries)
 
 
+def safe_loader() -> Any:
+    """libyaml's safe loader when PyYAML was built with it (10x faster), else the pure-Python
+    one. Only for the shipped files: a scanned tree's YAML goes through `scanner.files`."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @cache
 def default_knowledge_base() -> LicenseKnowledgeBase:
-    """The knowledge base shipped with aiscan, loaded once per process."""
-    return load_knowledge_base(data_dir("licenses"))
+    """The knowledge base shipped with aiscan, loaded once per process (from the compiled copy
+    in the user's cache folder while it matches the files, `scanner.licensing.compiled`)."""
+    from scanner.licensing.compiled import load_default
+
+    return load_default()[0]

@@ -1,0 +1,205 @@
+"""The shipped knowledge base and model catalogue, compiled once into one JSON file.
+
+Every command needs both, and reading them from `licenses/` means parsing ~100 YAML files,
+reading every bundled license text to check its markers, indexing ~1,500 names and checking the
+catalogue against the result: a fixed cost each `aiscan` run paid again although the files had
+not changed. The compiled file holds what that work produced, already validated, and is loaded
+with the C JSON parser in a few milliseconds.
+
+It lives in the user's cache folder (`user_cache_dir()`), never in a scanned tree or in the
+installation (which may be read-only), one file per installation. It is used only while its
+fingerprint matches: every file under `licenses/` (including `texts/` and `reference/`) by
+name, size and modification time, the code that compiles it, and aiscan's version. So a
+license file added, edited or removed — in a source checkout while others add entries — is
+picked up on the next run, with no build step. A cache folder that cannot be written, or a
+file that does not parse or has the wrong shape, only means the sources are read as before.
+
+The file is data, not code: JSON, never pickle, so a damaged or planted cache cannot run
+anything; it is trusted like the installation itself (it names what licenses say), which is
+why it is kept in the user's own cache folder and never looked for near a scanned tree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import fields
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from scanner import __version__
+from scanner.licensing import catalogue as catalogue_module
+from scanner.licensing import knowledge_base as kb_module
+from scanner.licensing import names as names_module
+from scanner.licensing.catalogue import (
+    CATALOGUE_FILE,
+    ModelCatalogue,
+    ModelFamily,
+    load_catalogue,
+)
+from scanner.licensing.knowledge_base import (
+    Clause,
+    LicenseEntry,
+    LicenseKnowledgeBase,
+    load_knowledge_base,
+)
+from scanner.resources import data_dir, user_cache_dir
+
+FORMAT = 1
+"""Bumped when the layout of the compiled file changes."""
+
+_CODE = (kb_module, catalogue_module, names_module)
+"""The modules whose code decides what is compiled: validation, entries, name indexes."""
+
+_PATH_FIELDS = ("text_file", "use_policy_file", "reference_file")
+_CLAUSE_FIELDS = ("conditions", "obligations", "restrictions")
+
+
+def fingerprint(directory: Path) -> str:
+    """What the compiled file was made from: every file under `directory` (name, size and
+    modification time), the compiling code's files, aiscan's version and the file format."""
+    digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0".encode())
+    for code in (*(Path(str(module.__file__)) for module in _CODE), Path(__file__)):
+        digest.update(_stamp(code))
+    for root, dirs, files in os.walk(directory):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(root, name)
+            digest.update(os.path.relpath(path, directory).encode("utf-8", "surrogateescape"))
+            digest.update(_stamp(path))
+    return digest.hexdigest()
+
+
+def _stamp(path: Path) -> bytes:
+    try:
+        status = path.stat()
+    except OSError:
+        return b"\0missing\0"
+    return f"\0{status.st_size}\0{status.st_mtime_ns}\0".encode()
+
+
+def cache_file(directory: Path, cache_dir: Path) -> Path:
+    """One compiled file per knowledge-base folder, so installations side by side (several
+    worktrees, virtual environments) do not overwrite each other's on every run."""
+    where = hashlib.sha256(str(directory.resolve()).encode("utf-8", "surrogateescape"))
+    return cache_dir / "compiled" / f"licenses-{where.hexdigest()[:16]}.json"
+
+
+def load(directory: Path, cache_dir: Path | None) -> tuple[LicenseKnowledgeBase, ModelCatalogue]:
+    """The knowledge base and catalogue of `directory`, from the compiled file when it matches
+    the sources, else from the sources (and the compiled file is written for the next run).
+    `cache_dir` None: the sources only."""
+    stamp = fingerprint(directory)
+    target = cache_file(directory, cache_dir) if cache_dir is not None else None
+    if target is not None:
+        compiled = _read(target, stamp, directory)
+        if compiled is not None:
+            return compiled
+    kb = load_knowledge_base(directory)
+    catalogue = load_catalogue(directory / CATALOGUE_FILE, kb)
+    if target is not None:
+        _write(target, _encode(kb, catalogue, stamp, directory))
+    return kb, catalogue
+
+
+@cache
+def load_default() -> tuple[LicenseKnowledgeBase, ModelCatalogue]:
+    """The shipped knowledge base and catalogue, compiled in the user's cache folder."""
+    return load(data_dir("licenses"), user_cache_dir())
+
+
+def _read(
+    target: Path, stamp: str, directory: Path
+) -> tuple[LicenseKnowledgeBase, ModelCatalogue] | None:
+    try:
+        raw = json.loads(target.read_bytes())
+        if raw.get("format") != FORMAT or raw.get("fingerprint") != stamp:
+            return None
+        return _decode(raw, directory)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None  # unreadable, damaged or from another layout: compiled again
+
+
+def _write(target: Path, document: dict[str, Any]) -> None:
+    """Atomically (a temporary file and a rename), so concurrent runs never read half a file;
+    a cache folder that cannot be written is no error."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=".licenses-", suffix=".tmp", dir=target.parent)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, ensure_ascii=False, separators=(",", ":"))
+        Path(temporary).replace(target)
+    except OSError:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def _encode(
+    kb: LicenseKnowledgeBase, catalogue: ModelCatalogue, stamp: str, directory: Path
+) -> dict[str, Any]:
+    entries = []
+    for entry in kb.entries.values():
+        fields_of = {f.name: getattr(entry, f.name) for f in fields(entry)}
+        for name in _PATH_FIELDS:
+            path = fields_of[name]
+            fields_of[name] = None if path is None else os.path.relpath(path, directory)
+        for name in _CLAUSE_FIELDS:
+            fields_of[name] = [
+                {f.name: getattr(clause, f.name) for f in fields(clause)}
+                for clause in fields_of[name]
+            ]
+        entries.append(fields_of)
+    families = [
+        {
+            "family": f.family,
+            "license": f.license,
+            "citation": f.citation,
+            "repos": f.repos,
+            "mentions": f.mentions,
+            "base": f.base,
+            "ollama": f.ollama,
+        }
+        for f in catalogue.families
+    ]
+    by_name, by_loose, by_url = kb.name_indexes()
+    return {
+        "format": FORMAT,
+        "fingerprint": stamp,
+        "entries": entries,
+        "names": by_name,
+        "loose": by_loose,
+        "urls": by_url,
+        "families": families,
+    }
+
+
+def _decode(raw: dict[str, Any], directory: Path) -> tuple[LicenseKnowledgeBase, ModelCatalogue]:
+    entries = []
+    for item in raw["entries"]:
+        values = dict(item)
+        for name in _PATH_FIELDS:
+            values[name] = None if values[name] is None else directory / values[name]
+        for name in _CLAUSE_FIELDS:
+            values[name] = tuple(Clause(**clause) for clause in values[name])
+        for name in ("aliases", "markers", "not_markers"):
+            values[name] = tuple(values[name])
+        entries.append(LicenseEntry(**values))
+    kb = LicenseKnowledgeBase.from_indexes(entries, raw["names"], raw["loose"], raw["urls"])
+    families = [
+        ModelFamily(
+            family=item["family"],
+            license=item["license"],
+            citation=item["citation"],
+            repos=tuple(item["repos"]),
+            mentions=tuple(item["mentions"]),
+            base=item["base"],
+            ollama=tuple(item["ollama"]),
+        )
+        for item in raw["families"]
+    ]
+    return kb, ModelCatalogue(families)
