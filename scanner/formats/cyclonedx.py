@@ -491,23 +491,37 @@ def _with_model_cards_xml(document: str, cards: dict[str, dict[str, Any]]) -> st
     )
 
 
-UNCHECKED_FORMAT_MODULE = "rfc3987_syntax"
-"""What jsonschema checks the `iri` format with. It builds ~40 Lark grammars when imported
-(~2.5 s, most of `aiscan bom`'s time), and the CycloneDX schemas use no `iri` format (only
-`iri-reference`, `date-time`, `date` and `idn-email`; a test checks this)."""
+UNCHECKED_FORMAT_MODULES = {
+    "rfc3987_syntax": ("iri",),
+    "isoduration": ("duration",),
+    "webcolors": ("color",),
+    "jsonpointer": ("json-pointer", "relative-json-pointer"),
+    "uri_template": ("uri-template",),
+    "fqdn": ("hostname",),
+    "idna": ("idn-hostname",),
+}
+"""The modules jsonschema checks formats with that the CycloneDX schemas (with the JSF and SPDX
+schemas they refer to) do not use, and those formats: they use `date`, `date-time`,
+`idn-email`, `iri-reference` and `uri` only (a test checks this). Importing them is most of
+jsonschema's import time: `rfc3987_syntax` builds ~40 Lark grammars (~2.5 s), isoduration
+brings arrow and dateutil. `rfc3987_syntax` would also check `iri-reference`, which is left
+unchecked as before (the other checks and the schema's structure still apply)."""
 
 
 def json_validator(schema: Any) -> Any:
-    """The library's strict JSON validator, with jsonschema imported without the module that
-    checks a format no CycloneDX schema uses (`UNCHECKED_FORMAT_MODULE`). A `None` entry in
-    `sys.modules` makes that one import fail, which jsonschema expects of optional checkers;
-    it is removed again, so a later import of the module works as usual."""
-    if "jsonschema" not in sys.modules and UNCHECKED_FORMAT_MODULE not in sys.modules:
-        sys.modules[UNCHECKED_FORMAT_MODULE] = None  # type: ignore[assignment]
+    """The library's strict JSON validator, with jsonschema imported without the modules that
+    check formats no CycloneDX schema uses (`UNCHECKED_FORMAT_MODULES`). A `None` entry in
+    `sys.modules` makes such an import fail, which jsonschema expects of optional checkers;
+    the entries are removed again, so a later import of those modules works as usual."""
+    if "jsonschema" not in sys.modules:
+        blocked = [name for name in UNCHECKED_FORMAT_MODULES if name not in sys.modules]
+        for name in blocked:
+            sys.modules[name] = None  # type: ignore[assignment]
         try:
             import jsonschema  # noqa: F401
         finally:
-            del sys.modules[UNCHECKED_FORMAT_MODULE]
+            for name in blocked:
+                del sys.modules[name]
     from cyclonedx.validation.json import JsonStrictValidator
 
     return JsonStrictValidator(schema)

@@ -338,16 +338,9 @@ def test_a_wrong_type_deep_down_is_a_short_error():
     assert len(str(info.value)) < 200
 
 
-@pytest.mark.parametrize("version", ["1.6", "1.7"])
-def test_the_json_validator_leaves_out_no_format_the_schema_uses(version):
-    """`json_validator` imports jsonschema without the module that checks `iri`: that is only
-    sound while no CycloneDX schema uses the `iri` format."""
-    from cyclonedx.schema import SchemaVersion
-    from cyclonedx.validation.json import JsonStrictValidator
-
-    schema_file = JsonStrictValidator(SchemaVersion.from_version(version))._schema_file
+def _schema_formats(schema_file: Path) -> set[str]:
     formats = set()
-    pending = [json.loads(Path(schema_file).read_text(encoding="utf-8"))]
+    pending = [json.loads(schema_file.read_text(encoding="utf-8"))]
     while pending:
         node = pending.pop()
         if isinstance(node, dict):
@@ -356,4 +349,49 @@ def test_the_json_validator_leaves_out_no_format_the_schema_uses(version):
             pending.extend(node.values())
         elif isinstance(node, list):
             pending.extend(node)
-    assert "iri-reference" in formats and "iri" not in formats
+    return formats
+
+
+@pytest.mark.parametrize("version", ["1.6", "1.7"])
+def test_the_json_validator_leaves_out_no_format_the_schema_uses(version):
+    """`json_validator` imports jsonschema without the modules of `UNCHECKED_FORMAT_MODULES`:
+    sound only while no CycloneDX schema, nor the JSF and SPDX schemas beside it, uses their
+    formats; and every format the schemas use is still checked, in a fresh interpreter, except
+    `iri-reference` (checked by the module whose import alone took seconds)."""
+    import subprocess
+    import sys
+
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    from scanner.formats.cyclonedx import UNCHECKED_FORMAT_MODULES
+    from tests.conftest import subprocess_env
+
+    schema_file = Path(JsonStrictValidator(SchemaVersion.from_version(version))._schema_file)
+    used = set()
+    for schema in schema_file.parent.glob("*.schema.json"):
+        if not schema.name.startswith("bom-") or schema == schema_file:
+            used |= _schema_formats(schema)
+    assert "iri-reference" in used and "uri" in used
+    unchecked = {f for formats in UNCHECKED_FORMAT_MODULES.values() for f in formats}
+    assert not unchecked & used
+    probe = (
+        "import json, sys\n"
+        "from cyclonedx.schema import SchemaVersion\n"
+        "from scanner.formats.cyclonedx import UNCHECKED_FORMAT_MODULES, json_validator\n"
+        f"json_validator(SchemaVersion.from_version({version!r}))\n"
+        "from jsonschema.validators import Draft7Validator\n"
+        "print(json.dumps({'checked': sorted(Draft7Validator.FORMAT_CHECKER.checkers),\n"
+        "    'left': [m for m in UNCHECKED_FORMAT_MODULES if m in sys.modules]}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=subprocess_env(),
+    )
+    answer = json.loads(done.stdout)
+    assert used - {"iri-reference"} <= set(answer["checked"])
+    assert not unchecked & set(answer["checked"])
+    assert answer["left"] == []
