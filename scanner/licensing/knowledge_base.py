@@ -6,6 +6,7 @@ these entries: a typo in an obligation id would silently drop a legal obligation
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -290,6 +291,8 @@ class LicenseKnowledgeBase:
         self._by_name: dict[str, str] = {}
         self._by_loose: dict[str, str | None] = {}  # None: two licenses fold to this form
         self._by_url: dict[str, str | None] = {}
+        self._identified: dict[tuple[bytes, bool], tuple[tuple[str, ...], tuple[TextMatch, ...]]]
+        self._identified = {}
         for entry in sorted(entries, key=lambda e: e.key):
             self.entries[entry.key] = entry
         # Own aliases first, then derived names (SPDX ids, ScanCode keys, names, URLs), so an
@@ -403,7 +406,16 @@ class LicenseKnowledgeBase:
         Entries without a reference text are recognised by their markers when the text is no
         reference's (their markers are their titles: "BigScience Open RAIL-M License" is similar
         to the CreativeML Open RAIL-M and is the BigScience license); the markers of an entry
-        with a reference are never used, so a variant of a known license is not named."""
+        with a reference are never used, so a variant of a known license is not named.
+
+        Answers are kept for the run by the text's digest: many packages ship the same file."""
+        key = (hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest(), sections)
+        found = self._identified.get(key)
+        if found is None:
+            found = self._identified[key] = self._identify(text, sections)
+        return found
+
+    def _identify(self, text: str, sections: bool) -> tuple[tuple[str, ...], tuple[TextMatch, ...]]:
         if sections and len(set(_LEGAL_TERMS.findall(text.lower()))) < 2:
             return (), ()  # a card with no license in it: no index is built for it
         matches = self._matcher.match(text, sections=sections)
