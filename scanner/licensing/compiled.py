@@ -31,8 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from scanner import __version__
+from scanner.inventory import TextMatch
 from scanner.licensing import catalogue as catalogue_module
 from scanner.licensing import knowledge_base as kb_module
+from scanner.licensing import matching as matching_module
 from scanner.licensing import names as names_module
 from scanner.licensing.catalogue import (
     CATALOGUE_FILE,
@@ -42,6 +44,7 @@ from scanner.licensing.catalogue import (
 )
 from scanner.licensing.knowledge_base import (
     Clause,
+    Identified,
     LicenseEntry,
     LicenseKnowledgeBase,
     load_knowledge_base,
@@ -51,8 +54,9 @@ from scanner.resources import data_dir, user_cache_dir
 FORMAT = 1
 """Bumped when the layout of the compiled file changes."""
 
-_CODE = (kb_module, catalogue_module, names_module)
-"""The modules whose code decides what is compiled: validation, entries, name indexes."""
+_CODE = (kb_module, catalogue_module, names_module, matching_module)
+"""The modules whose code decides what is compiled and answered: validation, entries, name
+indexes, and the text matcher whose answers `Answers` keeps."""
 
 _PATH_FIELDS = ("text_file", "use_policy_file", "reference_file")
 _CLAUSE_FIELDS = ("conditions", "obligations", "restrictions")
@@ -107,8 +111,101 @@ def load(directory: Path, cache_dir: Path | None) -> tuple[LicenseKnowledgeBase,
 
 @cache
 def load_default() -> tuple[LicenseKnowledgeBase, ModelCatalogue]:
-    """The shipped knowledge base and catalogue, compiled in the user's cache folder."""
-    return load(data_dir("licenses"), user_cache_dir())
+    """The shipped knowledge base and catalogue, compiled in the user's cache folder, with
+    their license-text answers kept there too (`Answers`)."""
+    directory, cache_dir = data_dir("licenses"), user_cache_dir()
+    kb, catalogue = load(directory, cache_dir)
+    kb.answers = Answers(answers_file(directory, cache_dir), fingerprint(directory))
+    return kb, catalogue
+
+
+def answers_file(directory: Path, cache_dir: Path) -> Path:
+    return cache_file(directory, cache_dir).with_suffix(".answers.sqlite3")
+
+
+class Answers:
+    """What `LicenseKnowledgeBase.identify` answered for a text, kept between runs by the
+    text's digest: matching a text word by word against ~80 references is most of what reading
+    an environment's packages costs, and the same LICENSE files come back in every run (and in
+    every project using the same packages).
+
+    An answer is valid for one fingerprint (the knowledge base's files and the matcher's code):
+    the file holds answers of one fingerprint only, and is emptied when it changes. Answers are
+    JSON in SQLite (WAL, so concurrent runs are safe); the store opens on the first text
+    matched, and any failure (a read-only folder, a damaged or foreign file) turns it off for
+    the run: the text is matched as it would be without it."""
+
+    def __init__(self, path: Path, stamp: str) -> None:
+        self.path = path
+        self.stamp = stamp
+        self._db: Any = None
+        self._off = False
+
+    def _open(self) -> Any:
+        if self._db is None and not self._off:
+            import sqlite3
+
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("CREATE TABLE IF NOT EXISTS meta (fingerprint TEXT NOT NULL)")
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS answers (digest BLOB PRIMARY KEY, answer TEXT)"
+                )
+                row = db.execute("SELECT fingerprint FROM meta").fetchone()
+                if row is None or row[0] != self.stamp:
+                    db.execute("BEGIN IMMEDIATE")
+                    db.execute("DELETE FROM answers")
+                    db.execute("DELETE FROM meta")
+                    db.execute("INSERT INTO meta VALUES (?)", (self.stamp,))
+                    db.execute("COMMIT")
+                self._db = db
+            except (sqlite3.Error, OSError):
+                self._off = True
+        return self._db
+
+    def _key(self, key: bytes) -> bytes:
+        """The text's digest with the fingerprint: a run that started before a knowledge-base
+        file changed may still write its answers after another run emptied the store."""
+        return hashlib.sha256(self.stamp.encode() + key).digest()
+
+    def get(self, key: bytes) -> Identified | None:
+        import sqlite3
+
+        db = self._open()
+        if db is None:
+            return None
+        try:
+            row = db.execute(
+                "SELECT answer FROM answers WHERE digest = ?", (self._key(key),)
+            ).fetchone()
+            if row is None:
+                return None
+            keys, matches = json.loads(row[0])
+            return (
+                tuple(str(k) for k in keys),
+                tuple(TextMatch(m[0], m[1], float(m[2]), m[3], m[4]) for m in matches),
+            )
+        except (sqlite3.Error, ValueError, TypeError, IndexError):
+            self._off = True  # a damaged store: matched afresh from here on
+            return None
+
+    def put(self, key: bytes, answer: Identified) -> None:
+        import sqlite3
+
+        db = self._open()
+        if db is None:
+            return
+        keys, matches = answer
+        document = json.dumps(
+            [keys, [[m.key, m.verdict, m.coverage, m.difference, m.section] for m in matches]]
+        )
+        try:
+            db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?)", (self._key(key), document))
+        except sqlite3.Error:
+            self._off = True
 
 
 def _read(

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from scanner.inventory import TextMatch
 from scanner.licensing.matching import LicenseMatcher, parse_reference
@@ -107,6 +107,19 @@ def normalize_name(name: str) -> str:
         for suffix in (".html", ".htm", ".md", ".txt"):
             name = name.removesuffix(suffix)
     return normalize_text(name)
+
+
+Identified = tuple[tuple[str, ...], tuple[TextMatch, ...]]
+"""What `LicenseKnowledgeBase.identify` answers: license keys, and how the text compares."""
+
+
+class AnswerStore(Protocol):
+    """Answers of `identify` kept across runs (`scanner.licensing.compiled.Answers`), by a
+    digest of the text; valid only for the knowledge base and code that gave them."""
+
+    def get(self, key: bytes) -> Identified | None: ...
+
+    def put(self, key: bytes, answer: Identified) -> None: ...
 
 
 class KnowledgeBaseError(Exception):
@@ -291,8 +304,10 @@ class LicenseKnowledgeBase:
         self._by_name: dict[str, str] = {}
         self._by_loose: dict[str, str | None] = {}  # None: two licenses fold to this form
         self._by_url: dict[str, str | None] = {}
-        self._identified: dict[tuple[bytes, bool], tuple[tuple[str, ...], tuple[TextMatch, ...]]]
-        self._identified = {}
+        self._identified: dict[bytes, Identified] = {}
+        self.answers: AnswerStore | None = None
+        """Where answers are also kept between runs (the shipped knowledge base's, in the
+        user's cache folder); None: for this run only."""
         for entry in sorted(entries, key=lambda e: e.key):
             self.entries[entry.key] = entry
         # Own aliases first, then derived names (SPDX ids, ScanCode keys, names, URLs), so an
@@ -408,14 +423,22 @@ class LicenseKnowledgeBase:
         to the CreativeML Open RAIL-M and is the BigScience license); the markers of an entry
         with a reference are never used, so a variant of a known license is not named.
 
-        Answers are kept for the run by the text's digest: many packages ship the same file."""
-        key = (hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest(), sections)
+        Answers are kept by the text's digest, for the run (many packages ship the same file)
+        and, with `answers`, between runs: matching a text is most of reading a package."""
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x01" if sections else b"\x00")
+        key = digest.digest()
         found = self._identified.get(key)
+        if found is None and self.answers is not None:
+            found = self.answers.get(key)
         if found is None:
-            found = self._identified[key] = self._identify(text, sections)
+            found = self._identify(text, sections)
+            if self.answers is not None:
+                self.answers.put(key, found)
+        self._identified[key] = found
         return found
 
-    def _identify(self, text: str, sections: bool) -> tuple[tuple[str, ...], tuple[TextMatch, ...]]:
+    def _identify(self, text: str, sections: bool) -> Identified:
         if sections and len(set(_LEGAL_TERMS.findall(text.lower()))) < 2:
             return (), ()  # a card with no license in it: no index is built for it
         matches = self._matcher.match(text, sections=sections)

@@ -155,3 +155,92 @@ def test_the_default_uses_the_user_cache_folder(tmp_path, monkeypatch):
         assert compiled.cache_file(SHIPPED, tmp_path / "cache").is_file()
     finally:
         compiled.load_default.cache_clear()
+
+
+# --- answers of identify, kept between runs ----------------------------------------------
+
+
+def _kb_with_answers(cache, stamp="stamp"):
+    kb, _ = compiled.load(SHIPPED, cache)
+    kb.answers = compiled.Answers(cache / "answers.sqlite3", stamp)
+    return kb
+
+
+def _refuse_matching(monkeypatch, kb):
+    def refuse(*_args):
+        raise AssertionError("matched a text whose answer is kept")
+
+    monkeypatch.setattr(kb, "_identify", refuse)
+
+
+def test_an_answer_is_kept_between_runs(tmp_path, monkeypatch):
+    text = (SHIPPED / "texts" / "apache-2.0.txt").read_text(encoding="utf-8")
+    card = "# Model\n\n## License\n\n" + text
+    first = _kb_with_answers(tmp_path)
+    answers = (first.identify(text), first.identify(card, sections=True))
+    assert answers[0][0] == ("apache-2.0",)
+    assert answers[0] != answers[1]  # the card's match names its section
+    again = _kb_with_answers(tmp_path)
+    _refuse_matching(monkeypatch, again)
+    assert (again.identify(text), again.identify(card, sections=True)) == answers
+
+
+def test_answers_of_another_fingerprint_are_not_used(tmp_path):
+    text = (SHIPPED / "texts" / "mit.txt").read_text(encoding="utf-8")
+    first = _kb_with_answers(tmp_path, "before")
+    expected = first.identify(text)
+    later = _kb_with_answers(tmp_path, "after")
+    calls = []
+    original = later._identify
+    later._identify = lambda *args: calls.append(args) or original(*args)
+    assert later.identify(text) == expected
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("damage", [b"not a database at all", b""])
+def test_a_damaged_answer_store_only_means_matching_again(tmp_path, damage):
+    (tmp_path / "answers.sqlite3").write_bytes(damage * 100)
+    text = (SHIPPED / "texts" / "mit.txt").read_text(encoding="utf-8")
+    kb = _kb_with_answers(tmp_path)
+    assert kb.identify(text)[0] == ("mit",)
+
+
+def test_a_damaged_answer_is_matched_again(tmp_path):
+    import sqlite3
+
+    text = (SHIPPED / "texts" / "mit.txt").read_text(encoding="utf-8")
+    expected = _kb_with_answers(tmp_path).identify(text)
+    with sqlite3.connect(tmp_path / "answers.sqlite3") as db:
+        db.execute("UPDATE answers SET answer = '[1, 2, 3]'")
+    assert _kb_with_answers(tmp_path).identify(text) == expected
+
+
+def test_a_scan_with_kept_answers_reports_the_same(tmp_path):
+    """End to end, two runs of the CLI with one cache folder: the second answers from the
+    store, and the reports are the same."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import make_model_dir, subprocess_env
+
+    text = (SHIPPED / "texts" / "apache-2.0.txt").read_text(encoding="utf-8")
+    folder = make_model_dir(tmp_path, license_text=text)
+    env = {**subprocess_env(), "AISCAN_CACHE_DIR": str(tmp_path / "cache")}
+    reports = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-m", "scanner", "scan", str(folder), "-f", "json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        reports.append(json.loads(done.stdout))
+    assert reports[0]["components"] == reports[1]["components"]
+    assert "apache-2.0" in json.dumps(reports[0]["components"][0]["license"])
+    (store,) = (tmp_path / "cache" / "compiled").glob("*.answers.sqlite3")
+    import sqlite3
+
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT count(*) FROM answers").fetchone()[0] >= 1
