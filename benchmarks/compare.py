@@ -1,6 +1,6 @@
 """Every speed goal of issue 19, measured against the peers in one run, with ratios.
 
-    python benchmarks/compare.py [--runs 5] [--folder DIR] [--verify-gb 2] [--tree-files 200000]
+    python benchmarks/compare.py [--runs 7] [--folder DIR] [--verify-gb 2] [--tree-files 200000]
                                  [--peers DIR] [--only scan,python,bom,verify,scaling]
 
 Goals (aiscan's time over the reference's, median of --runs, commands interleaved round by
@@ -521,7 +521,7 @@ def scaling(aiscan: str, tree_files: int, runs: int, env, tmp: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--folder", type=Path, default=DEFAULT_FOLDER)
     parser.add_argument("--verify-gb", type=float, default=2.0)
     parser.add_argument("--tree-files", type=int, default=200_000)
