@@ -113,9 +113,14 @@ def load(directory: Path, cache_dir: Path | None) -> tuple[LicenseKnowledgeBase,
 def load_default() -> tuple[LicenseKnowledgeBase, ModelCatalogue]:
     """The shipped knowledge base and catalogue, compiled in the user's cache folder, with
     their license-text answers kept there too (`Answers`)."""
-    directory, cache_dir = data_dir("licenses"), user_cache_dir()
+    directory = data_dir("licenses")
+    try:
+        cache_dir: Path | None = user_cache_dir()
+    except (RuntimeError, KeyError, OSError):
+        cache_dir = None  # no home folder to find one in: the sources, as before
     kb, catalogue = load(directory, cache_dir)
-    kb.answers = Answers(answers_file(directory, cache_dir), fingerprint(directory))
+    if cache_dir is not None:
+        kb.answers = Answers(answers_file(directory, cache_dir), fingerprint(directory))
     return kb, catalogue
 
 

@@ -244,3 +244,16 @@ def test_a_scan_with_kept_answers_reports_the_same(tmp_path):
 
     with sqlite3.connect(store) as db:
         assert db.execute("SELECT count(*) FROM answers").fetchone()[0] >= 1
+
+
+def test_without_a_home_folder_the_sources_are_read(monkeypatch):
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(compiled, "user_cache_dir", no_home)
+    compiled.load_default.cache_clear()
+    try:
+        kb, catalogue = compiled.load_default()
+        assert "mit" in kb and kb.answers is None and catalogue.families
+    finally:
+        compiled.load_default.cache_clear()
