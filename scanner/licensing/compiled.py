@@ -92,11 +92,13 @@ def cache_file(directory: Path, cache_dir: Path) -> Path:
     return cache_dir / "compiled" / f"licenses-{where.hexdigest()[:16]}.json"
 
 
-def load(directory: Path, cache_dir: Path | None) -> tuple[LicenseKnowledgeBase, ModelCatalogue]:
+def load(
+    directory: Path, cache_dir: Path | None, stamp: str | None = None
+) -> tuple[LicenseKnowledgeBase, ModelCatalogue]:
     """The knowledge base and catalogue of `directory`, from the compiled file when it matches
     the sources, else from the sources (and the compiled file is written for the next run).
     `cache_dir` None: the sources only."""
-    stamp = fingerprint(directory)
+    stamp = stamp or fingerprint(directory)
     target = cache_file(directory, cache_dir) if cache_dir is not None else None
     if target is not None:
         compiled = _read(target, stamp, directory)
@@ -118,9 +120,10 @@ def load_default() -> tuple[LicenseKnowledgeBase, ModelCatalogue]:
         cache_dir: Path | None = user_cache_dir()
     except (RuntimeError, KeyError, OSError):
         cache_dir = None  # no home folder to find one in: the sources, as before
-    kb, catalogue = load(directory, cache_dir)
+    stamp = fingerprint(directory)
+    kb, catalogue = load(directory, cache_dir, stamp)
     if cache_dir is not None:
-        kb.answers = Answers(answers_file(directory, cache_dir), fingerprint(directory))
+        kb.answers = Answers(answers_file(directory, cache_dir), stamp)
     return kb, catalogue
 
 
