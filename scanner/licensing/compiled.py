@@ -17,6 +17,9 @@ file that does not parse or has the wrong shape, only means the sources are read
 The file is data, not code: JSON, never pickle, so a damaged or planted cache cannot run
 anything; it is trusted like the installation itself (it names what licenses say), which is
 why it is kept in the user's own cache folder and never looked for near a scanned tree.
+
+Beside it, `Answers` keeps what each license text was matched as, under the same fingerprint:
+the knowledge base's answers, compiled as texts are met.
 """
 
 from __future__ import annotations
