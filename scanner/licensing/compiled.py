@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 from dataclasses import fields
 from functools import cache
 from pathlib import Path
@@ -151,14 +152,19 @@ class Answers:
         self.stamp = stamp
         self._db: Any = None
         self._off = False
+        self._lock = threading.Lock()  # texts from the Hub may be matched in worker threads
 
     def _open(self) -> Any:
-        if self._db is None and not self._off:
+        if self._off:
+            return None
+        if self._db is None:
             import sqlite3
 
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+                db = sqlite3.connect(
+                    self.path, timeout=10, isolation_level=None, check_same_thread=False
+                )
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.execute("CREATE TABLE IF NOT EXISTS meta (fingerprint TEXT NOT NULL)")
@@ -185,13 +191,18 @@ class Answers:
     def get(self, key: bytes) -> Identified | None:
         import sqlite3
 
-        db = self._open()
-        if db is None:
-            return None
+        with self._lock:
+            db = self._open()
+            if db is None:
+                return None
+            try:
+                row = db.execute(
+                    "SELECT answer FROM answers WHERE digest = ?", (self._key(key),)
+                ).fetchone()
+            except sqlite3.Error:
+                self._off = True
+                return None
         try:
-            row = db.execute(
-                "SELECT answer FROM answers WHERE digest = ?", (self._key(key),)
-            ).fetchone()
             if row is None:
                 return None
             keys, matches = json.loads(row[0])
@@ -199,24 +210,27 @@ class Answers:
                 tuple(str(k) for k in keys),
                 tuple(TextMatch(m[0], m[1], float(m[2]), m[3], m[4]) for m in matches),
             )
-        except (sqlite3.Error, ValueError, TypeError, IndexError):
+        except (ValueError, TypeError, IndexError):
             self._off = True  # a damaged store: matched afresh from here on
             return None
 
     def put(self, key: bytes, answer: Identified) -> None:
         import sqlite3
 
-        db = self._open()
-        if db is None:
-            return
         keys, matches = answer
         document = json.dumps(
             [keys, [[m.key, m.verdict, m.coverage, m.difference, m.section] for m in matches]]
         )
-        try:
-            db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?)", (self._key(key), document))
-        except sqlite3.Error:
-            self._off = True
+        with self._lock:
+            db = self._open()
+            if db is None:
+                return
+            try:
+                db.execute(
+                    "INSERT OR REPLACE INTO answers VALUES (?, ?)", (self._key(key), document)
+                )
+            except sqlite3.Error:
+                self._off = True
 
 
 def _read(

@@ -257,3 +257,20 @@ def test_without_a_home_folder_the_sources_are_read(monkeypatch):
         assert "mit" in kb and kb.answers is None and catalogue.families
     finally:
         compiled.load_default.cache_clear()
+
+
+def test_answers_are_kept_from_worker_threads(tmp_path, monkeypatch):
+    """Texts fetched from the Hub can be matched in worker threads: one connection, locked."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [
+        (SHIPPED / "texts" / f"{key}.txt").read_text(encoding="utf-8")
+        for key in ("mit", "apache-2.0", "gemma", "llama3")
+    ]
+    kb = _kb_with_answers(tmp_path)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(kb.identify, texts))
+    assert [a[0] for a in answers] == [("mit",), ("apache-2.0",), ("gemma",), ("llama3",)]
+    again = _kb_with_answers(tmp_path)
+    _refuse_matching(monkeypatch, again)
+    assert [again.identify(text) for text in texts] == answers
