@@ -72,13 +72,31 @@ def fingerprint(directory: Path) -> str:
     digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0".encode())
     for code in (*(Path(str(module.__file__)) for module in _CODE), Path(__file__)):
         digest.update(_stamp(code))
-    for root, dirs, files in os.walk(directory):
-        dirs.sort()
-        for name in sorted(files):
-            path = Path(root, name)
-            digest.update(os.path.relpath(path, directory).encode("utf-8", "surrogateescape"))
-            digest.update(_stamp(path))
+    _stamp_tree(digest, str(directory), "")
     return digest.hexdigest()
+
+
+def _stamp_tree(digest: Any, folder: str, prefix: str) -> None:
+    """Every file's relative name and `_stamp` below `folder`, in name order (a link to a
+    folder is not followed). `os.scandir`, not `Path`: this runs at every start."""
+    try:
+        with os.scandir(folder) as found:
+            entries = sorted(found, key=lambda entry: entry.name)
+    except OSError:
+        digest.update(f"\0unreadable {prefix}\0".encode("utf-8", "surrogateescape"))
+        return
+    for entry in entries:
+        name = prefix + entry.name
+        if entry.is_dir(follow_symlinks=False):
+            _stamp_tree(digest, entry.path, name + "/")
+            continue
+        digest.update(name.encode("utf-8", "surrogateescape"))
+        try:
+            status = entry.stat()
+        except OSError:
+            digest.update(b"\0missing\0")
+            continue
+        digest.update(f"\0{status.st_size}\0{status.st_mtime_ns}\0".encode())
 
 
 def _stamp(path: Path) -> bytes:
