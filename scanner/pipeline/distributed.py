@@ -165,7 +165,11 @@ class DaskHasher:
                         break
                 if not in_flight:
                     return
-                done, _ = wait(list(in_flight), timeout=5, return_when="FIRST_COMPLETED")
+                try:
+                    with self.client.as_current():
+                        done, _ = wait(list(in_flight), timeout=5, return_when="FIRST_COMPLETED")
+                except TimeoutError:
+                    done = set()
                 if not done:
                     # Tasks wait for a worker that may never come: give up after a grace period.
                     if _worker_threads(self.client):

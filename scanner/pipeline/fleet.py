@@ -228,7 +228,11 @@ def _gather(
     lost: dict[str, str] = {}
     try:
         while pending:
-            done, _ = wait(list(pending), timeout=POLL_S, return_when="FIRST_COMPLETED")
+            try:
+                with client.as_current():
+                    done, _ = wait(list(pending), timeout=POLL_S, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                done = set()
             for future in done:
                 _address, name = pending.pop(future)
                 if future.status == "finished":
