@@ -44,10 +44,13 @@ def start_cluster(workers: Mapping[str, Mapping[str, str]]) -> Any:
 
 
 def worker_pids(address: str) -> dict[str, int]:
-    """Worker address → process id, asked of the workers themselves."""
+    """Worker address and worker name → process id, asked of the workers themselves."""
     import os
 
     from distributed import Client
 
     with Client(address, set_as_default=False) as client:
-        return dict(client.run(os.getpid))
+        answers = client.run(lambda dask_worker: (str(dask_worker.name), os.getpid()))
+    pids = {address: pid for address, (_name, pid) in answers.items()}
+    pids.update(answers.values())
+    return pids

@@ -221,3 +221,48 @@ def test_fleet_usage_errors(args, message):
     result = run_cli("verify", *args)
     assert result.exit_code == 2
     assert result.stderr.startswith(f"aiscan: error: {message}")
+
+
+def test_a_host_whose_worker_dies_is_unreachable_not_clean(fleet, hosts, monkeypatch):
+    import os
+    import signal
+    import threading
+
+    from scanner.pipeline import fleet as fleet_module
+    from tests.daskcluster import worker_pids
+
+    for root in hosts.values():
+        make_hf_cache(root / "hub", REPO, sharded_files())
+    huge = hosts["host-b"] / "home" / "huge"
+    huge.mkdir()
+    with (huge / "zeros.bin").open("wb") as handle:
+        handle.truncate(1024 * 1024 * 1024)  # sparse; host-b is still hashing when it dies
+    pids = worker_pids(fleet.scheduler_address)
+    started = threading.Event()
+    original = fleet_module._FleetProgress.event
+
+    def noticing(self, event):
+        if isinstance(event[1], dict) and event[1].get("total", 0) > 2**29:
+            started.set()
+        return original(self, event)
+
+    monkeypatch.setattr(fleet_module._FleetProgress, "event", noticing)
+    killed: list[str] = []
+
+    def kill_host_b() -> None:
+        if started.wait(120):
+            os.kill(pids["host-b"], signal.SIGKILL)
+            killed.append("host-b")
+
+    killer = threading.Thread(target=kill_host_b)
+    killer.start()
+    code, report, _ = fleet_verify(fleet, "--store", "~/huge", "--store", hosts["host-a"] / "hub")
+    killer.join()
+    assert killed
+    assert code == 1
+    (lost,) = by_rule(report, "scan.unreachable-host")
+    assert lost["evidence"] == {"host": "host-b"}
+    assert report["targets"][0].startswith("host-a:")
+    assert all(f["host"] == "host-a" for c in report["components"] for f in c["files"])
+    monkeypatch.undo()
+    fleet.wait_for_workers(2, timeout=120)
