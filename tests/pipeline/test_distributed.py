@@ -279,3 +279,16 @@ def test_a_local_verify_never_imports_dask(tmp_path):
     done = _aiscan("verify", folder, env={"AISCAN_CACHE_DIR": str(tmp_path / "c")}, code=probe)
     assert done.returncode == 0
     assert done.stderr.splitlines()[-1] == "False"
+
+
+def test_a_retried_file_is_counted_once_on_the_progress_bar():
+    advanced: list[int] = []
+    tracker = distributed._ClusterProgress(advanced.append, {"a": 100, "b": 10})
+    tracker.event((0.0, {"key": "a", "bytes": 60}))
+    tracker.event((0.0, {"key": "a", "bytes": 60}))  # the retry, after its first worker died
+    tracker.event((0.0, {"key": "unknown", "bytes": 5}))
+    tracker.finished("a")
+    tracker.event((0.0, {"key": "a", "bytes": 60}))  # a late event of the lost attempt
+    tracker.finished("b")
+    assert sum(advanced) == 110
+    assert advanced == [60, 40, 10]
