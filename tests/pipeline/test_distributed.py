@@ -50,8 +50,8 @@ def make_store(root: Path) -> Path:
     file, an unverified folder, a shard index with a missing shard."""
     cache = root / "hub"
     files = {"README.md": "---\nlicense: mit\n---\n", "model.safetensors": weights(1, 64)}
-    repo, commit = make_hf_cache(cache, "org/good", files)
-    bad_repo, bad_commit = make_hf_cache(cache, "org/bad", {"model.safetensors": weights(2)})
+    make_hf_cache(cache, "org/good", files)
+    bad_repo, _ = make_hf_cache(cache, "org/bad", {"model.safetensors": weights(2)})
     blob = next((bad_repo / "blobs").iterdir())
     data = bytearray(blob.read_bytes())
     data[-1] ^= 1

@@ -155,6 +155,7 @@ def test_store_paths_are_resolved_on_each_host(fleet, hosts, tmp_path):
     code, report, _ = fleet_verify(fleet, "--store", "~/models")
     assert report["targets"] == [f"{h}:{hosts[h] / 'home' / 'models'}" for h in sorted(hosts)]
     (component,) = report["components"]
+    assert [h["host"] for h in component["hosts"]] == ["host-a", "host-b"]
     drift = by_rule(report, "integrity.fleet-drift")
     assert [f["evidence"]["file"] for f in drift] == ["extra.bin"]
     assert code == 1
