@@ -27,6 +27,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -138,12 +139,10 @@ class DaskHasher:
     def digests(
         self, jobs: Sequence[HashJob], *, progress: Callable[[int], None] | None
     ) -> Iterator[FileDigest]:
-        from distributed import wait
-
         ordered = sorted(jobs, key=lambda j: j.identity.size, reverse=True)
         if not ordered:
             return
-        threads = _worker_threads(self.client)
+        threads = worker_threads(self.client)
         run = uuid.uuid4().hex
         topic = f"{_TOPIC}-{run}"
         keys = {f"aiscan-hash-{run}-{n}": job for n, job in enumerate(ordered)}
@@ -165,14 +164,10 @@ class DaskHasher:
                         break
                 if not in_flight:
                     return
-                try:
-                    with self.client.as_current():
-                        done, _ = wait(list(in_flight), timeout=5, return_when="FIRST_COMPLETED")
-                except TimeoutError:
-                    done = set()
+                done = wait_some(self.client, list(in_flight), 5)
                 if not done:
                     # Tasks wait for a worker that may never come: give up after a grace period.
-                    if _worker_threads(self.client):
+                    if worker_threads(self.client):
                         idle_since = None
                     elif idle_since is None:
                         idle_since = time.monotonic()
@@ -189,9 +184,9 @@ class DaskHasher:
                     tracker.finished(key)
                     yield _outcome(future, job)
         finally:
-            for future in in_flight:
-                future.cancel()
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception):  # a lost scheduler is reported already
+                for future in in_flight:
+                    future.cancel()
                 self.client.unsubscribe_topic(topic)
 
 
@@ -202,14 +197,44 @@ def _outcome(future: Any, job: HashJob) -> FileDigest:
     if future.status == "finished":
         digest: FileDigest = future.result()
         return FileDigest(job, digest.sha256, digest.git_sha1, digest.error)
-    exception = future.exception()
+    try:
+        exception = future.exception()
+    except CancelledError:
+        raise SchedulerLost(future.client) from None
     if isinstance(exception, KilledWorker):
         return FileDigest(job, None, error="no worker could hash it: every worker trying died")
     return FileDigest(job, None, error=f"a Dask worker failed on it: {exception}")
 
 
-def _worker_threads(client: Client) -> dict[str, int]:
-    return dict(client.nthreads())
+class SchedulerLost(ScanIncomplete):
+    """The connection to the scheduler broke mid-run: the run could not complete (exit 3)."""
+
+    def __init__(self, client: Client) -> None:
+        address = getattr(client.scheduler, "address", None) or "its address"
+        super().__init__(f"lost the connection to the Dask scheduler at {address}; not verified")
+
+
+def worker_threads(client: Client) -> dict[str, int]:
+    """Worker address → threads, of the workers connected now."""
+    try:
+        return dict(client.nthreads())
+    except (CancelledError, OSError):
+        raise SchedulerLost(client) from None
+
+
+def wait_some(client: Client, futures: list[Any], timeout: float) -> set[Any]:
+    """The futures done within `timeout` seconds (as soon as one is), possibly none; a lost
+    scheduler is one error, not Dask's traceback."""
+    from distributed import wait
+
+    try:
+        with client.as_current():
+            done, _ = wait(futures, timeout=timeout, return_when="FIRST_COMPLETED")
+    except TimeoutError:
+        return set()
+    except (CancelledError, OSError):
+        raise SchedulerLost(client) from None
+    return set(done)
 
 
 @contextlib.contextmanager
@@ -224,8 +249,7 @@ def dask_client(address: str, warn: Callable[[str], None]) -> Iterator[Client]:
         import distributed
     except ImportError:
         raise ScanIncomplete(f"--scheduler needs Dask distributed; {INSTALL_HINT}") from None
-    for name in ("distributed", "tornado", "asyncio"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
+    _silence_dask_logs()
     seconds = f"{CONNECT_TIMEOUT_S}s"
     settings = {
         "distributed.comm.timeouts.connect": seconds,
@@ -245,12 +269,20 @@ def dask_client(address: str, warn: Callable[[str], None]) -> Iterator[Client]:
     for warning in caught:
         warn(f"dask: {str(warning.message).strip().splitlines()[0]}")
     try:
-        if not _worker_threads(client):
+        if not worker_threads(client):
             raise ScanIncomplete(f"the Dask scheduler at {address} has no workers")
         yield client
     finally:
         with contextlib.suppress(Exception):
             client.close(timeout=CONNECT_TIMEOUT_S)
+
+
+def _silence_dask_logs() -> None:
+    """Dask's configuration gives its loggers their own levels (`distributed.client: warning`):
+    each is raised, or its lines would reach stderr beside aiscan's one error line."""
+    names = [n for n in logging.root.manager.loggerDict if n.startswith("distributed.")]
+    for name in ("distributed", "tornado", "asyncio", *names):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def configured_scheduler() -> str | None:

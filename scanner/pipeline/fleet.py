@@ -15,6 +15,7 @@ reporting — is `scan.unreachable-host`: a host not heard from is never reporte
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import threading
@@ -29,7 +30,13 @@ from scanner.errors import AiscanError
 from scanner.integrity.hashing import default_jobs
 from scanner.inventory import Component, FileEntry, Finding, HostLocation, ScanResult
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
-from scanner.pipeline.distributed import PROGRESS_EVERY, ThreadHasher, dask_client
+from scanner.pipeline.distributed import (
+    PROGRESS_EVERY,
+    ThreadHasher,
+    dask_client,
+    wait_some,
+    worker_threads,
+)
 from scanner.pipeline.verify import HashProgress, VerifyOptions, judge, measure, verify_findings
 from scanner.policy.load import Policy
 
@@ -203,8 +210,6 @@ def _gather(
 ) -> tuple[list[HostReport], dict[str, str]]:
     """One pinned task per worker; the reports of those that answered and why the others
     did not."""
-    from distributed import wait
-
     workers = client.scheduler_info(n_workers=-1)["workers"]
     run = uuid.uuid4().hex
     topic = f"aiscan-fleet-{run}"
@@ -228,11 +233,7 @@ def _gather(
     lost: dict[str, str] = {}
     try:
         while pending:
-            try:
-                with client.as_current():
-                    done, _ = wait(list(pending), timeout=POLL_S, return_when="FIRST_COMPLETED")
-            except TimeoutError:
-                done = set()
+            done = wait_some(client, list(pending), POLL_S)
             for future in done:
                 _address, name = pending.pop(future)
                 if future.status == "finished":
@@ -241,7 +242,7 @@ def _gather(
                     lost[name] = f"its worker failed: {_reason(future)}"
             if done:
                 continue
-            alive = set(client.nthreads())
+            alive = set(worker_threads(client))
             for future, (address, name) in list(pending.items()):
                 if address not in alive:
                     future.cancel()
@@ -250,7 +251,8 @@ def _gather(
     finally:
         for future in pending:
             future.cancel()
-        client.unsubscribe_topic(topic)
+        with contextlib.suppress(Exception):  # a lost scheduler is reported already
+            client.unsubscribe_topic(topic)
         if bar.started and progress is not None:
             progress.stop()
     return sorted(reports, key=lambda r: r.host), lost

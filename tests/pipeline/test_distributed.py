@@ -292,3 +292,58 @@ def test_a_retried_file_is_counted_once_on_the_progress_bar():
     tracker.finished("b")
     assert sum(advanced) == 110
     assert advanced == [60, 40, 10]
+
+
+def test_a_scheduler_lost_mid_run_is_one_line_and_exit_3(tmp_path):
+    """A scheduler and a worker of their own, as processes, so the scheduler can be killed."""
+    import time
+
+    from distributed import Client
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    with (folder / "zeros.bin").open("wb") as handle:
+        handle.truncate(4 * 1024**3)  # sparse; still being hashed when the scheduler goes
+    details = tmp_path / "scheduler.json"
+    python = [sys.executable, "-m"]
+    common = ["--host", "127.0.0.1", "--no-dashboard", "--scheduler-file", str(details)]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": subprocess_env()}
+    daemons = [
+        subprocess.Popen(
+            [*python, "distributed.cli.dask_scheduler", "--port", "0", *common],
+            **quiet,
+        )
+    ]
+    try:
+        while not details.exists():
+            time.sleep(0.05)
+        daemons.append(
+            subprocess.Popen(
+                [*python, "distributed.cli.dask_worker", "--no-nanny", "--nthreads", "1", *common],
+                **quiet,
+            )
+        )
+        with Client(scheduler_file=str(details), set_as_default=False) as watcher:
+            watcher.wait_for_workers(1, timeout=120)
+            address = watcher.scheduler.address
+            child = subprocess.Popen(
+                [*python, "scanner", "verify", folder, "--no-cache", "--scheduler", address],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env={**subprocess_env(), "AISCAN_CACHE_DIR": str(tmp_path / "c")},
+            )
+            while child.poll() is None and not any(watcher.processing().values()):
+                time.sleep(0.05)
+            assert child.poll() is None, "the run was still hashing"
+            daemons[0].kill()
+            out, err = child.communicate(timeout=120)
+    finally:
+        for daemon in daemons:
+            daemon.kill()
+            daemon.wait()
+    assert child.returncode == 3
+    assert out == ""
+    assert err == (
+        f"aiscan: error: lost the connection to the Dask scheduler at {address}; not verified\n"
+    )
