@@ -101,6 +101,8 @@ def main() -> None:
       aiscan scan . --policy strict --format json -o report.json
       aiscan scan hf://org/name@<commit>        a Hub repo: card, files, gating (never weights)
       aiscan verify /models                     strict safetensors checks and SHA-256 on all cores
+      aiscan verify /mnt/models --scheduler tcp://sched:8786
+                                                the same on a Dask cluster (pip install "aiscan[dask]")
       aiscan bom ./models -o bom.cdx.json       a validated CycloneDX / SPDX AI-BOM
       aiscan report ./models -o report.html     a self-contained HTML report for legal review
       aiscan licenses show llama3               terms of one license, section by section
@@ -735,6 +737,13 @@ def verify(
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the lock file here instead of stdout.",
 )
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    envvar="DASK_SCHEDULER_ADDRESS",
+    show_envvar=True,
+    help='Hash on the workers of this Dask scheduler, as `verify --scheduler`. Needs "aiscan[dask]".',
+)
 @reports_errors
 def lock(
     targets: tuple[Path, ...],
@@ -743,6 +752,7 @@ def lock(
     rehash: bool,
     rehash_older_than: float | None,
     output: Path | None,
+    scheduler: str | None,
 ) -> None:
     """Record every file's revision, path, size and SHA-256 in an aiscan-lock/1 file.
 
@@ -750,11 +760,14 @@ def lock(
     findings are printed, no lock file is written and the exit code is 1, so damage is never
     recorded as the expected state.
     """
+    import dataclasses
+
     from scanner.formats.registry import get_format
     from scanner.integrity.lockfile import locked_components, render_lockfile
     from scanner.licensing.knowledge_base import default_knowledge_base
 
     options = _verify_options(False, jobs, no_cache, rehash, rehash_older_than, None, None)
+    options = dataclasses.replace(options, scheduler=_scheduler(scheduler, fleet=False))
     result = _run_verify(targets, options, None)
     errors = [f for f in result.findings if f.severity == "error" and f.waived is None]
     if errors:

@@ -347,3 +347,17 @@ def test_a_scheduler_lost_mid_run_is_one_line_and_exit_3(tmp_path):
     assert err == (
         f"aiscan: error: lost the connection to the Dask scheduler at {address}; not verified\n"
     )
+
+
+def test_a_lock_made_on_the_cluster_is_the_local_lock(tmp_path, cluster):
+    store = make_store(tmp_path / "store")
+    local = run_cli("lock", store / "hub" / "models--org--good", "--no-cache")
+    remote = run_cli(
+        "lock",
+        store / "hub" / "models--org--good",
+        "--no-cache",
+        "--scheduler",
+        cluster.scheduler_address,
+    )
+    assert local.exit_code == remote.exit_code == 0
+    assert remote.stdout == local.stdout and '"sha256"' in local.stdout
