@@ -361,3 +361,22 @@ def test_a_lock_made_on_the_cluster_is_the_local_lock(tmp_path, cluster):
     )
     assert local.exit_code == remote.exit_code == 0
     assert remote.stdout == local.stdout and '"sha256"' in local.stdout
+
+
+def test_the_address_can_come_from_dasks_own_configuration(tmp_path, cluster):
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(weights(10))
+    config = tmp_path / "dask-config"
+    config.mkdir()
+    (config / "cluster.yaml").write_text(f"scheduler-address: {cluster.scheduler_address}\n")
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('distributed' in sys.modules, file=sys.stderr))"
+    )
+    env = {"AISCAN_CACHE_DIR": str(tmp_path / "c"), "DASK_CONFIG": str(config)}
+    done = _aiscan("verify", folder, "--no-cache", "-f", "json", env=env, code=probe)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[-1] == "True"  # it went to the cluster
+    local = verify(folder, "--no-cache", "-f", "json")
+    assert done.stdout == local[1]
