@@ -267,3 +267,15 @@ def test_a_host_whose_worker_dies_is_unreachable_not_clean(fleet, hosts, monkeyp
     assert all(f["host"] == "host-a" for c in report["components"] for f in c["files"])
     monkeypatch.undo()
     fleet.wait_for_workers(2, timeout=120)
+
+
+def test_structure_only_compares_sizes(fleet, hosts):
+    for name, root in hosts.items():
+        make_model_dir(
+            root / "home" / "models", "m", files={"extra.bin": "x" * (3 if name == "host-a" else 4)}
+        )
+    code, report, _ = fleet_verify(fleet, "--store", "~/models", "--structure-only")
+    (drift,) = by_rule(report, "integrity.fleet-drift")
+    assert drift["evidence"] == {"file": "extra.bin", "sizes": {"host-a": 3, "host-b": 4}}
+    assert all(f["sha256"] is None for c in report["components"] for f in c["files"])
+    assert code == 1
