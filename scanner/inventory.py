@@ -167,6 +167,9 @@ class FileEntry:
     license_match: tuple[TextMatch, ...] = ()
     """How the license text of the file (a LICENSE, or a card body) compares with the
     references: matches and fragments are also in `license_detected`, similar texts only here."""
+    host: str | None = None
+    """The host (Dask worker name) that measured this file in `verify --fleet`; None for a
+    file read on this machine or a shared store."""
 
     @property
     def safetensors(self) -> SafetensorsHeader | None:
@@ -506,6 +509,14 @@ class LibraryDetails:
     (an HTTP error, no connection) or that no pinned version could be asked about."""
 
 
+@dataclass(frozen=True)
+class HostLocation:
+    """Where one host of a fleet holds a component (`aiscan verify --fleet`)."""
+
+    host: str
+    location: str
+
+
 ComponentDetails = ModelDetails | LibraryDetails | CodeReference | None
 """The facts only one kind of component has: a stored model, a package, a model named in code."""
 
@@ -542,6 +553,9 @@ class Component:
     training_data: tuple[TrainingDataset, ...] = ()
     """For a model: the datasets its card names, each with its license and origin (the
     transparency view); filled in by dataset resolution."""
+    hosts: tuple[HostLocation, ...] = ()
+    """In `verify --fleet`, every host holding this revision and where; `location` is the
+    first host's."""
 
     def path_of(self, relative: str) -> str:
         """Where one of this component's files lies: below the folder it is at, or, for a

@@ -124,6 +124,8 @@ def main(ctx: click.Context) -> None:
       aiscan scan . --policy strict --format json -o report.json
       aiscan scan hf://org/name@<commit>        a Hub repo: card, files, gating (never weights)
       aiscan verify /models                     strict safetensors checks and SHA-256 on all cores
+      aiscan verify /mnt/models --scheduler tcp://sched:8786
+                                                the same on a Dask cluster (pip install "aiscan[dask]")
       aiscan bom ./models -o bom.cdx.json       a validated CycloneDX / SPDX AI-BOM
       aiscan report ./models -o report.html     a self-contained HTML report for legal review
       aiscan licenses show llama3               terms of one license, section by section
@@ -557,6 +559,55 @@ def _run_verify(targets: tuple[Path, ...], options: Any, policy: str | None) -> 
     )
 
 
+def _usage(message: str) -> Exception:
+    from scanner.errors import UsageError
+
+    return UsageError(message)
+
+
+def _scheduler(given: str | None, fleet: bool) -> str | None:
+    """The Dask scheduler to use: --scheduler or DASK_SCHEDULER_ADDRESS, else Dask's own
+    configuration; --fleet needs one."""
+    from scanner.pipeline.distributed import configured_scheduler
+
+    address = given or configured_scheduler()
+    if fleet and not address:
+        raise _usage(
+            "--fleet needs a Dask scheduler: --scheduler ADDRESS or DASK_SCHEDULER_ADDRESS"
+        )
+    return address
+
+
+def _run_fleet(
+    targets: tuple[Path, ...],
+    stores: tuple[str, ...],
+    expect_hosts: tuple[str, ...],
+    options: Any,
+    policy: str | None,
+    hub: bool,
+) -> Any:
+    from scanner.cli.progress import TerminalProgress, progress_wanted
+    from scanner.files import printable
+    from scanner.licensing.knowledge_base import default_knowledge_base
+    from scanner.pipeline.fleet import run_fleet_verify
+    from scanner.policy.load import resolve_policy
+
+    if targets:
+        raise _usage("--fleet takes no TARGET: each host verifies its own --store folders")
+    if hub:
+        raise _usage("--hub does not go with --fleet: compare each host with a --lock instead")
+    kb = default_knowledge_base()
+    return run_fleet_verify(
+        stores,
+        resolve_policy(policy, kb),
+        kb,
+        options,
+        expect_hosts=expect_hosts,
+        progress=TerminalProgress() if progress_wanted() else None,
+        warn=lambda message: click.echo(f"aiscan: warning: {printable(message)}", err=True),
+    )
+
+
 _HASH_OPTIONS = (
     click.option(
         "--jobs",
@@ -590,9 +641,38 @@ def _hash_options(command: F) -> F:
 
 
 @main.command(epilog=EXIT_CODES_HELP)
-@click.argument("targets", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
+@click.argument("targets", nargs=-1, type=click.Path(path_type=Path, readable=False))
 @click.option(
     "--structure-only", is_flag=True, help="Check headers, shard indexes and layout; no hashing."
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    envvar="DASK_SCHEDULER_ADDRESS",
+    show_envvar=True,
+    help="Hash on the workers of this Dask scheduler (tcp://host:8786), which must see TARGETS "
+    'at the same path. Default: Dask\'s configured scheduler-address. Needs "aiscan[dask]".',
+)
+@click.option(
+    "--fleet",
+    is_flag=True,
+    help="Each Dask worker (one per host, named `dask worker --name HOST`) verifies its own "
+    "stores; one report, with drift between hosts as findings. Needs --scheduler.",
+)
+@click.option(
+    "--store",
+    "stores",
+    multiple=True,
+    metavar="PATH",
+    help="With --fleet: a store each host verifies, resolved on the host (~ is its home). "
+    "Default: the worker user's HF cache and Ollama store.",
+)
+@click.option(
+    "--expect-host",
+    "expect_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="With --fleet: a host that must answer; one without a worker is scan.unreachable-host.",
 )
 @click.option(
     "--lock",
@@ -648,6 +728,10 @@ def _hash_options(command: F) -> F:
 def verify(
     targets: tuple[Path, ...],
     structure_only: bool,
+    scheduler: str | None,
+    fleet: bool,
+    stores: tuple[str, ...],
+    expect_hosts: tuple[str, ...],
     lock: Path | None,
     against: Path | None,
     hub: bool,
@@ -671,6 +755,9 @@ def verify(
     cores, cached by inode and timestamps) and compared with, in this order: the --lock file,
     the --against BOM, the HF cache blob name, the Hub (--hub). Files without a reference are
     reported as unverified with their hash. Nothing is written into the targets.
+
+    With --scheduler (or DASK_SCHEDULER_ADDRESS) the hashing runs on a Dask cluster; with
+    --fleet every worker verifies its own stores and drift between hosts is reported.
     """
     import dataclasses
 
@@ -680,7 +767,15 @@ def verify(
     options = _verify_options(
         structure_only, jobs, no_cache, rehash, rehash_older_than, lock, against, exclude, hub
     )
-    result = _run_verify(targets, options, policy)
+    options = dataclasses.replace(options, scheduler=_scheduler(scheduler, fleet))
+    if fleet:
+        result = _run_fleet(targets, stores, expect_hosts, options, policy, hub)
+    else:
+        if stores or expect_hosts:
+            raise _usage("--store and --expect-host go with --fleet")
+        if not targets:
+            raise _usage("give at least one TARGET to verify (or --fleet)")
+        result = _run_verify(targets, options, policy)
     if hub and not any(c.source == "hfcache" and c.version for c in result.components):
         click.echo(
             "aiscan: --hub asked the Hub nothing: only HF cache revisions carry the repo id and "
@@ -708,6 +803,13 @@ def verify(
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the lock file here instead of stdout.",
 )
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    envvar="DASK_SCHEDULER_ADDRESS",
+    show_envvar=True,
+    help='Hash on the workers of this Dask scheduler, as `verify --scheduler`. Needs "aiscan[dask]".',
+)
 @reports_errors
 def lock(
     targets: tuple[Path, ...],
@@ -717,6 +819,7 @@ def lock(
     rehash_older_than: float | None,
     exclude: Any,
     output: Path | None,
+    scheduler: str | None,
 ) -> None:
     """Record every file's revision, path, size and SHA-256 in an aiscan-lock/1 file.
 
@@ -724,11 +827,14 @@ def lock(
     findings are printed, no lock file is written and the exit code is 1, so damage is never
     recorded as the expected state.
     """
+    import dataclasses
+
     from scanner.formats.registry import get_format
     from scanner.integrity.lockfile import locked_components, render_lockfile
     from scanner.licensing.knowledge_base import default_knowledge_base
 
     options = _verify_options(False, jobs, no_cache, rehash, rehash_older_than, None, None, exclude)
+    options = dataclasses.replace(options, scheduler=_scheduler(scheduler, fleet=False))
     result = _run_verify(targets, options, None)
     errors = [f for f in result.findings if f.severity == "error" and f.waived is None]
     if errors:

@@ -31,6 +31,7 @@ class TerminalProgress:
 
         self._files = 0
         self._total_files = 0
+        self._total_bytes = 0
         self._progress = Progress(
             TextColumn("hashing"),
             BarColumn(),
@@ -44,8 +45,13 @@ class TerminalProgress:
         self._task = self._progress.add_task("hashing", total=0, files="0/0")
 
     def start(self, total_bytes: int, files: int) -> None:
-        self._total_files = files
-        self._progress.update(self._task, total=total_bytes, files=f"0/{files}")
+        """Add work to the bar and show it; called again when more work is known (each host
+        of a fleet verify reports its own total when it has listed its stores)."""
+        self._total_files += files
+        self._total_bytes += total_bytes
+        self._progress.update(
+            self._task, total=self._total_bytes, files=f"{self._files}/{self._total_files}"
+        )
         self._progress.start()
 
     def advance(self, count: int) -> None:

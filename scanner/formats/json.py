@@ -49,6 +49,7 @@ from scanner.inventory import (
     GgufBaseModel,
     GgufHeader,
     HeaderDefect,
+    HostLocation,
     LibraryDetails,
     LicenseFacts,
     LicenseText,
@@ -109,6 +110,8 @@ def _file(entry: FileEntry) -> dict[str, Any]:
         }
     if entry.error:
         data["error"] = entry.error
+    if entry.host is not None:
+        data["host"] = entry.host
     return data
 
 
@@ -282,6 +285,8 @@ def _component(component: Component) -> dict[str, Any]:
     if component.code_reference is not None:
         data["code_reference"] = dataclasses.asdict(component.code_reference)
         data["code_reference"]["declared_in"] = list(component.code_reference.declared_in)
+    if component.hosts:
+        data["hosts"] = [{"host": h.host, "location": h.location} for h in component.hosts]
     if component.problems:
         data["problems"] = [
             {"location": p.location, "message": p.message, "kind": p.kind}
@@ -380,6 +385,7 @@ def _read_file(raw: dict[str, Any]) -> FileEntry:
         reference=raw.get("reference"),
         expected=raw.get("expected"),
         defects=_defects(raw.get("defects")),
+        host=raw.get("host"),
     )
 
 
@@ -464,6 +470,7 @@ def _read_component(raw: dict[str, Any]) -> Component:
             for t in _items(raw, "license_texts")
         ),
         details=_read_details(raw),
+        hosts=tuple(HostLocation(h["host"], h["location"]) for h in _items(raw, "hosts")),
     )
 
 

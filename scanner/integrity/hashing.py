@@ -15,6 +15,7 @@ trusted.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import itertools
 import os
@@ -47,6 +48,14 @@ class FileIdentity:
     def of(cls, st: os.stat_result) -> FileIdentity:
         return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
+    def same_file(self, other: FileIdentity, *, across_hosts: bool = False) -> bool:
+        """Whether `other` describes this file unchanged. Seen from another host, a shared
+        store's device number is that host's mount, not the file's: only inode, size and
+        times (which NFS and Lustre serve from the storage) still identify it."""
+        if across_hosts:
+            return dataclasses.replace(other, device=self.device) == self
+        return other == self
+
 
 @dataclass(frozen=True)
 class HashJob:
@@ -55,6 +64,8 @@ class HashJob:
     path: str
     identity: FileIdentity
     git_sha1: bool = False
+    across_hosts: bool = False
+    """True when another host may hash the file: its device number is not compared."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +127,7 @@ def hash_file(
         with open_regular(job.path) as handle:
             fd = handle.fileno()
             before = FileIdentity.of(os.fstat(fd))
-            if before != job.identity:
+            if not job.identity.same_file(before, across_hosts=job.across_hosts):
                 return FileDigest(job, None, error="changed between listing and hashing")
             if git is not None:
                 git.update(b"blob %d\0" % before.size)

@@ -29,14 +29,13 @@ from scanner.integrity.hashing import (
     FileIdentity,
     HashJob,
     default_jobs,
-    hash_files,
-    should_drop_behind,
 )
 from scanner.integrity.lockfile import LockedComponent, is_target_folder
 from scanner.integrity.references import Expected, References
 from scanner.integrity.shards import check_index, is_shard_index
 from scanner.inventory import Component, FileEntry, Finding, ScanResult
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
+from scanner.pipeline.distributed import Hasher, hasher_for
 from scanner.pipeline.result import ordered_result, unique_components
 from scanner.policy.load import Policy
 from scanner.policy.rules import RULES
@@ -71,6 +70,8 @@ class VerifyOptions:
     references: References = field(default_factory=References)
     exclude: Excludes = NO_EXCLUDES
     """What `--exclude` leaves out: neither read nor, with a lock, expected."""
+    scheduler: str | None = None
+    """A Dask scheduler's address: hash on its workers instead of local threads."""
 
 
 @dataclass
@@ -124,6 +125,25 @@ def run_verify(
     today: datetime.date | None = None,
 ) -> ScanResult:
     """Check structure (and, unless structure-only, content hashes) of every file in targets."""
+    # The scheduler is reached first: a wrong address fails before a long listing.
+    with hasher_for(options.scheduler, options.jobs, warn) as hasher:
+        components, empty = measure(targets, kb, options, hasher, progress=progress, warn=warn)
+    findings = [*empty, *verify_findings(components, policy, kb)]
+    return judge(targets, components, findings, policy, today=today)
+
+
+def measure(
+    targets: Sequence[Path],
+    kb: LicenseKnowledgeBase,
+    options: VerifyOptions,
+    hasher: Hasher,
+    *,
+    progress: HashProgress | None = None,
+    warn: Callable[[str], None] = lambda message: None,
+) -> tuple[list[Component], list[Finding]]:
+    """The facts of a verification: every component's files with their header verdicts,
+    digests and references (and the lock's components no target holds), plus a finding for
+    each target where nothing was found. Nothing is judged yet."""
     found: list[Component] = []
     empty: list[Finding] = []
     for target in targets:
@@ -167,7 +187,7 @@ def run_verify(
                 # Not in the lock (a file, or a whole revision): unexpected, never verified.
                 entry = dataclasses.replace(entry, reference="lockfile", verified=False)
             if entry.error is None:
-                entry, job = _plan(entry, path, expected, options)
+                entry, job = _plan(entry, path, expected, options, hasher.across_hosts)
                 if job is not None:
                     key = (job.identity.device, job.identity.inode)
                     known = jobs.get(key)
@@ -179,7 +199,7 @@ def run_verify(
             entries.extend(_absent(locked, set(by_path), excluded))
         files.append(entries)
 
-    digests = _digests(list(jobs.values()), options, progress, warn)
+    digests = _digests(list(jobs.values()), options, hasher, progress, warn)
     for plan in planned:
         entries = files[plan.component]
         entries[plan.index] = _compared(entries[plan.index], plan.expected, digests[plan.key])
@@ -188,23 +208,45 @@ def run_verify(
         dataclasses.replace(c, files=tuple(f)) for c, f in zip(components, files, strict=True)
     ]
     verified.extend(_missing_components(references, matched, excluded))
+    return verified, empty
+
+
+def verify_findings(
+    components: Sequence[Component], policy: Policy, kb: LicenseKnowledgeBase
+) -> list[Finding]:
+    """What the integrity and completeness checks find in measured components."""
     context = CheckContext(policy=policy, kb=kb)
-    raw = [
-        *empty,
-        *IntegrityCheck().run(verified, context),
-        *CompletenessCheck().run(verified, context),
+    return [
+        *IntegrityCheck().run(components, context),
+        *CompletenessCheck().run(components, context),
     ]
+
+
+def judge(
+    targets: Sequence[str | Path],
+    components: Sequence[Component],
+    findings: Sequence[Finding],
+    policy: Policy,
+    *,
+    today: datetime.date | None = None,
+) -> ScanResult:
+    """The result of a verification: findings judged by the policy (only waivers of verify's
+    own rules apply, so a scan policy's waivers are not reported unused here)."""
     relevant = tuple(
         w for w in policy.waivers if any(fnmatch.fnmatchcase(r, w.rule) for r in _VERIFY_RULES)
     )
     judged = apply_policy(
-        raw, dataclasses.replace(policy, waivers=relevant), today or datetime.date.today()
+        findings, dataclasses.replace(policy, waivers=relevant), today or datetime.date.today()
     )
-    return ordered_result(targets, verified, judged, policy)
+    return ordered_result(targets, list(components), judged, policy)
 
 
 def _plan(
-    entry: FileEntry, path: Path, expected: Expected | None, options: VerifyOptions
+    entry: FileEntry,
+    path: Path,
+    expected: Expected | None,
+    options: VerifyOptions,
+    across_hosts: bool,
 ) -> tuple[FileEntry, HashJob | None]:
     """Decide whether a file is hashed; record why not when it cannot be (links out of the
     target never reach here: the source reports them instead)."""
@@ -219,12 +261,13 @@ def _plan(
         # A structurally broken file is already an error; hashing it cannot make it good.
         return dataclasses.replace(entry, verified=False if expected and broken else None), None
     wants_git = expected is not None and expected.algorithm == "git-sha1"
-    return entry, HashJob(str(real), identity, git_sha1=wants_git)
+    return entry, HashJob(str(real), identity, git_sha1=wants_git, across_hosts=across_hosts)
 
 
 def _digests(
     jobs: list[HashJob],
     options: VerifyOptions,
+    hasher: Hasher,
     progress: HashProgress | None,
     warn: Callable[[str], None],
 ) -> dict[tuple[int, int], FileDigest]:
@@ -251,12 +294,7 @@ def _digests(
     if progress is not None and todo:
         progress.start(total, len(todo))
     try:
-        for digest in hash_files(
-            todo,
-            workers=options.jobs,
-            drop_behind=should_drop_behind(total),
-            progress=progress.advance if progress else None,
-        ):
+        for digest in hasher.digests(todo, progress=progress.advance if progress else None):
             results[(digest.job.identity.device, digest.job.identity.inode)] = digest
             if progress is not None:
                 progress.file_done()

@@ -309,6 +309,23 @@ _RULES = (
         "instead of passing clean; lower it in the policy (`rules: {scan.nothing-found: "
         "warning}`) where an empty target is expected.",
     ),
+    Rule(
+        "integrity.fleet-drift",
+        "error",
+        "Hosts of a fleet hold different bytes",
+        "`aiscan verify --fleet`: the same model revision (or lock entry) has a file with "
+        "different bytes or size on some hosts, a file only some hosts hold, or is present on "
+        "only some hosts. Hosts meant to serve the same model do not; the evidence names each "
+        "host's digest.",
+    ),
+    Rule(
+        "scan.unreachable-host",
+        "error",
+        "A host of the fleet did not answer",
+        "`aiscan verify --fleet`: a host named with --expect-host has no Dask worker, or its "
+        "worker died or failed before reporting. Its stores were not verified, so nothing on it "
+        "is reported clean.",
+    ),
 )
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}

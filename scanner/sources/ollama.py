@@ -68,6 +68,12 @@ HUB_HOSTS = frozenset({"hf.co", "huggingface.co"})
 _NAME_PARTS = ("host", "namespace", "model", "tag")
 
 
+def default_ollama_store() -> Path:
+    """The store `ollama` uses for the current user: $OLLAMA_MODELS, else ~/.ollama/models."""
+    explicit = os.environ.get("OLLAMA_MODELS")
+    return Path(explicit).expanduser() if explicit else Path.home() / ".ollama" / "models"
+
+
 def is_ollama_root(path: Path) -> bool:
     """A folder holding `manifests/` and `blobs/`, as Ollama's models folder does."""
     try:

@@ -94,3 +94,19 @@ def test_fifo_is_refused_without_blocking(tmp_path):
 @pytest.mark.parametrize("workers", [1, 3])
 def test_empty_job_list(workers):
     assert list(hash_files([], workers=workers)) == []
+
+
+def test_another_hosts_device_number_is_not_a_change_but_anything_else_is(tmp_path):
+    import dataclasses
+
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"shared store")
+    listed = _job(path)
+    elsewhere = dataclasses.replace(
+        listed.identity, device=listed.identity.device + 1
+    )  # the same file seen through another host's mount
+    remote = HashJob(str(path), elsewhere, across_hosts=True)
+    assert hash_file(remote).sha256 == hashlib.sha256(b"shared store").hexdigest()
+    assert hash_file(dataclasses.replace(remote, across_hosts=False)).sha256 is None
+    other_inode = dataclasses.replace(elsewhere, inode=elsewhere.inode + 1)
+    assert hash_file(HashJob(str(path), other_inode, across_hosts=True)).sha256 is None

@@ -457,7 +457,7 @@ def test_links_outside_the_store_loops_and_missing_blobs(tmp_path):
 
 
 def test_cache_is_used_then_bypassed(tmp_path, monkeypatch):
-    import scanner.pipeline.verify as verify_module
+    import scanner.pipeline.distributed as verify_module  # where the local thread pool is chosen
 
     folder = tmp_path / "m"
     folder.mkdir()

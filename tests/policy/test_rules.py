@@ -49,6 +49,8 @@ CONTRACT_RULE_IDS = frozenset(
         "dataset.noncommercial",
         "dataset.generated-by-model",
         "dataset.license-denied",
+        "integrity.fleet-drift",
+        "scan.unreachable-host",
     }
 )
 
