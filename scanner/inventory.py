@@ -167,6 +167,9 @@ class FileEntry:
     license_match: tuple[TextMatch, ...] = ()
     """How the license text of the file (a LICENSE, or a card body) compares with the
     references: matches and fragments are also in `license_detected`, similar texts only here."""
+    etag: str | None = None
+    """The version tag an object store listed for the file (None on a local disk): hashing
+    checks it is unchanged, and the hash cache is keyed by it. Not reported."""
 
     @property
     def safetensors(self) -> SafetensorsHeader | None:

@@ -14,12 +14,14 @@ from scanner.errors import SourceError, UsageError
 from scanner.files import not_regular_description
 from scanner.inventory import Component
 from scanner.remote.hub import is_hub_target, parse_target
+from scanner.remote.objectstore import is_object_url
 from scanner.sources.hfcache import HfCacheSource
 from scanner.sources.hub import HubSource
 from scanner.sources.interface import Source, SourceContext, Target
 from scanner.sources.llamacpp import LlamaCppSource
 from scanner.sources.lmstudio import LmStudioSource
 from scanner.sources.modeldir import ModelDirSource, file_target_kind
+from scanner.sources.objectstore import ObjectStoreSource
 from scanner.sources.ollama import OllamaSource
 from scanner.sources.project import ProjectSource
 
@@ -31,6 +33,7 @@ SOURCES: tuple[type[Source], ...] = (
     LmStudioSource,
     ModelDirSource,
     ProjectSource,
+    ObjectStoreSource,
 )
 
 
@@ -48,6 +51,9 @@ def parse_targets(raw: Iterable[str]) -> list[Target]:
     for target in raw:
         if is_hub_target(target):
             parse_target(target)
+            targets.append(target)
+            continue
+        if is_object_url(target):
             targets.append(target)
             continue
         path = Path(target)
