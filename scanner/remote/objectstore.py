@@ -185,6 +185,7 @@ class ObjectStore:
         """Every object below the target (or the target itself when it names one object),
         sorted by path; `ObjectStoreError` when the store cannot be listed."""
         try:
+            self.fs.invalidate_cache()  # a listing cached earlier in this process is stale
             found = self.fs.find(self.root, detail=True)
         except Exception as exc:  # the store's libraries raise their own types: all are one line
             raise self._failed(exc) from exc
