@@ -1,0 +1,216 @@
+"""`aiscan scan` and `aiscan verify` of an S3 prefix (moto on 127.0.0.1): the same components,
+files and findings as a local run on the same bytes, the store's SHA-256 as a reference, locks
+made from a local folder, the ETag-keyed cache, and objects that change under the run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from safetensors.numpy import save_file
+
+from scanner.remote import objectstore
+from tests.conftest import make_model_dir, rules_of, run_cli
+from tests.s3server import SECRET, LocalS3, local_s3, moto_endpoint  # noqa: F401
+
+MIT = "MIT License\n\nPermission is hereby granted, free of charge, to any person obtaining a copy"
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("AISCAN_CACHE_DIR", str(tmp_path / "aiscan-cache"))
+
+
+def _store(root: Path) -> Path:
+    """A store of three model folders: a licensed one, a non-commercial one, a sharded one."""
+    store = root / "store"
+    make_model_dir(store, "mini", license_text=MIT, card={"license": "mit"})
+    make_model_dir(store, "nc", card={"license": "cc-by-nc-4.0"}, files={"config.json": "{}"})
+    sharded = store / "org" / "sharded"
+    sharded.mkdir(parents=True)
+    save_file({"a": np.zeros(4, np.float32)}, sharded / "s1.safetensors")
+    save_file({"c": np.ones(2, np.float32)}, sharded / "s2.safetensors")
+    index = {"metadata": {"total_size": 24}, "weight_map": {"a": "s1.safetensors", "c": "s2.safetensors"}}
+    (sharded / "model.safetensors.index.json").write_text(json.dumps(index))
+    return store
+
+
+def _report(*args: object) -> tuple[int, dict[str, Any], str]:
+    result = run_cli(*args, "--format", "json")
+    assert result.stdout, result.stderr
+    return result.exit_code, json.loads(result.stdout), result.stdout + result.stderr
+
+
+def _normalised(report: dict[str, Any], root: str) -> dict[str, Any]:
+    """The report with where it was read from taken out: the root's path or URL, and the
+    name of the source that read it."""
+    document = json.loads(json.dumps(report).replace(root, "<root>"))
+    for component in document["components"]:
+        component.pop("source")
+    return document
+
+
+@pytest.mark.parametrize("command", ["scan", "verify"])
+def test_same_report_as_a_local_run_on_the_same_bytes(tmp_path, local_s3: LocalS3, command):
+    store = _store(tmp_path)
+    url = local_s3.upload_tree(store, "team/store")
+    options = ["--no-cache"] if command == "verify" else []
+    local_code, local, _ = _report(command, store, *options)
+    remote_code, remote, text = _report(command, url, *options)
+    assert remote_code == local_code
+    assert _normalised(remote, url) == _normalised(local, str(store))
+    assert {c["source"] for c in remote["components"]} == {"objectstore"}
+    assert remote["targets"] == [url]
+    assert SECRET not in text
+
+
+def test_store_checksums_are_the_reference(tmp_path, local_s3: LocalS3):
+    store = _store(tmp_path)
+    url = local_s3.upload_tree(store, "store", sha256=True)
+    code, report, _ = _report("verify", url)
+    files = [f for c in report["components"] for f in c["files"]]
+    assert files and all(f["verified"] is True for f in files)
+    for entry in files:
+        assert entry["reference"] == "store-checksum"
+        assert entry["expected"] == f"sha256:{entry['sha256']}"
+    assert "integrity.unverified" not in rules_of(report)
+    assert code == 0
+
+
+def test_objects_without_checksums_are_hashed_but_unverified(tmp_path, local_s3: LocalS3):
+    store = _store(tmp_path)
+    url = local_s3.upload_tree(store, "store")
+    local_s3.put("store/mini/extra.bin", b"\x00" * 10, sha256=True)
+    _, report, _ = _report("verify", url)
+    mini = next(c for c in report["components"] if c["name"] == "mini")
+    by_path = {f["path"]: f for f in mini["files"]}
+    assert by_path["extra.bin"]["verified"] is True
+    assert by_path["model.safetensors"]["verified"] is None
+    assert by_path["model.safetensors"]["sha256"] is not None
+    assert "integrity.unverified" in rules_of(report)
+
+
+def test_a_local_lock_applies_and_a_flipped_byte_is_a_mismatch(tmp_path, local_s3: LocalS3):
+    store = _store(tmp_path)
+    lock = tmp_path / "aiscan.lock"
+    assert run_cli("lock", store, "-o", lock).exit_code == 0
+    damaged = tmp_path / "damaged"
+    shutil.copytree(store, damaged)
+    weights = damaged / "mini" / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0x01
+    weights.write_bytes(bytes(data))
+    # The store's checksum is of the damaged bytes: the lock must win over it.
+    url = local_s3.upload_tree(damaged, "copy", sha256=True)
+    local_code, local, _ = _report("verify", damaged, "--lock", lock, "--no-cache")
+    remote_code, remote, _ = _report("verify", url, "--lock", lock, "--no-cache")
+    assert remote_code == local_code == 1
+    assert _normalised(remote, url) == _normalised(local, str(damaged))
+    mini = next(c for c in remote["components"] if c["name"] == "mini")
+    entry = next(f for f in mini["files"] if f["path"] == "model.safetensors")
+    assert entry["reference"] == "lockfile" and entry["verified"] is False
+    assert "integrity.hash-mismatch" in rules_of(remote)
+
+
+def test_a_lock_of_a_local_folder_matches_the_same_folder_in_the_store(tmp_path, local_s3: LocalS3):
+    folder = make_model_dir(tmp_path, "only-model", license_text=MIT)
+    lock = tmp_path / "aiscan.lock"
+    assert run_cli("lock", folder, "-o", lock).exit_code == 0
+    url = local_s3.upload_tree(folder, "elsewhere/renamed")
+    code, report, _ = _report("verify", url, "--lock", lock)
+    files = report["components"][0]["files"]
+    assert all(f["verified"] is True and f["reference"] == "lockfile" for f in files)
+    assert code == 0
+
+
+def test_a_missing_shard_is_found_as_locally(tmp_path, local_s3: LocalS3):
+    store = _store(tmp_path)
+    (store / "org" / "sharded" / "s2.safetensors").unlink()
+    url = local_s3.upload_tree(store, "store")
+    local_code, local, _ = _report("verify", store, "--no-cache")
+    remote_code, remote, _ = _report("verify", url, "--no-cache")
+    assert "integrity.missing-shard" in rules_of(remote)
+    assert remote_code == local_code == 1
+    assert _normalised(remote, url) == _normalised(local, str(store))
+
+
+def test_reverification_reads_the_cache_until_the_etag_changes(tmp_path, local_s3: LocalS3):
+    store = _store(tmp_path)
+    url = local_s3.upload_tree(store, "store")
+    _, first, _ = _report("verify", url)
+    assert not any(f.get("from_cache") for c in first["components"] for f in c["files"])
+    _, second, _ = _report("verify", url)
+    cached = [f for c in second["components"] for f in c["files"]]
+    assert all(f.get("from_cache") for f in cached)
+    local_s3.put("store/mini/model.safetensors", (store / "nc" / "model.safetensors").read_bytes() + b"")
+    local_s3.put("store/mini/LICENSE", b"changed")
+    _, third, _ = _report("verify", url)
+    mini = next(c for c in third["components"] if c["name"] == "mini")
+    by_path = {f["path"]: f for f in mini["files"]}
+    assert not by_path["LICENSE"].get("from_cache")
+    assert by_path["README.md"].get("from_cache")
+
+
+def test_an_object_deleted_after_listing_is_never_verified(tmp_path, local_s3: LocalS3, monkeypatch):
+    store = _store(tmp_path)
+    url = local_s3.upload_tree(store, "store", sha256=True)
+    listed = objectstore.ObjectStore.list
+
+    def list_then_delete(self):
+        objects = listed(self)
+        local_s3.delete("store/mini/model.safetensors")
+        return objects
+
+    monkeypatch.setattr(objectstore.ObjectStore, "list", list_then_delete)
+    code, report, text = _report("verify", url)
+    mini = next(c for c in report["components"] if c["name"] == "mini")
+    entry = next(f for f in mini["files"] if f["path"] == "model.safetensors")
+    assert entry["verified"] is not True and entry["sha256"] is None
+    assert any("vanished" in f["message"] for f in report["findings"])
+    assert code == 1
+    assert "Traceback" not in text
+
+
+def test_an_object_deleted_before_hashing_is_never_verified(tmp_path, local_s3: LocalS3, monkeypatch):
+    from scanner.pipeline import objects
+
+    store = _store(tmp_path)
+    url = local_s3.upload_tree(store, "store", sha256=True)
+    hashed = objects.hash_object
+
+    def delete_then_hash(url, options, size, etag, progress=None):
+        if url.endswith("mini/model.safetensors"):
+            local_s3.delete("store/mini/model.safetensors")
+        return hashed(url, options, size, etag, progress)
+
+    monkeypatch.setattr(objects, "hash_object", delete_then_hash)
+    code, report, _ = _report("verify", url, "--no-cache")
+    mini = next(c for c in report["components"] if c["name"] == "mini")
+    entry = next(f for f in mini["files"] if f["path"] == "model.safetensors")
+    assert entry["verified"] is False and entry["sha256"] is None
+    assert entry["reference"] == "store-checksum"
+    assert code == 1
+
+
+def test_structure_checks_read_ranges_not_whole_objects(tmp_path, local_s3: LocalS3, monkeypatch):
+    import s3fs.core
+
+    folder = tmp_path / "big"
+    folder.mkdir()
+    save_file({"w": np.zeros(4 * 1024 * 1024, np.float32)}, folder / "model.safetensors")
+    url = local_s3.upload_tree(folder, "big")
+    fetched: list[int] = []
+    original = s3fs.core.S3File._fetch_range
+
+    def counting(self, start, end):
+        fetched.append(end - start)
+        return original(self, start, end)
+
+    monkeypatch.setattr(s3fs.core.S3File, "_fetch_range", counting)
+    code, report, _ = _report("verify", url, "--structure-only")
+    assert report["components"][0]["files"][0]["safetensors"]["tensors"] == 1
+    assert 0 < sum(fetched) <= 2 * 1024 * 1024 < (folder / "model.safetensors").stat().st_size
