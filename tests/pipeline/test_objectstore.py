@@ -34,7 +34,10 @@ def _store(root: Path) -> Path:
     sharded.mkdir(parents=True)
     save_file({"a": np.zeros(4, np.float32)}, sharded / "s1.safetensors")
     save_file({"c": np.ones(2, np.float32)}, sharded / "s2.safetensors")
-    index = {"metadata": {"total_size": 24}, "weight_map": {"a": "s1.safetensors", "c": "s2.safetensors"}}
+    index = {
+        "metadata": {"total_size": 24},
+        "weight_map": {"a": "s1.safetensors", "c": "s2.safetensors"},
+    }
     (sharded / "model.safetensors.index.json").write_text(json.dumps(index))
     return store
 
@@ -146,7 +149,9 @@ def test_reverification_reads_the_cache_until_the_etag_changes(tmp_path, local_s
     _, second, _ = _report("verify", url)
     cached = [f for c in second["components"] for f in c["files"]]
     assert all(f.get("from_cache") for f in cached)
-    local_s3.put("store/mini/model.safetensors", (store / "nc" / "model.safetensors").read_bytes() + b"")
+    local_s3.put(
+        "store/mini/model.safetensors", (store / "nc" / "model.safetensors").read_bytes() + b""
+    )
     local_s3.put("store/mini/LICENSE", b"changed")
     _, third, _ = _report("verify", url)
     mini = next(c for c in third["components"] if c["name"] == "mini")
@@ -155,7 +160,9 @@ def test_reverification_reads_the_cache_until_the_etag_changes(tmp_path, local_s
     assert by_path["README.md"].get("from_cache")
 
 
-def test_an_object_deleted_after_listing_is_never_verified(tmp_path, local_s3: LocalS3, monkeypatch):
+def test_an_object_deleted_after_listing_is_never_verified(
+    tmp_path, local_s3: LocalS3, monkeypatch
+):
     store = _store(tmp_path)
     url = local_s3.upload_tree(store, "store", sha256=True)
     listed = objectstore.ObjectStore.list
@@ -175,7 +182,9 @@ def test_an_object_deleted_after_listing_is_never_verified(tmp_path, local_s3: L
     assert "Traceback" not in text
 
 
-def test_an_object_deleted_before_hashing_is_never_verified(tmp_path, local_s3: LocalS3, monkeypatch):
+def test_an_object_deleted_before_hashing_is_never_verified(
+    tmp_path, local_s3: LocalS3, monkeypatch
+):
     from scanner.pipeline import objects
 
     store = _store(tmp_path)
