@@ -1,7 +1,8 @@
 """A local S3 endpoint for tests: moto's server mode on 127.0.0.1, reached through
 `AWS_ENDPOINT_URL` exactly as a user's S3-compatible store would be.
 
-Import the fixtures into a test module (`from tests.s3server import local_s3, moto_endpoint`).
+`tests/conftest.py` makes its fixtures (`local_s3`, `moto_endpoint`) available to every test;
+moto starts only for a test that asks for one.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from safetensors.numpy import save_file
 
 from scanner.remote import objectstore
 from tests.conftest import make_model_dir, rules_of, run_cli
-from tests.s3server import SECRET, LocalS3, local_s3, moto_endpoint  # noqa: F401
+from tests.s3server import SECRET, LocalS3
 
 MIT = "MIT License\n\nPermission is hereby granted, free of charge, to any person obtaining a copy"
 
@@ -220,6 +220,6 @@ def test_structure_checks_read_ranges_not_whole_objects(tmp_path, local_s3: Loca
         return original(self, start, end)
 
     monkeypatch.setattr(s3fs.core.S3File, "_fetch_range", counting)
-    code, report, _ = _report("verify", url, "--structure-only")
+    _, report, _ = _report("verify", url, "--structure-only")
     assert report["components"][0]["files"][0]["safetensors"]["tensors"] == 1
     assert 0 < sum(fetched) <= 2 * 1024 * 1024 < (folder / "model.safetensors").stat().st_size

@@ -13,7 +13,7 @@ import pytest
 
 from scanner.remote.objectstore import describe_failure, is_object_url, shown_url
 from tests.conftest import run_cli, subprocess_env, write_gguf
-from tests.s3server import SECRET, LocalS3, local_s3, moto_endpoint, s3_environment  # noqa: F401
+from tests.s3server import SECRET, LocalS3, s3_environment
 
 try:
     import tomllib
