@@ -609,6 +609,10 @@ def verify(
     cores, cached by inode and timestamps) and compared with, in this order: the --lock file,
     the --against BOM, the HF cache blob name, the Hub (--hub). Files without a reference are
     reported as unverified with their hash. Nothing is written into the targets.
+
+    A TARGET may be an object-store URL (s3://bucket/prefix with `pip install "aiscan[s3]"`,
+    gs://, az://, any fsspec URL): headers are read in ranges, objects streamed, S3's own
+    SHA-256 checksums used as references, and digests cached by ETag.
     """
     import dataclasses
 

@@ -65,18 +65,20 @@ class ObjectStores:
     def __init__(self, targets: Sequence[Target]) -> None:
         self._stores = [ObjectStore(t) for t in targets if isinstance(t, str) and is_object_url(t)]
 
-    @staticmethod
-    def holds(component: Component) -> bool:
-        return component.source == "objectstore"
+    def holds(self, component: Component) -> bool:
+        """Whether a component lies in one of these object stores."""
+        return component.source == "objectstore" and bool(self._matching(component))
 
-    def _store(self, component: Component) -> ObjectStore:
-        """The target a component was found below (the longest whose URL starts its location)."""
-        matching = [
+    def _matching(self, component: Component) -> list[ObjectStore]:
+        return [
             s
             for s in self._stores
             if component.location == s.shown or component.location.startswith(s.shown + "/")
         ]
-        return max(matching, key=lambda s: len(s.shown))
+
+    def _store(self, component: Component) -> ObjectStore:
+        """The target a component was found below (the longest whose URL starts its location)."""
+        return max(self._matching(component), key=lambda s: len(s.shown))
 
     def path_of(self, component: Component, relative: str) -> str:
         """The file system's path of one file of a component."""
@@ -125,10 +127,13 @@ class ObjectStores:
         if structure_only or broken:
             verified = False if expected and broken else None
             return dataclasses.replace(entry, verified=verified), expected, None
-        size = entry.size or 0
-        url = store.url_of(path)
-        job = ObjectJob(url, store.storage_options, size, entry.etag, shown_url(url))
-        return entry, expected, job
+        return entry, expected, self.job(component, entry)
+
+    def job(self, component: Component, entry: FileEntry) -> ObjectJob:
+        """The job that hashes one file of a component, as it was listed."""
+        store = self._store(component)
+        url = store.url_of(self.path_of(component, entry.path))
+        return ObjectJob(url, store.storage_options, entry.size or 0, entry.etag, shown_url(url))
 
     @staticmethod
     def _index_defects(
@@ -186,7 +191,7 @@ def object_digests(
     if progress is not None and todo:
         progress.start(sum(j.size for j in todo), len(todo))
     try:
-        for job, digest in _hash_all(todo, workers, progress.advance if progress else None):
+        for job, digest in hash_all(todo, workers, progress.advance if progress else None):
             results[job.url] = digest
             if progress is not None:
                 progress.file_done()
@@ -200,8 +205,8 @@ def object_digests(
     return results
 
 
-def _hash_all(
-    jobs: list[ObjectJob], workers: int, progress: Callable[[int], None] | None
+def hash_all(
+    jobs: list[ObjectJob], workers: int, progress: Callable[[int], None] | None = None
 ) -> Iterator[tuple[ObjectJob, ObjectDigest]]:
     """Hash objects on `workers` threads, biggest first, at most 2 × workers in flight."""
     ordered = iter(sorted(jobs, key=lambda j: j.size, reverse=True))

@@ -4,6 +4,7 @@ made from a local folder, the ETag-keyed cache, and objects that change under th
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -223,3 +224,46 @@ def test_structure_checks_read_ranges_not_whole_objects(tmp_path, local_s3: Loca
     _, report, _ = _report("verify", url, "--structure-only")
     assert report["components"][0]["files"][0]["safetensors"]["tensors"] == 1
     assert 0 < sum(fetched) <= 2 * 1024 * 1024 < (folder / "model.safetensors").stat().st_size
+
+
+def test_a_bom_of_a_bucket_carries_the_hashes_of_its_objects(tmp_path, local_s3: LocalS3):
+    folder = make_model_dir(tmp_path, "m")
+    url = local_s3.upload_tree(folder, "boms/m")
+    out = tmp_path / "bom.cdx.json"
+    result = run_cli("bom", url, "-o", out)
+    assert result.exit_code == 0, result.stderr
+    files = {f["name"]: f for f in json.loads(out.read_text())["components"][0]["components"]}
+    digest = hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()
+    assert files["m/model.safetensors"]["hashes"][0]["content"] == digest
+    assert SECRET not in out.read_text()
+
+
+def test_any_fsspec_url_is_read_the_same_way(tmp_path):
+    import fsspec
+
+    store = _store(tmp_path)
+    memory = fsspec.filesystem("memory")
+    for path in store.rglob("*"):
+        if path.is_file():
+            memory.pipe(
+                f"/aiscan-test/store/{path.relative_to(store).as_posix()}", path.read_bytes()
+            )
+    try:
+        local_code, local, _ = _report("verify", store, "--no-cache")
+        remote_code, remote, _ = _report("verify", "memory://aiscan-test/store", "--no-cache")
+    finally:
+        memory.rm("/aiscan-test", recursive=True)
+    assert remote_code == local_code
+    assert _normalised(remote, "memory://aiscan-test/store") == _normalised(local, str(store))
+
+
+def test_access_denied_is_one_line_and_exit_3(local_s3: LocalS3, monkeypatch):
+    import s3fs
+
+    def denied(self, *args, **kwargs):
+        raise PermissionError(13, "Access Denied")
+
+    monkeypatch.setattr(s3fs.S3FileSystem, "find", denied)
+    result = run_cli("verify", local_s3.url("models"))
+    assert result.exit_code == 3
+    assert result.stderr == f"aiscan: error: cannot list {local_s3.url('models')}: access denied\n"
