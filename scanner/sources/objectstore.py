@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePosixPath
 
 from scanner.errors import SourceError, UsageError
@@ -35,6 +36,8 @@ from scanner.remote.objectstore import ObjectStore, StoreObject, is_object_url
 from scanner.sources.interface import Source, SourceContext, Target
 from scanner.sources.modeldir import SKIPPED_TREES
 
+CHECKSUM_REQUESTS = 16
+"""HEAD requests for store checksums in flight at once: latency-bound, not bandwidth-bound."""
 STORE_CHECKSUM = "store-checksum"
 """The reference kind of a digest the object store itself keeps (S3 `ChecksumSHA256`)."""
 
@@ -128,6 +131,7 @@ class ObjectStoreSource(Source):
         return folder or PurePosixPath(self.store.root).name or self.store.root
 
     def _component(self, folder: str, members: list[StoreObject]) -> Component:
+        checksums = self._store_checksums(members)
         card: CardFacts | None = None
         files = []
         license_texts = []
@@ -150,11 +154,11 @@ class ObjectStoreSource(Source):
             entry, text = read_stream_entry(
                 relative,
                 item.size,
-                self.store.opener(item.path),
+                self.store.opener(item.path, item.size),
                 self.kb,
                 files_only=self.files_only,
             )
-            files.append(self._with_store_facts(entry, item))
+            files.append(self._with_store_facts(entry, item, checksums))
             if text is not None:
                 license_texts.append(text)
             if "/" not in relative and is_notice_file(relative) and entry.error is None:
@@ -190,6 +194,16 @@ class ObjectStoreSource(Source):
             license_texts=facts.license_texts,
         )
 
+    def _store_checksums(self, members: list[StoreObject]) -> dict[str, str]:
+        """For a verification, the store's SHA-256 of each object that has one, asked for in
+        parallel: one HEAD request per object the listing says carries a checksum."""
+        asked = [item for item in members if item.sha256_listed] if self.files_only else []
+        if not asked:
+            return {}
+        with ThreadPoolExecutor(max_workers=CHECKSUM_REQUESTS) as pool:
+            answers = pool.map(self.store.store_sha256, asked)
+            return {item.path: d for item, d in zip(asked, answers, strict=True) if d is not None}
+
     def _card(self, item: StoreObject, relative: str) -> CardFacts:
         try:
             raw = self.store.read_start(item.path, MAX_CARD_BYTES)
@@ -197,12 +211,14 @@ class ObjectStoreSource(Source):
             return CardFacts(path=relative, error=f"cannot read the card: {exc.strerror or exc}")
         return read_card(raw, relative)
 
-    def _with_store_facts(self, entry: FileEntry, item: StoreObject) -> FileEntry:
+    def _with_store_facts(
+        self, entry: FileEntry, item: StoreObject, checksums: dict[str, str]
+    ) -> FileEntry:
         """The entry with the object's ETag and, for a verification, the store's own SHA-256
         of it as the reference."""
         entry = dataclasses.replace(entry, etag=item.etag)
-        if self.files_only and entry.error is None:
-            digest = self.store.store_sha256(item)
+        if entry.error is None:
+            digest = checksums.get(item.path)
             if digest is not None:
                 entry = dataclasses.replace(
                     entry, reference=STORE_CHECKSUM, expected=f"sha256:{digest}"
@@ -214,7 +230,11 @@ class ObjectStoreSource(Source):
         metadata declares, as a local run reads a weights file given as the target."""
         name = PurePosixPath(item.path).name
         entry, _ = read_stream_entry(
-            name, item.size, self.store.opener(item.path), self.kb, files_only=self.files_only
+            name,
+            item.size,
+            self.store.opener(item.path, item.size),
+            self.kb,
+            files_only=self.files_only,
         )
         if entry.error:
             raise SourceError(f"cannot read {self.store.shown}: {entry.error}")
@@ -223,7 +243,7 @@ class ObjectStoreSource(Source):
                 f"target {self.store.shown!r} is one object that is not a weights file; give a "
                 "prefix holding model folders, or a weights object"
             )
-        entry = self._with_store_facts(entry, item)
+        entry = self._with_store_facts(entry, item, self._store_checksums([item]))
         declarations = weights_declarations((entry,))
         kind: ComponentType = "model" if entry.gguf is not None else "file"
         return Component(
