@@ -69,6 +69,7 @@ class ObjectStoreSource(Source):
         self.store = ObjectStore(str(target))
         self.kb = context.kb
         self.files_only = context.files_only
+        self.exclude = context.exclude
 
     @classmethod
     def accepts(cls, target: Target, context: SourceContext) -> bool:
@@ -76,7 +77,7 @@ class ObjectStoreSource(Source):
         return isinstance(target, str) and is_object_url(target)
 
     def collect(self) -> Iterator[Component]:
-        objects = self.store.list()
+        objects = [o for o in self.store.list() if not self._excluded(o.relative)]
         if len(objects) == 1 and objects[0].relative == "":
             yield self._object_component(objects[0])
             return
@@ -110,6 +111,15 @@ class ObjectStoreSource(Source):
                 if (base := child.rpartition("/")[2]) not in SKIPPED_TREES
                 and not base.startswith(".")
             )
+
+    def _excluded(self, relative: str) -> bool:
+        """Whether `--exclude` leaves an object out: its path below the target, or a folder
+        above it, matches (as a folder left out locally is never entered)."""
+        parts = relative.split("/")
+        folders = ("/".join(parts[:depth]) for depth in range(1, len(parts)))
+        return self.exclude.matches(relative, folder=False) or any(
+            self.exclude.matches(folder, folder=True) for folder in folders
+        )
 
     def _start(self, paths: dict[str, str], name: str, limit: int) -> bytes:
         """The first bytes of the file `name` of a folder whose files are at `paths`."""

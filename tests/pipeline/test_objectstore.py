@@ -267,3 +267,16 @@ def test_access_denied_is_one_line_and_exit_3(local_s3: LocalS3, monkeypatch):
     result = run_cli("verify", local_s3.url("models"))
     assert result.exit_code == 3
     assert result.stderr == f"aiscan: error: cannot list {local_s3.url('models')}: access denied\n"
+
+
+def test_exclude_patterns_leave_out_the_same_objects(tmp_path, local_s3: LocalS3):
+    store = _store(tmp_path)
+    (store / "mini" / "notes.bin").write_bytes(b"\x00" * 8)
+    url = local_s3.upload_tree(store, "store")
+    options = ("--exclude", "nc/", "--exclude", "*.bin", "--no-cache")
+    local_code, local, _ = _report("verify", store, *options)
+    remote_code, remote, _ = _report("verify", url, *options)
+    assert remote_code == local_code
+    assert _normalised(remote, url) == _normalised(local, str(store))
+    assert {c["name"] for c in remote["components"]} == {"mini", "org/sharded"}
+    assert all(f["path"] != "notes.bin" for c in remote["components"] for f in c["files"])
