@@ -44,8 +44,10 @@ class TerminalProgress:
         self._task = self._progress.add_task("hashing", total=0, files="0/0")
 
     def start(self, total_bytes: int, files: int) -> None:
+        """Start (or, for a second batch such as a run's object-store files, restart) the bar."""
+        self._files = 0
         self._total_files = files
-        self._progress.update(self._task, total=total_bytes, files=f"0/{files}")
+        self._progress.reset(self._task, total=total_bytes, files=f"0/{files}")
         self._progress.start()
 
     def advance(self, count: int) -> None:

@@ -193,11 +193,16 @@ class ObjectStore:
         for path, info in sorted(found.items()):
             if info.get("type", "file") != "file":
                 continue
-            relative = "" if path.rstrip("/") == self.root else path[len(self.root) :]
+            if path.rstrip("/") == self.root:
+                relative = ""
+            elif path.startswith(self.root + "/"):
+                relative = path[len(self.root) + 1 :]
+            else:
+                continue  # `prefix2/…` when `prefix` was asked for: another target's objects
             size = info.get("size")
             objects.append(
                 StoreObject(
-                    relative=relative.lstrip("/"),
+                    relative=relative,
                     path=path,
                     size=size if isinstance(size, int) and size >= 0 else 0,
                     etag=_etag(info),
