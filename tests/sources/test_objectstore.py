@@ -110,7 +110,8 @@ def test_an_unreachable_endpoint_is_one_line_and_exit_3(monkeypatch):
     s3_environment(monkeypatch, f"http://127.0.0.1:{port}")
     result = run_cli("verify", "s3://bucket/models")
     assert result.exit_code == 3
-    assert result.stderr.startswith("aiscan: error: cannot list s3://bucket/models")
+    assert result.stderr.startswith("aiscan: error: cannot list s3://bucket/models: ")
+    assert "could not connect" in result.stderr.lower()
     assert result.stderr.strip().count("\n") == 0
     assert SECRET not in result.stderr + result.stdout
 
