@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
+from scanner.formats.registry import FORMATS
 from scanner.remote import objectstore
 from tests.conftest import make_model_dir, rules_of, run_cli
 from tests.s3server import SECRET, LocalS3
@@ -280,3 +281,22 @@ def test_exclude_patterns_leave_out_the_same_objects(tmp_path, local_s3: LocalS3
     assert _normalised(remote, url) == _normalised(local, str(store))
     assert {c["name"] for c in remote["components"]} == {"mini", "org/sharded"}
     assert all(f["path"] != "notes.bin" for c in remote["components"] for f in c["files"])
+
+
+def test_a_lock_of_the_store_verifies_a_local_copy(tmp_path, local_s3: LocalS3):
+    folder = make_model_dir(tmp_path, "model", license_text=MIT)
+    url = local_s3.upload_tree(folder, "locked/model")
+    lock = tmp_path / "aiscan.lock"
+    assert run_cli("lock", url, "-o", lock).exit_code == 0
+    assert json.loads(lock.read_text())["components"][0]["location"] == url
+    code, report, _ = _report("verify", folder, "--lock", lock)
+    assert all(f["verified"] is True for f in report["components"][0]["files"])
+    assert code == 0
+
+
+@pytest.mark.parametrize("output_format", sorted(FORMATS))
+def test_every_format_renders_a_scan_of_a_bucket(tmp_path, local_s3: LocalS3, output_format):
+    url = local_s3.upload_tree(_store(tmp_path), "store")
+    result = run_cli("scan", url, "--format", output_format)
+    assert result.exit_code == 1, result.stderr  # the non-commercial model fails the policy
+    assert result.stdout and SECRET not in result.stdout
