@@ -252,8 +252,11 @@ class ObjectStore:
     def store_sha256(self, item: StoreObject) -> str | None:
         """The SHA-256 the store keeps of the whole object, as hex, when it has one: S3's
         `ChecksumSHA256` of a single-part upload. A multipart upload's checksum is of its
-        parts (`…-N`, type COMPOSITE), not of the bytes, and is not used."""
+        parts (`…-N`, type COMPOSITE), not of the bytes, and is not used; its ETag (`…-N`) says
+        it was one even where a store leaves the checksum's type out."""
         if self.protocol not in ("s3", "s3a") or not item.sha256_listed:
+            return None
+        if item.etag is not None and "-" in item.etag:
             return None
         bucket, _, key = item.path.partition("/")
         try:

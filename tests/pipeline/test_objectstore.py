@@ -300,3 +300,27 @@ def test_every_format_renders_a_scan_of_a_bucket(tmp_path, local_s3: LocalS3, ou
     result = run_cli("scan", url, "--format", output_format)
     assert result.exit_code == 1, result.stderr  # the non-commercial model fails the policy
     assert result.stdout and SECRET not in result.stdout
+
+
+def test_a_multipart_checksum_is_not_taken_for_the_objects_sha256(tmp_path, local_s3: LocalS3):
+    from boto3.s3.transfer import TransferConfig
+
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    save_file({"w": np.zeros(3 * 1024 * 1024, np.float32)}, folder / "model.safetensors")
+    parts = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024)
+    local_s3.client.upload_file(
+        str(folder / "model.safetensors"),
+        local_s3.bucket,
+        "parts/model.safetensors",
+        ExtraArgs={"ChecksumAlgorithm": "SHA256"},
+        Config=parts,
+    )
+    code, report, _ = _report("verify", local_s3.url("parts"))
+    (entry,) = report["components"][0]["files"]
+    assert entry.get("reference") is None and entry["verified"] is None
+    assert (
+        entry["sha256"] == hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()
+    )
+    assert "integrity.hash-mismatch" not in rules_of(report)
+    assert code == 0
