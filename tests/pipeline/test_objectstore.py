@@ -324,3 +324,32 @@ def test_a_multipart_checksum_is_not_taken_for_the_objects_sha256(tmp_path, loca
     )
     assert "integrity.hash-mismatch" not in rules_of(report)
     assert code == 0
+
+
+def test_the_hashing_unit_runs_in_a_fresh_process(tmp_path, local_s3: LocalS3):
+    """What a Dask worker would do: unpickle a job and call `hash_object` with its fields,
+    with credentials and endpoint from its own environment."""
+    import multiprocessing
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+
+    data = b"weights" * 1000
+    local_s3.put("unit/model.bin", data)
+    store = objectstore.ObjectStore(local_s3.url("unit"))
+    (listed,) = store.list()
+    job = pickle.loads(pickle.dumps(objects_job(store, listed)))
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        digest = pool.submit(
+            objectstore.hash_object, job.url, job.storage_options, job.size, job.etag
+        ).result(timeout=120)
+    assert digest.error is None
+    assert digest.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def objects_job(store: objectstore.ObjectStore, listed: objectstore.StoreObject) -> Any:
+    from scanner.pipeline.objects import ObjectJob
+
+    url = store.url_of(listed.path)
+    return ObjectJob(
+        url, store.storage_options, listed.size, listed.etag, objectstore.shown_url(url)
+    )
