@@ -109,6 +109,7 @@ def test_a_local_lock_applies_and_a_flipped_byte_is_a_mismatch(tmp_path, local_s
     data = bytearray(weights.read_bytes())
     data[-1] ^= 0x01
     weights.write_bytes(bytes(data))
+    (damaged / "nc" / "config.json").unlink()  # locked, and now absent
     # The store's checksum is of the damaged bytes: the lock must win over it.
     url = local_s3.upload_tree(damaged, "copy", sha256=True)
     local_code, local, _ = _report("verify", damaged, "--lock", lock, "--no-cache")
@@ -119,6 +120,9 @@ def test_a_local_lock_applies_and_a_flipped_byte_is_a_mismatch(tmp_path, local_s
     entry = next(f for f in mini["files"] if f["path"] == "model.safetensors")
     assert entry["reference"] == "lockfile" and entry["verified"] is False
     assert "integrity.hash-mismatch" in rules_of(remote)
+    nc = next(c for c in remote["components"] if c["name"] == "nc")
+    absent = next(f for f in nc["files"] if f["path"] == "config.json")
+    assert absent["verified"] is False and absent["size"] is None
 
 
 def test_a_lock_of_a_local_folder_matches_the_same_folder_in_the_store(tmp_path, local_s3: LocalS3):
