@@ -43,9 +43,9 @@ from scanner.policy.load import Policy
 from scanner.policy.rules import RULES
 from scanner.policy.waivers import apply_policy
 from scanner.readers.model_folder import classify_format
-from scanner.remote.objectstore import ObjectDigest, shown_url
+from scanner.remote.objectstore import ObjectDigest
 from scanner.sources.interface import SourceContext, Target
-from scanner.sources.registry import collect
+from scanner.sources.registry import collect, shown_target
 
 _VERIFY_RULES = tuple(r for r in RULES if r.startswith(("integrity.", "scan.")))
 
@@ -136,7 +136,9 @@ def run_verify(
         if not collected:
             empty.append(
                 finding(
-                    "scan.nothing-found", None, f"{target}: no model folder or cache repo found"
+                    "scan.nothing-found",
+                    None,
+                    f"{shown_target(target)}: no model folder or cache repo found",
                 )
             )
         found.extend(collected)
@@ -144,7 +146,7 @@ def run_verify(
     references = options.references
     stores = ObjectStores(targets)
     object_jobs: dict[str, ObjectJob] = {}
-    shown = [shown_url(t) if isinstance(t, str) else str(t) for t in targets]
+    shown = [shown_target(t) for t in targets]
 
     def excluded(path: Path, folder: bool) -> bool:
         return any(

@@ -82,23 +82,37 @@ def shown_url(url: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", "")).rstrip("/")
 
 
-def describe_failure(exc: BaseException) -> str:
+def _secrets(url: str) -> list[str]:
+    """The parts of a URL that may hold credentials: its user and password, query and
+    fragment, and each of their values (a library may quote any of them on its own)."""
+    parts = urllib.parse.urlsplit(url)
+    found = [parts.netloc.rpartition("@")[0], parts.query, parts.fragment]
+    found.extend(value for _, value in urllib.parse.parse_qsl(parts.query + "&" + parts.fragment))
+    userinfo = parts.netloc.rpartition("@")[0]
+    found.extend(userinfo.split(":"))
+    return sorted((s for s in found if len(s) >= 4), key=len, reverse=True)
+
+
+def describe_failure(exc: BaseException, url: str | None = None) -> str:
     """One line for what a store library raised: its message without credentials in URLs or
-    query strings, and without the Python class name."""
+    query strings (nor any part of `url`, the target, that may hold them), and without the
+    Python class name."""
     text = str(exc) or type(exc).__name__
     if isinstance(exc, OSError) and exc.strerror:
         text = exc.strerror
+    for secret in _secrets(url) if url else ():
+        text = text.replace(secret, "***")
     text = _QUERY_IN_TEXT.sub(r"\1", redact_credentials(text))
     return " ".join(text.split())
 
 
-def _reading_error(exc: BaseException) -> OSError:
+def _reading_error(exc: BaseException, url: str) -> OSError:
     """An `OSError` saying why an object could not be read, for readers that report those."""
     if isinstance(exc, FileNotFoundError):
         return FileNotFoundError(0, "object vanished: deleted after it was listed")
     if isinstance(exc, PermissionError):
-        return PermissionError(0, f"access denied: {describe_failure(exc)}")
-    return OSError(0, describe_failure(exc))
+        return PermissionError(0, f"access denied: {describe_failure(exc, url)}")
+    return OSError(0, describe_failure(exc, url))
 
 
 @dataclass(frozen=True)
@@ -136,7 +150,7 @@ def _unavailable(url: str, protocol: str, exc: BaseException) -> ObjectStoreUnav
             f"install it with: {install}"
         )
     return ObjectStoreUnavailable(
-        f"{shown_url(url)}: no fsspec file system for {protocol}:// ({describe_failure(exc)})"
+        f"{shown_url(url)}: no fsspec file system for {protocol}:// ({describe_failure(exc, url)})"
     )
 
 
@@ -155,7 +169,7 @@ def _file_system(url: str, storage_options: Mapping[str, Any]) -> tuple[Any, str
     except ValueError as exc:
         if "protocol" in str(exc).lower():
             raise _unavailable(url, protocol, exc) from exc
-        raise ObjectStoreUnavailable(f"{shown_url(url)}: {describe_failure(exc)}") from exc
+        raise ObjectStoreUnavailable(f"{shown_url(url)}: {describe_failure(exc, url)}") from exc
 
 
 class ObjectStore:
@@ -173,13 +187,13 @@ class ObjectStore:
 
     def _failed(self, exc: BaseException) -> ObjectStoreError:
         if isinstance(exc, FileNotFoundError):
-            why = describe_failure(exc)
+            why = describe_failure(exc, self.url)
             if why.strip("/ ") == self.root.strip("/ "):
                 why = "no such bucket or prefix"
             return ObjectStoreError(f"cannot list {self.shown}: {why}")
         if isinstance(exc, PermissionError):
             return ObjectStoreError(f"cannot list {self.shown}: access denied")
-        return ObjectStoreError(f"cannot list {self.shown}: {describe_failure(exc)}")
+        return ObjectStoreError(f"cannot list {self.shown}: {describe_failure(exc, self.url)}")
 
     def list(self) -> list[StoreObject]:
         """Every object below the target (or the target itself when it names one object),
@@ -225,7 +239,7 @@ class ObjectStore:
         try:
             return bytes(self.fs.cat_file(path, start=0, end=limit))
         except Exception as exc:
-            raise _reading_error(exc) from exc
+            raise _reading_error(exc, self.url) from exc
 
     def opener(
         self, path: str, size: int
@@ -243,9 +257,9 @@ class ObjectStore:
                 ) as f:
                     yield f
             except OSError as exc:
-                raise _reading_error(exc) from exc
+                raise _reading_error(exc, self.url) from exc
             except Exception as exc:
-                raise _reading_error(exc) from exc
+                raise _reading_error(exc, self.url) from exc
 
         return open_object
 
@@ -329,7 +343,7 @@ def hash_object(
     except UsageError as exc:
         return ObjectDigest(url, None, str(exc))
     except Exception as exc:  # a store's libraries raise their own types; each is one line
-        return ObjectDigest(url, None, _reading_error(exc).strerror)
+        return ObjectDigest(url, None, _reading_error(exc, url).strerror)
     if read != size:
         return ObjectDigest(url, None, f"read {read} bytes of {size}: changed while being hashed")
     return ObjectDigest(url, sha256.hexdigest())

@@ -15,7 +15,7 @@ from scanner.errors import SourceError, UsageError
 from scanner.files import not_regular_description
 from scanner.inventory import Component
 from scanner.remote.hub import is_hub_target, parse_target
-from scanner.remote.objectstore import is_object_url
+from scanner.remote.objectstore import is_object_url, shown_url
 from scanner.sources.hfcache import HfCacheSource
 from scanner.sources.hub import HubSource
 from scanner.sources.interface import Source, SourceContext, Target
@@ -45,6 +45,14 @@ def collect(target: Target, context: SourceContext) -> Iterator[Component]:
     for source_type in SOURCES:
         if source_type.accepts(target, context):
             yield from source_type(target, context).collect()  # type: ignore[call-arg]
+
+
+def shown_target(target: Target) -> str:
+    """A target as reports and messages show it: an object-store URL without user, password,
+    query or fragment (credentials and signatures live there); anything else as given."""
+    if isinstance(target, str) and is_object_url(target):
+        return shown_url(target)
+    return str(target)
 
 
 def parse_targets(raw: Iterable[str]) -> list[Target]:

@@ -142,3 +142,14 @@ def test_hidden_and_tool_folders_are_not_searched(local_s3: LocalS3, tmp_path):
     local_s3.put("store/real/model.safetensors", safetensors_bytes())
     report = json.loads(run_cli("scan", local_s3.url("store"), "--format", "json").stdout)
     assert [c["name"] for c in report["components"]] == ["real"]
+
+
+def test_a_url_with_credentials_is_never_echoed(local_s3: LocalS3):
+    for command in ("scan", "verify"):
+        url = local_s3.url("empty") + "?X-Amz-Signature=sig-0123456789"
+        result = run_cli(
+            command, url.replace("s3://", "s3://AKIAEXAMPLE:pw-0123456789@"), "-f", "json"
+        )
+        text = result.stdout + result.stderr
+        assert "0123456789" not in text and "AKIAEXAMPLE" not in text
+        assert result.exit_code in (1, 3)
