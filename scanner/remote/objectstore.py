@@ -7,8 +7,8 @@ instance roles; `AWS_ENDPOINT_URL` names another endpoint). What is shown of a U
 component's location, an error line) has no user, password, query or fragment, and error texts
 from the libraries are stripped of query strings, where presigned signatures and SAS tokens live.
 
-Structure checks read ranges (a safetensors header is two small GETs, never the tensors); hashing
-streams each object once in fixed-size ranges. An object whose ETag or size differs from its
+Structure checks read 1 MiB ranges as far as a header goes (one GET for a typical safetensors
+header, never the tensors); hashing streams each object once in fixed-size ranges. An object whose ETag or size differs from its
 listing, or that vanished after it, is reported as such and never hashed as if it were whole.
 """
 
