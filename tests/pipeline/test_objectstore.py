@@ -357,3 +357,26 @@ def objects_job(store: objectstore.ObjectStore, listed: objectstore.StoreObject)
     return ObjectJob(
         url, store.storage_options, listed.size, listed.etag, objectstore.shown_url(url)
     )
+
+
+def test_a_second_bom_of_an_unchanged_bucket_reads_no_object(
+    tmp_path, local_s3: LocalS3, monkeypatch
+):
+    from scanner.pipeline import objects
+
+    url = local_s3.upload_tree(make_model_dir(tmp_path, "m"), "boms/m")
+    streamed: list[str] = []
+    hashed = objects.hash_object
+
+    def counting(url, options, size, etag, progress=None):
+        streamed.append(url)
+        return hashed(url, options, size, etag, progress)
+
+    monkeypatch.setattr(objects, "hash_object", counting)
+    first = run_cli("bom", url, "-o", tmp_path / "first.json")
+    assert first.exit_code == 0 and len(streamed) == 2  # README.md and model.safetensors
+    second = run_cli("bom", url, "-o", tmp_path / "second.json")
+    assert second.exit_code == 0 and len(streamed) == 2
+    assert (tmp_path / "first.json").read_text().count('"content"') == (
+        tmp_path / "second.json"
+    ).read_text().count('"content"')
