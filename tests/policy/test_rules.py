@@ -45,6 +45,10 @@ CONTRACT_RULE_IDS = frozenset(
         "policy.waiver-unused",
         "scan.link-outside-target",
         "license.use-restricted",
+        "dataset.license-unknown",
+        "dataset.noncommercial",
+        "dataset.generated-by-model",
+        "dataset.license-denied",
     }
 )
 
