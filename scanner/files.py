@@ -72,7 +72,12 @@ class Excludes:
             relative = path.relative_to(self.base).as_posix()
         except ValueError:
             return False
-        if relative == ".":
+        return self.matches(relative, folder=folder)
+
+    def matches(self, relative: str, *, folder: bool) -> bool:
+        """Whether a path given relative to the target (`a/b.bin`, as in an object store where
+        there is no local path) is left out."""
+        if self._spec is None or relative in (".", ""):
             return False
         return self._spec.match_file(f"{relative}/" if folder else relative)
 

@@ -170,6 +170,9 @@ class FileEntry:
     host: str | None = None
     """The host (Dask worker name) that measured this file in `verify --fleet`; None for a
     file read on this machine or a shared store."""
+    etag: str | None = None
+    """The version tag an object store listed for the file (None on a local disk): hashing
+    checks it is unchanged, and the hash cache is keyed by it. Not reported."""
 
     @property
     def safetensors(self) -> SafetensorsHeader | None:

@@ -31,6 +31,8 @@ import yaml
 from click.testing import CliRunner, Result
 from safetensors.numpy import save_file
 
+from tests.s3server import local_s3, moto_endpoint  # noqa: F401  (fixtures: a local S3 endpoint)
+
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 DATA = TESTS / "data"

@@ -536,21 +536,24 @@ def _verify_options(
     return options if jobs is None else dataclasses.replace(options, jobs=jobs)
 
 
-def _run_verify(targets: tuple[Path, ...], options: Any, policy: str | None) -> Any:
+def _run_verify(targets: tuple[str, ...], options: Any, policy: str | None) -> Any:
     from scanner.cli.progress import TerminalProgress, progress_wanted
     from scanner.errors import UsageError
     from scanner.files import printable
     from scanner.licensing.knowledge_base import default_knowledge_base
     from scanner.pipeline.verify import run_verify
     from scanner.policy.load import resolve_policy
+    from scanner.remote.objectstore import is_object_url
 
-    for target in targets:
-        if not target.exists() and not target.is_symlink():
+    # Object-store URLs (s3://, gs://, ...) stay strings; everything else is a local path.
+    parsed: list[Path | str] = [t if is_object_url(t) else Path(t) for t in targets]
+    for target in parsed:
+        if isinstance(target, Path) and not target.exists() and not target.is_symlink():
             raise UsageError(f"target {str(target)!r} does not exist")
     kb = default_knowledge_base()
     chosen = resolve_policy(policy, kb)
     return run_verify(
-        list(targets),
+        parsed,
         chosen,
         kb,
         options,
@@ -579,7 +582,7 @@ def _scheduler(given: str | None, fleet: bool) -> str | None:
 
 
 def _run_fleet(
-    targets: tuple[Path, ...],
+    targets: tuple[str, ...],
     stores: tuple[str, ...],
     expect_hosts: tuple[str, ...],
     options: Any,
@@ -641,7 +644,7 @@ def _hash_options(command: F) -> F:
 
 
 @main.command(epilog=EXIT_CODES_HELP)
-@click.argument("targets", nargs=-1, type=click.Path(path_type=Path, readable=False))
+@click.argument("targets", nargs=-1, metavar="[TARGET]...")
 @click.option(
     "--structure-only", is_flag=True, help="Check headers, shard indexes and layout; no hashing."
 )
@@ -726,7 +729,7 @@ def _hash_options(command: F) -> F:
 @display_options
 @reports_errors
 def verify(
-    targets: tuple[Path, ...],
+    targets: tuple[str, ...],
     structure_only: bool,
     scheduler: str | None,
     fleet: bool,
@@ -758,6 +761,10 @@ def verify(
 
     With --scheduler (or DASK_SCHEDULER_ADDRESS) the hashing runs on a Dask cluster; with
     --fleet every worker verifies its own stores and drift between hosts is reported.
+
+    A TARGET may be an object-store URL (s3://bucket/prefix with `pip install "aiscan[s3]"`,
+    gs://, az://, any fsspec URL): headers are read in ranges, objects streamed, S3's own
+    SHA-256 checksums used as references, and digests cached by ETag.
     """
     import dataclasses
 
@@ -794,7 +801,7 @@ def verify(
 
 
 @main.command(epilog=EXIT_CODES_HELP)
-@click.argument("targets", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
+@click.argument("targets", nargs=-1, required=True, metavar="TARGET...")
 @_hash_options
 @_EXCLUDE_OPTION
 @click.option(
@@ -812,7 +819,7 @@ def verify(
 )
 @reports_errors
 def lock(
-    targets: tuple[Path, ...],
+    targets: tuple[str, ...],
     jobs: int | None,
     no_cache: bool,
     rehash: bool,

@@ -2,7 +2,9 @@
 
 Keyed by device, inode, size, mtime_ns and ctime_ns: rewriting a file changes its mtime, and
 anything that resets the mtime (touch -d, a restored backup) still changes the ctime, which only
-the kernel sets. The cache lives in the user's cache folder, never in the store being verified.
+the kernel sets. Objects in an object store have no inode: they are keyed by their URL (without
+credentials), ETag and size, since a store gives every new version of an object a new ETag. The
+cache lives in the user's cache folder, never in the store being verified.
 SQLite (standard library) in WAL mode keeps concurrent runs safe; a corrupt cache file is only a
 cache, so it is rebuilt with a warning instead of failing the run, and a cache that cannot be
 opened at all (a read-only folder, `hashes.sqlite3` a directory) is left alone, with a warning,
@@ -34,6 +36,14 @@ CREATE TABLE IF NOT EXISTS digests (
     git_sha1 TEXT,
     hashed_at INTEGER NOT NULL,
     PRIMARY KEY (device, inode, size, mtime_ns, ctime_ns)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS object_digests (
+    location TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    hashed_at INTEGER NOT NULL,
+    PRIMARY KEY (location, etag, size)
 ) WITHOUT ROWID
 """
 
@@ -125,6 +135,32 @@ class HashCache:
         except sqlite3.DatabaseError:
             pass  # a cache that cannot record only costs a re-hash next time
 
+    def get_object(
+        self, location: str, etag: str, size: int, *, hashed_since: float = 0.0
+    ) -> str | None:
+        """The recorded sha256 of an object at `location` with this ETag and size, if it was
+        read in full at or after `hashed_since`."""
+        try:
+            row = self._db.execute(
+                "SELECT sha256 FROM object_digests WHERE location=? AND etag=? AND size=?"
+                " AND hashed_at>=?",
+                (location, etag, size, int(hashed_since)),
+            ).fetchone()
+        except sqlite3.DatabaseError:
+            return None
+        return row[0] if row else None
+
+    def put_object(self, location: str, etag: str, size: int, sha256: str) -> None:
+        """Record the digest of an object read in full, as it was listed."""
+        try:
+            self._db.execute(
+                "INSERT OR REPLACE INTO object_digests VALUES (?, ?, ?, ?, ?)",
+                (location, etag, size, sha256, int(time.time())),
+            )
+            self._pending += 1
+        except sqlite3.DatabaseError:
+            pass  # a cache that cannot record only costs a re-hash next time
+
     def close(self) -> None:
         with contextlib.suppress(sqlite3.DatabaseError):
             self._db.commit()
@@ -158,7 +194,7 @@ def _connect(path: Path) -> sqlite3.Connection:
             db.execute("DROP TABLE IF EXISTS digests")
         elif version not in (0, _SCHEMA_VERSION):
             raise sqlite3.DatabaseError(f"unknown cache schema version {version}")
-        db.execute(_SCHEMA)
+        db.executescript(_SCHEMA)
         db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
         db.execute("SELECT count(*) FROM digests LIMIT 1").fetchone()
         db.commit()

@@ -165,7 +165,7 @@ def _component(raw: Any, where: str) -> LockedComponent:
 
 def is_target_folder(component: Component, targets: Iterable[str]) -> bool:
     """Whether `component` is a model folder that was itself named as a target."""
-    return component.source == "modeldir" and component.location in set(targets)
+    return component.source in ("modeldir", "objectstore") and component.location in set(targets)
 
 
 def locked_components(result: ScanResult) -> list[LockedComponent]:

@@ -31,7 +31,7 @@ from scanner.readers.ollama import blob_digest
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _GIT_SHA1 = re.compile(r"^[0-9a-f]{40}$")
 
-ReferenceKind = Literal["lockfile", "bom", "hf-blob", "hub", "ollama-blob"]
+ReferenceKind = Literal["lockfile", "bom", "hf-blob", "hub", "ollama-blob", "store-checksum"]
 
 
 class PublishedDigests(Protocol):

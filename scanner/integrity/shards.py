@@ -34,6 +34,13 @@ def check_index(
             raw = handle.read(MAX_INDEX_BYTES + 1)
     except OSError as exc:
         return (HeaderDefect("malformed", f"cannot read the index: {exc.strerror or exc}"),)
+    return check_index_bytes(raw, index, files)
+
+
+def check_index_bytes(
+    raw: bytes, index: str, files: Mapping[str, FileEntry]
+) -> tuple[HeaderDefect, ...]:
+    """`check_index` of the index's first `MAX_INDEX_BYTES + 1` bytes, read from any store."""
     if len(raw) > MAX_INDEX_BYTES:
         return (HeaderDefect("malformed", "index exceeds 64 MiB; refused"),)
     try:

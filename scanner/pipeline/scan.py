@@ -35,7 +35,7 @@ from scanner.readers.python.environment import read_environment
 from scanner.remote.hub import GATED, is_hub_target
 from scanner.sources.hfcache import HfCacheDatasetLookup, HfCacheLookup, default_hub_cache
 from scanner.sources.interface import ProjectOptions, SourceContext, Target
-from scanner.sources.registry import collect
+from scanner.sources.registry import collect, shown_target
 
 if TYPE_CHECKING:
     from scanner.remote.hub import HubClient
@@ -62,7 +62,7 @@ def _collect(target: Target, context: SourceContext) -> tuple[list[Component], l
     try:
         found = list(collect(target, context))
     except TargetMissing as exc:
-        return [], [finding("scan.unreadable", None, str(exc), target=str(target))]
+        return [], [finding("scan.unreadable", None, str(exc), target=shown_target(target))]
     if found:
         if context.hub is not None:
             found = [_enrich(c, context.hub) for c in found]
@@ -74,8 +74,8 @@ def _collect(target: Target, context: SourceContext) -> tuple[list[Component], l
         finding(
             "scan.nothing-found",
             None,
-            f"{target}: no model folder, cache repo or Python project found{hint}",
-            target=str(target),
+            f"{shown_target(target)}: no model folder, cache repo or Python project found{hint}",
+            target=shown_target(target),
         )
     ]
 
@@ -170,4 +170,4 @@ def run_scan(
     judging = CheckContext(policy=policy, kb=kb)
     raw = [*empty_targets, *(f for check in CHECKS for f in check.run(resolved, judging))]
     judged = apply_policy(raw, policy, today or datetime.date.today())
-    return ordered_result(targets, resolved, judged, policy)
+    return ordered_result([shown_target(t) for t in targets], resolved, judged, policy)

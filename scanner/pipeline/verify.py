@@ -36,13 +36,15 @@ from scanner.integrity.shards import check_index, is_shard_index
 from scanner.inventory import Component, FileEntry, Finding, ScanResult
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.pipeline.distributed import Hasher, hasher_for
+from scanner.pipeline.objects import ObjectJob, ObjectStores, object_digests
 from scanner.pipeline.result import ordered_result, unique_components
 from scanner.policy.load import Policy
 from scanner.policy.rules import RULES
 from scanner.policy.waivers import apply_policy
 from scanner.readers.model_folder import classify_format
-from scanner.sources.interface import SourceContext
-from scanner.sources.registry import collect
+from scanner.remote.objectstore import ObjectDigest
+from scanner.sources.interface import SourceContext, Target
+from scanner.sources.registry import collect, shown_target
 
 _VERIFY_RULES = tuple(r for r in RULES if r.startswith(("integrity.", "scan.")))
 
@@ -76,11 +78,11 @@ class VerifyOptions:
 
 @dataclass
 class _Planned:
-    """A file waiting for its digest."""
+    """A file waiting for its digest (`key`: device and inode, or an object's URL)."""
 
     component: int
     index: int
-    key: tuple[int, int]
+    key: tuple[int, int] | str
     expected: Expected | None
 
 
@@ -102,7 +104,9 @@ def _absent(
     ]
 
 
-def _compared(entry: FileEntry, expected: Expected | None, digest: FileDigest) -> FileEntry:
+def _compared(
+    entry: FileEntry, expected: Expected | None, digest: FileDigest | ObjectDigest
+) -> FileEntry:
     if digest.error or digest.sha256 is None:
         return dataclasses.replace(entry, error=digest.error, verified=False if expected else None)
     verified = None
@@ -115,7 +119,7 @@ def _compared(entry: FileEntry, expected: Expected | None, digest: FileDigest) -
 
 
 def run_verify(
-    targets: Sequence[Path],
+    targets: Sequence[Target],
     policy: Policy,
     kb: LicenseKnowledgeBase,
     options: VerifyOptions,
@@ -133,7 +137,7 @@ def run_verify(
 
 
 def measure(
-    targets: Sequence[Path],
+    targets: Sequence[Target],
     kb: LicenseKnowledgeBase,
     options: VerifyOptions,
     hasher: Hasher,
@@ -152,15 +156,24 @@ def measure(
         if not collected:
             empty.append(
                 finding(
-                    "scan.nothing-found", None, f"{target}: no model folder or cache repo found"
+                    "scan.nothing-found",
+                    None,
+                    f"{shown_target(target)}: no model folder or cache repo found",
                 )
             )
         found.extend(collected)
     components = unique_components(found)
     references = options.references
+    stores = ObjectStores(targets)
+    object_jobs: dict[str, ObjectJob] = {}
+    shown = [shown_target(t) for t in targets]
 
     def excluded(path: Path, folder: bool) -> bool:
-        return any(options.exclude.below(t).skips(path, folder=folder) for t in targets)
+        return any(
+            options.exclude.below(t).skips(path, folder=folder)
+            for t in targets
+            if isinstance(t, Path)  # an object store's source leaves out what it excludes
+        )
 
     files: list[list[FileEntry]] = []
     planned: list[_Planned] = []
@@ -170,11 +183,25 @@ def measure(
         folder = Path(component.location)
         by_path = {e.path: e for e in component.files}
         entries: list[FileEntry] = []
-        root = is_target_folder(component, (str(t) for t in targets))
+        root = is_target_folder(component, shown)
         locked = references.locked(component, root=root)
         if locked is not None:
             matched.add(locked.ref)
         for entry in component.files:
+            if stores.holds(component):
+                entry, expected, object_job = stores.plan(
+                    component,
+                    entry,
+                    by_path,
+                    references,
+                    root=root,
+                    structure_only=options.structure_only,
+                )
+                if object_job is not None:
+                    object_jobs[object_job.url] = object_job
+                    planned.append(_Planned(number, len(entries), object_job.url, expected))
+                entries.append(entry)
+                continue
             if is_shard_index(entry.path) and entry.error is None:
                 entry = dataclasses.replace(entry, defects=check_index(folder, entry.path, by_path))
             path = Path(component.path_of(entry.path))
@@ -199,7 +226,23 @@ def measure(
             entries.extend(_absent(locked, set(by_path), excluded))
         files.append(entries)
 
-    digests = _digests(list(jobs.values()), options, hasher, progress, warn)
+    digests: dict[tuple[int, int] | str, FileDigest | ObjectDigest] = {}
+    for identity, local_digest in _digests(
+        list(jobs.values()), options, hasher, progress, warn
+    ).items():
+        digests[identity] = local_digest
+    digests.update(
+        object_digests(
+            list(object_jobs.values()),
+            workers=options.jobs,
+            read_cache=options.read_cache,
+            write_cache=options.write_cache,
+            cache_dir=options.cache_dir,
+            rehash_older_than_days=options.rehash_older_than_days,
+            progress=progress,
+            warn=warn,
+        )
+    )
     for plan in planned:
         entries = files[plan.component]
         entries[plan.index] = _compared(entries[plan.index], plan.expected, digests[plan.key])
@@ -238,7 +281,7 @@ def judge(
     judged = apply_policy(
         findings, dataclasses.replace(policy, waivers=relevant), today or datetime.date.today()
     )
-    return ordered_result(targets, list(components), judged, policy)
+    return ordered_result([shown_target(t) for t in targets], list(components), judged, policy)
 
 
 def _plan(

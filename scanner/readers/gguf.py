@@ -26,7 +26,7 @@ import struct
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from scanner.files import open_regular
 from scanner.inventory import GgufBaseModel, GgufHeader, HeaderDefect
@@ -183,7 +183,7 @@ class _Stop(Exception):
 class _Cursor:
     """Sequential reads of an open file through a bounded buffer, never past its size."""
 
-    def __init__(self, handle: BinaryIO, size: int, order: str = "<") -> None:
+    def __init__(self, handle: IO[bytes], size: int, order: str = "<") -> None:
         self.handle = handle
         self.size = size
         self.position = 0
@@ -322,7 +322,7 @@ def read_gguf(path: Path | str) -> GgufHeader:
         return parse_gguf(handle, os.fstat(handle.fileno()).st_size)
 
 
-def parse_gguf(handle: BinaryIO, size: int) -> GgufHeader:
+def parse_gguf(handle: IO[bytes], size: int) -> GgufHeader:
     """The header facts of an open GGUF file of `size` bytes (read from its start)."""
     facts = _Facts()
     cursor = _Cursor(handle, size)

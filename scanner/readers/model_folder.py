@@ -12,9 +12,11 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import IO
 
 from scanner.errors import describe_os_error
 from scanner.files import (
@@ -49,9 +51,15 @@ from scanner.readers.card import (
     read_card,
     strings,
 )
-from scanner.readers.gguf import read_gguf
-from scanner.readers.pickle import holds_pickle, scan_pickle
-from scanner.readers.safetensors import SafetensorsReadError, read_header
+from scanner.readers.gguf import parse_gguf, read_gguf
+from scanner.readers.pickle import (
+    SNIFF_BYTES,
+    holds_pickle,
+    scan_pickle,
+    scan_pickle_stream,
+    starts_a_pickle,
+)
+from scanner.readers.safetensors import SafetensorsReadError, parse_header, read_header
 from scanner.readers.weights_metadata import weights_declarations
 
 MAX_LICENSE_FILE_BYTES = 1024 * 1024
@@ -111,6 +119,12 @@ EMPTY_FOLDER = FolderFacts(card=None, files=(), license=LicenseFacts(), problems
 
 def is_model_folder(folder: Path, file_names: list[str]) -> bool:
     """Tell whether a directory holds a model: weights, a model config, or a model card."""
+    return holds_a_model(file_names, lambda name, limit: read_bounded(folder / name, limit))
+
+
+def holds_a_model(file_names: list[str], read_start: Callable[[str, int], bytes]) -> bool:
+    """`is_model_folder` over any store: `read_start(name, limit)` gives the first `limit`
+    bytes of one of the folder's files (raising `OSError` when it cannot)."""
     lowered = {name.lower(): name for name in file_names}
     if any(Path(name).suffix.lower() in WEIGHT_SUFFIXES for name in lowered):
         return True
@@ -118,14 +132,14 @@ def is_model_folder(folder: Path, file_names: list[str]) -> bool:
         return True
     if "config.json" in lowered:
         try:
-            config = json.loads(read_bounded(folder / lowered["config.json"], MAX_CONFIG_BYTES))
+            config = json.loads(read_start(lowered["config.json"], MAX_CONFIG_BYTES))
         except (OSError, ValueError):
             config = None
         if isinstance(config, dict) and _MODEL_CONFIG_KEYS & set(config):
             return True
     if "readme.md" in lowered:
         try:
-            head = read_bounded(folder / lowered["readme.md"], 64 * 1024).decode("utf-8", "replace")
+            head = read_start(lowered["readme.md"], 64 * 1024).decode("utf-8", "replace")
         except OSError:
             return False
         match = FRONT_MATTER.match(head)
@@ -144,7 +158,20 @@ def read_card_file(path: Path, relative: str) -> CardFacts:
 
 def classify_format(path: Path) -> FileFormat:
     """Name the serialisation format of a file, looking at magic bytes where suffixes lie."""
-    suffix = path.suffix.lower()
+
+    def pickled() -> bool:
+        try:
+            return holds_pickle(path)
+        except OSError:
+            return False
+
+    return format_by_name(path.name, pickled)
+
+
+def format_by_name(name: str, pickled: Callable[[], bool]) -> FileFormat:
+    """`classify_format` for a file of any store: its name, and `pickled()` to look at the
+    bytes of a `.bin` (called only for one)."""
+    suffix = PurePosixPath(name).suffix.lower()
     if suffix == ".safetensors":
         return "safetensors"
     if suffix in PICKLE_SUFFIXES:
@@ -156,10 +183,7 @@ def classify_format(path: Path) -> FileFormat:
     if suffix == ".bin":
         # pytorch_model.bin is a torch zip or a pickle of any protocol; other .bin files are
         # raw data. Only the bytes tell them apart.
-        try:
-            return "pickle" if holds_pickle(path) else "other"
-        except OSError:
-            return "other"
+        return "pickle" if pickled() else "other"
     return "other"
 
 
@@ -293,6 +317,62 @@ def read_file_and_license_text(
     return entry, license_text
 
 
+Opener = Callable[[], AbstractContextManager[IO[bytes]]]
+"""Opens one file of a store for reading, seekable (an object store's ranged reader)."""
+
+
+def read_stream_entry(
+    relative: str, size: int, open_file: Opener, kb: LicenseKnowledgeBase, *, files_only: bool
+) -> tuple[FileEntry, LicenseText | None]:
+    """`read_file_and_license_text` for a file of a store that is not a local tree (an object
+    store): the same readers and limits over `open_file()`, which reads only the ranges a
+    reader asks for, so a header check never downloads the tensors."""
+    name = PurePosixPath(relative).name
+
+    def pickled() -> bool:
+        with open_file() as handle:
+            return starts_a_pickle(handle.read(SNIFF_BYTES), size)
+
+    file_format: FileFormat = "other"
+    header: FileHeader = None
+    detected: tuple[str, ...] = ()
+    matches: tuple[TextMatch, ...] = ()
+    license_text = None
+    try:
+        file_format = format_by_name(name, pickled)
+        if file_format == "safetensors":
+            with open_file() as handle:
+                header = parse_header(handle, size)
+        elif file_format == "gguf":
+            with open_file() as handle:
+                header = parse_gguf(handle, size)
+        elif files_only:
+            pass
+        elif file_format == "pickle":
+            with open_file() as handle:
+                header = scan_pickle_stream(handle, size)
+        elif _LICENSE_FILE.match(name):
+            with open_file() as handle:
+                text = handle.read(MAX_LICENSE_FILE_BYTES).decode("utf-8", "replace")
+            detected, matches = kb.identify(text)
+            if kb.lacks_text(detected) and size <= MAX_LICENSE_FILE_BYTES:
+                license_text = LicenseText(relative, text, detected)
+    except OSError as exc:
+        entry = FileEntry(
+            path=relative, size=size, format=file_format, error=describe_os_error(exc)
+        )
+        return entry, None
+    entry = FileEntry(
+        path=relative,
+        size=size,
+        format=file_format,
+        header=header,
+        license_detected=detected,
+        license_match=matches,
+    )
+    return entry, license_text
+
+
 MAX_NOTICE_BYTES = 64 * 1024
 _NOTICE_FILE = re.compile(r"^notice([._-].*)?$", re.IGNORECASE)
 
@@ -328,8 +408,17 @@ class ModelConfig:
 def read_config(path: Path) -> ModelConfig:
     """Read a transformers-style config; an unreadable or odd one yields no facts."""
     try:
-        config = json.loads(read_bounded(path, MAX_CONFIG_BYTES))
-    except (OSError, ValueError):
+        raw = read_bounded(path, MAX_CONFIG_BYTES)
+    except OSError:
+        return ModelConfig()
+    return parse_config(raw)
+
+
+def parse_config(raw: bytes) -> ModelConfig:
+    """The facts of a config's bytes, wherever they were read; invalid JSON yields none."""
+    try:
+        config = json.loads(raw)
+    except (ValueError, RecursionError):
         return ModelConfig()
     if not isinstance(config, dict):
         return ModelConfig()
@@ -401,6 +490,32 @@ def read_model_folder(
         if license_text is not None:
             license_texts.append(license_text)
 
+    return folder_facts(
+        kb,
+        card=card,
+        files=files,
+        license_texts=license_texts,
+        problems=problems,
+        remote_code=remote_code,
+        model_config=model_config,
+        notices=read_notices(folder, files),
+    )
+
+
+def folder_facts(
+    kb: LicenseKnowledgeBase,
+    *,
+    card: CardFacts | None,
+    files: list[FileEntry],
+    license_texts: list[LicenseText],
+    problems: list[Problem],
+    remote_code: list[str],
+    model_config: ModelConfig,
+    notices: tuple[Notice, ...],
+) -> FolderFacts:
+    """The facts of one model folder from what was read of its files, in any store: the
+    licenses the card and the weights declare, those recognised in license texts, with their
+    evidence. The one place a folder's license facts are assembled."""
     evidence: list[Evidence] = []
     declared: list[str] = []
     base_models: list[str] = list(card.base_models) if card is not None else []
@@ -430,7 +545,7 @@ def read_model_folder(
         remote_code=tuple(dict.fromkeys(remote_code)),
         model_type=model_config.model_type,
         architectures=model_config.architectures,
-        notices=read_notices(folder, files),
+        notices=notices,
         license_texts=tuple(license_texts),
         base_models=tuple(base_models),
     )

@@ -614,20 +614,29 @@ def _is_tar(head: bytes) -> bool:
 def scan_pickle(path: Path) -> PickleScan:
     """Every global a pickle-based file imports, how many pickles were decoded in full, and
     why the scan stopped early if it did."""
-    scan = _Scan()
     try:
         with path.open("rb") as handle:
-            head = handle.read(512)
-            handle.seek(0)
-            if head.startswith(_ZIP_MAGIC):
-                _scan_zip(handle, scan)
-            elif _is_tar(head):
-                raise _Unscannable(
-                    "tar archive (the torch < 0.4 checkpoint layout): its pickles are not scanned"
-                )
-            else:
-                size = os.fstat(handle.fileno()).st_size
-                _scan_streams(_Source(handle, size, scan), legacy=True)
+            return scan_pickle_stream(handle, os.fstat(handle.fileno()).st_size)
+    except OSError as exc:
+        return _Scan().result(f"cannot read: {exc.strerror or exc}")
+
+
+def scan_pickle_stream(handle: IO[bytes], size: int) -> PickleScan:
+    """`scan_pickle` of an open, seekable file of `size` bytes (a local file, or an object
+    store's ranged reader): the same limits, so a remote pickle is read no further than a
+    local one."""
+    scan = _Scan()
+    try:
+        head = handle.read(512)
+        handle.seek(0)
+        if head.startswith(_ZIP_MAGIC):
+            _scan_zip(handle, scan)
+        elif _is_tar(head):
+            raise _Unscannable(
+                "tar archive (the torch < 0.4 checkpoint layout): its pickles are not scanned"
+            )
+        else:
+            _scan_streams(_Source(handle, size, scan), legacy=True)
     except _Unscannable as exc:
         return scan.result(exc.describe())
     except OSError as exc:
@@ -647,6 +656,12 @@ def holds_pickle(path: Path) -> bool:
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
         size = os.fstat(handle.fileno()).st_size
+    return starts_a_pickle(head, size)
+
+
+def starts_a_pickle(head: bytes, size: int) -> bool:
+    """`holds_pickle` from the first `SNIFF_BYTES` of a file of `size` bytes, wherever they
+    were read (an object store reads just this range)."""
     if head.startswith((_ZIP_MAGIC, b"\x80")) or _is_tar(head):
         return True
     scan = _Scan()

@@ -16,7 +16,7 @@ import reprlib
 import stat
 import struct
 from collections import Counter
-from typing import Any
+from typing import IO, Any
 
 from scanner.inventory import HeaderDefect, SafetensorsHeader
 
@@ -112,30 +112,36 @@ def read_header(path: str | os.PathLike[str]) -> SafetensorsHeader:
     """
     try:
         with open_regular(path) as handle:
-            file_size = os.fstat(handle.fileno()).st_size
-            prefix = handle.read(8)
-            if len(prefix) < 8:
-                return _defective(
-                    0,
-                    "truncated",
-                    f"file is {file_size} bytes, shorter than the 8-byte header length",
-                )
-            (header_size,) = struct.unpack("<Q", prefix)
-            if header_size > MAX_HEADER_SIZE:
-                return _defective(
-                    header_size,
-                    "malformed",
-                    f"header length {header_size} exceeds the format's limit of {MAX_HEADER_SIZE} bytes",
-                )
-            if 8 + header_size > file_size:
-                return _defective(
-                    header_size,
-                    "truncated",
-                    f"header length {header_size} runs past the end of the {file_size}-byte file",
-                )
-            raw = handle.read(header_size)
+            return parse_header(handle, os.fstat(handle.fileno()).st_size)
     except OSError as exc:
         raise SafetensorsReadError(exc.errno, exc.strerror, str(path)) from exc
+
+
+def parse_header(handle: IO[bytes], file_size: int) -> SafetensorsHeader:
+    """The header of an open safetensors file of `file_size` bytes, read from its start: the
+    8-byte length, then exactly that many bytes (two range reads on an object store, never the
+    tensors). `OSError` only when reading fails."""
+    prefix = handle.read(8)
+    if len(prefix) < 8:
+        return _defective(
+            0,
+            "truncated",
+            f"file is {file_size} bytes, shorter than the 8-byte header length",
+        )
+    (header_size,) = struct.unpack("<Q", prefix)
+    if header_size > MAX_HEADER_SIZE:
+        return _defective(
+            header_size,
+            "malformed",
+            f"header length {header_size} exceeds the format's limit of {MAX_HEADER_SIZE} bytes",
+        )
+    if 8 + header_size > file_size:
+        return _defective(
+            header_size,
+            "truncated",
+            f"header length {header_size} runs past the end of the {file_size}-byte file",
+        )
+    raw = handle.read(header_size)
     if len(raw) < header_size:
         return _defective(header_size, "truncated", "file shrank while its header was being read")
     return _parse(raw, header_size, file_size)

@@ -34,7 +34,7 @@ from scanner.sources.lmstudio import LmStudioSource
 from scanner.sources.ollama import OllamaSource, is_ollama_root
 from scanner.sources.project import is_manifest
 
-_SKIPPED_TREES = SKIPPED_DIRS | {
+SKIPPED_TREES = SKIPPED_DIRS | {
     "node_modules",
     "site-packages",
     ".venv",
@@ -42,6 +42,7 @@ _SKIPPED_TREES = SKIPPED_DIRS | {
     ".tox",
     ".mypy_cache",
 }
+"""Folders never searched for models: tool state and installed packages."""
 
 
 FileTargetKind = Literal["weights", "card", "dependencies"]
@@ -148,7 +149,7 @@ class ModelDirSource(Source):
             dirnames[:] = sorted(
                 d
                 for d in dirnames
-                if d not in _SKIPPED_TREES
+                if d not in SKIPPED_TREES
                 and not d.startswith(".")
                 and not self.context.exclude.skips(folder / d, folder=True)
             )

@@ -15,12 +15,14 @@ from scanner.errors import SourceError, UsageError
 from scanner.files import not_regular_description
 from scanner.inventory import Component
 from scanner.remote.hub import is_hub_target, parse_target
+from scanner.remote.objectstore import is_object_url, shown_url
 from scanner.sources.hfcache import HfCacheSource
 from scanner.sources.hub import HubSource
 from scanner.sources.interface import Source, SourceContext, Target
 from scanner.sources.llamacpp import LlamaCppSource
 from scanner.sources.lmstudio import LmStudioSource
 from scanner.sources.modeldir import ModelDirSource, file_target_kind
+from scanner.sources.objectstore import ObjectStoreSource
 from scanner.sources.ollama import OllamaSource
 from scanner.sources.project import ProjectSource
 
@@ -32,6 +34,7 @@ SOURCES: tuple[type[Source], ...] = (
     LmStudioSource,
     ModelDirSource,
     ProjectSource,
+    ObjectStoreSource,
 )
 
 
@@ -44,6 +47,14 @@ def collect(target: Target, context: SourceContext) -> Iterator[Component]:
             yield from source_type(target, context).collect()  # type: ignore[call-arg]
 
 
+def shown_target(target: Target) -> str:
+    """A target as reports and messages show it: an object-store URL without user, password,
+    query or fragment (credentials and signatures live there); anything else as given."""
+    if isinstance(target, str) and is_object_url(target):
+        return shown_url(target)
+    return str(target)
+
+
 def parse_targets(raw: Iterable[str]) -> list[Target]:
     """The command line's targets: `hf://` strings checked, paths that must exist and be of a
     kind aiscan checks (exit 2); a FIFO, socket or device is never opened (exit 3)."""
@@ -51,6 +62,9 @@ def parse_targets(raw: Iterable[str]) -> list[Target]:
     for target in raw:
         if is_hub_target(target):
             parse_target(target)
+            targets.append(target)
+            continue
+        if is_object_url(target):
             targets.append(target)
             continue
         path = Path(target)
