@@ -37,6 +37,9 @@ from scanner.integrity.hashing import FileDigest, HashJob, hash_file, hash_files
 if TYPE_CHECKING:
     from distributed import Client
 
+    from scanner.pipeline.objects import ObjectJob
+    from scanner.remote.objectstore import ObjectDigest
+
 INSTALL_HINT = 'install the dask extra: pip install "aiscan[dask]"'
 CONNECT_TIMEOUT_S = 5
 """How long to wait for a scheduler (Dask's own default is 30 s): a typo fails fast."""
@@ -57,6 +60,12 @@ class Hasher(Protocol):
         self, jobs: Sequence[HashJob], *, progress: Callable[[int], None] | None
     ) -> Iterator[FileDigest]: ...
 
+    def object_digests(
+        self, jobs: Sequence[ObjectJob], *, progress: Callable[[int], None] | None
+    ) -> Iterator[tuple[ObjectJob, ObjectDigest]]:
+        """Stream whole objects of an object store (`scanner.remote.objectstore.hash_object`)."""
+        ...
+
 
 class ThreadHasher:
     """Hashes with a thread per core in this process (hashlib releases the GIL)."""
@@ -74,13 +83,16 @@ class ThreadHasher:
             jobs, workers=self.workers, drop_behind=should_drop_behind(total), progress=progress
         )
 
+    def object_digests(
+        self, jobs: Sequence[ObjectJob], *, progress: Callable[[int], None] | None
+    ) -> Iterator[tuple[ObjectJob, ObjectDigest]]:
+        from scanner.pipeline.objects import hash_all
 
-def hash_on_worker(job: HashJob, share: int, topic: str, key: str) -> FileDigest:
-    """The task a Dask worker runs: hash one whole file, reporting bytes as events.
+        return hash_all(list(jobs), self.workers, progress)
 
-    `share` is the bytes this run asks of each worker: the worker's own memory decides
-    whether pages are dropped behind the reader, as a local run would.
-    """
+
+def _event_reporter(topic: str, key: str) -> Callable[[int], None]:
+    """On a worker: report bytes read as events every `PROGRESS_EVERY` bytes."""
     from distributed import get_worker
 
     worker = get_worker()
@@ -93,7 +105,26 @@ def hash_on_worker(job: HashJob, share: int, topic: str, key: str) -> FileDigest
             worker.log_event(topic, {"key": key, "bytes": unreported})
             unreported = 0
 
+    return advance
+
+
+def hash_on_worker(job: HashJob, share: int, topic: str, key: str) -> FileDigest:
+    """The task a Dask worker runs: hash one whole file, reporting bytes as events.
+
+    `share` is the bytes this run asks of each worker: the worker's own memory decides
+    whether pages are dropped behind the reader, as a local run would.
+    """
+    advance = _event_reporter(topic, key)
     return hash_file(job, drop_behind=should_drop_behind(share), progress=advance)
+
+
+def hash_object_on_worker(job: ObjectJob, topic: str, key: str) -> ObjectDigest:
+    """The task a Dask worker runs for an object-store file: stream it from the store with the
+    worker's own credentials (its provider chain, `AWS_ENDPOINT_URL`), reporting bytes."""
+    from scanner.remote.objectstore import hash_object
+
+    advance = _event_reporter(topic, key)
+    return hash_object(job.url, job.storage_options, job.size, job.etag, advance)
 
 
 class _ClusterProgress:
@@ -139,26 +170,66 @@ class DaskHasher:
     def digests(
         self, jobs: Sequence[HashJob], *, progress: Callable[[int], None] | None
     ) -> Iterator[FileDigest]:
-        ordered = sorted(jobs, key=lambda j: j.identity.size, reverse=True)
+        share = sum(j.identity.size for j in jobs) // max(1, len(worker_threads(self.client)))
+        for job, future in self._run(
+            jobs,
+            lambda j: j.identity.size,
+            lambda job, topic, key: (hash_on_worker, job, share, topic, key),
+            progress,
+        ):
+            if future is None:
+                yield FileDigest(job, None, error=NO_WORKER_LEFT)
+                continue
+            digest, error = _outcome(future)
+            if digest is None:
+                yield FileDigest(job, None, error=error)
+            else:  # the worker's digest, with this process's job (its identity as listed here)
+                yield FileDigest(job, digest.sha256, digest.git_sha1, digest.error)
+
+    def object_digests(
+        self, jobs: Sequence[ObjectJob], *, progress: Callable[[int], None] | None
+    ) -> Iterator[tuple[ObjectJob, ObjectDigest]]:
+        from scanner.remote.objectstore import ObjectDigest
+
+        for job, future in self._run(
+            jobs,
+            lambda j: j.size,
+            lambda job, topic, key: (hash_object_on_worker, job, topic, key),
+            progress,
+        ):
+            if future is None:
+                yield job, ObjectDigest(job.url, None, error=NO_WORKER_LEFT)
+                continue
+            digest, error = _outcome(future)
+            yield job, digest if digest is not None else ObjectDigest(job.url, None, error=error)
+
+    def _run(
+        self,
+        jobs: Sequence[Any],
+        size_of: Callable[[Any], int],
+        task: Callable[[Any, str, str], tuple[Any, ...]],
+        progress: Callable[[int], None] | None,
+    ) -> Iterator[tuple[Any, Any]]:
+        """Submit one task per job, biggest first, at most two per worker thread in flight;
+        yield each job with its finished future, or with None when no worker is left."""
+        ordered = sorted(jobs, key=size_of, reverse=True)
         if not ordered:
             return
         threads = worker_threads(self.client)
         run = uuid.uuid4().hex
         topic = f"{_TOPIC}-{run}"
         keys = {f"aiscan-hash-{run}-{n}": job for n, job in enumerate(ordered)}
-        share = sum(j.identity.size for j in ordered) // max(1, len(threads))
-        tracker = _ClusterProgress(progress, {k: j.identity.size for k, j in keys.items()})
+        tracker = _ClusterProgress(progress, {k: size_of(j) for k, j in keys.items()})
         self.client.subscribe_topic(topic, tracker.event)
         pending = iter(keys.items())
-        in_flight: dict[Any, tuple[str, HashJob]] = {}
+        in_flight: dict[Any, tuple[str, Any]] = {}
         limit = 2 * max(1, sum(threads.values()))
         idle_since: float | None = None
         try:
             while True:
                 for key, job in pending:
-                    future = self.client.submit(
-                        hash_on_worker, job, share, topic, key, key=key, pure=False
-                    )
+                    function, *arguments = task(job, topic, key)
+                    future = self.client.submit(function, *arguments, key=key, pure=False)
                     in_flight[future] = (key, job)
                     if len(in_flight) >= limit:
                         break
@@ -174,15 +245,15 @@ class DaskHasher:
                     elif time.monotonic() - idle_since > NO_WORKER_GRACE_S:
                         for future, (_key, job) in in_flight.items():
                             future.cancel()
-                            yield FileDigest(job, None, error="no Dask worker left to hash it")
+                            yield job, None
                         for _key, job in pending:
-                            yield FileDigest(job, None, error="no Dask worker left to hash it")
+                            yield job, None
                         return
                     continue
                 for future in done:
                     key, job = in_flight.pop(future)
                     tracker.finished(key)
-                    yield _outcome(future, job)
+                    yield job, future
         finally:
             with contextlib.suppress(Exception):  # a lost scheduler is reported already
                 for future in in_flight:
@@ -190,20 +261,22 @@ class DaskHasher:
                 self.client.unsubscribe_topic(topic)
 
 
-def _outcome(future: Any, job: HashJob) -> FileDigest:
+NO_WORKER_LEFT = "no Dask worker left to hash it"
+
+
+def _outcome(future: Any) -> tuple[Any, str | None]:
     """A finished task's digest, or why no worker could produce one (never a verified file)."""
     from distributed import KilledWorker
 
     if future.status == "finished":
-        digest: FileDigest = future.result()
-        return FileDigest(job, digest.sha256, digest.git_sha1, digest.error)
+        return future.result(), None
     try:
         exception = future.exception()
     except CancelledError:
         raise SchedulerLost(future.client) from None
     if isinstance(exception, KilledWorker):
-        return FileDigest(job, None, error="no worker could hash it: every worker trying died")
-    return FileDigest(job, None, error=f"a Dask worker failed on it: {exception}")
+        return None, "no worker could hash it: every worker trying died"
+    return None, f"a Dask worker failed on it: {exception}"
 
 
 class SchedulerLost(ScanIncomplete):

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from scanner.integrity.cache import HashCache, default_cache_dir
 from scanner.integrity.references import Expected, References
@@ -32,6 +32,9 @@ from scanner.remote.objectstore import (
 )
 from scanner.sources.interface import Target
 from scanner.sources.objectstore import STORE_CHECKSUM
+
+if TYPE_CHECKING:
+    from scanner.pipeline.distributed import Hasher
 
 
 class HashProgress(Protocol):
@@ -157,7 +160,7 @@ def _store_checksum(entry: FileEntry, url: str) -> Expected | None:
 def object_digests(
     jobs: Sequence[ObjectJob],
     *,
-    workers: int,
+    hasher: Hasher,
     read_cache: bool,
     write_cache: bool,
     cache_dir: Path | None,
@@ -166,7 +169,8 @@ def object_digests(
     warn: Callable[[str], None],
 ) -> dict[str, ObjectDigest]:
     """The digest of every job by URL: from the cache where the object's ETag and size are
-    the ones recorded, else by streaming it."""
+    the ones recorded, else by streaming it with `hasher` (local threads, or Dask workers that
+    reach the store with their own credentials)."""
     results: dict[str, ObjectDigest] = {}
     if not jobs:
         return results
@@ -191,7 +195,8 @@ def object_digests(
     if progress is not None and todo:
         progress.start(sum(j.size for j in todo), len(todo))
     try:
-        for job, digest in hash_all(todo, workers, progress.advance if progress else None):
+        advance = progress.advance if progress else None
+        for job, digest in hasher.object_digests(todo, progress=advance):
             results[job.url] = digest
             if progress is not None:
                 progress.file_done()

@@ -234,7 +234,7 @@ def measure(
     digests.update(
         object_digests(
             list(object_jobs.values()),
-            workers=options.jobs,
+            hasher=hasher,
             read_cache=options.read_cache,
             write_cache=options.write_cache,
             cache_dir=options.cache_dir,
