@@ -73,7 +73,7 @@ class CodeReferenceCheck(Check):
                     line=reference.line,
                     call=reference.call,
                 )
-        if not local:
+        if not local and reference.loads_weights:
             yield from self._revision(component, reference, where)
         if reference.trust_remote_code:
             yield finding(

@@ -47,6 +47,7 @@ from scanner.inventory import (
     GgufHeader,
     SafetensorsHeader,
     ScanResult,
+    Service,
 )
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
@@ -369,8 +370,12 @@ def build_bom(result: ScanResult, kb: LicenseKnowledgeBase) -> Bom:
             properties=metadata_properties,
         ),
     )
+    services = [_service(s, per_component.get(s.ref, [])) for s in result.services]
+    bom.services.update(services)
     every = {**cdx, **named}
-    bom.register_dependency(subject, [every[ref] for ref in aibom.direct_components(result)])
+    bom.register_dependency(
+        subject, [*(every[ref] for ref in aibom.direct_components(result)), *services]
+    )
     for ref, needs in aibom.dependencies(result).items():
         bom.register_dependency(cdx[ref], [every[r] for r in needs])
     for data in named.values():
@@ -511,6 +516,59 @@ def json_validator(schema: Any) -> Any:
     from cyclonedx.validation.json import JsonStrictValidator
 
     return JsonStrictValidator(schema)
+
+
+def _service(service: Service, findings: list[Finding]) -> Any:
+    """An AI service as a CycloneDX service: the model's name (or the server's image), its
+    provider, the endpoint only when the code states one, and `file:line` evidence."""
+    from cyclonedx.model import XsUri
+    from cyclonedx.model.contact import OrganizationalEntity
+    from cyclonedx.model.service import Service as CdxService
+
+    properties = [
+        _property("aiscan:service:provider", service.provider),
+        _property("aiscan:service:hosted", "true" if service.hosted else "false"),
+        _property("aiscan:service:call", service.call),
+        _property("aiscan:evidence:location", service.where),
+    ]
+    if service.model is not None:
+        properties.append(_property("aiscan:service:model", service.model))
+    if service.expression is not None:
+        properties.append(_property("aiscan:service:expression", service.expression))
+    endpoints = []
+    if service.endpoint is not None and "://" in service.endpoint:
+        endpoints.append(XsUri(service.endpoint))
+    return CdxService(
+        name=service.model or service.image or f"{service.provider} (model named at run time)",
+        bom_ref=service.ref,
+        provider=OrganizationalEntity(name=service.provider),
+        group=service.provider,
+        endpoints=endpoints,
+        properties=[*properties, *_finding_properties(findings)],
+    )
+
+
+def declared_service_names(document: Any) -> list[str]:
+    """The names a CycloneDX JSON BOM's `services` (nested ones included) give, with
+    `group/name` when a group is given: what a project declares it calls. Anything that is no
+    CycloneDX BOM, or not shaped like one, declares nothing."""
+    if not isinstance(document, dict) or document.get("bomFormat") != "CycloneDX":
+        return []
+    names = []
+    listed = document.get("services")
+    pending = list(listed) if isinstance(listed, list) else []
+    while pending:
+        raw = pending.pop()
+        if not isinstance(raw, dict):
+            continue
+        name, group = raw.get("name"), raw.get("group")
+        if isinstance(name, str):
+            names.append(name)
+            if isinstance(group, str):
+                names.append(f"{group}/{name}")
+        if isinstance(raw.get("services"), list):
+            pending.extend(raw["services"])
+    return names
 
 
 def render_cyclonedx(

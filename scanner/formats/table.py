@@ -67,6 +67,7 @@ class TableFormat(ReportFormat):
         )
         if display.detail != "quiet":
             _print_components(console, result)
+            _print_services(console, result)
         floor = _floor(display)
         shown = [f for f in result.findings if SEVERITY_RANK[f.severity] >= SEVERITY_RANK[floor]]
         entries = list(_entries(shown, group=display.detail != "verbose"))
@@ -75,6 +76,7 @@ class TableFormat(ReportFormat):
                 console.print()
             console.print(_bold(f"Findings ({len(shown)})", display.color))
             names: dict[str | None, str] = {c.ref: c.name for c in result.components}
+            names.update((s.ref, s.label) for s in result.services)
             for entry in entries:
                 _print_finding(console, entry, names, verbose=display.detail == "verbose")
         console.print()
@@ -126,6 +128,36 @@ def _print_components(console: Console, result: ScanResult) -> None:
         console.print(row_cells[0])
         facts = Text(" · ").join(cell for cell in row_cells[1:] if cell.plain)
         console.print(Padding(facts, (0, 0, 0, _INDENT), expand=False))
+
+
+def _print_services(console: Console, result: ScanResult) -> None:
+    """The AI services beside the components: what is called, who runs it, where it is used."""
+    from rich import box
+    from rich.table import Table
+
+    if not result.services:
+        return
+    counts: dict[str | None, Counter[str]] = {}
+    for f in result.findings:
+        if f.counts:
+            counts.setdefault(f.component, Counter())[f.severity] += 1
+    console.print()
+    console.print(_plain(f"aiscan: {plural(len(result.services), 'AI service')}"))
+    table = Table(
+        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold", expand=True
+    )
+    for title, ratio in (("Service", 4), ("Provider", 3), ("Used at", 3), ("Findings", 2)):
+        table.add_column(title, overflow="fold", ratio=ratio)
+    for service in result.services:
+        found = counts.get(service.ref, Counter())
+        summary = ", ".join(
+            plural(found[level], level) for level in ("error", "warning", "note") if found[level]
+        )
+        provider = service.provider + ("" if service.hosted else " (self-hosted)")
+        table.add_row(
+            _plain(service.label), _plain(provider), _plain(service.where), _plain(summary)
+        )
+    console.print(table)
 
 
 _GAP = 3

@@ -122,7 +122,9 @@ def run_verify(
     found: list[Component] = []
     empty: list[Finding] = []
     for target in targets:
-        collected = list(collect(target, SourceContext(kb, files_only=True)))
+        collected = [
+            c for c in collect(target, SourceContext(kb, files_only=True)) if isinstance(c, Component)
+        ]
         if not collected:
             empty.append(
                 finding(

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from scanner.errors import describe_os_error
 from scanner.files import outside_problem, read_whole
-from scanner.inventory import CodeReference, Problem
+from scanner.inventory import CodeReference, Problem, Service
+from scanner.readers.model_apis import API_TRIGGERS, ApiCallScan, OpenWeightUse
 
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
 MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024
@@ -52,6 +53,7 @@ _TRIGGERS = (
     b"LLM",
     b"create_model",
     b"get_tokenizer",
+    *API_TRIGGERS,
 )
 """A file containing none of these bytes cannot load a model the ways we look for: not parsed."""
 
@@ -212,11 +214,18 @@ def _loader(name: str, origin: str) -> _Loader | None:
     return _LOADERS[name] if origin == name and name != "LLM" else None
 
 
-def _references(cells: list[tuple[ast.Module, int | None]], file: str) -> Iterator[FoundReference]:
+def _references(
+    cells: list[tuple[ast.Module, int | None]], file: str
+) -> Iterator[FoundReference | Service]:
     scan = _ModuleScan([tree for tree, _ in cells])
+    apis = ApiCallScan([tree for tree, _ in cells], scan, file)
     for tree, cell in cells:
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
+                continue
+            uses = apis.uses(node, cell)
+            if uses is not None:
+                yield from (_open_weight(use, file, cell) for use in uses)
                 continue
             name, origin = scan.origin(node.func)
             loader = _loader(name, origin)
@@ -225,6 +234,23 @@ def _references(cells: list[tuple[ast.Module, int | None]], file: str) -> Iterat
             found = _reference(scan, node, name, origin, loader, file, cell)
             if found is not None:
                 yield found
+
+
+def _open_weight(use: Service | OpenWeightUse, file: str, cell: int | None) -> Service | FoundReference:
+    """A model API's open-weight model as a reference like a loader's (services pass through)."""
+    if isinstance(use, Service):
+        return use
+    reference = CodeReference(
+        file=file,
+        line=use.line,
+        call=use.call,
+        cell=cell,
+        resolved=use.name is not None,
+        expression=use.expression if use.name is None else None,
+        registry=use.registry,
+        loads_weights=False,
+    )
+    return FoundReference(use.name or use.expression or "", "model", reference)
 
 
 def _reference(
@@ -395,7 +421,7 @@ def _json_type(value: object) -> str:
     return names.get(type(value), "a number")
 
 
-def scan_file(path: Path, display: str) -> Iterator[FoundReference | Problem]:
+def scan_file(path: Path, display: str) -> Iterator[FoundReference | Service | Problem]:
     """The model references in one `.py` or `.ipynb` file, and any problem reading it. A file
     over a bound (bytes, JSON values, tokens of code) is one problem and nothing else: it is
     never reported as holding no references."""
@@ -442,7 +468,7 @@ def source_files(root: Path) -> Iterator[Path]:
                 yield Path(dirpath, filename)
 
 
-def scan_tree(root: Path) -> Iterator[tuple[str, FoundReference | Problem]]:
+def scan_tree(root: Path) -> Iterator[tuple[str, FoundReference | Service | Problem]]:
     """Every reference and problem below root, with the file's path relative to root; a source
     file linked out of the tree is a problem, never read."""
     real_root = os.path.realpath(root)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from scanner.errors import SourceError, UsageError
 from scanner.files import not_regular_description
-from scanner.inventory import Component
+from scanner.inventory import Component, Service
 from scanner.remote.hub import is_hub_target, parse_target
 from scanner.sources.hfcache import HfCacheSource
 from scanner.sources.hub import HubSource
@@ -34,8 +34,8 @@ SOURCES: tuple[type[Source], ...] = (
 )
 
 
-def collect(target: Target, context: SourceContext) -> Iterator[Component]:
-    """The components of `target` from every source that accepts it."""
+def collect(target: Target, context: SourceContext) -> Iterator[Component | Service]:
+    """The components (and services) of `target` from every source that accepts it."""
     for source_type in SOURCES:
         if source_type.accepts(target, context):
             yield from source_type(target, context).collect()  # type: ignore[call-arg]
