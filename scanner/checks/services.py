@@ -4,28 +4,31 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Sequence
 
-from scanner.checks.interface import Check, CheckContext, finding
+from scanner.checks.interface import Check, CheckContext
 from scanner.inventory import Component, Finding, Service
 from scanner.policy.load import ServiceRules
+from scanner.policy.rules import RULES
 
 
-def _about(service: Service, rule: str, message: str, **evidence: object) -> Finding:
+def _about(service: Service, rule: str, message: str, **extra: str | None) -> Finding:
     """A finding on a service, pointing at the file and line that use it."""
-    found = finding(
-        rule,
-        None,
-        message,
-        file=service.file,
-        line=service.line,
-        cell=service.cell,
-        provider=service.provider,
-        model=service.model,
-        **evidence,
+    evidence = {
+        "file": service.file,
+        "line": service.line,
+        "cell": service.cell,
+        "provider": service.provider,
+        "model": service.model,
+        **extra,
+    }
+    return Finding(
+        rule=rule,
+        severity=RULES[rule].severity,
+        component=service.ref,
+        message=message,
+        evidence={k: v for k, v in evidence.items() if v is not None},
     )
-    return dataclasses.replace(found, component=service.ref)
 
 
 def _described(service: Service) -> str:

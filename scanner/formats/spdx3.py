@@ -49,8 +49,8 @@ from scanner.formats.decoded import (
     sha256_digest,
 )
 from scanner.formats.interface import PLAIN, Display, ReportFormat
-from scanner.formats.spdx import SpdxIds, asserted, comment_findings, named_only
-from scanner.inventory import Component, ScanResult
+from scanner.formats.spdx import SpdxIds, asserted, comment_findings, named_only, service_facts
+from scanner.inventory import Component, ScanResult, Service
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
 SPEC_VERSION = "3.0.1"
@@ -236,6 +236,23 @@ def _package(doc: _Document, component: Component, findings: list[str]) -> str:
     return spdx_id
 
 
+def _service(doc: _Document, service: Service, findings: list[str]) -> str:
+    """An AI service as a `software_Package` of purpose `other` supplied by its provider (SPDX
+    3 has no service element), its facts and findings in the comment."""
+    m = doc.m
+    spdx_id = doc.iri(service.ref)
+    doc.add(
+        m.software_Package,
+        spdx_id,
+        name=service.label,
+        suppliedBy=doc.organization(service.provider),
+        software_primaryPurpose=m.software_SoftwarePurpose.other,
+        summary=f"service ({service.provider}) at {service.location}",
+        comment="\n".join([service_facts(service), *findings]),
+    )
+    return spdx_id
+
+
 def _named(
     doc: _Document,
     ref: str,
@@ -311,6 +328,7 @@ def build_document(result: ScanResult, kb: LicenseKnowledgeBase) -> Any:
     doc.creation.createdUsing = [tool]
     components = aibom.ordered(result.components)
     roots = [_package(doc, c, findings.get(c.ref, [])) for c in components]
+    roots += [_service(doc, s, findings.get(s.ref, [])) for s in result.services]
     scanned = {c.ref for c in components}
     for component in components:
         _lineage(doc, component, result, scanned)

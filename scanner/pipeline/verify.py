@@ -123,7 +123,9 @@ def run_verify(
     empty: list[Finding] = []
     for target in targets:
         collected = [
-            c for c in collect(target, SourceContext(kb, files_only=True)) if isinstance(c, Component)
+            c
+            for c in collect(target, SourceContext(kb, files_only=True))
+            if isinstance(c, Component)
         ]
         if not collected:
             empty.append(

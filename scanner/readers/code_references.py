@@ -236,7 +236,9 @@ def _references(
                 yield found
 
 
-def _open_weight(use: Service | OpenWeightUse, file: str, cell: int | None) -> Service | FoundReference:
+def _open_weight(
+    use: Service | OpenWeightUse, file: str, cell: int | None
+) -> Service | FoundReference:
     """A model API's open-weight model as a reference like a loader's (services pass through)."""
     if isinstance(use, Service):
         return use

@@ -79,8 +79,7 @@ def _named_deployment(path: Path) -> bool:
         return (
             "compose" in name
             or name.startswith("values")
-            or path.parent.name == "workflows"
-            and path.parent.parent.name == ".github"
+            or (path.parent.name == "workflows" and path.parent.parent.name == ".github")
         )
     return True
 
@@ -210,7 +209,7 @@ class _Scan:
                 value = _value(words, index + 2)
                 if value is not None:
                     self.model(value[0], value[1], "vllm serve")
-            elif word in _MODEL_FLAGS or word.split("=", 1)[0] in _MODEL_FLAGS and "=" in word:
+            elif word in _MODEL_FLAGS or (word.split("=", 1)[0] in _MODEL_FLAGS and "=" in word):
                 flag, _, inline = word.partition("=")
                 value = (inline, line) if inline else _value(words, index + 1)
                 if value is not None:
@@ -220,7 +219,7 @@ class _Scan:
                 if setting:
                     self.model(setting, line, f"{variable}=", setting_model(setting, variable))
             elif word.endswith(":") and (
-                _SETTING.match(word[:-1]) or yaml and word.lower() in _YAML_KEYS
+                _SETTING.match(word[:-1]) or (yaml and word.lower() in _YAML_KEYS)
             ):
                 value = _value(words, index + 1)
                 if value is not None:

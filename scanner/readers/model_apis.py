@@ -14,7 +14,7 @@ source text, never dropped.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -182,10 +182,9 @@ _MODULE_FUNCTIONS = {
         "Completion.create": "openai",
         "Embedding.create": "openai",
     },
-    "ollama": {name: "ollama" for name in _METHODS["ollama"]},
-    "litellm": {
-        name: "litellm"
-        for name in (
+    "ollama": dict.fromkeys(_METHODS["ollama"], "ollama"),
+    "litellm": dict.fromkeys(
+        (
             "completion",
             "acompletion",
             "embedding",
@@ -195,8 +194,9 @@ _MODULE_FUNCTIONS = {
             "image_generation",
             "transcription",
             "speech",
-        )
-    },
+        ),
+        "litellm",
+    ),
     "google.generativeai": {"embed_content": "google-genai", "generate_text": "google-genai"},
 }
 """Module-level functions that call a model (`openai.ChatCompletion.create`, `ollama.chat`,
@@ -362,7 +362,7 @@ class ClientBindings:
                 return "aws-bedrock"
         return client_provider(origin)
 
-    def _bind(self, targets: list[ast.expr], value: ast.AST) -> None:
+    def _bind(self, targets: Sequence[ast.expr], value: ast.AST) -> None:
         provider = self.built_by(value)
         if provider is None:
             return
@@ -511,9 +511,9 @@ class ApiCallScan:
         node = next(
             (n for k in model_class.keywords if (n := _keyword_node(call, k)) is not None), None
         )
-        if node is None and model_class.position is not None:
-            if model_class.position < len(call.args):
-                node = call.args[model_class.position]
+        position = model_class.position
+        if node is None and position is not None and position < len(call.args):
+            node = call.args[position]
         if node is None and model_class.provider in ("huggingface", "local"):
             return []  # a client whose model is given per call, or a library default
         return self._named(model_class.provider, origin, call, node, cell)

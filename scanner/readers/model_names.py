@@ -14,17 +14,37 @@ from dataclasses import dataclass
 from typing import Literal
 
 _HOSTED = (
-    (re.compile(r"^(?:gpt-|chatgpt-|o[134](?:-|$)|text-embedding-(?:3|ada)|dall-e-|whisper-|tts-|"
-                r"davinci|babbage|omni-moderation|text-moderation|computer-use-)"), "openai"),
+    (
+        re.compile(
+            r"^(?:gpt-|chatgpt-|o[134](?:-|$)|text-embedding-(?:3|ada)|dall-e-|whisper-|tts-|"
+            r"davinci|babbage|omni-moderation|text-moderation|computer-use-)"
+        ),
+        "openai",
+    ),
     (re.compile(r"^claude-"), "anthropic"),
-    (re.compile(r"^(?:gemini-|text-bison|chat-bison|code-bison|textembedding-gecko|imagen-|"
-                r"text-embedding-00\d|text-multilingual-embedding)"), "google-genai"),
+    (
+        re.compile(
+            r"^(?:gemini-|text-bison|chat-bison|code-bison|textembedding-gecko|imagen-|"
+            r"text-embedding-00\d|text-multilingual-embedding)"
+        ),
+        "google-genai",
+    ),
     (re.compile(r"^(?:command(?:-|$)|embed-(?:english|multilingual)|rerank-|c4ai-aya)"), "cohere"),
-    (re.compile(r"^(?:mistral-(?:large|medium|small|tiny|embed|saba|ocr)|open-mistral-|"
-                r"open-mixtral-|codestral-(?:latest|\d)|ministral-|pixtral-(?:large|12b-\d)|"
-                r"magistral-)"), "mistral"),
-    (re.compile(r"^(?:(?:us|eu|apac|global)\.)?(?:anthropic|amazon|meta|cohere|ai21|mistral|"
-                r"stability|writer|deepseek|qwen|openai)\.[\w.:-]+$"), "aws-bedrock"),
+    (
+        re.compile(
+            r"^(?:mistral-(?:large|medium|small|tiny|embed|saba|ocr)|open-mistral-|"
+            r"open-mixtral-|codestral-(?:latest|\d)|ministral-|pixtral-(?:large|12b-\d)|"
+            r"magistral-)"
+        ),
+        "mistral",
+    ),
+    (
+        re.compile(
+            r"^(?:(?:us|eu|apac|global)\.)?(?:anthropic|amazon|meta|cohere|ai21|mistral|"
+            r"stability|writer|deepseek|qwen|openai)\.[\w.:-]+$"
+        ),
+        "aws-bedrock",
+    ),
 )
 """Hosted model names by provider: OpenAI's, Anthropic's, Google's (Gemini API and Vertex),
 Cohere's and Mistral's API model names, and Bedrock model ids (`anthropic.claude-3-…-v1:0`,
