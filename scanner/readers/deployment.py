@@ -143,6 +143,8 @@ class _Scan:
     def __init__(self, file: str) -> None:
         self.file = file
         self.found: list[FoundReference | Service] = []
+        self.revisions: dict[int, str] = {}
+        """`--revision` values by line: a server's model on that line is pinned to it."""
 
     def model(self, name: str, line: int, call: str, named: NamedModel | None = None) -> None:
         if _dynamic(name):
@@ -166,12 +168,15 @@ class _Scan:
                 )
             )
             return
+        revision = self.revisions.get(line) if named.registry == "hub" else None
         reference = CodeReference(
             file=self.file,
             line=line,
             call=call,
             registry=named.registry,
             loads_weights=named.registry == "hub",
+            revision=None if revision is None or _dynamic(revision) else revision,
+            revision_literal=revision is None or not _dynamic(revision),
         )
         self.found.append(FoundReference(named.name, "model", reference))
 
@@ -191,6 +196,12 @@ class _Scan:
         )
 
     def words(self, words: list[tuple[str, int]], yaml: bool) -> None:
+        for index, (word, line) in enumerate(words):
+            flag, _, inline = word.partition("=")
+            if flag == "--revision":
+                value = (inline, line) if inline else _value(words, index + 1)
+                if value is not None:
+                    self.revisions.setdefault(value[1], value[0])
         for index, (word, line) in enumerate(words):
             following = words[index + 1][0] if index + 1 < len(words) else ""
             server = _image(word)
