@@ -1,0 +1,256 @@
+"""Shadow AI beyond Hugging Face ids, end to end (issue 18): a realistic project (a FastAPI app
+calling two hosted providers, a LangChain chain, a Dockerfile and a compose file running Ollama
+and vLLM, a GitHub workflow) yields every reference with its location, open-weight models with
+their licenses, hosted services with their providers, and the references named at run time;
+the policy's `ai_services` and the project's BOM decide what is allowed and declared, and every
+format shows the services."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import findings, run_cli, scan_json, write_policy
+
+APP = '''"""The chat backend."""
+import os
+
+from anthropic import Anthropic
+from fastapi import FastAPI
+from openai import OpenAI
+
+CHAT_MODEL = "gpt-4o-mini"
+app = FastAPI()
+openai_client = OpenAI(base_url="https://api.openai.com/v1")
+claude = Anthropic()
+
+
+@app.post("/chat")
+def chat(question: str, model: str = "claude-3-5-sonnet-20241022"):
+    first = openai_client.chat.completions.create(
+        model=CHAT_MODEL, messages=[{"role": "user", "content": question}]
+    )
+    second = claude.messages.create(model=model, max_tokens=512, messages=[])
+    third = openai_client.embeddings.create(model=os.environ["EMBEDDING_MODEL"], input=question)
+    return first, second, third
+'''
+
+CHAIN = """from langchain_core.prompts import ChatPromptTemplate
+from langchain_ollama import ChatOllama
+from langchain_openai import ChatOpenAI
+
+prompt = ChatPromptTemplate.from_template("Summarise: {text}")
+summariser = prompt | ChatOpenAI(model="gpt-4o", temperature=0)
+local = prompt | ChatOllama(model="llama3.1:8b")
+"""
+
+DOCKERFILE = """FROM vllm/vllm-openai:v0.6.3
+ENV HF_TOKEN=""
+CMD ["--model", "meta-llama/Llama-3.1-8B-Instruct", "--max-model-len", "8192"]
+"""
+
+COMPOSE = """services:
+  ollama:
+    image: ollama/ollama:0.3.12
+    entrypoint: ["/bin/sh", "-c", "ollama serve & sleep 3 && ollama pull qwen2.5-coder:7b && wait"]
+  vllm:
+    image: vllm/vllm-openai:latest
+    command: vllm serve google/gemma-2-9b-it --revision 0123456789abcdef0123456789abcdef01234567
+    environment:
+      - MODEL_ID=${MODEL_ID}
+"""
+
+WORKFLOW = """name: eval
+on: [push]
+jobs:
+  eval:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      # ollama pull commented-out-model
+      - run: |
+          ollama pull gemma2:2b
+          ollama run "$EVAL_MODEL" "say hi"
+"""
+
+
+def make_sample_project(root: Path) -> Path:
+    """The issue's sample project, as files."""
+    (root / "app").mkdir(parents=True)
+    (root / "requirements.txt").write_text("fastapi\nopenai\nanthropic\nlangchain-openai\n")
+    (root / "app" / "main.py").write_text(APP)
+    (root / "app" / "chain.py").write_text(CHAIN)
+    (root / "Dockerfile").write_text(DOCKERFILE)
+    (root / "docker-compose.yml").write_text(COMPOSE)
+    workflows = root / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "eval.yml").write_text(WORKFLOW)
+    return root
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return make_sample_project(tmp_path / "shop")
+
+
+def _scan(project: Path, *args: object) -> dict:
+    _, report = scan_json(project, args=("--no-env", "--no-deps", *args))
+    return report
+
+
+def test_every_model_reference_is_found_with_its_location_and_license(project):
+    report = _scan(project)
+    code = {
+        (c["code_reference"]["file"], c["code_reference"]["line"]): c
+        for c in report["components"]
+        if c["source"] == "code"
+    }
+    expected = {
+        ("app/chain.py", 7): ("llama3.1:8b", "ollama", "llama3.1"),
+        ("Dockerfile", 3): ("meta-llama/Llama-3.1-8B-Instruct", "hub", "llama3.1"),
+        ("docker-compose.yml", 4): ("qwen2.5-coder:7b", "ollama", "apache-2.0"),
+        ("docker-compose.yml", 7): ("google/gemma-2-9b-it", "hub", "gemma"),
+        (".github/workflows/eval.yml", 10): ("gemma2:2b", "ollama", "gemma"),
+    }
+    resolved = {where: c for where, c in code.items() if c["code_reference"]["resolved"]}
+    assert {
+        where: (c["name"], c["code_reference"]["registry"], c["license"]["effective"])
+        for where, c in resolved.items()
+    } == expected
+    assert resolved[("docker-compose.yml", 7)]["version"] == "0123456789abcdef" * 2 + "01234567"
+    assert resolved[("app/chain.py", 7)]["code_reference"]["call"] == "langchain_ollama.ChatOllama"
+    assert resolved[("docker-compose.yml", 4)]["code_reference"]["call"] == "ollama pull"
+    ollama = resolved[("app/chain.py", 7)]
+    (evidence,) = [e for e in ollama["license"]["evidence"] if e["source"] == "catalogue"]
+    assert "Ollama library model llama3.1:8b is" in evidence["value"]
+    # A model in a comment is not a reference.
+    assert not any("commented-out" in c["name"] for c in report["components"])
+
+
+def test_hosted_services_are_listed_with_their_providers_and_places(project):
+    services = {(s["file"], s["line"]): s for s in _scan(project)["services"]}
+    assert {
+        where: (s["provider"], s["model"] or s["image"], s["hosted"])
+        for where, s in services.items()
+        if s["resolved"]
+    } == {
+        ("app/main.py", 16): ("openai", "gpt-4o-mini", True),
+        ("app/main.py", 19): ("anthropic", "claude-3-5-sonnet-20241022", True),
+        ("app/chain.py", 6): ("openai", "gpt-4o", True),
+        ("Dockerfile", 1): ("vllm", "vllm/vllm-openai:v0.6.3", False),
+        ("docker-compose.yml", 3): ("ollama", "ollama/ollama:0.3.12", False),
+        ("docker-compose.yml", 6): ("vllm", "vllm/vllm-openai:latest", False),
+    }
+    assert services[("app/main.py", 16)]["endpoint"] == "https://api.openai.com/v1"
+    assert services[("app/main.py", 19)]["endpoint"] is None  # never a default filled in
+    assert services[("app/main.py", 16)]["call"] == "openai_client.chat.completions.create"
+    assert services[("app/main.py", 16)]["location"] == str(project / "app/main.py:16")
+
+
+def test_names_known_only_at_run_time_are_listed_never_dropped(project):
+    report = _scan(project)
+    unresolved = {
+        (f["evidence"]["file"], f["evidence"]["line"]): f["evidence"]["expression"]
+        for f in findings(report, "provenance.unresolved-reference")
+    }
+    assert unresolved == {
+        ("app/main.py", 20): "os.environ['EMBEDDING_MODEL']",
+        ("docker-compose.yml", 9): "${MODEL_ID}",
+        (".github/workflows/eval.yml", 11): "$EVAL_MODEL",
+    }
+    (service,) = [s for s in report["services"] if not s["resolved"]]
+    assert (service["provider"], service["model"]) == ("openai", None)
+
+
+def test_the_default_policy_notes_undeclared_services_and_strict_requires_them(project):
+    report = _scan(project)
+    noted = findings(report, "provenance.undeclared-service")
+    assert {f["severity"] for f in noted} == {"note"}
+    assert len(noted) == sum(s["resolved"] for s in report["services"]) == 6
+    result, strict = scan_json(project, args=("--no-env", "--no-deps", "--policy", "strict"))
+    assert result.exit_code == 1
+    assert {f["severity"] for f in findings(strict, "provenance.undeclared-service")} == {"error"}
+
+
+def test_a_bom_of_the_project_declares_its_services(project, tmp_path):
+    bom = run_cli("bom", project, "--no-env", "--no-deps", "-o", tmp_path / "bom.json")
+    assert bom.exit_code == 0, bom.stderr
+    (project / "bom.json").write_bytes((tmp_path / "bom.json").read_bytes())
+    report = _scan(project)
+    assert findings(report, "provenance.undeclared-service") == []
+    assert {s["declared_in"][0] for s in report["services"] if s["resolved"]} == {"bom.json"}
+
+
+def test_ai_services_allow_and_deny_by_provider_and_model(project, tmp_path):
+    policy = write_policy(
+        tmp_path / "policy.yaml",
+        "ai_services:\n  allow: [openai, 'anthropic/claude-3-5-*', vllm]\n  deny: ['gpt-4o-mini']\n",
+    )
+    result, report = scan_json(project, args=("--no-env", "--no-deps", "--policy", policy))
+    denied = {
+        (f["evidence"]["file"], f["evidence"]["line"]): f["message"]
+        for f in findings(report, "provenance.service-denied")
+    }
+    assert result.exit_code == 1
+    assert set(denied) == {("app/main.py", 16), ("docker-compose.yml", 3)}
+    assert "matches ai_services.deny 'gpt-4o-mini'" in denied[("app/main.py", 16)]
+    assert "is not in ai_services.allow" in denied[("docker-compose.yml", 3)]
+
+
+def test_an_unknown_ai_services_key_is_a_usage_error(project, tmp_path):
+    policy = write_policy(tmp_path / "policy.yaml", "ai_services:\n  alow: [openai]\n")
+    result = run_cli("scan", project, "--no-env", "--policy", policy)
+    assert result.exit_code == 2
+    assert "ai_services.alow" in result.stderr or "alow" in result.stderr
+
+
+def test_every_format_shows_the_services(project, tmp_path):
+    args = ("--no-env", "--no-deps")
+    table = run_cli("scan", project, *args, "-f", "table").stdout
+    assert "AI service" in table and "claude-3-5-sonnet-20241022" in table
+    assert "app/main.py:19" in table
+    markdown = run_cli("scan", project, *args, "-f", "markdown").stdout
+    assert "AI services (7)" in markdown and r"ollama \(self\-hosted\)" in markdown
+    html = run_cli("scan", project, *args, "-f", "html", "-o", tmp_path / "r.html")
+    assert html.exit_code == 0, html.stderr
+    page = (tmp_path / "r.html").read_text()
+    assert 'id="services"' in page and "gpt-4o-mini" in page
+    sarif = json.loads(run_cli("scan", project, *args, "-f", "sarif").stdout)
+    spots = {
+        (
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        )
+        for r in sarif["runs"][0]["results"]
+        if r["ruleId"] == "provenance.undeclared-service"
+    }
+    assert {("shop/app/main.py", 19), ("shop/docker-compose.yml", 3)} <= spots
+    cdx = json.loads(run_cli("bom", project, *args, "-f", "cyclonedx-json").stdout)
+    by_name = {s["name"]: s for s in cdx["services"]}
+    assert by_name["claude-3-5-sonnet-20241022"]["provider"] == {"name": "anthropic"}
+    assert by_name["gpt-4o-mini"]["endpoints"] == ["https://api.openai.com/v1"]
+    subject = cdx["metadata"]["component"]["bom-ref"]
+    (root,) = [d for d in cdx["dependencies"] if d["ref"] == subject]
+    assert set(by_name[n]["bom-ref"] for n in by_name) <= set(root["dependsOn"])
+    spdx = json.loads(run_cli("bom", project, *args, "-f", "spdx-json").stdout)
+    services = [p for p in spdx["packages"] if p.get("summary", "").startswith("service (")]
+    assert len(services) == 7
+    (claude,) = [p for p in services if p["name"] == "claude-3-5-sonnet-20241022"]
+    assert claude["supplier"] == "Organization: anthropic"
+    assert "used at app/main.py:19" in claude["comment"]
+    spdx3 = run_cli("bom", project, *args, "-f", "spdx3-jsonld").stdout
+    assert "aiscan service service:anthropic/claude-3-5-sonnet-20241022#app/main.py:19" in spdx3
+
+
+def test_a_saved_report_keeps_its_services(project, tmp_path):
+    saved = tmp_path / "report.json"
+    run_cli("scan", project, "--no-env", "--no-deps", "-f", "json", "-o", saved)
+    again = run_cli("bom", "--from", saved, "-f", "cyclonedx-json")
+    assert again.exit_code == 0, again.stderr
+    assert len(json.loads(again.stdout)["services"]) == 7
+    old = json.loads(saved.read_text())
+    del old["services"]  # a report written before services were reported
+    saved.write_text(json.dumps(old))
+    assert run_cli("bom", "--from", saved, "-f", "cyclonedx-json").exit_code == 0
