@@ -112,7 +112,8 @@ def _tokens(text: str) -> list[tuple[str, int]]:
 
 
 def _dynamic(value: str) -> bool:
-    return "$" in value or value.startswith("{{") or value.startswith("<")
+    """A value given by a variable, a template, a placeholder or a YAML alias (`*name`)."""
+    return "$" in value or value.startswith(("{{", "<", "*"))
 
 
 def _value(words: list[tuple[str, int]], index: int) -> tuple[str, int] | None:
