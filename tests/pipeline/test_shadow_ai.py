@@ -233,7 +233,7 @@ def test_every_format_shows_the_services(project, tmp_path):
     assert by_name["gpt-4o-mini"]["endpoints"] == ["https://api.openai.com/v1"]
     subject = cdx["metadata"]["component"]["bom-ref"]
     (root,) = [d for d in cdx["dependencies"] if d["ref"] == subject]
-    assert set(by_name[n]["bom-ref"] for n in by_name) <= set(root["dependsOn"])
+    assert {by_name[n]["bom-ref"] for n in by_name} <= set(root["dependsOn"])
     spdx = json.loads(run_cli("bom", project, *args, "-f", "spdx-json").stdout)
     services = [p for p in spdx["packages"] if p.get("summary", "").startswith("service (")]
     assert len(services) == 7

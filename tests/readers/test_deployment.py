@@ -58,7 +58,7 @@ def test_a_dockerfile_names_its_server_image_and_model(tmp_path):
         ("mistralai/Mistral-7B-Instruct-v0.3", "hub", 2, "MODEL_ID=", True),
         ("$MODEL_ID", "hub", 3, "--model-id", False),
     ]
-    assert not [s for s in items if isinstance(s, Service)][0].hosted
+    assert not next(s for s in items if isinstance(s, Service)).hosted
 
 
 def test_a_kubernetes_manifest_with_args_and_env_on_separate_lines(tmp_path):
