@@ -58,11 +58,12 @@ def _collect(
 ) -> tuple[list[Component], list[Finding]]:
     """Components of one target from every source that accepts it (the AI services its
     projects call are added to `services`), or the finding that says why there are none."""
+    before = len(services)
     try:
         found = _split_services(collect(target, context), services)
     except TargetMissing as exc:
         return [], [finding("scan.unreadable", None, str(exc), target=str(target))]
-    if found or services:
+    if found or len(services) > before:
         if context.hub is not None:
             found = [_enrich(c, context.hub) for c in found]
         return found, []

@@ -72,6 +72,15 @@ def is_deployment_file(path: Path, in_workflows: bool = False) -> bool:
     return name.endswith(_SUFFIXES) or name.endswith(_YAML) or in_workflows
 
 
+def is_container_definition(path: Path) -> bool:
+    """A Dockerfile, Containerfile or compose file by its name: what makes a folder without
+    Python code a project whose deployment is read."""
+    name = path.name
+    if name.startswith(("Dockerfile", "Containerfile")) or name.endswith(".dockerfile"):
+        return True
+    return name.endswith(_YAML) and name.startswith(("docker-compose", "compose"))
+
+
 def _named_deployment(path: Path) -> bool:
     """A file whose name alone says it is a deployment file (not just any YAML)."""
     name = path.name

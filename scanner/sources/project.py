@@ -32,7 +32,7 @@ from scanner.inventory import (
     Service,
 )
 from scanner.readers.code_references import FoundReference, scan_tree, source_files
-from scanner.readers.deployment import scan_deployment_tree
+from scanner.readers.deployment import is_container_definition, scan_deployment_tree
 from scanner.readers.model_folder import is_notice_file
 from scanner.readers.python.environment import (
     Environment,
@@ -55,10 +55,10 @@ MODEL_INVENTORIES = ("aiscan.lock",)
 
 
 def is_project(folder: Path) -> bool:
-    """A folder with Python dependency files at its top level, or Python code anywhere below
-    (outside environments and hidden folders)."""
+    """A folder with Python dependency files or a Dockerfile or compose file at its top level,
+    or Python code anywhere below (outside environments and hidden folders)."""
     try:
-        if any(is_manifest(p) for p in folder.iterdir()):
+        if any(is_manifest(p) or is_container_definition(p) for p in folder.iterdir()):
             return True
     except OSError:
         return False

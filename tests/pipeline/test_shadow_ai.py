@@ -254,3 +254,31 @@ def test_a_saved_report_keeps_its_services(project, tmp_path):
     del old["services"]  # a report written before services were reported
     saved.write_text(json.dumps(old))
     assert run_cli("bom", "--from", saved, "-f", "cyclonedx-json").exit_code == 0
+
+
+def test_a_folder_holding_only_a_compose_file_is_read_for_its_deployment(tmp_path):
+    infra = tmp_path / "infra"
+    infra.mkdir()
+    (infra / "docker-compose.yml").write_text(COMPOSE)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result, report = scan_json(infra, empty, args=("--no-env",))
+    assert {s["provider"] for s in report["services"]} == {"ollama", "vllm"}
+    assert {c["name"] for c in report["components"]} >= {"qwen2.5-coder:7b", "google/gemma-2-9b-it"}
+    # The services of one target never hide that another held nothing.
+    (nothing,) = findings(report, "scan.nothing-found")
+    assert nothing["evidence"]["target"] == str(empty)
+    assert result.exit_code == 1
+
+
+def test_a_waiver_names_services_by_provider_or_model(project, tmp_path):
+    policy = write_policy(
+        tmp_path / "policy.yaml",
+        "extends: strict\nwaivers:\n- rule: provenance.undeclared-service\n"
+        "  component: 'service:openai/*'\n  reason: approved by the AI board\n",
+    )
+    _, report = scan_json(project, args=("--no-env", "--no-deps", "--policy", policy))
+    undeclared = findings(report, "provenance.undeclared-service")
+    waived = {f["evidence"]["model"] for f in undeclared if f["waived"]}
+    assert waived == {"gpt-4o-mini", "gpt-4o"}
+    assert all(f["waived"] is None for f in undeclared if f["evidence"]["provider"] != "openai")
