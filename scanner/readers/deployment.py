@@ -29,6 +29,20 @@ MAX_DEPLOYMENT_BYTES = 4 * 1024 * 1024
 hundred. A larger file named like one (a Dockerfile, a workflow) is a problem, not read; a
 larger YAML file elsewhere is data, not deployment, and is passed over."""
 
+MAX_DEPLOYMENT_WORDS = 200_000
+"""Words kept per file from the lines that can name a model: a real file has a few thousand, so
+a file of nothing but `model:` keys (each word a tuple kept in memory) is refused instead."""
+MAX_DEPLOYMENT_REFERENCES = 1_000
+"""Models and servers reported per file; a compose file or manifest names a handful."""
+_KEYWORDS = re.compile(
+    r"model|ollama|vllm|revision|inference|llama\.cpp|sglang|localai|nvcr\.io", re.IGNORECASE
+)
+"""Words without which a line names no model or server (a setting `…MODEL…=`, a key
+`model:`, a command, an image): other lines are not split into words."""
+_FOLLOWING = 3
+"""Lines after a keyword line that are read too: a Kubernetes `args` item or `env` `value:`
+continues on the next lines."""
+
 _NAMED = ("Dockerfile", "Containerfile", "Makefile", "GNUmakefile", "makefile")
 _SUFFIXES = (".dockerfile", ".containerfile", ".sh", ".bash", ".mk", ".env")
 _YAML = (".yaml", ".yml")
@@ -108,15 +122,26 @@ def deployment_files(root: Path) -> Iterator[Path]:
                 yield path
 
 
-def _tokens(text: str) -> list[tuple[str, int]]:
-    """The words of a file with their line numbers; comment lines and separators dropped."""
+def _tokens(text: str) -> list[tuple[str, int]] | None:
+    """The words of the lines that can name a model or server (a keyword on the line, or one
+    of the `_FOLLOWING` lines after one, where a value split over lines continues), with their
+    line numbers; comment lines and separators dropped. None past `MAX_DEPLOYMENT_WORDS`."""
     words = []
+    follow = 0
     for number, line in enumerate(text.splitlines(), start=1):
         if line.lstrip().startswith("#"):
+            continue
+        if _KEYWORDS.search(line):
+            follow = _FOLLOWING
+        elif follow:
+            follow -= 1
+        else:
             continue
         for word in _SPLIT.split(line):
             if word and word not in ("-", "\\", "|", ">", "&&", "||", "&"):
                 words.append((word, number))
+        if len(words) > MAX_DEPLOYMENT_WORDS:
+            return None
     return words
 
 
@@ -276,8 +301,22 @@ def scan_deployment_file(path: Path, display: str) -> Iterator[Found]:
         return
     if b"\0" in data[:8192]:
         return  # binary, whatever its name
+    words = _tokens(data.decode("utf-8", "replace"))
+    if words is None:
+        yield Problem(
+            display,
+            f"over {MAX_DEPLOYMENT_WORDS:,} words on lines that may name models; not scanned",
+        )
+        return
     scan = _Scan(display)
-    scan.words(_tokens(data.decode("utf-8", "replace")), path.name.endswith(_YAML))
+    scan.words(words, path.name.endswith(_YAML))
+    if len(scan.found) > MAX_DEPLOYMENT_REFERENCES:
+        yield Problem(
+            display,
+            f"names over {MAX_DEPLOYMENT_REFERENCES:,} models and servers; not reported "
+            "(a deployment file names a handful)",
+        )
+        return
     yield from scan.found
 
 

@@ -13,6 +13,8 @@ from scanner.inventory import Problem, Service
 from scanner.readers.code_references import FoundReference
 from scanner.readers.deployment import (
     MAX_DEPLOYMENT_BYTES,
+    MAX_DEPLOYMENT_REFERENCES,
+    MAX_DEPLOYMENT_WORDS,
     scan_deployment_file,
     scan_deployment_tree,
 )
@@ -191,3 +193,26 @@ def test_binary_files_are_skipped(tmp_path):
 def test_server_images_with_and_without_tags(tmp_path, image):
     items = _scan(tmp_path, "compose.yaml", f"services:\n  o:\n    image: {image}\n")
     assert _services(items) == [("ollama", image, 3)]
+
+
+def test_a_file_of_nothing_but_model_words_is_refused_not_held_in_memory(tmp_path):
+    path = tmp_path / "values.yaml"
+    path.write_text("model " * (MAX_DEPLOYMENT_WORDS + 1))
+    (problem,) = list(scan_deployment_file(path, "values.yaml"))
+    assert isinstance(problem, Problem) and "words" in problem.message
+
+
+def test_a_file_naming_thousands_of_models_is_a_problem(tmp_path):
+    path = tmp_path / "pull.sh"
+    path.write_text("".join(f"ollama pull m{i}\n" for i in range(MAX_DEPLOYMENT_REFERENCES + 1)))
+    (problem,) = list(scan_deployment_file(path, "pull.sh"))
+    assert isinstance(problem, Problem) and "not reported" in problem.message
+
+
+def test_lines_far_from_any_keyword_are_not_read(tmp_path):
+    # The value three lines after `--model` is still read; one separated by unrelated lines is
+    # not joined to it.
+    near = _scan(tmp_path, "a.yaml", "args:\n  - --model\n  - org/near\n")
+    assert _models(near) == [("org/near", "hub", 3, "--model", True)]
+    far = _scan(tmp_path / "b", "b.yaml", "x: --model\n" + "\n" * 5 + "org/far\n")
+    assert _models(far) == []
