@@ -30,6 +30,8 @@ def unique_components(components: list[Component]) -> list[Component]:
         key = component.ref if component.type == "library" else component.location
         if component.source in _FLAT_STORES:
             key = f"{component.location}\0{component.ref}"
+        elif component.source == "code":  # one line may name two (`ollama pull a && … b`)
+            key = f"{component.location}\0{component.name}"
         if key in seen_locations:
             continue
         seen_locations.add(key)

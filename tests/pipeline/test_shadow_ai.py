@@ -282,3 +282,14 @@ def test_a_waiver_names_services_by_provider_or_model(project, tmp_path):
     waived = {f["evidence"]["model"] for f in undeclared if f["waived"]}
     assert waived == {"gpt-4o-mini", "gpt-4o"}
     assert all(f["waived"] is None for f in undeclared if f["evidence"]["provider"] != "openai")
+
+
+def test_two_models_on_one_line_are_two_components(tmp_path):
+    (tmp_path / "Dockerfile").write_text(
+        "FROM ollama/ollama\nRUN ollama serve & sleep 1 && ollama pull gemma2 && ollama pull phi3\n"
+    )
+    report = _scan(tmp_path)
+    assert sorted(c["name"] for c in report["components"] if c["source"] == "code") == [
+        "gemma2",
+        "phi3",
+    ]
