@@ -122,6 +122,9 @@ class _ModuleScan:
         """Local name → dotted origin (`pipeline` → `transformers.pipeline`)."""
         self.strings: dict[str, set[str]] = {}
         self.bound_otherwise: set[str] = set()
+        self.bound_calls: list[tuple[list[ast.expr], ast.expr]] = []
+        """Assignment targets and the call they are bound to (`client = OpenAI()`, also in
+        `with … as`), for the model-API scan to know its clients without walking again."""
         for tree in trees:
             for node in ast.walk(tree):
                 self._collect(node)
@@ -140,6 +143,14 @@ class _ModuleScan:
             for target in targets:
                 if isinstance(target, ast.Name):
                     self._bind(target.id, node.value)
+            if isinstance(node.value, ast.Call | ast.Await):
+                self.bound_calls.append((list(targets), node.value))
+        elif isinstance(node, ast.With | ast.AsyncWith):
+            self.bound_calls.extend(
+                ([item.optional_vars], item.context_expr)
+                for item in node.items
+                if item.optional_vars is not None
+            )
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             args = node.args
             positional = [*args.posonlyargs, *args.args]
@@ -218,7 +229,7 @@ def _references(
     cells: list[tuple[ast.Module, int | None]], file: str
 ) -> Iterator[FoundReference | Service]:
     scan = _ModuleScan([tree for tree, _ in cells])
-    apis = ApiCallScan([tree for tree, _ in cells], scan, file)
+    apis = ApiCallScan(scan, file)
     for tree, cell in cells:
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):

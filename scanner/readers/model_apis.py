@@ -14,7 +14,7 @@ source text, never dropped.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -26,6 +26,7 @@ class ModuleNames(Protocol):
     """What the model-reference scan knows of a module: its imports and constant strings."""
 
     imported: dict[str, str]
+    bound_calls: list[tuple[list[ast.expr], ast.expr]]
 
     def resolve(self, node: ast.AST | None) -> str | None: ...
 
@@ -333,21 +334,14 @@ class ClientBindings:
     """Names and attributes bound to SDK clients in a module (`client = OpenAI()`,
     `self.llm = Anthropic()`, `with Mistral() as m`, `boto3.client("bedrock-runtime")`)."""
 
-    def __init__(self, trees: Iterable[ast.Module], names: ModuleNames) -> None:
+    def __init__(self, names: ModuleNames) -> None:
         self.names: dict[str, str] = {}
         self.attributes: dict[str, str] = {}
         self.endpoints: dict[str, str] = {}
         """`base_url=`-style endpoints the clients were built with, by name or attribute."""
         self._scan = names
-        for tree in trees:
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
-                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                    self._bind(targets, node.value)
-                elif isinstance(node, ast.With | ast.AsyncWith):
-                    for item in node.items:
-                        if item.optional_vars is not None:
-                            self._bind([item.optional_vars], item.context_expr)
+        for targets, value in names.bound_calls:
+            self._bind(targets, value)
 
     def built_by(self, value: ast.AST) -> str | None:
         """The provider of the client an expression builds (`OpenAI()`), or None."""
@@ -435,10 +429,10 @@ def _show(node: ast.AST) -> str:
 class ApiCallScan:
     """The model API calls of one module, built once per module and asked call by call."""
 
-    def __init__(self, trees: list[ast.Module], names: ModuleNames, file: str) -> None:
+    def __init__(self, names: ModuleNames, file: str) -> None:
         self.names = names
         self.file = file
-        self.clients = ClientBindings(trees, names)
+        self.clients = ClientBindings(names)
         self.sdks = {
             provider
             for origin in names.imported.values()
