@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import findings, run_cli, scan_json, write_policy
+from tests.conftest import (
+    findings,
+    gguf_bytes,
+    make_ollama_store,
+    run_cli,
+    scan_json,
+    write_policy,
+)
 
 APP = '''"""The chat backend."""
 import os
@@ -293,3 +300,22 @@ def test_two_models_on_one_line_are_two_components(tmp_path):
         "gemma2",
         "phi3",
     ]
+
+
+def test_an_ollama_store_scanned_with_the_project_declares_the_models_it_holds(tmp_path):
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "Dockerfile").write_text(
+        "FROM ollama/ollama\nRUN ollama pull gemma2\nRUN ollama pull phi3:mini\n"
+    )
+    store = make_ollama_store(
+        tmp_path / "ollama" / "models",
+        {"registry.ollama.ai/library/gemma2/latest": [("model", gguf_bytes())]},
+    )
+    _, report = scan_json(project, store, args=("--no-env",))
+    undeclared = {
+        c["name"]
+        for c in report["components"]
+        for f in findings(report, "provenance.undeclared-model", component=c["ref"])
+    }
+    assert undeclared == {"phi3:mini"}
