@@ -212,8 +212,9 @@ def result_spots(result: ScanResult) -> list[Spot | None]:
 
 def _service_spot(service: Service) -> Spot:
     """A finding on an AI service points at the line of code or deployment file using it."""
-    code = _CODE_LOCATION.match(service.location)
-    return Spot(code["path"] if code else service.location, service.line, text=True)
+    suffix = (f":cell{service.cell}" if service.cell else "") + f":{service.line}"
+    path = service.location.removesuffix(suffix)
+    return Spot(path, service.line, text=True)
 
 
 def _absolute(path: str) -> PurePosixPath:

@@ -319,3 +319,20 @@ def test_an_ollama_store_scanned_with_the_project_declares_the_models_it_holds(t
         for f in findings(report, "provenance.undeclared-model", component=c["ref"])
     }
     assert undeclared == {"phi3:mini"}
+
+
+def test_sarif_points_at_a_notebook_not_at_its_cell(tmp_path):
+    cells = [
+        {
+            "cell_type": "code",
+            "source": "import anthropic\nanthropic.Anthropic().messages.create(model='claude-3-opus-latest')",
+        }
+    ]
+    (tmp_path / "explore.ipynb").write_text(json.dumps({"cells": cells}))
+    sarif = json.loads(run_cli("scan", tmp_path, "--no-env", "-f", "sarif").stdout)
+    (result,) = [
+        r for r in sarif["runs"][0]["results"] if r["ruleId"] == "provenance.undeclared-service"
+    ]
+    location = result["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"].endswith("explore.ipynb")
+    assert location["region"]["startLine"] == 2

@@ -285,3 +285,27 @@ def test_hugging_face_loaders_are_still_found_beside_api_calls(tmp_path):
     """
     assert _models(tmp_path, code) == [("bert-base-uncased", "hub", True)]
     assert _services(tmp_path, code) == [("openai", "gpt-4o", 5)]
+
+
+def test_notebook_cells_count_as_one_module(tmp_path):
+    import json
+
+    cells = [
+        {"cell_type": "code", "source": ["from openai import OpenAI\n", "client = OpenAI()\n"]},
+        {"cell_type": "markdown", "source": "client.chat.completions.create(model='gpt-x')"},
+        {
+            "cell_type": "code",
+            "source": "!pip install openai\nclient.responses.create(model='gpt-4o')",
+        },
+    ]
+    path = tmp_path / "explore.ipynb"
+    path.write_text(json.dumps({"cells": cells}))
+    (service,) = [s for s in scan_file(path, "explore.ipynb") if isinstance(s, Service)]
+    assert (service.provider, service.model, service.cell, service.line) == (
+        "openai",
+        "gpt-4o",
+        3,
+        2,
+    )
+    assert service.where == "explore.ipynb cell 3:2"
+    assert service.location == "explore.ipynb:cell3:2"
