@@ -23,11 +23,62 @@ import re
 import shutil
 import stat
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scanner.errors import UsageError
 from scanner.inventory import Problem
+
+if TYPE_CHECKING:
+    import pathspec
+
+
+@dataclass(frozen=True)
+class Excludes:
+    """What `--exclude` leaves out of one target: patterns with .gitignore's meaning (`vendor/`
+    a folder at any depth, `*.bin` a file name anywhere, `/drafts` only at the top, `a/**/b`
+    any depth between, `!keep.bin` back in), matched against paths relative to the target as
+    the user named it, so a folder reached through a link inside the target is excluded by the
+    name it has there.
+
+    pathspec implements git's own matching rules; hand-written globbing would differ from
+    .gitignore in the corners users copy patterns from.
+    """
+
+    patterns: tuple[str, ...] = ()
+    base: Path | None = None
+    _spec: pathspec.GitIgnoreSpec | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.patterns and self._spec is None:
+            import pathspec
+
+            try:
+                spec = pathspec.GitIgnoreSpec.from_lines(self.patterns)
+            except ValueError as exc:  # pathspec's GitWildMatchPatternError
+                raise UsageError(f"--exclude: {exc}") from exc
+            object.__setattr__(self, "_spec", spec)
+
+    def below(self, target: Path) -> Excludes:
+        """These patterns for one target: paths are matched relative to it."""
+        return Excludes(self.patterns, target, self._spec)
+
+    def skips(self, path: Path, *, folder: bool) -> bool:
+        """Whether `path` (below the target; a folder with `folder=True`) is left out."""
+        if self._spec is None or self.base is None:
+            return False
+        try:
+            relative = path.relative_to(self.base).as_posix()
+        except ValueError:
+            return False
+        if relative == ".":
+            return False
+        return self._spec.match_file(f"{relative}/" if folder else relative)
+
+
+NO_EXCLUDES = Excludes()
+"""A run without `--exclude`: every path is read."""
 
 
 class NotRegularFile(OSError):

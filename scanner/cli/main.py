@@ -45,9 +45,30 @@ Exit codes:
   3  the scan could not complete (unreadable target)"""
 
 
+class AiscanCommand(click.Command):
+    """A command that says which of its options came from the configured defaults (the
+    `defaults:` of the local aiscan.yaml), as every run says which policy judged it."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        if ctx.default_map and not ctx.params.get("quiet"):
+            from scanner.cli.defaults import from_defaults
+
+            configured = from_defaults(ctx)
+            if configured:
+                source = ctx.find_root().meta.get(DEFAULTS_SOURCE)
+                click.echo(f"aiscan: defaults from {source}: {' '.join(configured)}", err=True)
+        return super().invoke(ctx)
+
+
+DEFAULTS_SOURCE = "aiscan.defaults-source"
+"""Where the run's option defaults came from, in the root context's `meta`."""
+
+
 class AiscanGroup(click.Group):
     """click's own errors (an unknown option, a missing argument, a bad choice) in aiscan's one
     error style, `aiscan: error: …` on one line with exit code 2, like every other error."""
+
+    command_class = AiscanCommand
 
     def main(  # type: ignore[override]
         self,
@@ -87,7 +108,9 @@ class AiscanGroup(click.Group):
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, "-V", "--version", prog_name="aiscan")
-def main() -> None:
+@click.pass_context
+@reports_errors
+def main(ctx: click.Context) -> None:
     """License and supply-chain compliance scanner for AI models.
 
     aiscan reads model cards, license files and safetensors headers in model folders and the
@@ -104,7 +127,21 @@ def main() -> None:
       aiscan bom ./models -o bom.cdx.json       a validated CycloneDX / SPDX AI-BOM
       aiscan report ./models -o report.html     a self-contained HTML report for legal review
       aiscan licenses show llama3               terms of one license, section by section
+
+    Option defaults for every run in a repository go in the `defaults:` section of its
+    aiscan.yaml or [tool.aiscan] (docs/policy.md).
     """
+    from scanner.policy.load import find_local_policy
+
+    found = find_local_policy(Path.cwd())
+    if found is not None and found[1].get("defaults"):
+        from scanner.cli.defaults import default_map
+
+        source, data, folder = found
+        ctx.default_map = default_map(
+            cast("click.Group", ctx.command), data["defaults"], source, folder
+        )
+        ctx.meta[DEFAULTS_SOURCE] = source
 
 
 _PROJECT_OPTIONS = (
@@ -141,6 +178,24 @@ _PROJECT_OPTIONS = (
         help="Fetch license metadata of declared but not installed packages from the index's JSON "
         "API (cached). The index is $AISCAN_PYPI_URL, else $PIP_INDEX_URL, else https://pypi.org.",
     ),
+)
+
+
+def _excludes(ctx: click.Context, param: click.Parameter, patterns: tuple[str, ...]) -> Any:
+    from scanner.files import Excludes
+
+    return Excludes(patterns)
+
+
+_EXCLUDE_OPTION = click.option(
+    "--exclude",
+    "exclude",
+    multiple=True,
+    metavar="PATTERN",
+    callback=_excludes,
+    help="Leave out paths that match PATTERN, as in .gitignore, relative to each target: "
+    "'vendor/' a folder at any depth, '*.bin' any such file, '/drafts' only at the top, "
+    "'!keep.bin' back in. Repeatable. Hub targets are not filtered.",
 )
 
 
@@ -229,6 +284,7 @@ def _project_flags(command: F) -> F:
     "to). Default: the git repository root holding the working directory, else the working "
     "directory.",
 )
+@_EXCLUDE_OPTION
 @display_options
 @reports_errors
 @_project_flags
@@ -242,6 +298,7 @@ def scan(
     fail_on: str | None,
     baseline: Path | None,
     source_root: Path | None,
+    exclude: Any,
     color_choice: Any,
     quiet: bool,
     verbose: bool,
@@ -262,7 +319,9 @@ def scan(
     from scanner.formats.registry import get_format
     from scanner.licensing.knowledge_base import default_knowledge_base
 
-    result = _scan_targets(targets, policy=policy, fail_on=fail_on, hub=hub, project=project)
+    result = _scan_targets(
+        targets, policy=policy, fail_on=fail_on, hub=hub, project=project, exclude=exclude
+    )
     _say_which_environment(result, project)
     if baseline is not None:
         from scanner.policy.baseline import apply_baseline, load_baseline
@@ -342,6 +401,7 @@ def _scan_targets(
     fail_on: str | None = None,
     hub: bool = False,
     project: Any = None,
+    exclude: Any = None,
 ) -> Any:
     """Check the targets, pick the policy and run the scan: the one path behind `scan`, `bom`,
     `report` and `notice`, so every command reads targets the same way."""
@@ -358,12 +418,13 @@ def _scan_targets(
     chosen = resolve_policy(policy, kb)
     if fail_on:
         chosen = dataclasses.replace(chosen, fail_on=cast("Severity", fail_on))
+    options: dict[str, Any] = {"hub": hub, "project": project}
+    if exclude is not None:
+        options["exclude"] = exclude
     if not needs_hub(scan_targets, hub) or not progress_wanted():
-        return run_scan(scan_targets, chosen, kb, hub=hub, project=project)
+        return run_scan(scan_targets, chosen, kb, **options)
     with LineageProgress() as progress:
-        return run_scan(
-            scan_targets, chosen, kb, hub=hub, on_lookup=progress.looked_up, project=project
-        )
+        return run_scan(scan_targets, chosen, kb, on_lookup=progress.looked_up, **options)
 
 
 @main.group()
@@ -441,6 +502,7 @@ def _verify_options(
     rehash_older_than: float | None,
     lock: Path | None,
     against: Path | None,
+    exclude: Any,
     hub: bool = False,
 ) -> Any:
     """Build `VerifyOptions` from the flags shared by `verify` and `lock`."""
@@ -467,6 +529,7 @@ def _verify_options(
         write_cache=not no_cache,
         rehash_older_than_days=rehash_older_than,
         references=references,
+        exclude=exclude,
     )
     return options if jobs is None else dataclasses.replace(options, jobs=jobs)
 
@@ -550,6 +613,7 @@ def _hash_options(command: F) -> F:
     "(catches a snapshot linked to the wrong blob). Token and endpoint as for `aiscan scan`.",
 )
 @_hash_options
+@_EXCLUDE_OPTION
 @click.option(
     "--policy",
     "-p",
@@ -591,6 +655,7 @@ def verify(
     no_cache: bool,
     rehash: bool,
     rehash_older_than: float | None,
+    exclude: Any,
     policy: str | None,
     output_format: str,
     output: Path | None,
@@ -613,7 +678,7 @@ def verify(
     from scanner.licensing.knowledge_base import default_knowledge_base
 
     options = _verify_options(
-        structure_only, jobs, no_cache, rehash, rehash_older_than, lock, against, hub
+        structure_only, jobs, no_cache, rehash, rehash_older_than, lock, against, exclude, hub
     )
     result = _run_verify(targets, options, policy)
     if hub and not any(c.source == "hfcache" and c.version for c in result.components):
@@ -636,6 +701,7 @@ def verify(
 @main.command(epilog=EXIT_CODES_HELP)
 @click.argument("targets", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
 @_hash_options
+@_EXCLUDE_OPTION
 @click.option(
     "--output",
     "-o",
@@ -649,6 +715,7 @@ def lock(
     no_cache: bool,
     rehash: bool,
     rehash_older_than: float | None,
+    exclude: Any,
     output: Path | None,
 ) -> None:
     """Record every file's revision, path, size and SHA-256 in an aiscan-lock/1 file.
@@ -661,7 +728,7 @@ def lock(
     from scanner.integrity.lockfile import locked_components, render_lockfile
     from scanner.licensing.knowledge_base import default_knowledge_base
 
-    options = _verify_options(False, jobs, no_cache, rehash, rehash_older_than, None, None)
+    options = _verify_options(False, jobs, no_cache, rehash, rehash_older_than, None, None, exclude)
     result = _run_verify(targets, options, None)
     errors = [f for f in result.findings if f.severity == "error" and f.waived is None]
     if errors:
@@ -679,7 +746,11 @@ def lock(
 
 
 def _scan_or_load(
-    targets: tuple[str, ...], from_report: Path | None, policy: str | None, project: Any = None
+    targets: tuple[str, ...],
+    from_report: Path | None,
+    policy: str | None,
+    exclude: Any,
+    project: Any = None,
 ) -> Any:
     """A ScanResult from a fresh scan of TARGETS (projects read as `project` says, by default
     as `aiscan scan` reads them), or from a saved JSON report (no rescan)."""
@@ -688,9 +759,11 @@ def _scan_or_load(
     if from_report is None:
         if project is None:
             project = _project_options(env=None, python=None, deps=True, code=True, pypi=False)
-        return _scan_targets(targets, policy=policy, project=project)
+        return _scan_targets(targets, policy=policy, project=project, exclude=exclude)
     if targets:
         raise UsageError("give either TARGETs to scan or --from REPORT, not both")
+    if exclude.patterns:
+        raise UsageError("--exclude applies to a scan; a --from report is rendered as it is")
     from scanner.formats.json import read_report
 
     return read_report(from_report)
@@ -713,9 +786,15 @@ _POLICY_OPTION = click.option(
 
 
 def _scan_inputs(command: F) -> F:
-    """TARGETs, --from and --policy: how `report`, `notice` and `bom` get their scan result."""
+    """TARGETs, --from, --policy and --exclude: how `report`, `notice` and `bom` get their scan
+    result."""
     for decorator in reversed(
-        (click.argument("targets", nargs=-1, metavar="[TARGET]..."), _FROM_OPTION, _POLICY_OPTION)
+        (
+            click.argument("targets", nargs=-1, metavar="[TARGET]..."),
+            _FROM_OPTION,
+            _POLICY_OPTION,
+            _EXCLUDE_OPTION,
+        )
     ):
         command = decorator(command)
     return command
@@ -741,6 +820,7 @@ def report(
     targets: tuple[str, ...],
     from_report: Path | None,
     policy: str | None,
+    exclude: Any,
     output: Path,
     hash_files: bool,
 ) -> None:
@@ -754,7 +834,7 @@ def report(
     from scanner.formats.html import render_html
     from scanner.licensing.knowledge_base import default_knowledge_base
 
-    result = _scan_or_load(targets, from_report, policy)
+    result = _scan_or_load(targets, from_report, policy, exclude)
     if hash_files and from_report is None:
         from scanner.pipeline.hashes import with_file_hashes
 
@@ -774,7 +854,11 @@ def report(
 )
 @reports_errors
 def notice(
-    targets: tuple[str, ...], from_report: Path | None, policy: str | None, output: Path
+    targets: tuple[str, ...],
+    from_report: Path | None,
+    policy: str | None,
+    exclude: Any,
+    output: Path,
 ) -> None:
     """Write the attribution bundle a product ships: NOTICE and full license texts.
 
@@ -784,7 +868,7 @@ def notice(
     from scanner.formats.notice import write_notice_bundle
     from scanner.licensing.knowledge_base import default_knowledge_base
 
-    result = _scan_or_load(targets, from_report, policy)
+    result = _scan_or_load(targets, from_report, policy, exclude)
     bundle = write_notice_bundle(result, output, default_knowledge_base())
     click.echo(
         f"aiscan: NOTICE for {bundle.components} component(s) and {len(bundle.license_files)} "
@@ -879,6 +963,7 @@ def bom(
     hash_files: bool,
     jobs: int | None,
     policy: str | None,
+    exclude: Any,
     output: Path | None,
     project: Any,
 ) -> None:
@@ -894,7 +979,7 @@ def bom(
     from scanner.formats.registry import get_format
     from scanner.licensing.knowledge_base import default_knowledge_base
 
-    result = _scan_or_load(targets, from_report, policy, project)
+    result = _scan_or_load(targets, from_report, policy, exclude, project)
     if from_report is None:
         _say_which_environment(result, project)
     if from_report is None and hash_files:

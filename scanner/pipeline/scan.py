@@ -20,6 +20,7 @@ from scanner.checks.license import LicenseCheck
 from scanner.checks.provenance import ProvenanceCheck
 from scanner.checks.services import ServiceCheck
 from scanner.errors import TargetMissing
+from scanner.files import NO_EXCLUDES, Excludes
 from scanner.inventory import Component, Finding, ScanResult, Service
 from scanner.licensing.catalogue import default_catalogue
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
@@ -119,6 +120,7 @@ def run_scan(
     hub: bool | HubClient = False,
     on_lookup: Callable[[str], None] | None = None,
     project: ProjectOptions | None = None,
+    exclude: Excludes = NO_EXCLUDES,
 ) -> ScanResult:
     """Scan targets (model folders, stores, HF caches, hf:// repos) and judge them.
 
@@ -126,7 +128,7 @@ def run_scan(
     client, or a target is on the Hub) and the offline catalogue, in that order. With
     `project`, folders that are Python projects also yield their packages and the models their
     code loads; an environment chosen explicitly (`env="on"`, `python`) is read once for the
-    whole run.
+    whole run. `exclude` leaves out the paths `--exclude` matches in every local target.
     """
     components: list[Component] = []
     empty_targets: list[Finding] = []
@@ -141,7 +143,7 @@ def run_scan(
     environment = None
     if project is not None and (project.env == "on" or project.python is not None):
         environment = read_environment(project.python)
-    context = SourceContext(kb, client, project, environment)
+    context = SourceContext(kb, client, project, environment, exclude=exclude)
     services: list[Service] = []
     for target in targets:
         found, problems = _collect(target, context, services)

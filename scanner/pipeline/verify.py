@@ -22,6 +22,7 @@ from scanner.checks.completeness import CompletenessCheck
 from scanner.checks.integrity import IntegrityCheck
 from scanner.checks.interface import CheckContext, finding
 from scanner.errors import describe_os_error
+from scanner.files import NO_EXCLUDES, Excludes
 from scanner.integrity.cache import HashCache, default_cache_dir
 from scanner.integrity.hashing import (
     FileDigest,
@@ -68,6 +69,8 @@ class VerifyOptions:
     """Cached digests older than this are not trusted: the file is read again."""
     cache_dir: Path | None = None
     references: References = field(default_factory=References)
+    exclude: Excludes = NO_EXCLUDES
+    """What `--exclude` leaves out: neither read nor, with a lock, expected."""
 
 
 @dataclass
@@ -80,7 +83,9 @@ class _Planned:
     expected: Expected | None
 
 
-def _absent(locked: LockedComponent, present: set[str]) -> list[FileEntry]:
+def _absent(
+    locked: LockedComponent, present: set[str], excluded: Callable[[Path, bool], bool]
+) -> list[FileEntry]:
     return [
         FileEntry(
             path=f.path,
@@ -92,7 +97,7 @@ def _absent(locked: LockedComponent, present: set[str]) -> list[FileEntry]:
             error="absent, but recorded in the lock file",
         )
         for f in sorted(locked.files.values(), key=lambda f: f.path)
-        if f.path not in present
+        if f.path not in present and not excluded(Path(locked.location, f.path), False)
     ]
 
 
@@ -122,11 +127,8 @@ def run_verify(
     found: list[Component] = []
     empty: list[Finding] = []
     for target in targets:
-        collected = [
-            c
-            for c in collect(target, SourceContext(kb, files_only=True))
-            if isinstance(c, Component)
-        ]
+        reading = SourceContext(kb, files_only=True, exclude=options.exclude)
+        collected = [c for c in collect(target, reading) if isinstance(c, Component)]
         if not collected:
             empty.append(
                 finding(
@@ -136,6 +138,9 @@ def run_verify(
         found.extend(collected)
     components = unique_components(found)
     references = options.references
+
+    def excluded(path: Path, folder: bool) -> bool:
+        return any(options.exclude.below(t).skips(path, folder=folder) for t in targets)
 
     files: list[list[FileEntry]] = []
     planned: list[_Planned] = []
@@ -171,7 +176,7 @@ def run_verify(
                     planned.append(_Planned(number, len(entries), key, expected))
             entries.append(entry)
         if locked is not None:
-            entries.extend(_absent(locked, set(by_path)))
+            entries.extend(_absent(locked, set(by_path), excluded))
         files.append(entries)
 
     digests = _digests(list(jobs.values()), options, progress, warn)
@@ -182,7 +187,7 @@ def run_verify(
     verified = [
         dataclasses.replace(c, files=tuple(f)) for c, f in zip(components, files, strict=True)
     ]
-    verified.extend(_missing_components(references, matched))
+    verified.extend(_missing_components(references, matched, excluded))
     context = CheckContext(policy=policy, kb=kb)
     raw = [
         *empty,
@@ -265,13 +270,16 @@ def _digests(
     return results
 
 
-def _missing_components(references: References, seen: set[str]) -> list[Component]:
-    """Components the lock file records but the targets no longer hold: nothing is skipped."""
+def _missing_components(
+    references: References, seen: set[str], excluded: Callable[[Path, bool], bool]
+) -> list[Component]:
+    """Components the lock file records but the targets no longer hold: nothing is skipped
+    but what `--exclude` leaves out."""
     if references.lockfile is None:
         return []
     missing = []
     for ref, locked in sorted(references.lockfile.components.items()):
-        if ref in seen:
+        if ref in seen or excluded(Path(locked.location), True):
             continue
         kind = ref.split(":", 1)[0]
         missing.append(
@@ -282,7 +290,7 @@ def _missing_components(references: References, seen: set[str]) -> list[Componen
                 source="lockfile",
                 location=locked.location,
                 version=locked.revision,
-                files=tuple(_absent(locked, set())),
+                files=tuple(_absent(locked, set(), excluded)),
             )
         )
     return missing

@@ -133,12 +133,27 @@ def _check_license_rules(value: Any, where: Located, path: tuple[Any, ...]) -> N
         _check_string_list(value["deny_categories"], where, (*path, "deny_categories"), CATEGORIES)
 
 
+def _check_defaults(value: Any, where: Located) -> None:
+    """`defaults:` maps option names to values, or a command name to such a mapping; which
+    names and values are valid is the command line's to say (scanner/cli/defaults.py)."""
+    if not isinstance(value, dict):
+        raise _fail(where, ("defaults",), "must map option names (or command names) to values")
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise _fail(where, ("defaults", key), "option names are strings")
+        if isinstance(item, dict):
+            for option, setting in item.items():
+                if not isinstance(option, str) or isinstance(setting, dict):
+                    raise _fail(where, ("defaults", key, option), "must map option names to values")
+
+
 def validate_policy_document(data: Any, where: Located) -> None:
     """Raise UsageError for the first unknown key or wrong type, with its location."""
     if data is None:
         return
     top = {
         "extends",
+        "defaults",
         "fail_on",
         "context",
         "licenses",
@@ -149,6 +164,8 @@ def validate_policy_document(data: Any, where: Located) -> None:
         "waivers",
     }
     _check_mapping(data, where, (), top)
+    if "defaults" in data:
+        _check_defaults(data["defaults"], where)
     if "extends" in data and not isinstance(data["extends"], str):
         raise _fail(where, ("extends",), "must be a policy name or a path")
     if "fail_on" in data and data["fail_on"] not in SEVERITIES:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scanner.errors import describe_os_error
-from scanner.files import outside_problem, read_whole
+from scanner.files import NO_EXCLUDES, Excludes, outside_problem, read_whole
 from scanner.inventory import CodeReference, Problem, Service
 from scanner.readers.model_apis import API_TRIGGERS, ApiCallScan, OpenWeightUse
 
@@ -472,20 +472,30 @@ def scan_file(path: Path, display: str) -> Iterator[FoundReference | Service | P
     yield from _references(cells, display)
 
 
-def source_files(root: Path) -> Iterator[Path]:
-    """`.py` and `.ipynb` files below root, skipping environments, caches and hidden folders."""
+def source_files(root: Path, exclude: Excludes = NO_EXCLUDES) -> Iterator[Path]:
+    """`.py` and `.ipynb` files below root, skipping environments, caches, hidden folders and
+    what `exclude` matches."""
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS and not d.startswith("."))
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if d not in SKIPPED_DIRS
+            and not d.startswith(".")
+            and not exclude.skips(Path(dirpath, d), folder=True)
+        )
         for filename in sorted(filenames):
-            if filename.endswith((".py", ".ipynb")):
-                yield Path(dirpath, filename)
+            path = Path(dirpath, filename)
+            if filename.endswith((".py", ".ipynb")) and not exclude.skips(path, folder=False):
+                yield path
 
 
-def scan_tree(root: Path) -> Iterator[tuple[str, FoundReference | Service | Problem]]:
+def scan_tree(
+    root: Path, exclude: Excludes = NO_EXCLUDES
+) -> Iterator[tuple[str, FoundReference | Service | Problem]]:
     """Every reference and problem below root, with the file's path relative to root; a source
     file linked out of the tree is a problem, never read."""
     real_root = os.path.realpath(root)
-    for path in source_files(root):
+    for path in source_files(root, exclude):
         display = path.relative_to(root).as_posix()
         outside = outside_problem(path, real_root, display)
         items = (outside,) if outside is not None else scan_file(path, display)

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from scanner.errors import describe_os_error
-from scanner.files import FileTooLarge, outside_problem, read_whole
+from scanner.files import NO_EXCLUDES, Excludes, FileTooLarge, outside_problem, read_whole
 from scanner.inventory import CodeReference, Problem, Service
 from scanner.readers.code_references import SKIPPED_DIRS, FoundReference
 from scanner.readers.model_names import NamedModel, setting_model
@@ -107,18 +107,20 @@ def _named_deployment(path: Path) -> bool:
     return True
 
 
-def deployment_files(root: Path) -> Iterator[Path]:
-    """Deployment files below root, skipping environments, caches and hidden folders other
-    than `.github`."""
+def deployment_files(root: Path, exclude: Excludes = NO_EXCLUDES) -> Iterator[Path]:
+    """Deployment files below root, skipping environments, caches, hidden folders other than
+    `.github` and what `exclude` matches."""
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(
             d
             for d in dirnames
-            if d not in SKIPPED_DIRS and (not d.startswith(".") or d in _VISITED_HIDDEN)
+            if d not in SKIPPED_DIRS
+            and (not d.startswith(".") or d in _VISITED_HIDDEN)
+            and not exclude.skips(Path(dirpath, d), folder=True)
         )
         for filename in sorted(filenames):
             path = Path(dirpath, filename)
-            if is_deployment_file(path):
+            if is_deployment_file(path) and not exclude.skips(path, folder=False):
                 yield path
 
 
@@ -320,11 +322,13 @@ def scan_deployment_file(path: Path, display: str) -> Iterator[Found]:
     yield from scan.found
 
 
-def scan_deployment_tree(root: Path) -> Iterator[tuple[str, Found]]:
-    """Every model, server and problem in the deployment files below root; a file linked out of
-    the tree is a problem, never read."""
+def scan_deployment_tree(
+    root: Path, exclude: Excludes = NO_EXCLUDES
+) -> Iterator[tuple[str, Found]]:
+    """Every model, server and problem in the deployment files below root (but what `exclude`
+    matches); a file linked out of the tree is a problem, never read."""
     real_root = os.path.realpath(root)
-    for path in deployment_files(root):
+    for path in deployment_files(root, exclude):
         display = path.relative_to(root).as_posix()
         outside = outside_problem(path, real_root, display)
         items = (outside,) if outside is not None else scan_deployment_file(path, display)

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scanner.errors import describe_os_error
-from scanner.files import link_outside, not_regular_description, outside_link_message, read_bounded
+from scanner.files import (
+    NO_EXCLUDES,
+    Excludes,
+    link_outside,
+    not_regular_description,
+    outside_link_message,
+    read_bounded,
+)
 from scanner.inventory import (
     CardFacts,
     Evidence,
@@ -156,9 +163,12 @@ def classify_format(path: Path) -> FileFormat:
     return "other"
 
 
-def walk_files(folder: Path, root: str | None = None) -> Iterator[tuple[Path, Problem | None]]:
+def walk_files(
+    folder: Path, root: str | None = None, exclude: Excludes = NO_EXCLUDES
+) -> Iterator[tuple[Path, Problem | None]]:
     """Yield every regular file below `folder`, following links that stay inside `root` (the
-    resolved scan target; default `folder`) once and never looping.
+    resolved scan target; default `folder`) once and never looping, and leaving out what
+    `exclude` matches (nothing of it is opened or reported).
 
     Links that leave `root`, and FIFOs, devices and sockets, are yielded as problems and never
     opened: reading them could leak what lies outside the target or block the scan.
@@ -187,9 +197,9 @@ def walk_files(folder: Path, root: str | None = None) -> Iterator[tuple[Path, Pr
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True, onerror=on_error):
         kept = []
         for name in sorted(dirnames):
-            if name in SKIPPED_DIRS:
-                continue
             child = Path(dirpath, name)
+            if name in SKIPPED_DIRS or exclude.skips(child, folder=True):
+                continue
             if leaves(child):
                 continue
             try:
@@ -208,7 +218,7 @@ def walk_files(folder: Path, root: str | None = None) -> Iterator[tuple[Path, Pr
         dirnames[:] = kept
         for name in sorted(filenames):
             path = Path(dirpath, name)
-            if leaves(path):
+            if exclude.skips(path, folder=False) or leaves(path):
                 continue
             try:
                 mode = path.stat().st_mode
@@ -348,6 +358,7 @@ def read_model_folder(
     license_only: bool = False,
     root: str | None = None,
     only: str | None = None,
+    exclude: Excludes = NO_EXCLUDES,
 ) -> FolderFacts:
     """Gather card, file and license facts of one model folder (`root`: the resolved scan
     target, which no link may lead out of).
@@ -360,7 +371,7 @@ def read_model_folder(
     `license_only` reads the card and top-level license files alone: what a lineage lookup
     needs of a cached base model, without opening its weights.
     `only` reads that one top-level file of the folder, as the folder would read it: a card or
-    a weights file given as the target.
+    a weights file given as the target. `exclude` leaves out what `--exclude` matches.
     """
     card = None
     files: list[FileEntry] = []
@@ -368,7 +379,7 @@ def read_model_folder(
     problems: list[Problem] = []
     remote_code: list[str] = []
     model_config = ModelConfig()
-    found = walk_files(folder, root) if only is None else _one_file(folder / only)
+    found = walk_files(folder, root, exclude) if only is None else _one_file(folder / only)
     for path, problem in found:
         if problem is not None:
             problems.append(problem)

@@ -85,6 +85,7 @@ class HfCacheSource(Source):
         self.path = Path(target)
         self.kb = context.kb
         self.files_only = context.files_only
+        self.exclude = context.exclude
         self.snapshot = self.path if is_cache_snapshot(self.path) else None
         # A snapshot named alone is read with its repo folder (refs, blobs), which the user
         # named by naming one of its revisions.
@@ -114,7 +115,11 @@ class HfCacheSource(Source):
             wanted = [path]
         else:
             try:
-                wanted = sorted(p for p in path.iterdir() if is_cache_repo_dir(p))
+                wanted = sorted(
+                    p
+                    for p in path.iterdir()
+                    if is_cache_repo_dir(p) and not self.exclude.skips(p, folder=True)
+                )
             except OSError as exc:
                 raise SourceError(f"cannot read {path}: {describe_os_error(exc)}") from exc
         revisions: list[_CachedRevision] = []
@@ -196,6 +201,7 @@ class HfCacheSource(Source):
                 files_only=self.files_only,
                 license_only=license_only,
                 root=self.root,
+                exclude=self.exclude,
             )
             if revision.snapshot is not None
             else EMPTY_FOLDER

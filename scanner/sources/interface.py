@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from scanner.files import NO_EXCLUDES, Excludes
 from scanner.inventory import Component, Service
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
@@ -53,7 +54,9 @@ class SourceContext:
 
     `hub` is set when the run may ask the Hub; `project` when Python projects are read (with
     `environment`, the interpreter the user named, read once for the whole run); `files_only`
-    for `aiscan verify`, which needs sizes, formats and headers but no cards or license texts.
+    for `aiscan verify`, which needs sizes, formats and headers but no cards or license texts;
+    `exclude` the `--exclude` patterns, set to the target being read (`Excludes.below`) before
+    its sources see it, so stores found inside a folder match paths from the same root.
     """
 
     kb: LicenseKnowledgeBase
@@ -61,6 +64,7 @@ class SourceContext:
     project: ProjectOptions | None = None
     environment: Environment | None = None
     files_only: bool = False
+    exclude: Excludes = NO_EXCLUDES
 
 
 class Source(ABC):

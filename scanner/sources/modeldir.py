@@ -146,7 +146,11 @@ class ModelDirSource(Source):
                 yield folder, "model"
                 continue
             dirnames[:] = sorted(
-                d for d in dirnames if d not in _SKIPPED_TREES and not d.startswith(".")
+                d
+                for d in dirnames
+                if d not in _SKIPPED_TREES
+                and not d.startswith(".")
+                and not self.context.exclude.skips(folder / d, folder=True)
             )
 
     def _name(self, folder: Path) -> str:
@@ -155,7 +159,13 @@ class ModelDirSource(Source):
         return folder.relative_to(self.target).as_posix()
 
     def _component(self, folder: Path) -> Component:
-        facts = read_model_folder(folder, self.kb, files_only=self.files_only, root=self.root)
+        facts = read_model_folder(
+            folder,
+            self.kb,
+            files_only=self.files_only,
+            root=self.root,
+            exclude=self.context.exclude,
+        )
         return self._model(folder, self._name(folder), facts)
 
     def _model(self, folder: Path, name: str, facts: FolderFacts) -> Component:

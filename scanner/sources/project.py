@@ -19,7 +19,13 @@ from functools import cache
 from pathlib import Path
 
 from scanner.errors import describe_os_error
-from scanner.files import not_regular_description, outside_problem, read_bounded
+from scanner.files import (
+    NO_EXCLUDES,
+    Excludes,
+    not_regular_description,
+    outside_problem,
+    read_bounded,
+)
 from scanner.inventory import (
     Component,
     Evidence,
@@ -54,15 +60,19 @@ MODEL_INVENTORIES = ("aiscan.lock",)
 """Besides these, every `*.cdx.json` and `bom.json` at the project root is read for models."""
 
 
-def is_project(folder: Path) -> bool:
+def is_project(folder: Path, exclude: Excludes = NO_EXCLUDES) -> bool:
     """A folder with Python dependency files or a Dockerfile or compose file at its top level,
-    or Python code anywhere below (outside environments and hidden folders)."""
+    or Python code anywhere below (outside environments, hidden folders and what `--exclude`
+    leaves out)."""
     try:
-        if any(is_manifest(p) or is_container_definition(p) for p in folder.iterdir()):
+        if any(
+            (is_manifest(p) or is_container_definition(p)) and not exclude.skips(p, folder=False)
+            for p in folder.iterdir()
+        ):
             return True
     except OSError:
         return False
-    return next(source_files(folder), None) is not None
+    return next(source_files(folder, exclude), None) is not None
 
 
 def is_manifest(path: Path) -> bool:
@@ -75,9 +85,11 @@ def is_manifest(path: Path) -> bool:
     )
 
 
-def project_manifests(folder: Path) -> tuple[list[Path], list[Problem]]:
-    """Dependency files at the root, plus `requirements/*.txt`; those that are links out of the
-    project, or not regular files, are problems instead."""
+def project_manifests(
+    folder: Path, exclude: Excludes = NO_EXCLUDES
+) -> tuple[list[Path], list[Problem]]:
+    """Dependency files at the root, plus `requirements/*.txt`, less what `exclude` matches;
+    those that are links out of the project, or not regular files, are problems instead."""
     root = os.path.realpath(folder)
     candidates = sorted(p for p in folder.iterdir() if is_manifest(p))
     nested = folder / "requirements"
@@ -86,6 +98,8 @@ def project_manifests(folder: Path) -> tuple[list[Path], list[Problem]]:
     found: list[Path] = []
     problems: list[Problem] = []
     for path in candidates:
+        if exclude.skips(path, folder=False):
+            continue
         where = _display(path, folder)
         outside = outside_problem(path, root, where)
         if outside is not None:
@@ -104,12 +118,15 @@ def project_manifests(folder: Path) -> tuple[list[Path], list[Problem]]:
 
 
 def read_declarations(
-    folder: Path, markers: Mapping[str, str], only: Path | None = None
+    folder: Path,
+    markers: Mapping[str, str],
+    only: Path | None = None,
+    exclude: Excludes = NO_EXCLUDES,
 ) -> list[Declarations]:
-    """Every dependency file of the project (or `only` that one, a file given as the target);
-    lock entries are kept when their markers hold for `markers`, the target interpreter's
-    marker environment."""
-    paths, problems = ([only], []) if only is not None else project_manifests(folder)
+    """Every dependency file of the project (or `only` that one, a file given as the target)
+    that `exclude` leaves in; lock entries are kept when their markers hold for `markers`, the
+    target interpreter's marker environment."""
+    paths, problems = ([only], []) if only is not None else project_manifests(folder, exclude)
     declarations = [
         Declarations(problem.location, _manifest_kind(Path(problem.location)), problems=(problem,))
         for problem in problems
@@ -188,6 +205,7 @@ class ProjectSource(Source):
         self.kb = context.kb
         self.options = context.project
         self.environment = context.environment
+        self.exclude = context.exclude
 
     @classmethod
     def accepts(cls, target: Target, context: SourceContext) -> bool:
@@ -199,7 +217,7 @@ class ProjectSource(Source):
             return is_manifest(target)
         if not target.is_dir():
             return False
-        return context.environment is not None or is_project(target)
+        return context.environment is not None or is_project(target, context.exclude)
 
     def _environment(self) -> tuple[Environment | None, Problem | None]:
         """The environment to read: the one named (`--python`, `--env`), else the activated
@@ -228,7 +246,9 @@ class ProjectSource(Source):
             yield self._file_component(problem.location, "python-env", (problem,))
         markers = dict(environment.markers) if environment else host_markers()
         declarations = (
-            read_declarations(self.root, markers, self.only) if self.options.manifests else []
+            read_declarations(self.root, markers, self.only, self.exclude)
+            if self.options.manifests
+            else []
         )
         for item in declarations:
             if item.problems:
@@ -492,7 +512,8 @@ class ProjectSource(Source):
         problems: dict[str, list[Problem]] = {}
         found: list[tuple[str, FoundReference]] = []
         used: list[Service] = []
-        for file, item in [*scan_tree(self.root), *scan_deployment_tree(self.root)]:
+        deployment = scan_deployment_tree(self.root, self.exclude)
+        for file, item in [*scan_tree(self.root, self.exclude), *deployment]:
             if isinstance(item, Problem):
                 problems.setdefault(file, []).append(item)
             elif isinstance(item, Service):

@@ -6,6 +6,7 @@ one line in `SOURCES`; the pipeline asks every source whether it accepts each ta
 
 from __future__ import annotations
 
+import dataclasses
 import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -36,6 +37,8 @@ SOURCES: tuple[type[Source], ...] = (
 
 def collect(target: Target, context: SourceContext) -> Iterator[Component | Service]:
     """The components (and services) of `target` from every source that accepts it."""
+    if isinstance(target, Path):
+        context = dataclasses.replace(context, exclude=context.exclude.below(target))
     for source_type in SOURCES:
         if source_type.accepts(target, context):
             yield from source_type(target, context).collect()  # type: ignore[call-arg]

@@ -216,3 +216,15 @@ def test_lines_far_from_any_keyword_are_not_read(tmp_path):
     assert _models(near) == [("org/near", "hub", 3, "--model", True)]
     far = _scan(tmp_path / "b", "b.yaml", "x: --model\n" + "\n" * 5 + "org/far\n")
     assert _models(far) == []
+
+
+def test_excluded_deployment_files_are_neither_opened_nor_reported(tmp_path):
+    from scanner.files import Excludes
+
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "Dockerfile").write_text("FROM ollama/ollama\n")
+    (tmp_path / "old.env").write_text("OPENAI_MODEL=gpt-4\n")
+    (tmp_path / "Dockerfile").write_text("FROM vllm/vllm-openai\n")
+    excludes = Excludes(("vendor/", "*.env")).below(tmp_path)
+    found = [where for where, _ in scan_deployment_tree(tmp_path, excludes)]
+    assert found == ["Dockerfile"]
