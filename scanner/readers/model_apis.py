@@ -309,6 +309,8 @@ def client_provider(origin: str) -> str | None:
 
 
 def _sdk_class(origin: str) -> _ModelClass | None:
+    """The SDK class built with its model that `origin` names; SDKs re-export their classes
+    from submodules (`vertexai.preview.generative_models`), so any module below counts."""
     module, name = _dotted_class(origin)
     if module.startswith("vertexai"):
         return _SDK_CLASSES.get(f"vertexai.{name}")
@@ -320,6 +322,8 @@ def _sdk_class(origin: str) -> _ModelClass | None:
 
 
 def _framework_class(name: str, origin: str) -> _ModelClass | None:
+    """The LangChain or LlamaIndex model class a call builds; their class names (`OpenAI`,
+    `Anthropic`) are also the SDKs' client names, so the import decides."""
     if name not in _FRAMEWORK_CLASSES:
         return None
     if origin.startswith(_FRAMEWORK_MODULES):
