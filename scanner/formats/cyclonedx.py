@@ -519,8 +519,9 @@ def json_validator(schema: Any) -> Any:
 
 
 def _service(service: Service, findings: list[Finding]) -> Any:
-    """An AI service as a CycloneDX service: the model's name (or the server's image), its
-    provider, the endpoint only when the code states one, and `file:line` evidence."""
+    """An AI service as a CycloneDX service: named by its model (the server's image, or the
+    source text of a name known at run time, as for a component), its provider, the endpoint
+    only when the code states one, and `file:line` evidence."""
     from cyclonedx.model import XsUri
     from cyclonedx.model.contact import OrganizationalEntity
     from cyclonedx.model.service import Service as CdxService
@@ -539,7 +540,7 @@ def _service(service: Service, findings: list[Finding]) -> Any:
     if service.endpoint is not None and "://" in service.endpoint:
         endpoints.append(XsUri(service.endpoint))
     return CdxService(
-        name=service.model or service.image or f"{service.provider} (model named at run time)",
+        name=service.label,
         bom_ref=service.ref,
         provider=OrganizationalEntity(name=service.provider),
         group=service.provider,
@@ -693,14 +694,38 @@ def decode_cyclonedx(document: Any) -> DecodedBom | None:
         # Whatever is nested in a file belongs to the file's owner: a file holds no components.
         pending.extend((child, owner) for child in reversed(raw.objects("components")))
     return DecodedBom(
-        components=tuple(
-            replace(head, files=tuple(held), sha256=_own_digest(head, held))
-            for head, held in zip(heads, files, strict=True)
+        components=(
+            *(
+                replace(head, files=tuple(held), sha256=_own_digest(head, held))
+                for head, held in zip(heads, files, strict=True)
+            ),
+            *_decoded_services(bom),
         ),
         findings=_decoded_findings(_decoded_properties(metadata)) if metadata is not None else (),
         license_notation="aiscan" if own else "spdx",
         concludes=own,
     )
+
+
+def _decoded_services(bom: JsonObject) -> list[DecodedComponent]:
+    """The BOM's `services`, nested ones included (by iteration), as components of kind
+    `service` named `group/name` (aiscan writes the provider as the group), with the findings
+    aiscan recorded on them."""
+    found = []
+    pending = list(reversed(bom.objects("services")))
+    while pending:
+        raw = pending.pop()
+        name, group = raw.required("name"), raw.string("group")
+        found.append(
+            DecodedComponent(
+                kind="service",
+                name=f"{group}/{name}" if group else name,
+                version=raw.string("version"),
+                findings=_decoded_findings(_decoded_properties(raw)),
+            )
+        )
+        pending.extend(reversed(raw.objects("services")))
+    return found
 
 
 def _own_digest(head: DecodedComponent, held: list[DecodedFile]) -> str | None:

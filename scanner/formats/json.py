@@ -729,7 +729,7 @@ def decoded_result(result: ScanResult) -> DecodedBom:
     about no single component, so it is still compared.
     """
     findings: dict[str | None, list[DecodedFinding]] = {}
-    refs = {c.ref for c in result.components}
+    refs = {c.ref for c in result.components} | {s.ref for s in result.services}
     for f in result.findings:
         subject = f.component if f.component in refs else None
         findings.setdefault(subject, []).append(
@@ -748,6 +748,14 @@ def decoded_result(result: ScanResult) -> DecodedBom:
                 findings=tuple(findings.get(c.ref, ())),
             )
             for c in result.components
+        )
+        + tuple(
+            DecodedComponent(
+                kind="service",
+                name=f"{s.provider}/{s.label}",
+                findings=tuple(findings.get(s.ref, ())),
+            )
+            for s in result.services
         ),
         findings=tuple(findings.get(None, ())),
         fail_on=result.fail_on,

@@ -465,9 +465,20 @@ def asserted(expression: str | None) -> str | None:
 
 
 def _summary_kind(summary: str | None) -> str | None:
-    """The component type aiscan's SPDX writers put first in a summary (`model (hub) at …`)."""
+    """The component type aiscan's SPDX writers put first in a summary (`model (hub) at …`),
+    or `service` for an AI service (`service (openai) at …`)."""
     kind = (summary or "").split(" (", 1)[0]
-    return kind if kind in ("model", "dataset", "library", "file") else None
+    return kind if kind in ("model", "dataset", "library", "file", "service") else None
+
+
+_SERVICE_SUMMARY = re.compile(r"^service \(([^)]*)\) at ")
+
+
+def decoded_name(summary: str | None, name: str) -> str:
+    """A package's name as decoded: an AI service's is `provider/name`, the provider taken
+    from the summary both SPDX writers give it, so it is keyed as in reports and CycloneDX."""
+    match = _SERVICE_SUMMARY.match(summary or "")
+    return f"{match[1]}/{name}" if match else name
 
 
 def _purl(package: JsonObject) -> str | None:
@@ -541,7 +552,7 @@ def decode_spdx(document: Any) -> DecodedBom | None:
         components.append(
             DecodedComponent(
                 kind=kinds[spdx_id] or "package",
-                name=package.required("name"),
+                name=decoded_name(package.string("summary"), package.required("name")),
                 version=package.string("versionInfo"),
                 purl=_purl(package),
                 declared=(declared,) if declared else (),

@@ -49,7 +49,14 @@ from scanner.formats.decoded import (
     sha256_digest,
 )
 from scanner.formats.interface import PLAIN, Display, ReportFormat
-from scanner.formats.spdx import SpdxIds, asserted, comment_findings, named_only, service_facts
+from scanner.formats.spdx import (
+    SpdxIds,
+    asserted,
+    comment_findings,
+    decoded_name,
+    named_only,
+    service_facts,
+)
 from scanner.inventory import Component, ScanResult, Service
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
@@ -447,8 +454,10 @@ def decode_spdx3(document: Any) -> DecodedBom | None:
         node_id = node.string("spdxId") or node.string("@id") or ""
         if node_type not in _COMPONENTS or node_id in contained:
             continue
+        summary = node.string("summary")
         kind = (
             _KINDS.get(node_type)
+            or ("service" if decoded_name(summary, "") != "" else None)
             or _PURPOSE_KINDS.get(node.string("software_primaryPurpose") or "")
             or ("file" if node_type == "software_File" else "package")
         )
@@ -461,7 +470,7 @@ def decode_spdx3(document: Any) -> DecodedBom | None:
         components.append(
             DecodedComponent(
                 kind=kind,
-                name=node.required("name"),
+                name=decoded_name(summary, node.required("name")),
                 version=node.string("software_packageVersion"),
                 purl=node.string("software_packageUrl"),
                 declared=tuple(licenses(node_id, "hasDeclaredLicense")),

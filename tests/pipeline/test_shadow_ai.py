@@ -336,3 +336,20 @@ def test_sarif_points_at_a_notebook_not_at_its_cell(tmp_path):
     location = result["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"].endswith("explore.ipynb")
     assert location["region"]["startLine"] == 2
+
+
+@pytest.mark.parametrize("bom_format", ["cyclonedx-json", "spdx-json", "spdx3-jsonld"])
+def test_a_report_and_its_boms_list_the_same_services(project, tmp_path, bom_format):
+    args = ("--no-env", "--no-deps")
+    report, bom = tmp_path / "report.json", tmp_path / "bom.json"
+    run_cli("scan", project, *args, "-f", "json", "-o", report)
+    run_cli("bom", project, *args, "-f", bom_format, "-o", bom)
+    same = run_cli("diff", report, bom, "-f", "json")
+    assert json.loads(same.stdout)["changes"] == []
+    (project / "app" / "main.py").write_text(APP.replace('"gpt-4o-mini"', '"gpt-4.1-mini"'))
+    run_cli("bom", project, *args, "-f", bom_format, "-o", bom)
+    changed = json.loads(run_cli("diff", report, bom, "-f", "json").stdout)["changes"]
+    assert {(c["kind"], c["component"]) for c in changed if c["kind"] in ("added", "removed")} == {
+        ("added", "service:openai/gpt-4.1-mini"),
+        ("removed", "service:openai/gpt-4o-mini"),
+    }
