@@ -611,4 +611,4 @@ def _inventory_components(path: Path, where: str, root: str) -> tuple[list[str],
         return [], Problem(
             where, f"not a CycloneDX JSON BOM (bomFormat must be CycloneDX); {unused}"
         )
-    return [c.name for c in bom.components], None
+    return [c.name for c in bom.components if c.kind != "service"], None

@@ -353,3 +353,18 @@ def test_a_report_and_its_boms_list_the_same_services(project, tmp_path, bom_for
         ("added", "service:openai/gpt-4.1-mini"),
         ("removed", "service:openai/gpt-4o-mini"),
     }
+
+
+def test_a_service_in_the_bom_declares_no_model_of_its_name(tmp_path):
+    (tmp_path / "app.py").write_text(
+        "from transformers import pipeline\npipeline('asr', model='openai/whisper-large-v3')\n"
+    )
+    bom = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "services": [{"name": "whisper-large-v3", "group": "openai"}],
+    }
+    (tmp_path / "bom.json").write_text(json.dumps(bom))
+    report = _scan(tmp_path)
+    (undeclared,) = findings(report, "provenance.undeclared-model")
+    assert "openai/whisper-large-v3" in undeclared["message"]
