@@ -512,6 +512,9 @@ class ApiCallScan:
         position = model_class.position
         if node is None and position is not None and position < len(call.args):
             node = call.args[position]
+        if node is None and model_class.provider == "huggingface" and endpoint_of(self.names, call):
+            # A dedicated endpoint (`HuggingFaceEndpoint(endpoint_url=…)`) serves some model.
+            return self._named(model_class.provider, origin, call, None, cell)
         if node is None and model_class.provider in ("huggingface", "local"):
             return []  # a client whose model is given per call, or a library default
         return self._named(model_class.provider, origin, call, node, cell)
@@ -529,7 +532,9 @@ class ApiCallScan:
             if provider in ("ollama", "local"):
                 return [OpenWeightUse(None, open_weight, origin, call.lineno, "no model named")]
             expression = "no model named in the call (the client's or library's default)"
-            if any(kw.arg is None for kw in call.keywords):
+            if endpoint is not None and provider == "huggingface":
+                expression = f"the model the endpoint {endpoint} serves"
+            elif any(kw.arg is None for kw in call.keywords):
                 expression = "model passed in **keyword arguments"
             return [self._service(provider, origin, call, None, endpoint, cell, expression)]
         model = self.names.resolve(node)

@@ -309,3 +309,22 @@ def test_notebook_cells_count_as_one_module(tmp_path):
     )
     assert service.where == "explore.ipynb cell 3:2"
     assert service.location == "explore.ipynb:cell3:2"
+
+
+def test_hugging_face_endpoints(tmp_path):
+    code = """
+    from langchain_huggingface import HuggingFaceEndpoint
+    HuggingFaceEndpoint(repo_id="mistralai/Mistral-7B-Instruct-v0.3", max_new_tokens=64)
+    HuggingFaceEndpoint(endpoint_url="https://abc.us-east-1.aws.endpoints.huggingface.cloud")
+    """
+    found = _found(tmp_path, code)
+    services = [(s.provider, s.model, s.expression) for s in found if isinstance(s, Service)]
+    assert services == [
+        ("huggingface", "mistralai/Mistral-7B-Instruct-v0.3", None),
+        (
+            "huggingface",
+            None,
+            "the model the endpoint https://abc.us-east-1.aws.endpoints.huggingface.cloud serves",
+        ),
+    ]
+    assert _models(tmp_path, code) == [("mistralai/Mistral-7B-Instruct-v0.3", "hub", True)]
