@@ -76,6 +76,9 @@ _SERVER_IMAGES = (
 
 Found = FoundReference | Service | Problem
 
+_LETTER = re.compile(r"[A-Za-z]")
+_NOT_NAMES = frozenset({"true", "false", "null", "none", "yes", "no", "on", "off", "~"})
+
 
 def is_deployment_file(path: Path, in_workflows: bool = False) -> bool:
     """A file named or placed like a deployment file (YAML anywhere counts: manifests and Helm
@@ -184,6 +187,8 @@ class _Scan:
         """`--revision` values by line: a server's model on that line is pinned to it."""
 
     def model(self, name: str, line: int, call: str, named: NamedModel | None = None) -> None:
+        if not _LETTER.search(name) or name.lower() in _NOT_NAMES:
+            return  # `model: 2`, `MODEL_ID=false`: a setting, not a model name
         if _dynamic(name):
             reference = CodeReference(
                 file=self.file, line=line, call=call, resolved=False, expression=name

@@ -228,3 +228,8 @@ def test_excluded_deployment_files_are_neither_opened_nor_reported(tmp_path):
     excludes = Excludes(("vendor/", "*.env")).below(tmp_path)
     found = [where for where, _ in scan_deployment_tree(tmp_path, excludes)]
     assert found == ["Dockerfile"]
+
+
+def test_settings_that_are_no_model_names_are_not_references(tmp_path):
+    items = _scan(tmp_path, "values.yaml", "model: 2\nmodelId: false\nMODEL_NAME=null\n")
+    assert items == []
