@@ -989,7 +989,9 @@ def bom(
     options = {"spec_version": spec_version} if output_format.startswith("cyclonedx") else {}
     write(get_format(output_format, **options).render(result, default_knowledge_base()), output)
     if output is not None:
+        services = f" and {len(result.services)} AI service(s)" if result.services else ""
         click.echo(
-            f"aiscan: {output_format} BOM of {len(result.components)} component(s) → {output}",
+            f"aiscan: {output_format} BOM of {len(result.components)} component(s){services} "
+            f"→ {output}",
             err=True,
         )
