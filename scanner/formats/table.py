@@ -94,9 +94,6 @@ def _floor(display: Display) -> Severity:
 
 
 def _print_components(console: Console, result: ScanResult) -> None:
-    from rich import box
-    from rich.table import Table
-
     per_component: dict[str | None, Counter[str]] = {}
     for f in result.findings:
         if f.counts:
@@ -109,7 +106,15 @@ def _print_components(console: Console, result: ScanResult) -> None:
     console.print(_plain(f"aiscan: {plural(len(result.components), 'component')}"))
     if not rows:
         return
-    cells = [[row[title] for title in columns] for row in rows]
+    _print_table(console, columns, [[row[title] for title in columns] for row in rows])
+
+
+def _print_table(console: Console, columns: list[str], cells: list[list[Text]]) -> None:
+    """A table of `cells` under `columns` that breaks no word: fitted to the console, or below
+    the narrowest such table a heading per row with its other cells under it."""
+    from rich import box
+    from rich.table import Table
+
     widths = _fit(console, columns, cells)
     if widths is not None:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
@@ -120,7 +125,7 @@ def _print_components(console: Console, result: ScanResult) -> None:
             table.add_row(*row_cells)
         console.print(table)
         return
-    # Too narrow for a table without breaking words: a heading per component, facts below.
+    # Too narrow for a table without breaking words: a heading per row, facts below.
     from rich.padding import Padding
     from rich.text import Text
 
@@ -132,9 +137,6 @@ def _print_components(console: Console, result: ScanResult) -> None:
 
 def _print_services(console: Console, result: ScanResult) -> None:
     """The AI services beside the components: what is called, who runs it, where it is used."""
-    from rich import box
-    from rich.table import Table
-
     if not result.services:
         return
     counts: dict[str | None, Counter[str]] = {}
@@ -143,21 +145,17 @@ def _print_services(console: Console, result: ScanResult) -> None:
             counts.setdefault(f.component, Counter())[f.severity] += 1
     console.print()
     console.print(_plain(f"aiscan: {plural(len(result.services), 'AI service')}"))
-    table = Table(
-        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold", expand=True
-    )
-    for title, ratio in (("Service", 4), ("Provider", 3), ("Used at", 3), ("Findings", 2)):
-        table.add_column(title, overflow="fold", ratio=ratio)
+    cells = []
     for service in result.services:
         found = counts.get(service.ref, Counter())
         summary = ", ".join(
             plural(found[level], level) for level in ("error", "warning", "note") if found[level]
         )
         provider = service.provider + ("" if service.hosted else " (self-hosted)")
-        table.add_row(
-            _plain(service.label), _plain(provider), _plain(service.where), _plain(summary)
+        cells.append(
+            [_plain(service.label), _plain(provider), _plain(service.where), _plain(summary)]
         )
-    console.print(table)
+    _print_table(console, ["Service", "Provider", "Used at", "Findings"], cells)
 
 
 _GAP = 3
