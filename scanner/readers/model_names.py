@@ -129,11 +129,11 @@ def litellm_model(name: str) -> NamedModel:
 def setting_model(name: str, variable: str) -> NamedModel:
     """What a `MODEL_ID=`-style setting's value names; `variable` is the setting's name, whose
     `OLLAMA` says the value is an Ollama name."""
+    if "OLLAMA" in variable.upper() and is_ollama_name(name):
+        return NamedModel("open-weight", name, registry="ollama")  # `mistral-small` too
     provider = hosted_provider(name)
     if provider is not None and "/" not in name:
         return NamedModel("hosted", name, provider)
-    if "OLLAMA" in variable.upper() and is_ollama_name(name):
-        return NamedModel("open-weight", name, registry="ollama")
     if "/" not in name and ":" in name and is_ollama_name(name):
         return NamedModel("open-weight", name, registry="ollama")
     return NamedModel("open-weight", name)

@@ -233,3 +233,11 @@ def test_excluded_deployment_files_are_neither_opened_nor_reported(tmp_path):
 def test_settings_that_are_no_model_names_are_not_references(tmp_path):
     items = _scan(tmp_path, "values.yaml", "model: 2\nmodelId: false\nMODEL_NAME=null\n")
     assert items == []
+
+
+def test_an_ollama_setting_names_an_ollama_model_even_with_a_hosted_name(tmp_path):
+    items = _scan(
+        tmp_path, ".env", "OLLAMA_MODEL=mistral-small\nMISTRAL_MODEL=mistral-small-latest\n"
+    )
+    assert _models(items) == [("mistral-small", "ollama", 1, "OLLAMA_MODEL=", True)]
+    assert _services(items) == [("mistral", "mistral-small-latest", 2)]
