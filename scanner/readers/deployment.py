@@ -19,7 +19,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from scanner.errors import describe_os_error
-from scanner.files import NO_EXCLUDES, Excludes, FileTooLarge, outside_problem, read_whole
+from scanner.files import (
+    NO_EXCLUDES,
+    Excludes,
+    FileTooLarge,
+    control_character,
+    outside_problem,
+    read_whole,
+    shown_name,
+)
 from scanner.inventory import CodeReference, Problem, Service
 from scanner.readers.code_references import SKIPPED_DIRS, FoundReference
 from scanner.readers.model_names import NamedModel, setting_model
@@ -189,11 +197,13 @@ class _Scan:
     def model(self, name: str, line: int, call: str, named: NamedModel | None = None) -> None:
         if not _LETTER.search(name) or name.lower() in _NOT_NAMES:
             return  # `model: 2`, `MODEL_ID=false`: a setting, not a model name
-        if _dynamic(name):
+        if _dynamic(name) or control_character(name) is not None:
+            # A variable is named at run time; a control character is a trick, shown quoted.
+            shown = shown_name(name)
             reference = CodeReference(
-                file=self.file, line=line, call=call, resolved=False, expression=name
+                file=self.file, line=line, call=call, resolved=False, expression=shown
             )
-            self.found.append(FoundReference(name, "model", reference))
+            self.found.append(FoundReference(shown, "model", reference))
             return
         named = named or NamedModel("open-weight", name)
         if named.kind == "hosted":

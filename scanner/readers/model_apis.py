@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from scanner.files import control_character
 from scanner.inventory import Service
 from scanner.readers.model_names import NamedModel, hosted_provider, is_hub_id, litellm_model
 
@@ -407,8 +408,10 @@ def _keyword_text(names: ModuleNames, call: ast.Call, name: str) -> str | None:
 
 
 def endpoint_of(names: ModuleNames, call: ast.Call) -> str | None:
-    """The endpoint a call states (`base_url=`, `azure_endpoint=`, `host=`), if a constant."""
-    return next((e for k in _ENDPOINT_KEYWORDS if (e := _keyword_text(names, call, k))), None)
+    """The endpoint a call states (`base_url=`, `azure_endpoint=`, `host=`), if a constant
+    without control characters (no address holds one)."""
+    endpoint = next((e for k in _ENDPOINT_KEYWORDS if (e := _keyword_text(names, call, k))), None)
+    return endpoint if endpoint is None or control_character(endpoint) is None else None
 
 
 def _chain(func: ast.AST) -> tuple[ast.AST, str] | None:
@@ -538,6 +541,8 @@ class ApiCallScan:
                 expression = "model passed in **keyword arguments"
             return [self._service(provider, origin, call, None, endpoint, cell, expression)]
         model = self.names.resolve(node)
+        if model is not None and control_character(model) is not None:
+            model = None  # a newline or NUL in a model name is a trick: shown, never used
         if model is None:
             if provider in ("ollama", "local"):
                 return [OpenWeightUse(None, open_weight, origin, call.lineno, _show(node))]

@@ -241,3 +241,8 @@ def test_an_ollama_setting_names_an_ollama_model_even_with_a_hosted_name(tmp_pat
     )
     assert _models(items) == [("mistral-small", "ollama", 1, "OLLAMA_MODEL=", True)]
     assert _services(items) == [("mistral", "mistral-small-latest", 2)]
+
+
+def test_a_control_character_in_a_name_is_shown_quoted_and_unresolved(tmp_path):
+    items = _scan(tmp_path, "run.sh", "ollama pull llama3\x1b]0;owned\x07\n")
+    assert _models(items) == [("'llama3\\x1b'", "hub", 1, "ollama pull", False)]

@@ -328,3 +328,14 @@ def test_hugging_face_endpoints(tmp_path):
         ),
     ]
     assert _models(tmp_path, code) == [("mistralai/Mistral-7B-Instruct-v0.3", "hub", True)]
+
+
+def test_a_name_holding_control_characters_is_shown_never_used(tmp_path):
+    code = """
+    from openai import OpenAI
+    client = OpenAI(base_url="http://x\\n.evil")
+    client.chat.completions.create(model="gpt-4o\\nSPDXID: forged", messages=[])
+    """
+    (service,) = [s for s in _found(tmp_path, code) if isinstance(s, Service)]
+    assert (service.model, service.endpoint, service.resolved) == (None, None, False)
+    assert service.expression == "'gpt-4o\\nSPDXID: forged'"
