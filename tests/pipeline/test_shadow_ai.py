@@ -377,3 +377,35 @@ def test_the_service_table_breaks_no_word_at_any_width(project, columns):
     assert all(len(line) <= int(columns) for line in lines)
     for word in ("claude-3-5-sonnet-20241022", "docker-compose.yml:3", "ollama/ollama:0.3.12"):
         assert any(word in line for line in lines), word
+
+
+@pytest.mark.parametrize(
+    ("services", "said"),
+    [
+        ("x", "'services' must be a list"),
+        ([1], "services[0] must be an object"),
+        (
+            [
+                {
+                    "ref": "s",
+                    "provider": "openai",
+                    "file": "a.py",
+                    "line": "3",
+                    "call": "c",
+                    "location": "a.py:3",
+                }
+            ],
+            "services[0].line must be int",
+        ),
+        ([{"provider": "openai"}], "missing"),
+    ],
+)
+def test_a_report_with_malformed_services_is_one_error_line(project, tmp_path, services, said):
+    saved = tmp_path / "report.json"
+    run_cli("scan", project, "--no-env", "--no-deps", "-f", "json", "-o", saved)
+    document = json.loads(saved.read_text())
+    document["services"] = services
+    saved.write_text(json.dumps(document))
+    result = run_cli("bom", "--from", saved)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and said in result.stderr
