@@ -88,13 +88,13 @@ _LETTER = re.compile(r"[A-Za-z]")
 _NOT_NAMES = frozenset({"true", "false", "null", "none", "yes", "no", "on", "off", "~"})
 
 
-def is_deployment_file(path: Path, in_workflows: bool = False) -> bool:
-    """A file named or placed like a deployment file (YAML anywhere counts: manifests and Helm
-    values have no fixed names)."""
+def is_deployment_file(path: Path) -> bool:
+    """A file named like a deployment file (YAML anywhere counts: manifests, Helm values and
+    workflows have no fixed names)."""
     name = path.name
     if name in _NAMED or name.startswith(("Dockerfile.", "Containerfile.", ".env")):
         return True
-    return name.endswith(_SUFFIXES) or name.endswith(_YAML) or in_workflows
+    return name.endswith(_SUFFIXES) or name.endswith(_YAML)
 
 
 def is_container_definition(path: Path) -> bool:
