@@ -94,14 +94,16 @@ def is_deployment_file(path: Path) -> bool:
     name = path.name
     if name in _NAMED or name.startswith(("Dockerfile.", "Containerfile.", ".env")):
         return True
-    return name.endswith(_SUFFIXES) or name.endswith(_YAML)
+    return name.lower().endswith(_SUFFIXES) or name.endswith(_YAML)
 
 
 def is_container_definition(path: Path) -> bool:
     """A Dockerfile, Containerfile or compose file by its name: what makes a folder without
     Python code a project whose deployment is read."""
     name = path.name
-    if name.startswith(("Dockerfile", "Containerfile")) or name.endswith(".dockerfile"):
+    if name.startswith(("Dockerfile", "Containerfile")) or name.lower().endswith(
+        (".dockerfile", ".containerfile")
+    ):
         return True
     return name.endswith(_YAML) and name.startswith(("docker-compose", "compose"))
 

@@ -246,3 +246,10 @@ def test_an_ollama_setting_names_an_ollama_model_even_with_a_hosted_name(tmp_pat
 def test_a_control_character_in_a_name_is_shown_quoted_and_unresolved(tmp_path):
     items = _scan(tmp_path, "run.sh", "ollama pull llama3\x1b]0;owned\x07\n")
     assert _models(items) == [("'llama3\\x1b'", "hub", 1, "ollama pull", False)]
+
+
+@pytest.mark.parametrize("name", ["Dockerfile.gpu", "serve.Dockerfile", "api.containerfile"])
+def test_dockerfiles_by_any_of_their_usual_names(tmp_path, name):
+    assert _services(_scan(tmp_path, name, "FROM vllm/vllm-openai\n")) == [
+        ("vllm", "vllm/vllm-openai", 1)
+    ]
