@@ -387,6 +387,21 @@ class Service:
         return self.expression is None
 
     @property
+    def version(self) -> str | None:
+        """A self-hosted server's version: its image's digest or tag (`v0.6.3`), None for
+        `latest` or no tag, which name whatever was pushed last. Hosted APIs state none."""
+        if self.image is None:
+            return None
+        tag = _image_parts(self.image)[1]
+        return None if tag == "latest" else tag
+
+    @property
+    def bom_name(self) -> str:
+        """The name BOMs give the service: as `label`, but a server's image without its tag,
+        which is the version, so a new tag is a version change, not another service."""
+        return _image_parts(self.image)[0] if self.image is not None else self.label
+
+    @property
     def label(self) -> str:
         """How reports name the service: its model, the server's image, or the run-time name."""
         return self.model or self.image or self.expression or self.provider
@@ -396,6 +411,18 @@ class Service:
         """`file:line` (`file cell N:line` in a notebook), as findings and reports quote it."""
         cell = f" cell {self.cell}" if self.cell else ""
         return f"{self.file}{cell}:{self.line}"
+
+
+def _image_parts(image: str) -> tuple[str, str | None]:
+    """(repository, tag or digest) of a container image reference: `host:5000/a/b:tag`,
+    `a/b@sha256:…` (a digest wins over a tag), `a/b` (neither)."""
+    repository, at, digest = image.partition("@")
+    head, _, tag = repository.rpartition(":")
+    if head and "/" not in tag:
+        repository = head
+    else:
+        tag = ""
+    return repository, digest if at else tag or None
 
 
 @dataclass(frozen=True)

@@ -540,7 +540,8 @@ def _service(service: Service, findings: list[Finding]) -> Any:
     if service.endpoint is not None and "://" in service.endpoint:
         endpoints.append(XsUri(service.endpoint))
     return CdxService(
-        name=service.label,
+        name=service.bom_name,
+        version=service.version,
         bom_ref=service.ref,
         provider=OrganizationalEntity(name=service.provider),
         group=service.provider,

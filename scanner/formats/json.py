@@ -752,7 +752,8 @@ def decoded_result(result: ScanResult) -> DecodedBom:
         + tuple(
             DecodedComponent(
                 kind="service",
-                name=f"{s.provider}/{s.label}",
+                name=f"{s.provider}/{s.bom_name}",
+                version=s.version,
                 findings=tuple(findings.get(s.ref, ())),
             )
             for s in result.services

@@ -146,7 +146,8 @@ def service_package(service: Service, spdx_id: str, findings: list[str]) -> Any:
 
     return Package(
         spdx_id=spdx_id,
-        name=service.label,
+        name=service.bom_name,
+        version=service.version,
         download_location=SpdxNoAssertion(),
         supplier=_supplier(service.provider),
         files_analyzed=False,

@@ -251,7 +251,8 @@ def _service(doc: _Document, service: Service, findings: list[str]) -> str:
     doc.add(
         m.software_Package,
         spdx_id,
-        name=service.label,
+        name=service.bom_name,
+        software_packageVersion=service.version,
         suppliedBy=doc.organization(service.provider),
         software_primaryPurpose=m.software_SoftwarePurpose.other,
         summary=f"service ({service.provider}) at {service.location}",

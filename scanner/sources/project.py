@@ -531,8 +531,9 @@ class ProjectSource(Source):
 
     def _service(self, service: Service, declared: Mapping[str, str]) -> Service:
         """A service found in code or a deployment file, placed in the project and marked
-        declared when a BOM of the project lists it (by model name or provider/model)."""
-        names = [service.model, f"{service.provider}/{service.model}", service.image]
+        declared when a BOM of the project lists it (by model name or provider/model; a server
+        by its image, any tag)."""
+        names = [service.model, f"{service.provider}/{service.model}", service.bom_name]
         inventory = next((declared[n.lower()] for n in names if n and n.lower() in declared), None)
         return dataclasses.replace(
             service,

@@ -235,6 +235,9 @@ def test_every_format_shows_the_services(project, tmp_path):
     }
     assert {("shop/app/main.py", 19), ("shop/docker-compose.yml", 3)} <= spots
     cdx = json.loads(run_cli("bom", project, *args, "-f", "cyclonedx-json").stdout)
+    by_name = {(s["name"], s.get("version")): s for s in cdx["services"]}
+    assert set(by_name) >= {("ollama/ollama", "0.3.12"), ("vllm/vllm-openai", "v0.6.3")}
+    assert ("vllm/vllm-openai", None) in by_name  # `latest` is no version
     by_name = {s["name"]: s for s in cdx["services"]}
     assert by_name["claude-3-5-sonnet-20241022"]["provider"] == {"name": "anthropic"}
     assert by_name["gpt-4o-mini"]["endpoints"] == ["https://api.openai.com/v1"]
