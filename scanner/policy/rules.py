@@ -192,7 +192,9 @@ _RULES = (
         "Model loaded under a name known only at run time",
         "Code loads a model whose name is not a constant in the module (an environment variable, "
         "a function argument, a computed string), or a pipeline without model= (the task's "
-        "default model). aiscan cannot tell which model it is; review it by hand.",
+        "default model); or calls a hosted model API, or a deployment file serves a model, under "
+        "such a name (`$MODEL`, `{{ .Values.model }}`). aiscan cannot tell which model it is; "
+        "review it by hand.",
     ),
     Rule(
         "integrity.malformed",
