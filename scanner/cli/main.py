@@ -170,7 +170,9 @@ _PROJECT_OPTIONS = (
         "--code/--no-code",
         default=True,
         show_default=True,
-        help="Scan .py files and notebooks for models the code loads.",
+        help="Scan .py files and notebooks for models the code loads and model APIs it "
+        "calls, and deployment files (Dockerfile, compose, manifests, scripts, .env, "
+        "workflows) for the models and inference servers they run.",
     ),
     click.option(
         "--pypi",
