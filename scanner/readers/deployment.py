@@ -30,7 +30,7 @@ from scanner.files import (
 )
 from scanner.inventory import CodeReference, Problem, Service
 from scanner.readers.code_references import SKIPPED_DIRS, FoundReference
-from scanner.readers.model_names import NamedModel, setting_model
+from scanner.readers.model_names import NamedModel, ollama_model, setting_model
 
 MAX_DEPLOYMENT_BYTES = 4 * 1024 * 1024
 """Deployment files are kilobytes; a rendered Helm chart or a manifest bundle may reach a few
@@ -264,12 +264,7 @@ class _Scan:
             elif word == "ollama" and following in ("pull", "run"):
                 value = _value(words, index + 2)
                 if value is not None:
-                    self.model(
-                        value[0],
-                        value[1],
-                        f"ollama {following}",
-                        NamedModel("open-weight", value[0], registry="ollama"),
-                    )
+                    self.model(value[0], value[1], f"ollama {following}", ollama_model(value[0]))
             elif word == "vllm" and following == "serve":
                 value = _value(words, index + 2)
                 if value is not None:

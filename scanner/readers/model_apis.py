@@ -20,7 +20,13 @@ from typing import Literal, Protocol
 
 from scanner.files import control_character
 from scanner.inventory import Service
-from scanner.readers.model_names import NamedModel, hosted_provider, is_hub_id, litellm_model
+from scanner.readers.model_names import (
+    NamedModel,
+    hosted_provider,
+    is_hub_id,
+    litellm_model,
+    ollama_model,
+)
 
 
 class ModuleNames(Protocol):
@@ -548,7 +554,8 @@ class ApiCallScan:
                 return [OpenWeightUse(None, open_weight, origin, call.lineno, _show(node))]
             return [self._service(provider, origin, call, None, endpoint, cell, _show(node))]
         if provider == "ollama":
-            return [OpenWeightUse(model, "ollama", origin, call.lineno)]
+            pulled = ollama_model(model)
+            return [OpenWeightUse(pulled.name, pulled.registry, origin, call.lineno)]
         if provider == "local":
             return [OpenWeightUse(model, "hub", origin, call.lineno)]
         if provider == "litellm":

@@ -111,13 +111,28 @@ def is_ollama_name(name: str) -> bool:
     return bool(_OLLAMA_NAME.match(name))
 
 
+_OLLAMA_HUB = ("hf.co/", "huggingface.co/")
+
+
+def ollama_model(name: str) -> NamedModel:
+    """What a name given to Ollama names: a library or registry model (`llama3.1:8b`), or a
+    Hub repo Ollama pulls GGUF files from (`hf.co/org/repo:Q4_K_M` is the Hub id `org/repo`)."""
+    for prefix in _OLLAMA_HUB:
+        if name.lower().startswith(prefix):
+            repo = name[len(prefix) :].split(":", 1)[0]
+            if is_hub_id(repo):
+                return NamedModel("open-weight", repo, registry="hub")
+    return NamedModel("open-weight", name, registry="ollama")
+
+
 def litellm_model(name: str) -> NamedModel:
     """What a LiteLLM `model=` names: `provider/model` (`ollama/llama3.1`,
     `huggingface/meta-llama/…`, `openai/gpt-4o`), or a bare name LiteLLM maps by its shape."""
     prefix, _, rest = name.partition("/")
     if rest and prefix in _LITELLM_LOCAL:
-        registry = _LITELLM_LOCAL[prefix]
-        return NamedModel("open-weight", rest, registry="ollama" if registry == "ollama" else "hub")
+        if _LITELLM_LOCAL[prefix] == "ollama":
+            return ollama_model(rest)
+        return NamedModel("open-weight", rest)
     if rest and prefix in LITELLM_PROVIDERS:
         return NamedModel("hosted", rest, LITELLM_PROVIDERS[prefix])
     provider = hosted_provider(name)
@@ -129,8 +144,8 @@ def litellm_model(name: str) -> NamedModel:
 def setting_model(name: str, variable: str) -> NamedModel:
     """What a `MODEL_ID=`-style setting's value names; `variable` is the setting's name, whose
     `OLLAMA` says the value is an Ollama name."""
-    if "OLLAMA" in variable.upper() and is_ollama_name(name):
-        return NamedModel("open-weight", name, registry="ollama")  # `mistral-small` too
+    if "OLLAMA" in variable.upper() and (is_ollama_name(name) or name.startswith(_OLLAMA_HUB)):
+        return ollama_model(name)  # `mistral-small` too
     provider = hosted_provider(name)
     if provider is not None and "/" not in name:
         return NamedModel("hosted", name, provider)

@@ -253,3 +253,12 @@ def test_dockerfiles_by_any_of_their_usual_names(tmp_path, name):
     assert _services(_scan(tmp_path, name, "FROM vllm/vllm-openai\n")) == [
         ("vllm", "vllm/vllm-openai", 1)
     ]
+
+
+def test_ollama_pulling_from_the_hub_names_the_hub_repo(tmp_path):
+    items = _scan(
+        tmp_path, "pull.sh", "ollama pull hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M\n"
+    )
+    assert _models(items) == [
+        ("bartowski/Llama-3.2-1B-Instruct-GGUF", "hub", 1, "ollama pull", True)
+    ]

@@ -339,3 +339,11 @@ def test_a_name_holding_control_characters_is_shown_never_used(tmp_path):
     (service,) = [s for s in _found(tmp_path, code) if isinstance(s, Service)]
     assert (service.model, service.endpoint, service.resolved) == (None, None, False)
     assert service.expression == "'gpt-4o\\nSPDXID: forged'"
+
+
+def test_the_ollama_client_pulling_from_the_hub_names_the_hub_repo(tmp_path):
+    code = """
+    import ollama
+    ollama.pull("hf.co/Qwen/Qwen2.5-1.5B-Instruct-GGUF:Q8_0")
+    """
+    assert _models(tmp_path, code) == [("Qwen/Qwen2.5-1.5B-Instruct-GGUF", "hub", True)]
