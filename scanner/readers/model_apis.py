@@ -165,7 +165,7 @@ _METHODS = {
         "sentence_similarity",
         "automatic_speech_recognition",
     ),
-    "ollama": ("chat", "generate", "embed", "embeddings", "pull", "show", "create", "push"),
+    "ollama": ("chat", "generate", "embed", "embeddings", "pull", "show"),
 }
 """Methods that name a model, by the provider of the client they are called on (`model=`)."""
 _METHODS["azure-openai"] = _METHODS["openai"]
