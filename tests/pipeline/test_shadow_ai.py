@@ -412,3 +412,23 @@ def test_a_report_with_malformed_services_is_one_error_line(project, tmp_path, s
     result = run_cli("bom", "--from", saved)
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and said in result.stderr
+
+
+def test_ai_services_in_pyproject_where_aiscan_runs(project, monkeypatch):
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "shop"\n\n[tool.aiscan.ai_services]\ndeny = ["anthropic"]\n'
+    )
+    monkeypatch.chdir(project)
+    result, report = scan_json(".", args=("--no-env", "--no-deps"))
+    (denied,) = findings(report, "provenance.service-denied")
+    assert denied["evidence"]["provider"] == "anthropic"
+    assert result.exit_code == 1
+
+
+def test_a_mistyped_ai_services_list_is_a_usage_error_naming_the_line(project, tmp_path):
+    policy = write_policy(
+        tmp_path / "policy.yaml", "extends: default\nai_services:\n  deny: openai\n"
+    )
+    result = run_cli("scan", project, "--no-env", "--policy", policy)
+    assert result.exit_code == 2
+    assert f"{policy}:3" in result.stderr and "must be a list of strings" in result.stderr
