@@ -508,7 +508,7 @@ class ProjectSource(Source):
     def _code_references(self) -> Iterator[Component | Service]:
         declared, unreadable = self._declared_models()
         yield from unreadable
-        services = _declared_services(self.root)
+        declared_services = _declared_services(self.root)
         problems: dict[str, list[Problem]] = {}
         found: list[tuple[str, FoundReference]] = []
         used: list[Service] = []
@@ -527,14 +527,16 @@ class ProjectSource(Source):
             yield self._code_component(item, declared)
         used.sort(key=lambda service: (service.file, service.cell or 0, service.line, service.ref))
         for service in used:
-            yield self._service(service, services)
+            yield self._service(service, declared_services)
 
     def _service(self, service: Service, declared: Mapping[str, str]) -> Service:
         """A service found in code or a deployment file, placed in the project and marked
         declared when a BOM of the project lists it (by model name or provider/model; a server
         by its image, any tag)."""
-        names = [service.model, f"{service.provider}/{service.model}", service.bom_name]
-        inventory = next((declared[n.lower()] for n in names if n and n.lower() in declared), None)
+        names = [service.bom_name]
+        if service.model is not None:
+            names += [service.model, f"{service.provider}/{service.model}"]
+        inventory = next((declared[n.lower()] for n in names if n.lower() in declared), None)
         return dataclasses.replace(
             service,
             location=str(self.root / service.location),
