@@ -49,7 +49,8 @@ _KEYWORDS = re.compile(
 `model:`, a command, an image): other lines are not split into words."""
 _FOLLOWING = 3
 """Lines after a keyword line that are read too: a Kubernetes `args` item or `env` `value:`
-continues on the next lines."""
+continues on the next lines (YAML list items do not count against it)."""
+_LIST_ITEM = re.compile(r"^\s*- ")
 
 _NAMED = ("Dockerfile", "Containerfile", "Makefile", "GNUmakefile", "makefile")
 _SUFFIXES = (".dockerfile", ".containerfile", ".sh", ".bash", ".mk", ".env")
@@ -149,7 +150,8 @@ def _tokens(text: str) -> list[tuple[str, int]] | None:
         if _KEYWORDS.search(line):
             follow = _FOLLOWING
         elif follow:
-            follow -= 1
+            # A YAML list goes on as long as its items (`args:` of a manifest, `pull:` of a chart).
+            follow = follow if _LIST_ITEM.match(line) else follow - 1
         else:
             continue
         for word in _SPLIT.split(line):
@@ -196,8 +198,13 @@ class _Scan:
         self.revisions: dict[int, str] = {}
         """`--revision` values by line: a server's model on that line is pinned to it."""
 
+    @property
+    def full(self) -> bool:
+        """Past `MAX_DEPLOYMENT_REFERENCES`: the file is refused, so nothing more is kept."""
+        return len(self.found) > MAX_DEPLOYMENT_REFERENCES
+
     def model(self, name: str, line: int, call: str, named: NamedModel | None = None) -> None:
-        if not _LETTER.search(name) or name.lower() in _NOT_NAMES:
+        if self.full or not _LETTER.search(name) or name.lower() in _NOT_NAMES:
             return  # `model: 2`, `MODEL_ID=false`: a setting, not a model name
         if _dynamic(name) or control_character(name) is not None:
             # A variable is named at run time; a control character is a trick, shown quoted.
@@ -235,6 +242,8 @@ class _Scan:
         self.found.append(FoundReference(named.name, "model", reference))
 
     def server(self, image: str, server: str, line: int) -> None:
+        if self.full:
+            return
         where = f"{self.file}:{line}"
         self.found.append(
             Service(
@@ -249,6 +258,16 @@ class _Scan:
             )
         )
 
+    @staticmethod
+    def _list(words: list[tuple[str, int]], start: int) -> Iterator[tuple[str, int]]:
+        """The values from `start` up to the next key (a word ending with `:`); indexed, not
+        sliced, so a key that lists nothing costs nothing."""
+        for index in range(start, len(words)):
+            word, line = words[index]
+            if word.endswith(":"):
+                return
+            yield word, line
+
     def words(self, words: list[tuple[str, int]], yaml: bool) -> None:
         for index, (word, line) in enumerate(words):
             flag, _, inline = word.partition("=")
@@ -256,11 +275,19 @@ class _Scan:
                 value = (inline, line) if inline else _value(words, index + 1)
                 if value is not None:
                     self.revisions.setdefault(value[1], value[0])
+        under_models = False
+        """Whether the last key was `models:` (or its sibling `pull:`/`run:` lists after it)."""
         for index, (word, line) in enumerate(words):
             following = words[index + 1][0] if index + 1 < len(words) else ""
+            if word.endswith(":") and word not in ("pull:", "run:"):
+                under_models = word == "models:"
             server = _image(word)
             if server is not None:
                 self.server(word, server, line)
+            elif yaml and under_models and word in ("pull:", "run:"):
+                # The Ollama Helm chart's `ollama: {models: {pull: [...], run: [...]}}`.
+                for item, at in self._list(words, index + 1):
+                    self.model(item, at, f"models.{word}", ollama_model(item))
             elif word == "ollama" and following in ("pull", "run"):
                 value = _value(words, index + 2)
                 if value is not None:
@@ -324,7 +351,7 @@ def scan_deployment_file(path: Path, display: str) -> Iterator[Found]:
         return
     scan = _Scan(display)
     scan.words(words, path.name.endswith(_YAML))
-    if len(scan.found) > MAX_DEPLOYMENT_REFERENCES:
+    if scan.full:
         yield Problem(
             display,
             f"names over {MAX_DEPLOYMENT_REFERENCES:,} models and servers; not reported "

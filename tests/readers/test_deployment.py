@@ -262,3 +262,34 @@ def test_ollama_pulling_from_the_hub_names_the_hub_repo(tmp_path):
     assert _models(items) == [
         ("bartowski/Llama-3.2-1B-Instruct-GGUF", "hub", 1, "ollama pull", True)
     ]
+
+
+def test_the_ollama_helm_charts_model_lists(tmp_path):
+    values = """ollama:
+  gpu:
+    enabled: true
+  models:
+    pull:
+      - llama3.1:8b
+      - qwen2.5-coder:7b
+      - nomic-embed-text
+      - gemma2
+    run: [llama3.1:8b]
+persistentVolume:
+  enabled: true
+"""
+    items = _scan(tmp_path, "values.yaml", values)
+    assert _models(items) == [
+        ("llama3.1:8b", "ollama", 6, "models.pull:", True),
+        ("qwen2.5-coder:7b", "ollama", 7, "models.pull:", True),
+        ("nomic-embed-text", "ollama", 8, "models.pull:", True),
+        ("gemma2", "ollama", 9, "models.pull:", True),
+        ("llama3.1:8b", "ollama", 10, "models.run:", True),
+    ]
+
+
+def test_a_line_of_repeated_keys_is_linear_work(tmp_path):
+    """`models: run: run: …` must not make each key look back over the others."""
+    path = tmp_path / "values.yaml"
+    path.write_text("models: " + "run: " * 150_000 + "\n")
+    assert list(scan_deployment_file(path, "values.yaml")) == []
