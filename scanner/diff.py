@@ -217,18 +217,97 @@ def _license_of(state: ComponentState) -> str | None:
     return state.effective or (" AND ".join(state.declared) if state.declared else None)
 
 
+def _classifiers_in_spdx(snapshot: Snapshot) -> Snapshot:
+    """Another tool's declared Trove classifiers (cyclonedx-py writes each as a license `name`)
+    in SPDX terms, as aiscan's SPDX writers map them: `License :: OSI Approved :: MIT License`
+    is `MIT`. A classifier that names no license (`License :: OSI Approved`) says nothing a
+    license id would, and is left out; one that maps to nothing stays as written."""
+    if not any(
+        v.startswith("License ::") for c in snapshot.components.values() for v in c.declared
+    ):
+        return snapshot
+    from scanner.licensing.knowledge_base import default_knowledge_base
+    from scanner.licensing.python_licenses import classifiers_to_spdx
+
+    kb = default_knowledge_base()
+
+    def mapped(value: str) -> str | None:
+        if not value.startswith("License ::"):
+            return value
+        if value.count("::") < 2:
+            return None
+        return _spdx_text(classifiers_to_spdx(value, kb)) or value
+
+    components = {
+        key: replace(
+            state, declared=tuple(dict.fromkeys(filter(None, map(mapped, state.declared))))
+        )
+        for key, state in snapshot.components.items()
+    }
+    return replace(snapshot, components=components)
+
+
+_FAMILY_REF = re.compile(r"LicenseRef-aiscan-(BSD|GPL|LGPL|AGPL|Artistic)-unspecified")
+"""aiscan's refs for a classifier or License field that names a license family only."""
+
+
+def _same_license(before: str | None, after: str | None, *, families: bool = False) -> bool:
+    """Whether two SPDX expressions say the same: equal once license-expression has simplified
+    both (`MPL-2.0 AND MPL-2.0` is `MPL-2.0`; term order does not matter). With `families`
+    (comparing tools that read different metadata fields), also, for conjunctions, equal once a
+    family ref (`BSD License`, no variant named) beside a license of its family is dropped
+    (`BSD-3-Clause AND` the BSD family is `BSD-3-Clause`), or when one side is a family ref
+    alone and every license of the other is of that family."""
+    if before == after:
+        return True
+    if before is None or after is None:
+        return False
+    from license_expression import ExpressionError, Licensing
+
+    licensing = Licensing()
+    try:
+        first = licensing.parse(before, validate=False).simplify()
+        second = licensing.parse(after, validate=False).simplify()
+    except ExpressionError:
+        return False
+    if first == second or not families:
+        return first == second
+
+    def conjuncts(expression: object) -> set[str] | None:
+        if " OR " in str(expression):
+            return None
+        keys = set(licensing.license_keys(expression))
+        for key in list(keys):
+            family = _FAMILY_REF.fullmatch(key)
+            if family and any(k.startswith(f"{family.group(1)}-") for k in keys):
+                keys.discard(key)
+        return keys
+
+    one, other = conjuncts(first), conjuncts(second)
+    if one is None or other is None:
+        return False
+    if one == other:
+        return True
+    for alone, rest in ((one, other), (other, one)):
+        family = _FAMILY_REF.fullmatch(next(iter(alone))) if len(alone) == 1 else None
+        if family and rest and all(k.startswith(f"{family.group(1)}-") for k in rest):
+            return True
+    return False
+
+
 def _component_changes(
     key: str, before: ComponentState, after: ComponentState, undivided: bool
 ) -> Iterator[Change]:
     if before.version != after.version:
         yield Change("version", key, before.version, after.version)
     if undivided:
-        if _license_of(before) != _license_of(after):
+        if not _same_license(_license_of(before), _license_of(after), families=True):
             yield Change("license", key, _license_of(before), _license_of(after))
     else:
-        if before.declared != after.declared:
+        old_declared, new_declared = " AND ".join(before.declared), " AND ".join(after.declared)
+        if not _same_license(old_declared or None, new_declared or None):
             yield Change("declared", key, ", ".join(before.declared), ", ".join(after.declared))
-        if before.effective != after.effective:
+        if not _same_license(before.effective, after.effective):
             yield Change("effective", key, before.effective, after.effective)
     for path in sorted(before.hashes.keys() & after.hashes.keys()):
         if before.hashes[path] != after.hashes[path]:
@@ -243,6 +322,7 @@ def compare(old: Snapshot, new: Snapshot) -> Changes:
 
         kb = default_knowledge_base()
         old, new = in_spdx_terms(old, kb), in_spdx_terms(new, kb)
+    old, new = _classifiers_in_spdx(old), _classifiers_in_spdx(new)
     undivided = not (old.concludes and new.concludes)
     changes: list[Change] = []
     drift = False

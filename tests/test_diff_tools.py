@@ -213,3 +213,76 @@ def test_new_findings_are_listed_one_by_one_with_their_message(tmp_path):
         if c["kind"] == "new-finding" and c["new"].startswith("provenance.unsafe-format")
     ]
     assert sorted(listed) == sorted(messages)
+
+
+def _with_licenses(name: str, *licenses: dict) -> dict:
+    return {
+        "type": "library",
+        "bom-ref": name,
+        "name": name,
+        "version": "1.0",
+        "purl": f"pkg:pypi/{name}@1.0",
+        "licenses": [{"license": {"acknowledgement": "declared", **e}} for e in licenses],
+    }
+
+
+def test_license_notation_is_no_change_between_cyclonedx_py_and_aiscan(tmp_path):
+    """cyclonedx-py writes each Trove classifier as a license name beside the License-Expression
+    id; aiscan concludes one SPDX id. The same license in those notations is no change (mapped
+    as aiscan's SPDX writers map classifiers, simplified with license-expression); a family
+    classifier (`BSD License`) agrees with any BSD license; a different license still differs."""
+    apache = "License :: OSI Approved :: Apache Software License"
+    bsd = "License :: OSI Approved :: BSD License"
+    old = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "metadata": {"tools": {"components": [{"type": "application", "name": "cyclonedx-py"}]}},
+        "components": [
+            _with_licenses("same-twice", {"id": "Apache-2.0"}, {"name": apache}),
+            _with_licenses("classifier-only", {"name": apache}),
+            _with_licenses("family", {"name": bsd}),
+            _with_licenses("family-beside", {"id": "BSD-3-Clause"}, {"name": bsd}),
+            _with_licenses("says-nothing", {"id": "MIT"}, {"name": "License :: OSI Approved"}),
+            _with_licenses("changed", {"name": "License :: OSI Approved :: MIT License"}),
+        ],
+    }
+    new = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "metadata": {"tools": {"components": [{"type": "application", "name": "syft"}]}},
+        "components": [
+            {**_with_licenses(name), "licenses": [{"expression": expression}]}
+            for name, expression in {
+                "same-twice": "Apache-2.0",
+                "classifier-only": "Apache-2.0",
+                "family": "BSD-2-Clause",
+                "family-beside": "BSD-3-Clause",
+                "says-nothing": "MIT",
+                "changed": "Apache-2.0",
+            }.items()
+        ],
+    }
+    result, diff = _diff(_write(tmp_path, "old.json", old), _write(tmp_path, "new.json", new))
+    assert [(c["kind"], c["component"], c["old"], c["new"]) for c in diff["changes"]] == [
+        ("license", "library:changed", "MIT", "Apache-2.0")
+    ]
+    assert result.exit_code == 0  # a license change alone breaks no policy of these snapshots
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "families", "same"),
+    [
+        ("MIT AND Apache-2.0", "Apache-2.0 AND MIT", False, True),
+        ("MPL-2.0 AND MPL-2.0", "MPL-2.0", False, True),
+        ("LicenseRef-aiscan-BSD-unspecified", "BSD-3-Clause", False, False),
+        ("LicenseRef-aiscan-BSD-unspecified", "BSD-3-Clause", True, True),
+        ("BSD-3-Clause AND LicenseRef-aiscan-BSD-unspecified", "BSD-3-Clause", True, True),
+        ("LicenseRef-aiscan-BSD-unspecified", "MIT", True, False),
+        ("LicenseRef-aiscan-GPL-unspecified", "GPL-2.0-only OR MIT", True, False),
+        ("MIT", None, True, False),
+    ],
+)
+def test_which_license_spellings_are_the_same(before, after, families, same):
+    from scanner.diff import _same_license
+
+    assert _same_license(before, after, families=families) is same

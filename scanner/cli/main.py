@@ -950,6 +950,11 @@ def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
     "--jobs", "-j", type=click.IntRange(min=1), metavar="N", help="Files hashed in parallel."
 )
 @click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Neither read nor write verify's hash cache; hash every file.",
+)
+@click.option(
     "--output",
     "-o",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -964,6 +969,7 @@ def bom(
     spec_version: str,
     hash_files: bool,
     jobs: int | None,
+    no_cache: bool,
     policy: str | None,
     exclude: Any,
     output: Path | None,
@@ -985,9 +991,7 @@ def bom(
     if from_report is None:
         _say_which_environment(result, project)
     if from_report is None and hash_files:
-        from scanner.pipeline.hashes import with_file_hashes
-
-        result = with_file_hashes(result, jobs)
+        result = _bom_hashes(result, jobs, no_cache)
     options = {"spec_version": spec_version} if output_format.startswith("cyclonedx") else {}
     write(get_format(output_format, **options).render(result, default_knowledge_base()), output)
     if output is not None:
@@ -997,3 +1001,21 @@ def bom(
             f"→ {output}",
             err=True,
         )
+
+
+def _bom_hashes(result: Any, jobs: int | None, no_cache: bool) -> Any:
+    """The scan with every file hashed for `aiscan bom`, through verify's hash cache unless
+    `--no-cache` (a cache that cannot be opened is a warning, and every file is read)."""
+    from scanner.files import printable
+    from scanner.integrity.cache import HashCache, default_cache_dir
+    from scanner.pipeline.hashes import with_file_hashes
+
+    messages: list[str] = []
+    cache = None if no_cache else HashCache.open(default_cache_dir(), messages)
+    for message in messages:
+        click.echo(f"aiscan: warning: {printable(message)}", err=True)
+    try:
+        return with_file_hashes(result, jobs, cache=cache)
+    finally:
+        if cache is not None:
+            cache.close()

@@ -329,3 +329,29 @@ def bom_version(component: Component) -> str | None:
     if reference is not None and not _COMMIT.fullmatch(component.version or ""):
         return None
     return component.version
+
+
+HUB_URL = "https://huggingface.co"
+"""Where `pkg:huggingface` purls point (the purl type's default repository)."""
+
+
+def hub_download_location(name: str, kind: str, revision: str | None) -> str | None:
+    """Where a Hub repo is downloaded from, for SPDX `downloadLocation`: its git repository, at
+    the commit when one is known (`git+https://huggingface.co/org/name@<commit>`, SPDX's VCS
+    form; a dataset's under `/datasets/`). None for a name that is no Hub repo id (the repo
+    part in the Hub's own alphabet too): nothing else says where a local folder or an installed
+    package came from."""
+    if hub_namespace(name) is None or not _HUB_NAMESPACE.fullmatch(name.partition("/")[2]):
+        return None  # a card's hostile name writes no URL
+    url = f"{HUB_URL}/{'datasets/' if kind == 'dataset' else ''}{name}"
+    if revision is not None and _COMMIT.fullmatch(revision):
+        return f"git+{url}@{revision}"
+    return url
+
+
+def download_location(component: Component) -> str | None:
+    """`hub_download_location` of a model or dataset read from the Hub or the HF cache (the
+    components `supplier` names by their Hub organisation); None for anything else."""
+    if component.type not in ("model", "dataset") or supplier(component) is None:
+        return None
+    return hub_download_location(component.name, component.type, bom_version(component))

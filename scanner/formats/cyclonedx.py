@@ -28,6 +28,7 @@ import re
 import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote
 
 from scanner.errors import AiscanError
 from scanner.formats import aibom
@@ -185,6 +186,22 @@ def _supplier(component: Component) -> Any:
     return OrganizationalEntity(name=name) if name else None
 
 
+_URI_CHARACTERS = "!#$%&'()*+,-./:;=?@[]_~"
+"""The ASCII punctuation RFC 3986 lets a URI hold as it is (beside letters and digits)."""
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def uri(url: str) -> str:
+    """A URL a scanned file gave (a card's `license_link`, a repo id from an HF-cache folder
+    name) as a valid URI reference that points where it did: characters a URI cannot hold
+    percent-encoded as UTF-8 (RFC 3986 section 2.1), a `%` that starts no escape as `%25`, a
+    second `#` as `%23`. The library and the schema refuse anything else, which would stop the
+    whole BOM."""
+    head, mark, fragment = url.partition("#")
+    joined = head + mark + fragment.replace("#", "%23")
+    return quote(_STRAY_PERCENT.sub("%25", joined), safe=_URI_CHARACTERS)
+
+
 def _external_references(component: Component, kb: LicenseKnowledgeBase) -> list[Any]:
     from cyclonedx.model import ExternalReference, ExternalReferenceType, XsUri
 
@@ -192,13 +209,13 @@ def _external_references(component: Component, kb: LicenseKnowledgeBase) -> list
     if component.purl and component.purl.startswith("pkg:huggingface/") and component.version:
         base = f"https://huggingface.co/{component.name}"
         references.append(
-            ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(base))
+            ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(uri(base)))
         )
         if component.card is not None:
             references.append(
                 ExternalReference(
                     type=ExternalReferenceType.MODEL_CARD,
-                    url=XsUri(f"{base}/blob/{component.version}/{component.card.path}"),
+                    url=XsUri(uri(f"{base}/blob/{component.version}/{component.card.path}")),
                 )
             )
     urls = {kb[k].url for k in aibom.license_keys(component.license.effective) if k in kb}
@@ -206,7 +223,7 @@ def _external_references(component: Component, kb: LicenseKnowledgeBase) -> list
     if link and link.startswith(("https://", "http://")):
         urls.add(link)
     references.extend(
-        ExternalReference(type=ExternalReferenceType.LICENSE, url=XsUri(url))
+        ExternalReference(type=ExternalReferenceType.LICENSE, url=XsUri(uri(url)))
         for url in sorted(u for u in urls if u)
     )
     return references
@@ -496,25 +513,41 @@ def _with_model_cards_xml(document: str, cards: dict[str, dict[str, Any]]) -> st
     )
 
 
-UNCHECKED_FORMAT_MODULE = "rfc3987_syntax"
-"""What jsonschema checks the `iri` format with. It builds ~40 Lark grammars when imported
-(~2.5 s, most of `aiscan bom`'s time), and the CycloneDX schemas use no `iri` format (only
-`iri-reference`, `date-time`, `date` and `idn-email`; a test checks this)."""
+UNCHECKED_FORMAT_MODULES = {
+    "rfc3987_syntax": ("iri", "iri-reference"),
+    "isoduration": ("duration",),
+    "uri_template": ("uri-template",),
+    "webcolors": ("color",),
+    "jsonpointer": ("json-pointer", "relative-json-pointer"),
+    "fqdn": ("hostname",),
+    "idna": ("idn-hostname",),
+}
+"""Modules jsonschema imports to check formats no CycloneDX schema uses, with those formats
+(the schemas use `iri-reference`, `date-time`, `date`, `idn-email` and, for signatures, `uri`;
+a test checks this). rfc3987-syntax builds ~40 Lark grammars when imported (~2.5 s, most of
+`aiscan bom`'s time), isoduration imports arrow and dateutil (~25 ms); `iri-reference`, the one
+used format rfc3987-syntax also checks, is checked by `_check_iri_references` instead."""
 
 
 def json_validator(schema: Any) -> Any:
-    """The library's strict JSON validator, with jsonschema imported without the module that
-    checks a format no CycloneDX schema uses (`UNCHECKED_FORMAT_MODULE`). A `None` entry in
-    `sys.modules` makes that one import fail, which jsonschema expects of optional checkers;
-    it is removed again, so a later import of the module works as usual."""
-    if "jsonschema" not in sys.modules and UNCHECKED_FORMAT_MODULE not in sys.modules:
-        sys.modules[UNCHECKED_FORMAT_MODULE] = None  # type: ignore[assignment]
+    """The library's strict JSON validator, with jsonschema imported without the modules that
+    check formats no CycloneDX schema uses (`UNCHECKED_FORMAT_MODULES`). A `None` entry in
+    `sys.modules` makes such an import fail, which jsonschema expects of optional checkers;
+    the entries are removed again, so a later import of those modules works as usual (one
+    already imported is left alone, and jsonschema uses it)."""
+    if "jsonschema" not in sys.modules:
+        blocked = [m for m in UNCHECKED_FORMAT_MODULES if m not in sys.modules]
+        for module in blocked:
+            sys.modules[module] = None  # type: ignore[assignment]
         try:
             import jsonschema  # noqa: F401
         finally:
-            del sys.modules[UNCHECKED_FORMAT_MODULE]
+            for module in blocked:
+                del sys.modules[module]
     from cyclonedx.validation.json import JsonStrictValidator
+    from jsonschema.validators import Draft7Validator
 
+    _check_iri_references(Draft7Validator.FORMAT_CHECKER)
     return JsonStrictValidator(schema)
 
 
@@ -571,6 +604,27 @@ def declared_service_names(document: Any) -> list[str]:
         if isinstance(raw.get("services"), list):
             pending.extend(raw["services"])
     return names
+
+
+def _check_iri_references(format_checker: Any) -> None:
+    """Give the format checker the library validates with (Draft 7's) an `iri-reference` check
+    when it has none: the module jsonschema checks it with is the one `json_validator` leaves
+    out, and without a check every URL in a BOM would pass unseen. The IRI is mapped to a URI
+    as RFC 3987 section 3.1 says (non-ASCII characters percent-encoded as UTF-8) and checked as
+    an RFC 3986 URI reference by rfc3986-validator, a regular expression jsonschema already
+    imports for `uri`."""
+    if "iri-reference" in format_checker.checkers:
+        return
+    from urllib.parse import quote
+
+    from rfc3986_validator import validate_rfc3986  # type: ignore[import-untyped]
+
+    @format_checker.checks("iri-reference", raises=ValueError)
+    def is_iri_reference(instance: object) -> bool:
+        if not isinstance(instance, str):
+            return True
+        uri = "".join(c if c.isascii() else quote(c, safe="") for c in instance)
+        return bool(validate_rfc3986(uri, rule="URI_reference"))
 
 
 def render_cyclonedx(

@@ -101,7 +101,7 @@ def _package(
     return Package(
         spdx_id=spdx_id,
         name=component.name,
-        download_location=SpdxNoAssertion(),
+        download_location=_download_location(aibom.download_location(component)),
         version=aibom.bom_version(component),
         supplier=_supplier(aibom.supplier(component)),
         checksums=[Checksum(ChecksumAlgorithm.SHA256, weights.sha256)]
@@ -160,6 +160,29 @@ def service_package(service: Service, spdx_id: str, findings: list[str]) -> Any:
     )
 
 
+def _download_location(url: str | None) -> Any:
+    """Where the package is downloaded from (a Hub repo, see `aibom.hub_download_location`),
+    or NOASSERTION when no fact says: a local folder or an installed package does not record
+    where it came from."""
+    from spdx_tools.spdx.model import SpdxNoAssertion
+
+    return url if url else SpdxNoAssertion()
+
+
+_SUB_PATH = re.compile(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*")
+"""A file path that is a VCS sub-path as it stands; any other path (spaces, `#`, `@`) is
+NOASSERTION rather than a location a consumer would split wrongly."""
+
+
+def _file_download_location(component: Component, path: str) -> Any:
+    """A file of a Hub model at a known commit: the repository's VCS location with the file as
+    its sub-path (`git+https://huggingface.co/org/name@<commit>#<path>`, SPDX 2.3's VCS form)."""
+    location = aibom.download_location(component)
+    if location is None or not location.startswith("git+") or not _SUB_PATH.fullmatch(path):
+        return _download_location(None)
+    return f"{location}#{path}"
+
+
 def _supplier(name: str | None) -> Any:
     """The package's supplier, or NOASSERTION when no fact names one (NTIA counts it missing)."""
     from spdx_tools.spdx.model import Actor, ActorType, SpdxNoAssertion
@@ -183,7 +206,6 @@ def _file_packages(component: Component, spdx_id: str, ids: SpdxIds) -> tuple[li
         PackagePurpose,
         Relationship,
         RelationshipType,
-        SpdxNoAssertion,
     )
 
     packages, relationships = [], []
@@ -196,7 +218,7 @@ def _file_packages(component: Component, spdx_id: str, ids: SpdxIds) -> tuple[li
                 # keyed by name and version (lib4sbom); packageFileName keeps the path.
                 name=f"{component.name}/{entry.path}",
                 file_name=entry.path,
-                download_location=SpdxNoAssertion(),
+                download_location=_file_download_location(component, entry.path),
                 version=aibom.bom_version(component),
                 supplier=_supplier(aibom.supplier(component)),
                 files_analyzed=False,
@@ -258,7 +280,11 @@ def _base_model(ancestor: aibom.Ancestor, spdx_id: str, kb: LicenseKnowledgeBase
     return Package(
         spdx_id=spdx_id,
         name=ancestor.name,
-        download_location=SpdxNoAssertion(),
+        download_location=_download_location(
+            aibom.hub_download_location(ancestor.name, "model", ancestor.version)
+            if ancestor.purl
+            else None
+        ),
         version=ancestor.version,
         supplier=_supplier(aibom.hub_namespace(ancestor.name) if ancestor.purl else None),
         files_analyzed=False,
@@ -273,12 +299,12 @@ def _base_model(ancestor: aibom.Ancestor, spdx_id: str, kb: LicenseKnowledgeBase
 
 def _named_dataset(name: str, spdx_id: str) -> Any:
     """A dataset a model card names that the scan did not find."""
-    from spdx_tools.spdx.model import Package, SpdxNoAssertion
+    from spdx_tools.spdx.model import Package
 
     return Package(
         spdx_id=spdx_id,
         name=name,
-        download_location=SpdxNoAssertion(),
+        download_location=_download_location(aibom.hub_download_location(name, "dataset", None)),
         supplier=_supplier(aibom.hub_namespace(name)),
         files_analyzed=False,
         comment="named by a model card; not found by the scan",

@@ -8,10 +8,14 @@ Mapping (the SPDX 2.3 writer's decisions, in SPDX 3 terms):
   file component) a `software_Package`, each with its purl and version. Every file of a
   component is a `software_File` the component `contains`, verified by its SHA-256 when measured.
 - Declared conformance is core, software and simpleLicensing (and expandedLicensing when a
-  custom license is present): the AI and Dataset profiles require a release time, download
-  location and dataset type and size that aiscan cannot know for most elements, so they are
-  not declared, although their classes are used. `suppliedBy` is the Hub organisation or the
-  package author where the facts say, and a package's Requires-Dist graph is `dependsOn`.
+  custom license or NoAssertionLicense is used): the AI and Dataset profiles require a release
+  time (and a dataset's build time and originator) that no scanned file states, so they are not
+  declared, although their classes are used and every other rule of theirs is met where the
+  facts exist: exactly one concluded and one declared license on every model and dataset
+  (NoAssertionLicense where no fact gives one), and for a Hub model or dataset its supplier
+  (`suppliedBy`, the Hub organisation), version (the commit) and `software_downloadLocation`
+  (its Hub git repository at that commit). A package's `suppliedBy` is its author where the
+  metadata says, and a package's Requires-Dist graph is `dependsOn`.
 - AI and Dataset profile fields come from facts only: `ai_informationAboutApplication` from the
   card's `pipeline_tag` and `library_name`, `ai_informationAboutTraining` from its
   `base_model_relation` (finetune, adapter) and `datasets`. aiscan does not know a model's type
@@ -64,6 +68,8 @@ SPEC_VERSION = "3.0.1"
 _PURPOSE = {"model": "model", "dataset": "data", "library": "library", "file": "file"}
 _LICENSE_REF = re.compile(r"LicenseRef-[A-Za-z0-9.-]+")
 _TRAINING_RELATIONS = {"finetune": "fine-tuned from", "adapter": "adapter trained on"}
+NO_ASSERTION_LICENSE = "https://spdx.org/rdf/3.0.1/terms/ExpandedLicensing/NoAssertionLicense"
+"""SPDX 3's NOASSERTION for a license relationship (an ExpandedLicensing individual)."""
 
 
 def _bindings() -> ModuleType:
@@ -105,6 +111,10 @@ class _Document:
         if target not in targets:
             targets.append(target)
 
+    def links_to(self, target: str) -> bool:
+        """Whether any recorded link points at `target`."""
+        return any(target in targets for targets in self._links.values())
+
     def relationships(self) -> None:
         """Turn the recorded links into Relationship elements (once, after the last link)."""
         for (source, kind, comment), targets in self._links.items():
@@ -115,7 +125,9 @@ class _Document:
                 spdx_id,
                 from_=self.elements[source],
                 relationshipType=getattr(self.m.RelationshipType, kind),
-                to=[self.elements[t] for t in targets],
+                # A target that is no element of the document is an SPDX individual
+                # (NoAssertionLicense), written as its IRI.
+                to=[self.elements.get(t, t) for t in targets],
                 comment=comment,
             )
 
@@ -217,15 +229,19 @@ def _package(doc: _Document, component: Component, findings: list[str]) -> str:
         suppliedBy=doc.organization(supplier) if supplier else None,
         software_packageVersion=aibom.bom_version(component),
         software_packageUrl=component.purl,
+        software_downloadLocation=aibom.download_location(component),
         summary=f"{component.type} ({component.source}) at {component.location}",
         comment="\n".join([". ".join(comments), *findings]),
         **extra,
     )
-    if component.license.effective:
-        effective = aibom.spdx_expression(component.license.effective, doc.kb)
-        doc.link(spdx_id, "hasConcludedLicense", doc.license(effective))
-    if declared is not None:
-        doc.link(spdx_id, "hasDeclaredLicense", doc.license(declared))
+    effective = component.license.effective
+    _licenses(
+        doc,
+        spdx_id,
+        component.type,
+        aibom.spdx_expression(effective, doc.kb) if effective else None,
+        declared,
+    )
     for entry in component.files:
         file_id = doc.iri(f"{component.ref}|file:{entry.path}")
         size = f", {entry.size} bytes" if entry.size is not None else ""
@@ -261,6 +277,26 @@ def _service(doc: _Document, service: Service, findings: list[str]) -> str:
     return spdx_id
 
 
+def _licenses(
+    doc: _Document, spdx_id: str, kind: str, concluded: str | None, declared: str | None
+) -> None:
+    """Link an element to its concluded and declared license expressions.
+
+    The AI and Dataset profiles require exactly one of each on every model and dataset; where
+    no fact gives one (a card without a license, a dataset only named) it is
+    NoAssertionLicense, SPDX 3's NOASSERTION, never a guess. Other packages leave a license
+    they do not have out, which SPDX 3 reads as no assertion too.
+    """
+    for relation, expression in (
+        ("hasConcludedLicense", concluded),
+        ("hasDeclaredLicense", declared),
+    ):
+        if expression is not None:
+            doc.link(spdx_id, relation, doc.license(expression))
+        elif kind in ("model", "dataset"):
+            doc.link(spdx_id, relation, NO_ASSERTION_LICENSE)
+
+
 def _named(
     doc: _Document,
     ref: str,
@@ -268,11 +304,14 @@ def _named(
     kind: str,
     version: str | None = None,
     purl: str | None = None,
+    concluded: str | None = None,
 ) -> str:
-    """An element for a model or dataset a card names that the scan did not find."""
+    """An element for a model or dataset a card names that the scan did not find, with the
+    license lineage resolution found for it (`concluded`, SPDX terms)."""
     spdx_id = doc.iri(ref)
     cls, extra = _element_class(doc.m, kind)
-    supplier = aibom.hub_namespace(name) if kind == "dataset" or purl else None
+    on_hub = kind == "dataset" or purl is not None
+    supplier = aibom.hub_namespace(name) if on_hub else None
     doc.add(
         cls,
         spdx_id,
@@ -280,9 +319,13 @@ def _named(
         suppliedBy=doc.organization(supplier) if supplier else None,
         software_packageVersion=version,
         software_packageUrl=purl,
+        software_downloadLocation=aibom.hub_download_location(name, kind, version)
+        if on_hub
+        else None,
         comment="named by a model card; not found by the scan",
         **extra,
     )
+    _licenses(doc, spdx_id, kind, concluded, None)
     return spdx_id
 
 
@@ -295,6 +338,7 @@ def _lineage(doc: _Document, component: Component, result: ScanResult, scanned: 
         if ancestor.component is not None:
             base_id = doc.iri(ancestor.component.ref)
         else:
+            expression = ancestor.license_expression
             base_id = _named(
                 doc,
                 f"model:named/{ancestor.name}",
@@ -302,10 +346,8 @@ def _lineage(doc: _Document, component: Component, result: ScanResult, scanned: 
                 "model",
                 ancestor.revision,
                 ancestor.purl,
+                aibom.spdx_expression(expression, doc.kb) if expression else None,
             )
-            if ancestor.license_expression:
-                expression = aibom.spdx_expression(ancestor.license_expression, doc.kb)
-                doc.link(base_id, "hasConcludedLicense", doc.license(expression))
         if ancestor.relation == "quantized":
             doc.link(base_id, "hasVariant", spdx_id, ancestor.relation)
         else:
@@ -348,11 +390,12 @@ def build_document(result: ScanResult, kb: LicenseKnowledgeBase) -> Any:
                 doc.link(doc.iri(ref), "dependsOn", doc.iri(need))
     doc.relationships()
     data_license = doc.elements[doc.license("CC0-1.0")]
-    # The AI and Dataset profiles require facts aiscan does not have for most models and
-    # datasets (a release time, a download location, a dataset's type and size), so only the
-    # profiles every element meets are declared; the AI and Dataset classes are still used.
+    # The AI and Dataset profiles require facts no scanned file states (a release time; a
+    # dataset's build time and originator), so only the profiles every element meets are
+    # declared; the AI and Dataset classes are still used (tests/formats/test_spdx3_shacl.py).
     profiles = ["core", "software", "simpleLicensing"]
-    if any(isinstance(e, m.expandedlicensing_CustomLicense) for e in doc.elements.values()):
+    custom = any(isinstance(e, m.expandedlicensing_CustomLicense) for e in doc.elements.values())
+    if custom or doc.links_to(NO_ASSERTION_LICENSE):
         profiles.append("expandedLicensing")
     document = m.SpdxDocument(
         _id=f"{doc.namespace}#SPDXRef-DOCUMENT",

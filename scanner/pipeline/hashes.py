@@ -2,8 +2,11 @@
 
 `aiscan scan` reads headers only (hashing is `aiscan verify`'s job), so its files carry no
 digest. A BOM handed to customers and auditors should identify the exact bytes, so `aiscan bom`
-hashes every file of every component first, with verify's parallel hasher. A file that cannot
-be read whole keeps no digest and says why: a hash is never guessed.
+hashes every file of every component first, with verify's parallel hasher and, when given,
+verify's hash cache (a file whose device, inode, size, mtime and ctime are unchanged since it was
+last read in full costs a `stat`; re-running `aiscan bom` on a multi-gigabyte store no longer
+reads it all again). A file that cannot be read whole keeps no digest and says why: a hash is
+never guessed.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from scanner.integrity.hashing import FileIdentity, HashJob, default_jobs, hash_files
+from scanner.integrity.cache import HashCache
+from scanner.integrity.hashing import FileDigest, FileIdentity, HashJob, default_jobs, hash_files
 from scanner.inventory import Component, ScanResult
 
 
@@ -29,11 +33,25 @@ def _jobs(component: Component) -> dict[str, HashJob]:
     return jobs
 
 
-def with_file_hashes(result: ScanResult, workers: int | None = None) -> ScanResult:
-    """The same result with `sha256` filled in for every file that could be read whole."""
+def with_file_hashes(
+    result: ScanResult, workers: int | None = None, *, cache: HashCache | None = None
+) -> ScanResult:
+    """The same result with `sha256` filled in for every file that could be read whole: from
+    `cache` where the file is unchanged, else by reading it (and then recorded in `cache`)."""
     planned = {c.ref: _jobs(c) for c in result.components}
     all_jobs = [job for jobs in planned.values() for job in jobs.values()]
-    digests = {d.job.path: d for d in hash_files(all_jobs, workers=workers or default_jobs())}
+    digests: dict[str, FileDigest] = {}
+    todo = []
+    for planned_job in all_jobs:
+        hit = cache.get(planned_job.identity) if cache is not None else None
+        if hit is not None:
+            digests[planned_job.path] = FileDigest(planned_job, hit[0], hit[1], cached=True)
+        else:
+            todo.append(planned_job)
+    for measured in hash_files(todo, workers=workers or default_jobs()):
+        digests[measured.job.path] = measured
+        if cache is not None and measured.sha256 is not None:
+            cache.put(measured.job.identity, measured.sha256, measured.git_sha1)
     components = []
     for component in result.components:
         files = []

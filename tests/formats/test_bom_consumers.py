@@ -1,6 +1,8 @@
 """What consumers get out of every BOM aiscan writes: lib4sbom reads each one (CycloneDX JSON and
 XML, SPDX 2.3 JSON and tag-value, SPDX 3.0.1 JSON-LD) and finds every component, license, hash
-and dependency edge; ntia-conformance-checker finds the NTIA minimum elements in SPDX 2.3.
+and dependency edge; ntia-conformance-checker finds the NTIA minimum elements in SPDX 2.3; the
+JavaScript @cyclonedx/cyclonedx-library, a validator independent of the Python library aiscan
+validates with, accepts every CycloneDX BOM (JSON and XML, 1.6 and 1.7).
 
 The scan is an HF-cache model (a fine-tune of a cached base, naming a cached and an uncached
 dataset) plus a project whose `.venv` holds three packages with a dependency chain, read as files.
@@ -9,6 +11,9 @@ dataset) plus a project whose `.venv` holds three packages with a dependency cha
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -16,7 +21,7 @@ from xml.etree import ElementTree
 import pytest
 
 from scanner.formats import aibom
-from scanner.formats.registry import get_format
+from scanner.formats.registry import CYCLONEDX_SPEC_VERSIONS, get_format
 from scanner.inventory import ScanResult
 from scanner.sources.interface import ProjectOptions
 from tests.conftest import make_hf_cache, model_repo_files
@@ -273,3 +278,112 @@ def test_ntia_conformant_without_unknown_datasets(tmp_path, kb, default_policy):
 )
 def test_only_a_hub_repo_id_names_a_supplier(name, namespace):
     assert aibom.hub_namespace(name) == namespace
+
+
+REPO = Path(__file__).resolve().parent.parent.parent
+JS_VALIDATOR = REPO / "tests" / "js" / "validate-cyclonedx.cjs"
+
+
+def _cyclonedx_js_modules() -> Path:
+    """Where `.ci/install-cyclonedx-js` put the JavaScript library (or
+    `$AISCAN_CYCLONEDX_JS_MODULES`). Skips only without node; with node, a missing install is
+    a failure that says how to install it."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed: the JavaScript CycloneDX validator cannot run")
+    default = REPO / ".ci" / "cache" / "cyclonedx-js" / "node_modules"
+    modules = Path(os.environ.get("AISCAN_CYCLONEDX_JS_MODULES") or default)
+    if not (modules / "@cyclonedx" / "cyclonedx-library").is_dir():
+        pytest.fail(
+            f"@cyclonedx/cyclonedx-library is not in {modules}: run bash .ci/install-cyclonedx-js"
+        )
+    return modules
+
+
+def _hostile_scan(root: Path, kb, default_policy) -> ScanResult:
+    """A model folder whose card gives a license link no URI can hold and names a base model
+    and datasets by ids no Hub accepts."""
+    from scanner.pipeline.scan import run_scan
+    from tests.conftest import make_model_dir
+
+    card = {
+        "license": "other",
+        "license_link": 'https://evil.example/a b<>{}|\\^`"x%zz#y#z',
+        "base_model": "acme/x y",
+        "datasets": ["a/b c", "x/%%"],
+    }
+    make_model_dir(root / "hostile", "m", card=card)
+    return run_scan([root / "hostile"], default_policy, kb)
+
+
+def test_the_javascript_cyclonedx_library_accepts_every_cyclonedx_bom(
+    scanned, kb, default_policy, tmp_path
+):
+    """Every CycloneDX form aiscan writes (of the matrix's scan and of a hostile card),
+    checked by @cyclonedx/cyclonedx-library's strict JSON validator and its XML (XSD)
+    validator; a document with a component type the schema does not know is in the same run,
+    so the validator is seen to refuse what it should."""
+    modules = _cyclonedx_js_modules()
+    paths = []
+    scans = {"matrix": scanned, "hostile": _hostile_scan(tmp_path, kb, default_policy)}
+    for label, result in scans.items():
+        for version in CYCLONEDX_SPEC_VERSIONS:
+            for name, suffix in (("cyclonedx-json", "json"), ("cyclonedx-xml", "xml")):
+                path = tmp_path / f"{label}-{version}.cdx.{suffix}"
+                path.write_text(
+                    get_format(name, spec_version=version).render(result, kb), encoding="utf-8"
+                )
+                paths.append(path)
+    broken = json.loads(paths[0].read_text(encoding="utf-8"))
+    broken["components"][0]["type"] = "not-a-component-type"
+    broken_path = tmp_path / "broken.cdx.json"
+    broken_path.write_text(json.dumps(broken), encoding="utf-8")
+    run = subprocess.run(
+        ["node", str(JS_VALIDATOR), *map(str, [*paths, broken_path])],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NODE_PATH": str(modules)},
+        timeout=300,
+        check=False,
+    )
+    verdicts = {Path(r["file"]).name: r for r in map(json.loads, run.stdout.splitlines())}
+    assert run.returncode == 1, run.stderr
+    assert set(verdicts) == {p.name for p in [*paths, broken_path]}, run.stderr
+    for path in paths:
+        verdict = verdicts[path.name]
+        assert verdict["error"] is None, verdict
+        assert verdict["version"] in CYCLONEDX_SPEC_VERSIONS
+    assert "/components/0/type" in json.dumps(verdicts["broken.cdx.json"]["error"])
+
+
+def test_spdx23_download_locations_are_the_hub_repositories(scanned, written):
+    """A Hub model or dataset is downloaded from its Hub git repository at its commit (a file:
+    that repository with the file as sub-path); a dataset only named has no commit; an
+    installed package records no origin, so NOASSERTION."""
+    document = json.loads(written["spdx-json"].read_text(encoding="utf-8"))
+    where = {p["name"]: p["downloadLocation"] for p in document["packages"]}
+    tuned = next(c for c in scanned.components if c.name == "acme/tuned")
+    assert where["acme/tuned"] == f"git+https://huggingface.co/acme/tuned@{tuned.version}"
+    weights = f"git+https://huggingface.co/acme/tuned@{tuned.version}#model.safetensors"
+    assert where["acme/tuned/model.safetensors"] == weights
+    chat = next(c for c in scanned.components if c.name == "acme/chat-data")
+    assert where["acme/chat-data"] == (
+        f"git+https://huggingface.co/datasets/acme/chat-data@{chat.version}"
+    )
+    assert where["other/web-text"] == "https://huggingface.co/datasets/other/web-text"
+    assert where["alpha"] == "NOASSERTION"
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "revision", "location"),
+    [
+        ("acme/m", "model", None, "https://huggingface.co/acme/m"),
+        ("acme/m", "model", "a" * 40, f"git+https://huggingface.co/acme/m@{'a' * 40}"),
+        ("acme/m", "model", "main", "https://huggingface.co/acme/m"),  # a branch is no version
+        ("acme/d", "dataset", None, "https://huggingface.co/datasets/acme/d"),
+        ("snli", "dataset", None, None),
+        ("acme/web text", "dataset", None, None),
+        ("acme/x\nPackageSupplier: Organization: evil", "dataset", None, None),
+    ],
+)
+def test_only_a_hub_repo_id_has_a_download_location(name, kind, revision, location):
+    assert aibom.hub_download_location(name, kind, revision) == location

@@ -340,14 +340,20 @@ def test_a_wrong_type_deep_down_is_a_short_error():
 
 @pytest.mark.parametrize("version", ["1.6", "1.7"])
 def test_the_json_validator_leaves_out_no_format_the_schema_uses(version):
-    """`json_validator` imports jsonschema without the module that checks `iri`: that is only
-    sound while no CycloneDX schema uses the `iri` format."""
+    """`json_validator` imports jsonschema without the modules that check formats the
+    CycloneDX schemas (and the SPDX and signature schemas they refer to) do not use; of their
+    formats, only `iri-reference` is one of those modules' and it is checked by aiscan."""
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonStrictValidator
 
-    schema_file = JsonStrictValidator(SchemaVersion.from_version(version))._schema_file
+    from scanner.formats.cyclonedx import UNCHECKED_FORMAT_MODULES
+
+    schema_file = Path(JsonStrictValidator(SchemaVersion.from_version(version))._schema_file)
     formats = set()
-    pending = [json.loads(Path(schema_file).read_text(encoding="utf-8"))]
+    pending = [
+        json.loads(path.read_text(encoding="utf-8"))
+        for path in (schema_file, *schema_file.parent.glob("[!b]*.schema.json"))
+    ]
     while pending:
         node = pending.pop()
         if isinstance(node, dict):
@@ -356,4 +362,72 @@ def test_the_json_validator_leaves_out_no_format_the_schema_uses(version):
             pending.extend(node.values())
         elif isinstance(node, list):
             pending.extend(node)
-    assert "iri-reference" in formats and "iri" not in formats
+    assert "iri-reference" in formats and "uri" in formats  # the signature schema's
+    unchecked = {f for checked in UNCHECKED_FORMAT_MODULES.values() for f in checked}
+    assert formats & unchecked == {"iri-reference"}
+
+
+_IRI_CHECK = """
+import json, sys
+from cyclonedx.schema import SchemaVersion
+from scanner.formats.cyclonedx import json_validator
+assert "rfc3987_syntax" not in sys.modules and "isoduration" not in sys.modules
+validator = json_validator(SchemaVersion.V1_6)
+assert "rfc3987_syntax" not in sys.modules and "isoduration" not in sys.modules
+def bom(url):
+    return json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+        "components": [{"type": "library", "name": "x",
+                        "externalReferences": [{"type": "website", "url": url}]}]})
+print(json.dumps([validator.validate_str(bom(u)) is None for u in sys.argv[1:]]))
+"""
+
+
+def test_iri_references_are_checked_without_the_slow_module():
+    """In a fresh interpreter (as `aiscan bom` runs), the validator still refuses a URL that is
+    no IRI reference and accepts one with non-ASCII characters, without rfc3987-syntax."""
+    import subprocess
+    import sys
+
+    from tests.conftest import subprocess_env
+
+    urls = ["https://example.org/straße?q=ü#frag", "relative/path", "http://a b/", "x:%zz", "<x>"]
+    run = subprocess.run(
+        [sys.executable, "-c", _IRI_CHECK, *urls],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=120,
+        check=True,
+    )
+    assert json.loads(run.stdout) == [True, True, False, False, False]
+
+
+@pytest.mark.parametrize(
+    ("url", "written"),
+    [
+        ("https://example.org/LICENSE", "https://example.org/LICENSE"),
+        ("https://e.example/a b|c^`\\", "https://e.example/a%20b%7Cc%5E%60%5C"),
+        ("https://e.example/x%zz%41", "https://e.example/x%25zz%41"),
+        ("https://e.example/p#a#b", "https://e.example/p#a%23b"),
+        ("https://e.example/ü", "https://e.example/%C3%BC"),
+    ],
+)
+def test_urls_from_scanned_files_become_valid_uris(url, written):
+    from scanner.formats.cyclonedx import uri
+
+    assert uri(url) == written
+
+
+def test_a_hostile_license_link_does_not_stop_the_bom(tmp_path):
+    """A card's `license_link` no URI can hold was an internal error; now it is written
+    percent-encoded, pointing where it did, in JSON and XML."""
+    from tests.conftest import run_cli
+
+    link = 'https://evil.example/a b<>{}|\\^`"x%zz'
+    make_model_dir(tmp_path / "models", "m", card={"license": "other", "license_link": link})
+    for name in ("cyclonedx-json", "cyclonedx-xml"):
+        out = tmp_path / f"bom.{name}"
+        result = run_cli("bom", tmp_path / "models", "-f", name, "-o", out)
+        assert result.exit_code == 0, result.stderr
+        text = out.read_text(encoding="utf-8")
+        assert "https://evil.example/a%20b%3C%3E%7B%7D%7C%5C%5E%60%22x%25zz" in text

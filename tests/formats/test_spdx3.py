@@ -76,8 +76,10 @@ def read_back(text: str) -> Read:
     for relationship in document.of_type("Relationship"):
         assert isinstance(relationship.from_, m.Element), relationship._id
         assert relationship.from_._id in ids
+        # A target is an element of the document or SPDX's NoAssertionLicense individual.
         assert relationship.to and all(
-            isinstance(t, m.Element) and t._id in ids for t in relationship.to
+            (isinstance(t, m.Element) and t._id in ids) or t == spdx3.NO_ASSERTION_LICENSE
+            for t in relationship.to
         )
     for expression in document.of_type("simplelicensing_LicenseExpression"):
         for entry in expression.simplelicensing_customIdToUri:
@@ -226,7 +228,9 @@ def test_library_package_with_purl_and_dependency(tmp_path, kb, default_policy):
     assert declared.simplelicensing_licenseExpression == "BSD-3-Clause"
 
 
-def test_unmapped_declared_license_has_no_license_relationship(kb):
+def test_unmapped_declared_license_is_no_assertion(kb):
+    """A model's license values that map to nothing are NoAssertionLicense (the AI profile wants
+    exactly one of each relationship) and are quoted in the comment."""
     component = Component(
         ref="model:local/x",
         type="model",
@@ -237,8 +241,8 @@ def test_unmapped_declared_license_has_no_license_relationship(kb):
     )
     document = read_back(render_spdx3(ScanResult("0", ("x",), (component,), ()), kb))
     package = document.named("x")
-    assert document.targets(package, "hasDeclaredLicense") == []
-    assert document.targets(package, "hasConcludedLicense") == []
+    for kind in ("hasDeclaredLicense", "hasConcludedLicense"):
+        assert document.targets(package, kind) == [spdx3.NO_ASSERTION_LICENSE]
     assert "declared values not mapped to SPDX: my-own-terms" in package.comment
 
 
