@@ -432,3 +432,12 @@ def test_a_mistyped_ai_services_list_is_a_usage_error_naming_the_line(project, t
     result = run_cli("scan", project, "--no-env", "--policy", policy)
     assert result.exit_code == 2
     assert f"{policy}:3" in result.stderr and "must be a list of strings" in result.stderr
+
+
+def test_the_spdx3_of_services_conforms_to_the_model_and_its_declared_profiles(project):
+    pytest.importorskip("pyshacl")
+    from tests.formats.test_spdx3_shacl import PROFILE_RULES, declared_profiles, violations
+
+    text = run_cli("bom", project, "--no-env", "--no-deps", "-f", "spdx3-jsonld").stdout
+    profiles = declared_profiles(text)
+    assert violations(text, profiles & set(PROFILE_RULES)) == []
