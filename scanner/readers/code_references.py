@@ -125,9 +125,17 @@ class _ModuleScan:
         self.bound_calls: list[tuple[list[ast.expr], ast.expr]] = []
         """Assignment targets and the call they are bound to (`client = OpenAI()`, also in
         `with … as`), for the model-API scan to know its clients without walking again."""
+        self.calls: list[list[ast.Call]] = []
+        """Every call of each tree, in walk order: judged once the whole module's bindings are
+        known, without walking the trees a second time."""
         for tree in trees:
+            calls: list[ast.Call] = []
             for node in ast.walk(tree):
-                self._collect(node)
+                if isinstance(node, ast.Call):
+                    calls.append(node)
+                else:
+                    self._collect(node)
+            self.calls.append(calls)
 
     def _collect(self, node: ast.AST) -> None:
         if isinstance(node, ast.Import):
@@ -230,10 +238,8 @@ def _references(
 ) -> Iterator[FoundReference | Service]:
     scan = _ModuleScan([tree for tree, _ in cells])
     apis = ApiCallScan(scan, file)
-    for tree, cell in cells:
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
+    for (_, cell), calls in zip(cells, scan.calls, strict=True):
+        for node in calls:
             uses = apis.uses(node, cell)
             if uses is not None:
                 yield from (_open_weight(use, file, cell) for use in uses)
