@@ -259,6 +259,17 @@ class CardFacts:
     extra_gated_prompt: str | None = field(default=None, repr=False)
     """The text a gated repository shows before granting access: often the license itself."""
     """The card's text after the front matter, kept for resolution to read; not reported."""
+    eval_datasets: tuple[str, ...] = ()
+    """Datasets the card's `model-index` results were measured on (`dataset.type`, else its
+    `name`), as written: evaluation data, reported apart from the training data."""
+    source_datasets: tuple[str, ...] = ()
+    """A dataset card's `source_datasets`: what the data was derived from, as written."""
+    creators: tuple[str, ...] = ()
+    """A dataset card's `annotations_creators` and `language_creators` (`machine-generated`,
+    `crowdsourced`, `found`, ...), as written."""
+    linked_datasets: tuple[str, ...] = ()
+    """Hub datasets the card's text links to (`huggingface.co/datasets/org/name`), once each:
+    named by the card, though the link alone does not say they are training data."""
 
 
 @dataclass(frozen=True)
@@ -470,6 +481,67 @@ class OllamaModel:
 
 
 @dataclass(frozen=True)
+class GeneratedBy:
+    """Who generated a dataset's content with a model, as the dataset card says, and the
+    provider's terms for its outputs.
+
+    `restriction` quotes the provider's terms where they restrict using outputs to train models
+    that compete with the provider (None when the terms cited say no such thing); `terms` is the
+    URL of those terms and `section` where in them.
+    """
+
+    provider: str
+    models: tuple[str, ...] = ()
+    terms: str | None = None
+    restriction: str | None = None
+    section: str | None = None
+
+
+@dataclass(frozen=True)
+class DatasetOrigin:
+    """Where a dataset's content comes from, from its card and aiscan's dataset catalogue.
+
+    `kind` is the catalogue's word (`instruction`, `preference`, `web-crawl`, `code`,
+    `image-text`, ...); `derived_from` the datasets it was made from; `notes` quote what the
+    card says about its origin and terms; `citation` the dataset card they come from. Nothing
+    here is inferred: a field the card and catalogue do not state stays empty.
+    """
+
+    kind: str | None = None
+    generated_by: tuple[GeneratedBy, ...] = ()
+    derived_from: tuple[str, ...] = ()
+    creators: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    citation: str | None = None
+
+
+DatasetRole = Literal["training", "evaluation", "linked"]
+
+
+@dataclass(frozen=True)
+class TrainingDataset:
+    """One dataset a model's card names, with what is known about its license and origin.
+
+    `stated_in` says where the card names it (`card datasets`, `model-index`, `card text`);
+    `role` is `training` for the card's `datasets:`, `evaluation` for data only named in
+    results, `linked` for data only linked from the card's text (its use unstated).
+    `found_in` is where its facts came from (`scan`, `hfcache`, `hub`, `catalogue`) or
+    `unknown`, with `problem` saying why; `ref` is the scanned dataset component, if any.
+    `license` is concluded like a model's own license; unknown stays unknown.
+    """
+
+    name: str
+    stated_in: tuple[str, ...]
+    role: DatasetRole = "training"
+    found_in: str = "unknown"
+    ref: str | None = None
+    revision: str | None = None
+    license: LicenseFacts = field(default_factory=LicenseFacts)
+    origin: DatasetOrigin = field(default_factory=DatasetOrigin)
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
 class ModelDetails:
     """What only a model or dataset read from a store (folder, HF cache, Hub) carries."""
 
@@ -488,6 +560,8 @@ class ModelDetails:
     """`architectures` from config.json (e.g. `LlamaForCausalLM`)."""
     ollama: OllamaModel | None = None
     """Set for a model read from an Ollama store."""
+    origin: DatasetOrigin | None = None
+    """Set for a dataset: where its content comes from (card and dataset catalogue)."""
 
 
 @dataclass(frozen=True)
@@ -545,6 +619,9 @@ class Component:
     license_texts: tuple[LicenseText, ...] = ()
     """License files the component ships whose text was recognised, with that text."""
     details: ComponentDetails = None
+    training_data: tuple[TrainingDataset, ...] = ()
+    """For a model: the datasets its card names, each with its license and origin (the
+    transparency view); filled in by dataset resolution."""
 
     def path_of(self, relative: str) -> str:
         """Where one of this component's files lies: below the folder it is at, or, for a

@@ -2,7 +2,8 @@
 
 Serves what huggingface_hub 2.x asks of a Hub (see /work/shared/notes/hub-api-for-tests.md):
 `GET /api/models/{repo}[/revision/{rev}]` (model_info with card data, siblings, LFS sha256,
-gating) and `HEAD`/`GET /{repo}/resolve/{rev}/{path}` (file bytes with X-Repo-Commit and ETag).
+gating) and `HEAD`/`GET /{repo}/resolve/{rev}/{path}` (file bytes with X-Repo-Commit and ETag),
+and the same for dataset repos under `/api/datasets/{repo}` and `/datasets/{repo}/resolve/`.
 Missing repos and files answer 404 with `X-Error-Code`; gated files need a token; failures can
 be queued per path (429, 500) to exercise retries, and so can any other misbehaviour (`stall`,
 `trickle`, `raw` answers) to exercise the client's bounds. Nothing leaves 127.0.0.1.
@@ -108,6 +109,7 @@ class FakeHub:
 
     def __init__(self) -> None:
         self.repos: dict[str, FakeRepo] = {}
+        self.datasets: dict[str, FakeRepo] = {}
         self.failures: list[tuple[str, Respond]] = []
         self.requests: list[tuple[str, str, str | None]] = []
         self.info_changes: dict[str, Callable[[dict[str, Any]], Any]] = {}
@@ -121,11 +123,16 @@ class FakeHub:
         *,
         gated: str | bool = False,
         ref: str = "main",
+        kind: str = "model",
     ) -> str:
-        """Add a revision (its commit sha is derived from the content) and point `ref` at it."""
+        """Add a revision (its commit sha is derived from the content) and point `ref` at it;
+        `kind="dataset"` adds it as a dataset repo."""
         data = {p: c.encode("utf-8") if isinstance(c, str) else c for p, c in files.items()}
-        sha = hashlib.sha1(repr((repo_id, sorted(data.items()))).encode()).hexdigest()
-        repo = self.repos.setdefault(repo_id.lower(), FakeRepo(repo_id))
+        items = sorted(data.items())
+        seed = (repo_id, items) if kind == "model" else (kind, repo_id, items)
+        sha = hashlib.sha1(repr(seed).encode()).hexdigest()
+        repos = self.datasets if kind == "dataset" else self.repos
+        repo = repos.setdefault(repo_id.lower(), FakeRepo(repo_id))
         repo.revisions[sha] = data
         repo.refs[ref] = sha
         repo.gated = gated
@@ -147,6 +154,15 @@ class FakeHub:
         files.update(kw.pop("files", {}))
         return self.add_repo(repo_id, files, **kw)
 
+    def dataset_repo(
+        self, repo_id: str, front: Mapping[str, Any], body: str = "# Dataset\n", **kw: Any
+    ) -> str:
+        """A dataset repo with a card and one data file."""
+        card = f"---\n{yaml.safe_dump(dict(front), sort_keys=False)}---\n\n{body}"
+        files = {"README.md": card, "data/train.jsonl": '{"text": "hello"}\n'}
+        files.update(kw.pop("files", {}))
+        return self.add_repo(repo_id, files, kind="dataset", **kw)
+
     def fail(self, path_fragment: str, *statuses: int) -> None:
         """Answer the next requests whose path contains `path_fragment` with these statuses.
 
@@ -165,8 +181,8 @@ class FakeHub:
         """Send `change(answer)` instead of the repo's `model_info` answer: any JSON at all."""
         self.info_changes[repo_id.lower()] = change
 
-    def api_calls(self, repo_id: str) -> list[str]:
-        return [p for _, p, _ in self.requests if p.startswith(f"/api/models/{repo_id}")]
+    def api_calls(self, repo_id: str, kind: str = "models") -> list[str]:
+        return [p for _, p, _ in self.requests if p.startswith(f"/api/{kind}/{repo_id}")]
 
     # -- answers ---------------------------------------------------------------------------
 
@@ -178,15 +194,19 @@ class FakeHub:
                     return respond
         return None
 
-    def _resolve(self, repo_id: str, revision: str | None) -> tuple[FakeRepo, str] | None:
-        repo = self.repos.get(repo_id.lower())
+    def _resolve(
+        self, repo_id: str, revision: str | None, kind: str = "model"
+    ) -> tuple[FakeRepo, str] | None:
+        repo = (self.datasets if kind == "dataset" else self.repos).get(repo_id.lower())
         if repo is None:
             return None
         sha = repo.refs.get(revision or "main", revision)
         return (repo, sha) if sha in repo.revisions else None
 
-    def info(self, repo_id: str, revision: str | None) -> dict[str, Any] | None:
-        found = self._resolve(repo_id, revision)
+    def info(
+        self, repo_id: str, revision: str | None, kind: str = "model"
+    ) -> dict[str, Any] | None:
+        found = self._resolve(repo_id, revision, kind)
         if found is None:
             return None
         repo, sha = found
@@ -257,24 +277,26 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             if misbehaviour is not None:
                 misbehaviour(self)
                 return
-            api = re.match(r"^/api/models/([^/]+/[^/]+)(?:/revision/(.+))?$", path)
+            api = re.match(r"^/api/(models|datasets)/([^/]+/[^/]+)(?:/revision/(.+))?$", path)
             if api:
-                info = hub.info(api.group(1), api.group(2))
+                kind = "dataset" if api.group(1) == "datasets" else "model"
+                info = hub.info(api.group(2), api.group(3), kind)
                 if info is None:
                     self._error(404, "RepoNotFound", "Repository not found")
                     return
-                change = hub.info_changes.get(api.group(1).lower())
+                change = hub.info_changes.get(api.group(2).lower())
                 body = json.dumps(change(info) if change else info).encode()
                 self._send(200, body, {"Content-Type": "application/json"})
                 return
-            resolve = re.match(r"^/([^/]+/[^/]+)/resolve/([^/]+)/(.+)$", path)
+            resolve = re.match(r"^/(datasets/)?([^/]+/[^/]+)/resolve/([^/]+)/(.+)$", path)
             if resolve:
-                self._file(*resolve.groups())
+                prefix, repo_id, revision, file_path = resolve.groups()
+                self._file(repo_id, revision, file_path, "dataset" if prefix else "model")
                 return
             self._error(404, None, "not served by the fake Hub")
 
-        def _file(self, repo_id: str, revision: str, file_path: str) -> None:
-            found = hub._resolve(repo_id, revision)
+        def _file(self, repo_id: str, revision: str, file_path: str, kind: str) -> None:
+            found = hub._resolve(repo_id, revision, kind)
             if found is None:
                 self._error(404, "RepoNotFound", "Repository not found")
                 return

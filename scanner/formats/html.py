@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from scanner.formats.datasets import shows_training_data, transparency
 from scanner.formats.interface import PLAIN, SOURCE_LABELS, Display, ReportFormat
 from scanner.inventory import SEVERITY_RANK, Component, Finding, ScanResult
 from scanner.licensing.expressions import expression_keys
@@ -119,6 +120,11 @@ def _size(value: int | None) -> str:
     return str(value)
 
 
+def _training_views(result: ScanResult) -> list[tuple[Component, dict[str, Any]]]:
+    """The data section: each stored model with its datasets and the transparency summary."""
+    return [(c, transparency(c)) for c in result.components if shows_training_data(c)]
+
+
 def render_html(
     result: ScanResult, kb: LicenseKnowledgeBase, context: dict[str, Any] | None = None
 ) -> str:
@@ -147,6 +153,7 @@ def render_html(
             **{c.ref: c.name for c in result.components},
             **{s.ref: s.label for s in result.services},
         },
+        training=_training_views(result),
         **(context or {}),
     )
 

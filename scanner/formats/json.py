@@ -18,6 +18,14 @@ from typing import Any, Literal
 
 from scanner.errors import UsageError
 from scanner.files import load_json_file
+from scanner.formats.datasets import (
+    dataset_document,
+    origin_document,
+    read_dataset,
+    read_origin,
+    shows_training_data,
+    transparency,
+)
 from scanner.formats.decoded import (
     BomDecodeError,
     DecodedBom,
@@ -255,6 +263,11 @@ def _component(component: Component) -> dict[str, Any]:
         data["ollama"] = _ollama(component.model.ollama)
     if component.lineage:
         data["lineage"] = [_ancestor(a) for a in component.lineage]
+    if component.training_data or (shows_training_data(component) and component.card):
+        data["training_data"] = [dataset_document(d) for d in component.training_data]
+        data["transparency"] = transparency(component)
+    if component.model.origin is not None:
+        data["origin"] = origin_document(component.model.origin)
     if component.model.gated:
         data["gated"] = component.model.gated
     if component.model.revision_pinned is not None:
@@ -462,6 +475,7 @@ def _read_component(raw: dict[str, Any]) -> Component:
         datasets=_items(raw, "datasets"),
         files=tuple(_read_file(f) for f in raw.get("files", ())),
         lineage=tuple(_read_ancestor(a) for a in raw.get("lineage", ())),
+        training_data=tuple(read_dataset(d) for d in _items(raw, "training_data")),
         notices=tuple(Notice(_text(n, "file"), _text(n, "text")) for n in _items(raw, "notices")),
         license_texts=tuple(
             LicenseText(_text(t, "file"), _text(t, "text"), _items(t, "licenses"))
@@ -513,6 +527,7 @@ def _read_details(raw: dict[str, Any]) -> ComponentDetails:
         remote_code=_items(raw, "remote_code"),
         model_type=raw.get("model_type"),
         architectures=_items(raw, "architectures"),
+        origin=read_origin(raw["origin"]) if raw.get("origin") is not None else None,
     )
 
 

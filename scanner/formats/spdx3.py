@@ -61,7 +61,7 @@ from scanner.formats.spdx import (
     named_only,
     service_facts,
 )
-from scanner.inventory import Component, ScanResult, Service
+from scanner.inventory import Component, DatasetOrigin, ScanResult, Service, TrainingDataset
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
 SPEC_VERSION = "3.0.1"
@@ -209,6 +209,34 @@ def _element_class(m: ModuleType, component_type: str) -> tuple[type, dict[str, 
     return m.software_Package, purpose
 
 
+_DATA_TYPES = {"image-text": ("image", "text"), "code": ("text",)}
+"""SPDX dataset types of the catalogue's kinds of data; every other kind is text."""
+
+
+def _dataset_properties(m: ModuleType, origin: DatasetOrigin | None) -> dict[str, Any]:
+    """Dataset-profile fields from the facts of a dataset's origin: its type from the kind of
+    data the catalogue records, and how it was collected in the words of its card. Nothing is
+    said where nothing is known (the type stays `noAssertion`)."""
+    if origin is None:
+        return {}
+    process = []
+    for generated in origin.generated_by:
+        models = f" ({', '.join(generated.models)})" if generated.models else ""
+        process.append(f"generated with {generated.provider}'s models{models}")
+    if origin.derived_from:
+        process.append(f"derived from {', '.join(origin.derived_from)}")
+    if origin.creators:
+        process.append(f"created by (card): {', '.join(origin.creators)}")
+    process.extend(origin.notes)
+    if origin.citation:
+        process.append(f"source: {origin.citation}")
+    properties: dict[str, Any] = {"dataset_dataCollectionProcess": "; ".join(process) or None}
+    if origin.kind:
+        types = _DATA_TYPES.get(origin.kind, ("text",))
+        properties["dataset_datasetType"] = [getattr(m.dataset_DatasetType, t) for t in types]
+    return properties
+
+
 def _package(doc: _Document, component: Component, findings: list[str]) -> str:
     m = doc.m
     spdx_id = doc.iri(component.ref)
@@ -221,6 +249,8 @@ def _package(doc: _Document, component: Component, findings: list[str]) -> str:
     cls, extra = _element_class(m, component.type)
     if component.type == "model":
         extra.update(_ai_properties(component))
+    if component.type == "dataset":
+        extra.update(_dataset_properties(m, component.model.origin))
     supplier = aibom.supplier(component)
     doc.add(
         cls,
@@ -305,13 +335,23 @@ def _named(
     version: str | None = None,
     purl: str | None = None,
     concluded: str | None = None,
+    known: TrainingDataset | None = None,
 ) -> str:
     """An element for a model or dataset a card names that the scan did not find, with the
-    license lineage resolution found for it (`concluded`, SPDX terms)."""
+    license lineage resolution found for it (`concluded`, SPDX terms) or, for a dataset, what
+    dataset resolution found (`known`): its license and origin."""
     spdx_id = doc.iri(ref)
     cls, extra = _element_class(doc.m, kind)
     on_hub = kind == "dataset" or purl is not None
     supplier = aibom.hub_namespace(name) if on_hub else None
+    comment = "named by a model card; not found by the scan"
+    if known is not None and known.found_in != "unknown":
+        extra.update(_dataset_properties(doc.m, known.origin))
+        comment += f"; facts from {known.found_in}; license category {known.license.category}"
+        version = version or known.revision
+        if concluded is None and known.license.effective:
+            concluded = aibom.spdx_expression(known.license.effective, doc.kb)
+    created = spdx_id in doc.elements
     doc.add(
         cls,
         spdx_id,
@@ -322,10 +362,11 @@ def _named(
         software_downloadLocation=aibom.hub_download_location(name, kind, version)
         if on_hub
         else None,
-        comment="named by a model card; not found by the scan",
+        comment=comment,
         **extra,
     )
-    _licenses(doc, spdx_id, kind, concluded, None)
+    if not created:
+        _licenses(doc, spdx_id, kind, concluded, None)
     return spdx_id
 
 
@@ -354,9 +395,14 @@ def _lineage(doc: _Document, component: Component, result: ScanResult, scanned: 
             doc.link(spdx_id, "descendantOf", base_id, ancestor.relation)
         if aibom.adapter_dependencies(component):
             doc.link(spdx_id, "dependsOn", base_id)
+    known = {d.name.lower(): d for d in component.training_data}
     for dataset in sorted(set(component.datasets)):
         ref = aibom.dataset_ref(dataset, result)
-        data_id = doc.iri(ref) if ref in scanned else _named(doc, ref, dataset, "dataset")
+        data_id = (
+            doc.iri(ref)
+            if ref in scanned
+            else _named(doc, ref, dataset, "dataset", known=known.get(dataset.lower()))
+        )
         doc.link(spdx_id, "trainedOn", data_id)
 
 

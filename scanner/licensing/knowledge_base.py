@@ -424,6 +424,10 @@ def _add_unless_shared(index: dict[str, str | None], form: str, key: str) -> Non
         index.setdefault(form, key)
 
 
+NOT_LICENSES = frozenset({"models.yaml", "datasets.yaml"})
+"""The catalogues of model families and of datasets, kept beside the license entries."""
+
+
 def load_knowledge_base(directory: Path) -> LicenseKnowledgeBase:
     """Read and validate every `*.yaml` entry in `directory`."""
     import yaml
@@ -432,7 +436,7 @@ def load_knowledge_base(directory: Path) -> LicenseKnowledgeBase:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     entries = []
     for path in sorted(directory.glob("*.yaml")):
-        if path.name == "models.yaml":
+        if path.name in NOT_LICENSES:
             continue
         try:
             raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from scanner.checks.code_references import CodeReferenceCheck
 from scanner.checks.completeness import CompletenessCheck
+from scanner.checks.datasets import DatasetCheck
 from scanner.checks.dependency import DependencyCheck
 from scanner.checks.integrity import IntegrityCheck
 from scanner.checks.interface import Check, CheckContext, finding
@@ -23,6 +24,8 @@ from scanner.errors import TargetMissing
 from scanner.files import NO_EXCLUDES, Excludes
 from scanner.inventory import Component, Finding, ScanResult, Service
 from scanner.licensing.catalogue import default_catalogue
+from scanner.licensing.dataset_catalogue import default_dataset_catalogue
+from scanner.licensing.datasets import DatasetLookup, resolve_training_data
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.licensing.lineage import BaseModelLookup, CatalogueLookup
 from scanner.licensing.resolution import resolve_licenses, resolve_package_licenses
@@ -31,7 +34,7 @@ from scanner.policy.load import Policy
 from scanner.policy.waivers import apply_policy
 from scanner.readers.python.environment import read_environment
 from scanner.remote.hub import GATED, is_hub_target
-from scanner.sources.hfcache import HfCacheLookup, default_hub_cache
+from scanner.sources.hfcache import HfCacheDatasetLookup, HfCacheLookup, default_hub_cache
 from scanner.sources.interface import ProjectOptions, SourceContext, Target
 from scanner.sources.registry import collect
 
@@ -46,6 +49,7 @@ CHECKS: tuple[Check, ...] = (
     DependencyCheck(),
     CodeReferenceCheck(),
     ServiceCheck(),
+    DatasetCheck(),
 )
 
 
@@ -111,6 +115,17 @@ def _enrich(component: Component, hub: HubClient) -> Component:
     return dataclasses.replace(component, details=details, problems=problems)
 
 
+def _dataset_lookups(kb: LicenseKnowledgeBase, client: HubClient | None) -> list[DatasetLookup]:
+    """Where a model's datasets are looked up after the scan itself: the HF cache, then the Hub
+    when the run may ask it; the dataset catalogue comes last (in `resolve_training_data`)."""
+    lookups: list[DatasetLookup] = [HfCacheDatasetLookup(default_hub_cache(), kb)]
+    if client is not None:
+        from scanner.sources.hub import HubDatasetLookup
+
+        lookups.append(HubDatasetLookup(client, kb))
+    return lookups
+
+
 def run_scan(
     targets: Sequence[Target],
     policy: Policy,
@@ -162,6 +177,9 @@ def run_scan(
     libraries = [c for c in unique if c.type == "library"]
     models = resolve_licenses(
         [c for c in unique if c.type != "library"], kb, lookups, catalogue, on_lookup
+    )
+    models = resolve_training_data(
+        models, kb, _dataset_lookups(kb, client), default_dataset_catalogue()
     )
     resolved = [
         *(c for c in models if c.code_reference is None),

@@ -84,6 +84,8 @@ class Policy:
     dependencies: LicenseRules = field(default_factory=LicenseRules)
     publishers: PublisherRules = field(default_factory=PublisherRules)
     ai_services: ServiceRules = field(default_factory=ServiceRules)
+    datasets: LicenseRules = field(default_factory=LicenseRules)
+    """Deny lists for the licenses of datasets: those a model was trained on, and those scanned."""
     rules: Mapping[str, Severity | Literal["off"]] = field(default_factory=dict)
     waivers: tuple[Waiver, ...] = ()
 
@@ -133,6 +135,17 @@ def _check_license_rules(value: Any, where: Located, path: tuple[Any, ...]) -> N
         _check_string_list(value["deny_categories"], where, (*path, "deny_categories"), CATEGORIES)
 
 
+def _check_dataset_rules(value: Any, where: Located) -> None:
+    """`datasets: {deny: [...], deny_categories: [...]}`: licenses no training data may have."""
+    _check_mapping(value, where, ("datasets",), {"deny_categories", "deny"})
+    if "deny" in value:
+        _check_string_list(value["deny"], where, ("datasets", "deny"))
+    if "deny_categories" in value:
+        _check_string_list(
+            value["deny_categories"], where, ("datasets", "deny_categories"), CATEGORIES
+        )
+
+
 def _check_defaults(value: Any, where: Located) -> None:
     """`defaults:` maps option names to values, or a command name to such a mapping; which
     names and values are valid is the command line's to say (scanner/cli/defaults.py)."""
@@ -160,10 +173,13 @@ def validate_policy_document(data: Any, where: Located) -> None:
         "dependencies",
         "publishers",
         "ai_services",
+        "datasets",
         "rules",
         "waivers",
     }
     _check_mapping(data, where, (), top)
+    if "datasets" in data:
+        _check_dataset_rules(data["datasets"], where)
     if "defaults" in data:
         _check_defaults(data["defaults"], where)
     if "extends" in data and not isinstance(data["extends"], str):
@@ -382,6 +398,13 @@ def _canonical_licenses(values: list[str], kb: LicenseKnowledgeBase, where: str)
     return tuple(keys)
 
 
+def _dataset_rules(datasets: dict[str, Any], source: str, kb: LicenseKnowledgeBase) -> LicenseRules:
+    return LicenseRules(
+        deny_categories=tuple(datasets.get("deny_categories") or ()),
+        deny=_canonical_licenses(datasets.get("deny") or [], kb, f"{source}: datasets.deny"),
+    )
+
+
 def _build(data: dict[str, Any], source: str, kb: LicenseKnowledgeBase) -> Policy:
     licenses = data.get("licenses") or {}
     dependencies = data.get("dependencies") or {}
@@ -412,6 +435,7 @@ def _build(data: dict[str, Any], source: str, kb: LicenseKnowledgeBase) -> Polic
             allow=tuple((data.get("ai_services") or {}).get("allow") or ()),
             deny=tuple((data.get("ai_services") or {}).get("deny") or ()),
         ),
+        datasets=_dataset_rules(data.get("datasets") or {}, source, kb),
         # YAML 1.1 reads a bare `off` as false; the validator accepted it as such.
         rules={
             rule: "off" if level is False else level

@@ -110,13 +110,15 @@ def read_card(raw: bytes, path: str) -> CardFacts:
     license_match = _LICENSE_KEY.search(match.group(1))
     if license_match:
         license_line = match.group(1).count("\n", 0, license_match.start()) + 2
-    return card_from_mapping(
+    prose = text[match.end() :]
+    facts = card_from_mapping(
         data,
         path,
         license_line=license_line,
-        prose=text[match.end() :],
+        prose=prose,
         metrics=_eval_metrics(data.get("model-index")),
     )
+    return dataclasses.replace(facts, linked_datasets=linked_datasets(prose))
 
 
 CARD_FIELDS = (
@@ -132,6 +134,14 @@ CARD_FIELDS = (
     "extra_gated_prompt",
 )
 """The front-matter fields `card_from_mapping` reads: all the Hub's `cardData` needs to carry."""
+
+DATASET_CARD_FIELDS = (
+    *CARD_FIELDS,
+    "source_datasets",
+    "annotations_creators",
+    "language_creators",
+)
+"""The fields a dataset card's `cardData` needs to carry: the model fields and its origin."""
 
 
 def card_from_mapping(
@@ -158,6 +168,16 @@ def card_from_mapping(
         metrics=metrics,
         prose=prose,
         extra_gated_prompt=optional_string(data.get("extra_gated_prompt")),
+        eval_datasets=_eval_datasets(data.get("model-index")),
+        source_datasets=strings(data.get("source_datasets")),
+        creators=tuple(
+            dict.fromkeys(
+                (
+                    *strings(data.get("annotations_creators")),
+                    *strings(data.get("language_creators")),
+                )
+            )
+        ),
     )
     return dataclasses.replace(facts, invalid=tuple(_invalid_names(facts)))
 
@@ -210,6 +230,48 @@ def _eval_metrics(model_index: Any) -> tuple[EvalMetric, ...]:
         for result in results
         if result.metric_type is not None and result.metric_value is not None
     )
+
+
+_DATASET_LINK = re.compile(
+    r"https?://(?:www\.)?huggingface\.co/datasets/([A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95})"
+)
+MAX_LINKED_DATASETS = 50
+"""Dataset links kept per card; a card linking more is listing, not describing, its data."""
+
+
+def linked_datasets(prose: str) -> tuple[str, ...]:
+    """The Hub datasets a card's text links to, in order of first appearance, once each (a
+    trailing `.` of a sentence is not part of the id)."""
+    found: dict[str, None] = {}
+    for match in _DATASET_LINK.finditer(prose):
+        name = match.group(1).rstrip(".")
+        if name.lower() not in {f.lower() for f in found}:
+            found[name] = None
+        if len(found) >= MAX_LINKED_DATASETS:
+            break
+    return tuple(found)
+
+
+MAX_EVAL_DATASETS = 200
+"""More evaluation datasets than this in one model-index are not listed (real cards: < 50)."""
+
+
+def _eval_datasets(model_index: Any) -> tuple[str, ...]:
+    """The datasets a card's `model-index` results name, once each, as written: the Hub id
+    (`dataset.type`) where given, else the dataset's `name`. Read from the raw front matter
+    rather than huggingface_hub's parse, which drops a result without a metric value though
+    it still names the data; anything not shaped like a model-index is skipped."""
+    found: dict[str, None] = {}
+    for entry in model_index if isinstance(model_index, list) else ():
+        results = entry.get("results") if isinstance(entry, dict) else None
+        for result in results if isinstance(results, list) else ():
+            dataset = result.get("dataset") if isinstance(result, dict) else None
+            if not isinstance(dataset, dict):
+                continue
+            name = optional_string(dataset.get("type")) or optional_string(dataset.get("name"))
+            if name and name.lower() != "unknown" and len(found) < MAX_EVAL_DATASETS:
+                found.setdefault(name, None)
+    return tuple(found)
 
 
 def _text(value: Any) -> str | None:

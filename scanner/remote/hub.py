@@ -36,9 +36,11 @@ from urllib.parse import quote, urlparse
 
 from scanner.errors import ScanIncomplete, UsageError, redact_credentials
 from scanner.inventory import Problem
-from scanner.readers.card import CARD_FIELDS
+from scanner.readers.card import CARD_FIELDS, DATASET_CARD_FIELDS
 
 HUB_SCHEME = "hf://"
+DATASETS_PREFIX = "datasets/"
+"""What follows the scheme in a dataset target: `hf://datasets/org/name[@revision]`."""
 DEFAULT_ENDPOINT = "https://huggingface.co"
 DEFAULT_TTL_SECONDS = 3600.0
 """How long an answer for a branch name is trusted before the Hub is asked again."""
@@ -141,9 +143,14 @@ def parse_target(target: str) -> tuple[str, str | None]:
     The message never quotes huggingface_hub's (it repeats the id unescaped, newlines too).
     """
     spec = target[len(HUB_SCHEME) :]
+    if is_dataset_target(target):
+        spec = spec[len(DATASETS_PREFIX) :]
     repo_id, at, revision = spec.partition("@")
     if repo_id.count("/") != 1 or (at and not revision):
-        raise UsageError(f"{target!r} is not hf://org/name or hf://org/name@revision")
+        raise UsageError(
+            f"{target!r} is not hf://org/name[@revision] (a model) or "
+            "hf://datasets/org/name[@revision] (a dataset)"
+        )
     if not is_repo_id(repo_id):
         raise UsageError(
             f"{target!r}: {repo_id!r} is not a repo id the Hub accepts (ASCII letters, digits, "
@@ -157,6 +164,16 @@ def parse_target(target: str) -> tuple[str, str | None]:
 
 def is_hub_target(target: object) -> bool:
     return isinstance(target, str) and target.startswith(HUB_SCHEME)
+
+
+def is_dataset_target(target: object) -> bool:
+    """`hf://datasets/org/name[@revision]`: a dataset repo, not a model named `datasets/…`
+    (a model id has one slash, so `hf://datasets/name` stays a model target)."""
+    return (
+        isinstance(target, str)
+        and target.startswith(HUB_SCHEME + DATASETS_PREFIX)
+        and target[len(HUB_SCHEME + DATASETS_PREFIX) :].partition("@")[0].count("/") >= 1
+    )
 
 
 @dataclass(frozen=True)
@@ -181,6 +198,13 @@ class HubModel:
     files: tuple[HubFile, ...]
     auto_map: tuple[str, ...]
     problems: tuple[Problem, ...] = ()
+    repo_type: str = "model"
+    """`model` or `dataset`: which of the Hub's repo kinds the answer is about."""
+
+    @property
+    def path_prefix(self) -> str:
+        """What precedes the repo id in the Hub's file URLs (`datasets/` for a dataset)."""
+        return DATASETS_PREFIX if self.repo_type == "dataset" else ""
 
 
 def _truthy(name: str) -> bool:
@@ -197,7 +221,7 @@ def _auto_map(config: Any) -> tuple[str, ...]:
     )
 
 
-def _to_model(data: Any) -> HubModel:
+def _to_model(data: Any, repo_type: str = "model") -> HubModel:
     """The facts of a `model_info` answer (the JSON as sent), every field checked.
 
     Without a valid repo id and commit sha nothing can be pinned, fetched or cached: _Unusable
@@ -223,15 +247,17 @@ def _to_model(data: Any) -> HubModel:
     if gating is None and gated is not None and gated is not False:
         problems.append(Problem(GATED, "neither false nor a gating mode; gating is unknown"))
     files, file_problems = _files(data.get("siblings"))
+    fields = DATASET_CARD_FIELDS if repo_type == "dataset" else CARD_FIELDS
     return HubModel(
         repo_id=repo_id,
         sha=sha,
         gated=gating,
         private=data.get("private") is True,
-        card_data={k: card[k] for k in CARD_FIELDS if card.get(k) is not None},
+        card_data={k: card[k] for k in fields if card.get(k) is not None},
         files=files,
-        auto_map=_auto_map(data.get("config")),
+        auto_map=_auto_map(data.get("config")) if repo_type == "model" else (),
         problems=(*problems, *file_problems),
+        repo_type=repo_type,
     )
 
 
@@ -411,50 +437,64 @@ class HubClient:
     def model(self, repo_id: str, revision: str | None = None) -> HubModel | None:
         """The revision's facts, or None when the Hub says the repo does not exist for us, or
         cannot have it (an HF-cache folder named `models--a--b--c` is no Hub id)."""
+        return self._repo(repo_id, revision, "model")
+
+    def dataset(self, repo_id: str, revision: str | None = None) -> HubModel | None:
+        """A dataset repo's facts from one `dataset_info` answer (card data, commit, gating,
+        files), cached like a model's; None when the Hub says it does not exist for us."""
+        return self._repo(repo_id, revision, "dataset")
+
+    def _repo(self, repo_id: str, revision: str | None, repo_type: str) -> HubModel | None:
         if not is_repo_id(repo_id):
             return None
         revision = revision or "main"
-        key = (repo_id.lower(), revision)
+        kind = _INFO_KINDS[repo_type]
+        key = (f"{kind}:{repo_id.lower()}" if repo_type != "model" else repo_id.lower(), revision)
         with self._lock:
             if key in self._failed:
                 raise self._failed[key]
             if key in self._memo:
                 return self._memo[key]
-        found, model = self._cached(repo_id, revision)
+        found, model = self._cached(repo_id, revision, repo_type)
         if not found:
             if self.offline:
                 raise HubUnavailable(
                     f"HF_HUB_OFFLINE is set and aiscan has no cached Hub answer for "
-                    f"{repo_id}@{revision}"
+                    f"{_shown(repo_id, repo_type)}@{revision}"
                 )
             try:
-                model, answer = self._fetch(repo_id, revision)
+                model, answer = self._fetch(repo_id, revision, repo_type)
             except ScanIncomplete as exc:
                 with self._lock:
                     self._failed[key] = exc
                 raise
             pinned = model is not None and COMMIT.match(revision) is not None
-            self.cache.put(repo_id, revision, {"answer": answer}, immutable=pinned)
+            entry = {"answer": answer}
+            self.cache.put(repo_id, revision, entry, immutable=pinned, kind=kind)
             if model is not None and model.sha != revision:
-                self.cache.put(repo_id, model.sha, {"answer": answer}, immutable=True)
+                self.cache.put(repo_id, model.sha, entry, immutable=True, kind=kind)
         with self._lock:
             self._memo[key] = model
         return model
 
-    def has_cached_answer(self, repo_id: str, revision: str = "main") -> bool:
+    def has_cached_answer(
+        self, repo_id: str, revision: str = "main", repo_type: str = "model"
+    ) -> bool:
         """Whether a trusted answer for the revision is cached (all offline mode can read)."""
-        return self._cached(repo_id, revision)[0]
+        return self._cached(repo_id, revision, repo_type)[0]
 
-    def _cached(self, repo_id: str, revision: str) -> tuple[bool, HubModel | None]:
+    def _cached(
+        self, repo_id: str, revision: str, repo_type: str = "model"
+    ) -> tuple[bool, HubModel | None]:
         """(found, model) from the answer cache. The answer is read by `_to_model` again, so a
         cache file is trusted no more than the Hub; a damaged one is not found (asked again)."""
-        entry = self.cache.get(repo_id, revision)
+        entry = self.cache.get(repo_id, revision, kind=_INFO_KINDS[repo_type])
         if entry is None or "answer" not in entry:
             return False, None
         if entry["answer"] is None:
             return True, None  # "not found", for as long as it is trusted
         try:
-            return True, _to_model(entry["answer"])
+            return True, _to_model(entry["answer"], repo_type)
         except _Unusable:
             return False, None
 
@@ -468,13 +508,26 @@ class HubClient:
             with contextlib.suppress(ScanIncomplete):
                 future.result()  # the failure is raised again when the walk asks for it
 
-    def _fetch(self, repo_id: str, revision: str) -> tuple[HubModel | None, dict[str, Any] | None]:
-        """`model_info` with files metadata and the part of the answer to cache, or (None, None)
-        for "not found". Asked through `_get` (HfApi.model_info cannot bound a whole answer) and
-        read by `_to_model` (huggingface_hub's ModelInfo fails on wrong-typed fields with
-        whatever error the field causes)."""
-        what = f"{repo_id}@{revision}"
-        url = f"{self.endpoint}/api/models/{repo_id}/revision/{quote(revision, safe='')}"
+    def prefetch_datasets(self, repo_ids: Sequence[str]) -> None:
+        """Ask for many datasets at once, like `prefetch` for models."""
+        if len(repo_ids) < 2 or self.offline:
+            return
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            futures = [pool.submit(self.dataset, r) for r in repo_ids]
+        for future in futures:
+            with contextlib.suppress(ScanIncomplete):
+                future.result()
+
+    def _fetch(
+        self, repo_id: str, revision: str, repo_type: str = "model"
+    ) -> tuple[HubModel | None, dict[str, Any] | None]:
+        """`model_info` (or `dataset_info`) with files metadata and the part of the answer to
+        cache, or (None, None) for "not found". Asked through `_get` (HfApi.model_info cannot
+        bound a whole answer) and read by `_to_model` (huggingface_hub's ModelInfo fails on
+        wrong-typed fields with whatever error the field causes)."""
+        what = f"{_shown(repo_id, repo_type)}@{revision}"
+        api = "datasets" if repo_type == "dataset" else "models"
+        url = f"{self.endpoint}/api/{api}/{repo_id}/revision/{quote(revision, safe='')}"
         try:
             body = self._retrying(what, lambda: self._get(url, MAX_INFO_BYTES, {"blobs": "true"}))
         except _NotFound:
@@ -483,7 +536,7 @@ class HubClient:
             raise self._bad_answer(what, f"more than {MAX_INFO_BYTES // 2**20} MiB")
         try:
             answer = json.loads(body)
-            return _to_model(answer), _cacheable(answer)
+            return _to_model(answer, repo_type), _cacheable(answer)
         except _Unusable as exc:
             raise self._bad_answer(what, str(exc)) from None
         except RecursionError:
@@ -498,14 +551,16 @@ class HubClient:
 
         The cache file is named by a digest of `path`: repo file names are the publisher's.
         """
-        kind = f"file-{_digest(path)}"
+        kind = f"{'dataset-' if model.repo_type == 'dataset' else ''}file-{_digest(path)}"
         cached = self.cache.get(model.repo_id, model.sha, kind=kind)
         if cached is not None and isinstance(cached.get("text"), str):
             return cached["text"]
         if self.offline:
             return None
         # Built here rather than with hf_hub_url, whose template is fixed at import time.
-        url = f"{self.endpoint}/{model.repo_id}/resolve/{model.sha}/{quote(path)}"
+        url = (
+            f"{self.endpoint}/{model.path_prefix}{model.repo_id}/resolve/{model.sha}/{quote(path)}"
+        )
         try:
             data = self._retrying(f"{model.repo_id}/{path}", lambda: self._get(url, limit))
         except (_NotFound, HubBadAnswer):
@@ -639,6 +694,15 @@ def _httpx() -> ModuleType:
 
         return httpx
     return httpx2
+
+
+_INFO_KINDS = {"model": "info", "dataset": "dataset-info"}
+"""The answer cache's name for each repo kind's info answer (model answers keep their old name)."""
+
+
+def _shown(repo_id: str, repo_type: str) -> str:
+    """A repo as messages name it: `org/name` for a model, `datasets/org/name` for a dataset."""
+    return f"{DATASETS_PREFIX}{repo_id}" if repo_type == "dataset" else repo_id
 
 
 class _NotFound(Exception):

@@ -19,6 +19,7 @@ from pathlib import Path
 from scanner.errors import SourceError
 from scanner.files import link_outside, outside_link_message, read_bounded
 from scanner.inventory import Component, ComponentType, Problem
+from scanner.licensing.datasets import DatasetAnswer, DatasetLookup
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.licensing.lineage import BaseModelAnswer, BaseModelLookup
 from scanner.readers.model_folder import (
@@ -26,6 +27,7 @@ from scanner.readers.model_folder import (
     describe_os_error,
     read_model_folder,
 )
+from scanner.remote.hub import is_repo_id
 from scanner.sources.interface import Source, SourceContext, Target
 
 _REPO_TYPES: dict[str, ComponentType] = {"models": "model", "datasets": "dataset"}
@@ -261,8 +263,11 @@ class HfCacheLookup(BaseModelLookup):
         self.root = root
         self.kb = kb
 
+    prefix = "models"
+    """The cache folder prefix of the repos this lookup reads (`models--org--name`)."""
+
     def _revision(self, repo_id: str) -> _CachedRevision | None:
-        repo_dir = self.root / f"models--{repo_id.replace('/', '--')}"
+        repo_dir = self.root / f"{self.prefix}--{repo_id.replace('/', '--')}"
         if not is_cache_repo_dir(repo_dir):
             return None
         revisions = [r for r in self._source(repo_dir).read_repo(repo_dir) if r.snapshot]
@@ -290,3 +295,23 @@ def _mtime(path: Path | None) -> float:
         return path.stat().st_mtime if path is not None else 0.0
     except OSError:
         return 0.0
+
+
+class HfCacheDatasetLookup(DatasetLookup):
+    """Datasets downloaded into the local HF cache (`datasets--org--name`), read like a scanned
+    cache revision: the revision `refs/main` points at, else the newest; card and license files
+    only."""
+
+    name = "hfcache"
+
+    def __init__(self, root: Path, kb: LicenseKnowledgeBase) -> None:
+        self.models = HfCacheLookup(root, kb)
+        self.models.prefix = "datasets"
+
+    def lookup(self, dataset_id: str) -> DatasetAnswer | None:
+        if not is_repo_id(dataset_id):
+            return None  # a cache folder is `datasets--org--name`: only a Hub id names one
+        answer = self.models.lookup(dataset_id)
+        if answer is None or answer.component is None:
+            return None
+        return DatasetAnswer(answer.component, answer.evidence)

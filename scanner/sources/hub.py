@@ -22,6 +22,7 @@ from scanner.inventory import (
     ModelDetails,
     Problem,
 )
+from scanner.licensing.datasets import DatasetAnswer, DatasetLookup
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.licensing.lineage import BaseModelAnswer, BaseModelLookup
 from scanner.licensing.matching import describe
@@ -42,6 +43,7 @@ from scanner.remote.hub import (
     HubClient,
     HubModel,
     HubUnavailable,
+    is_dataset_target,
     is_hub_target,
     is_repo_id,
     parse_target,
@@ -99,17 +101,19 @@ def hub_component(
         for f in model.files
     )
     pinned = revision is not None and COMMIT.match(revision) is not None
+    is_model = model.repo_type == "model"
     return Component(
-        ref=f"model:hf/{model.repo_id}@{model.sha}",
-        type="model",
+        ref=f"{model.repo_type}:hf/{model.repo_id}@{model.sha}",
+        type="model" if is_model else "dataset",
         name=model.repo_id,
         source="hub",
-        location=f"{client.shown_endpoint}/{model.repo_id}/tree/{model.sha}",
+        location=f"{client.shown_endpoint}/{model.path_prefix}{model.repo_id}/tree/{model.sha}",
         version=model.sha,
-        purl=f"pkg:huggingface/{model.repo_id}@{model.sha}",
+        # The huggingface purl type names models; a dataset has none (as in the HF cache).
+        purl=f"pkg:huggingface/{model.repo_id}@{model.sha}" if is_model else None,
         license=_license(model, card, names, client, kb),
-        base_models=card.base_models if card else (),
-        datasets=card.datasets if card else (),
+        base_models=card.base_models if card and is_model else (),
+        datasets=card.datasets if card and is_model else (),
         files=files,
         problems=tuple(problems),
         details=ModelDetails(
@@ -155,13 +159,16 @@ def _license(
 
 
 class HubSource(Source):
-    """One `hf://org/name[@revision]` target: card, license, files and gating from the Hub."""
+    """One `hf://org/name[@revision]` target (a model) or `hf://datasets/org/name[@revision]`
+    (a dataset): card, license, files and gating from the Hub."""
 
     name = "hub"
 
     def __init__(self, target: Target, context: SourceContext) -> None:
         assert isinstance(target, str) and context.hub is not None  # as `accepts` requires
+        self.target = target
         self.repo_id, self.revision = parse_target(target)
+        self.is_dataset = is_dataset_target(target)
         self.client = context.hub
         self.kb = context.kb
 
@@ -170,11 +177,11 @@ class HubSource(Source):
         return is_hub_target(target) and context.hub is not None
 
     def collect(self) -> Iterator[Component]:
-        model = self.client.model(self.repo_id, self.revision)
+        ask = self.client.dataset if self.is_dataset else self.client.model
+        model = ask(self.repo_id, self.revision)
         if model is None:
             raise TargetMissing(
-                f"hf://{self.repo_id}{'@' + self.revision if self.revision else ''}: "
-                "not found on the Hub (or private, or gated without access)"
+                f"{self.target}: not found on the Hub (or private, or gated without access)"
             )
         yield hub_component(model, self.client, self.kb, revision=self.revision)
 
@@ -219,4 +226,47 @@ class HubLookup(BaseModelLookup):
         license_value = model.card_data.get("license")
         return BaseModelAnswer(
             component, f"{model.repo_id}@{model.sha} (card: license {license_value})"
+        )
+
+
+class HubDatasetLookup(DatasetLookup):
+    """Datasets on the Hub: one `dataset_info` call each for the default branch, cached like
+    model answers, asked concurrently. A Hub that cannot be reached does not stop the scan: the
+    dataset falls back to the catalogue, with the Hub's failure as its problem."""
+
+    name = "hub"
+
+    def __init__(self, client: HubClient, kb: LicenseKnowledgeBase) -> None:
+        self.client = client
+        self.kb = kb
+        self.unavailable: str | None = None
+
+    def prefetch(self, dataset_ids: Sequence[str]) -> None:
+        if self.unavailable is None:
+            self.client.prefetch_datasets([d for d in dataset_ids if is_repo_id(d)])
+
+    def lookup(self, dataset_id: str) -> DatasetAnswer | None:
+        if not is_repo_id(dataset_id):
+            return None
+        if self.client.offline and not self.client.has_cached_answer(
+            dataset_id, repo_type="dataset"
+        ):
+            return None
+        if self.unavailable is not None:
+            return DatasetAnswer(None, problem=self.unavailable)
+        try:
+            found = self.client.dataset(dataset_id)
+        except HubUnavailable as exc:
+            self.unavailable = str(exc)
+            return DatasetAnswer(None, problem=self.unavailable)
+        if found is None:
+            return DatasetAnswer(
+                None,
+                problem=f"not found on the Hub at {self.client.shown_endpoint} "
+                "(missing, private or renamed)",
+            )
+        component = hub_component(found, self.client, self.kb, revision=None, with_readme=False)
+        license_value = found.card_data.get("license")
+        return DatasetAnswer(
+            component, f"datasets/{found.repo_id}@{found.sha} (card: license {license_value})"
         )

@@ -140,8 +140,19 @@ def minilm(kb, default_policy) -> str:
     return render_spdx3(_scan(kb, default_policy, REAL_SNAPSHOT), kb)
 
 
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, kb, default_policy) -> str:
+    """A fine-tune whose datasets the dataset catalogue knows: their packages carry a concluded
+    license, a dataset type and a collection process (docs/datasets.md)."""
+    from scanner.pipeline.scan import run_scan
+
+    card = {"license": "mit", "datasets": ["tatsu-lab/alpaca", "allenai/c4", "acme/unknown"]}
+    folder = make_model_dir(tmp_path_factory.mktemp("trained"), "ft", card=card)
+    return render_spdx3(run_scan([folder], default_policy, kb), kb)
+
+
 @pytest.mark.parametrize(
-    "scan", ["hub_and_project", "local_unlicensed", "llama", "hostile", "minilm"]
+    "scan", ["hub_and_project", "local_unlicensed", "llama", "hostile", "minilm", "trained"]
 )
 def test_spdx3_conforms_to_the_model_and_every_declared_profile(scan, request):
     text = request.getfixturevalue(scan)

@@ -9,6 +9,7 @@ import yaml
 
 from scanner.licensing.knowledge_base import (
     CATEGORIES,
+    NOT_LICENSES,
     KnowledgeBaseError,
     LicenseKnowledgeBase,
     load_knowledge_base,
@@ -73,7 +74,7 @@ ATTRIBUTION_TEXT = {
 
 
 def _entry_files() -> list[Path]:
-    return sorted(p for p in LICENSES_DIR.glob("*.yaml") if p.name != "models.yaml")
+    return sorted(p for p in LICENSES_DIR.glob("*.yaml") if p.name not in NOT_LICENSES)
 
 
 def _license_texts() -> list[Path]:

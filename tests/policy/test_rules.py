@@ -47,6 +47,10 @@ CONTRACT_RULE_IDS = frozenset(
         "license.use-restricted",
         "provenance.undeclared-service",
         "provenance.service-denied",
+        "dataset.license-unknown",
+        "dataset.noncommercial",
+        "dataset.generated-by-model",
+        "dataset.license-denied",
     }
 )
 

@@ -226,3 +226,20 @@ def test_hf_endpoint_credentials_stay_hidden_in_its_usage_error(fake_hub, monkey
     result = run_cli("scan", "hf://acme/model")
     assert result.exit_code == 2 and "hunter2" not in result.stderr
     assert "***@hub.example" in result.stderr
+
+
+def test_dataset_targets_parse_with_their_prefix():
+    from scanner.remote.hub import is_dataset_target, parse_target
+
+    assert parse_target("hf://datasets/tatsu-lab/alpaca") == ("tatsu-lab/alpaca", None)
+    assert parse_target("hf://datasets/tatsu-lab/alpaca@v1") == ("tatsu-lab/alpaca", "v1")
+    assert is_dataset_target("hf://datasets/tatsu-lab/alpaca")
+    # a model of an organisation called `datasets` stays a model target
+    assert not is_dataset_target("hf://datasets/alpaca")
+    assert parse_target("hf://datasets/alpaca") == ("datasets/alpaca", None)
+
+
+def test_malformed_dataset_target_is_a_usage_error():
+    result = run_cli("scan", "hf://datasets/a/b/c")
+    assert result.exit_code == 2
+    assert "hf://datasets/org/name[@revision] (a dataset)" in result.stderr
