@@ -6,6 +6,7 @@ checkout keeps them at the repository root, where contributors edit them.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -17,3 +18,14 @@ def data_dir(name: str) -> Path:
     if packaged.is_dir():
         return packaged
     return _PACKAGE_DIR.parent / name
+
+
+def user_cache_dir() -> Path:
+    """$AISCAN_CACHE_DIR, else $XDG_CACHE_HOME/aiscan, else ~/.cache/aiscan: the digests of
+    verified files, Hub answers and the compiled knowledge base."""
+    explicit = os.environ.get("AISCAN_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / "aiscan"

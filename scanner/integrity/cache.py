@@ -12,13 +12,13 @@ and the run goes on without it.
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import stat
 import time
 from pathlib import Path
 
 from scanner.integrity.hashing import FileIdentity
+from scanner.resources import user_cache_dir
 
 CACHE_FILE = "hashes.sqlite3"
 _SCHEMA_VERSION = 2
@@ -40,12 +40,7 @@ CREATE TABLE IF NOT EXISTS digests (
 
 def default_cache_dir() -> Path:
     """$AISCAN_CACHE_DIR, else $XDG_CACHE_HOME/aiscan, else ~/.cache/aiscan."""
-    explicit = os.environ.get("AISCAN_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return base / "aiscan"
+    return user_cache_dir()
 
 
 class HashCache:

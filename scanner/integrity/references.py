@@ -23,7 +23,6 @@ from typing import Literal, Protocol
 
 from scanner.errors import UsageError
 from scanner.files import load_json_file
-from scanner.formats.cyclonedx import decode_cyclonedx
 from scanner.formats.decoded import BomDecodeError
 from scanner.integrity.lockfile import LockedComponent, LockFile
 from scanner.inventory import Component
@@ -78,6 +77,8 @@ class BomDigests:
 
     @classmethod
     def load(cls, path: Path) -> BomDigests:
+        from scanner.formats.cyclonedx import decode_cyclonedx  # only with --against
+
         document = load_json_file(path, "BOM", BomError)
         try:
             bom = decode_cyclonedx(document)

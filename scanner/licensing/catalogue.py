@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.inventory import CardMention
-from scanner.licensing.knowledge_base import KnowledgeBaseError, LicenseKnowledgeBase
-from scanner.resources import data_dir
+from scanner.licensing.knowledge_base import KnowledgeBaseError, LicenseKnowledgeBase, safe_loader
 
 CATALOGUE_FILE = "models.yaml"
 
@@ -43,7 +42,9 @@ class ModelFamily:
     license: str
     citation: str
     repos: tuple[str, ...]
-    mentions: tuple[re.Pattern[str], ...] = ()
+    mentions: tuple[str, ...] = ()
+    """Regular expressions naming the family in prose, each matched after `_MENTION_PREFIX`
+    (compiled on first use, `_mention_pattern`: most scans never need them)."""
     base: str | None = None
     ollama: tuple[str, ...] = ()
     """Ollama library names of the family (`llama3.1`, or a `qwen2.5:72b*` tag glob)."""
@@ -87,17 +88,29 @@ class ModelCatalogue:
                 family = self.lookup(repo)
                 if family is not None and family.family not in found:
                     found[family.family] = CardMention(family.family, family.license, row)
+        if _mention_prefix().search(text) is None:
+            return tuple(found.values())  # no family pattern can match without its prefix
         for family in self.families:
             if family.family in found:
                 continue
-            for pattern in family.mentions:
-                match = pattern.search(text)
+            for mention in family.mentions:
+                match = _mention_pattern(mention).search(text)
                 if match:
                     found[family.family] = CardMention(
                         family.family, family.license, _quote(text, match)
                     )
                     break
         return tuple(found.values())
+
+
+@cache
+def _mention_prefix() -> re.Pattern[str]:
+    return re.compile(_MENTION_PREFIX, re.IGNORECASE)
+
+
+@cache
+def _mention_pattern(mention: str) -> re.Pattern[str]:
+    return re.compile(_MENTION_PREFIX + mention, re.IGNORECASE)
 
 
 _HUB_LINK = re.compile(r"huggingface\.co/([\w.-]+/[\w.-]+)")
@@ -158,7 +171,8 @@ def _family(raw: Any, index: int, kb: LicenseKnowledgeBase) -> ModelFamily:
         raise _fail(where, "`ollama` must be a list of Ollama library names")
     mentions = raw.get("mentions") or []
     try:
-        patterns = tuple(re.compile(_MENTION_PREFIX + m, re.IGNORECASE) for m in mentions)
+        for mention in mentions:  # checked here; compiled for matching on first use
+            re.compile(_MENTION_PREFIX + mention, re.IGNORECASE)
     except (re.error, TypeError) as exc:
         raise _fail(where, f"bad mention pattern: {exc}") from exc
     return ModelFamily(
@@ -166,7 +180,7 @@ def _family(raw: Any, index: int, kb: LicenseKnowledgeBase) -> ModelFamily:
         license=raw["license"],
         citation=raw["citation"],
         repos=tuple(repos),
-        mentions=patterns,
+        mentions=tuple(mentions),
         base=raw.get("base"),
         ollama=tuple(ollama),
     )
@@ -177,7 +191,7 @@ def load_catalogue(path: Path, kb: LicenseKnowledgeBase) -> ModelCatalogue:
     import yaml
 
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=safe_loader())
     except yaml.YAMLError as exc:
         raise KnowledgeBaseError(f"{CATALOGUE_FILE}: invalid YAML: {exc}") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("families"), list):
@@ -188,6 +202,6 @@ def load_catalogue(path: Path, kb: LicenseKnowledgeBase) -> ModelCatalogue:
 @cache
 def default_catalogue() -> ModelCatalogue:
     """The catalogue shipped with aiscan, checked against the shipped knowledge base."""
-    from scanner.licensing.knowledge_base import default_knowledge_base
+    from scanner.licensing.compiled import load_default
 
-    return load_catalogue(data_dir("licenses") / CATALOGUE_FILE, default_knowledge_base())
+    return load_default()[1]

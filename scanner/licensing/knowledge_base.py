@@ -6,17 +6,17 @@ these entries: a typo in an obligation id would silently drop a legal obligation
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from scanner.inventory import TextMatch
 from scanner.licensing.matching import LicenseMatcher, parse_reference
 from scanner.licensing.names import canonical_url, looks_like_url, loose_name
-from scanner.resources import data_dir
 
 CATEGORIES = (
     "permissive",
@@ -107,6 +107,19 @@ def normalize_name(name: str) -> str:
         for suffix in (".html", ".htm", ".md", ".txt"):
             name = name.removesuffix(suffix)
     return normalize_text(name)
+
+
+Identified = tuple[tuple[str, ...], tuple[TextMatch, ...]]
+"""What `LicenseKnowledgeBase.identify` answers: license keys, and how the text compares."""
+
+
+class AnswerStore(Protocol):
+    """Answers of `identify` kept across runs (`scanner.licensing.compiled.Answers`), by a
+    digest of the text; valid only for the knowledge base and code that gave them."""
+
+    def get(self, key: bytes) -> Identified | None: ...
+
+    def put(self, key: bytes, answer: Identified) -> None: ...
 
 
 class KnowledgeBaseError(Exception):
@@ -291,6 +304,10 @@ class LicenseKnowledgeBase:
         self._by_name: dict[str, str] = {}
         self._by_loose: dict[str, str | None] = {}  # None: two licenses fold to this form
         self._by_url: dict[str, str | None] = {}
+        self._identified: dict[bytes, Identified] = {}
+        self.answers: AnswerStore | None = None
+        """Where answers are also kept between runs (the shipped knowledge base's, in the
+        user's cache folder); None: for this run only."""
         for entry in sorted(entries, key=lambda e: e.key):
             self.entries[entry.key] = entry
         # Own aliases first, then derived names (SPDX ids, ScanCode keys, names, URLs), so an
@@ -306,6 +323,27 @@ class LicenseKnowledgeBase:
             for name in derived:
                 if name:
                     self._add_name(name, entry.key, explicit=False)
+
+    @classmethod
+    def from_indexes(
+        cls,
+        entries: Iterable[LicenseEntry],
+        by_name: dict[str, str],
+        by_loose: dict[str, str | None],
+        by_url: dict[str, str | None],
+    ) -> LicenseKnowledgeBase:
+        """A knowledge base from entries and the name indexes `name_indexes()` gave for them
+        (`scanner.licensing.compiled`): indexing every name is most of building one."""
+        kb = cls(())
+        kb.entries = {entry.key: entry for entry in sorted(entries, key=lambda e: e.key)}
+        kb._by_name, kb._by_loose, kb._by_url = by_name, by_loose, by_url
+        return kb
+
+    def name_indexes(
+        self,
+    ) -> tuple[dict[str, str], dict[str, str | None], dict[str, str | None]]:
+        """The indexes `identify_name` looks names up in: as written, loosely, by link."""
+        return self._by_name, self._by_loose, self._by_url
 
     def _add_name(self, name: str, key: str, *, explicit: bool) -> None:
         url = canonical_url(name)
@@ -383,7 +421,24 @@ class LicenseKnowledgeBase:
         Entries without a reference text are recognised by their markers when the text is no
         reference's (their markers are their titles: "BigScience Open RAIL-M License" is similar
         to the CreativeML Open RAIL-M and is the BigScience license); the markers of an entry
-        with a reference are never used, so a variant of a known license is not named."""
+        with a reference are never used, so a variant of a known license is not named.
+
+        Answers are kept by the text's digest, for the run (many packages ship the same file)
+        and, with `answers`, between runs: matching a text is most of reading a package."""
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x01" if sections else b"\x00")
+        key = digest.digest()
+        found = self._identified.get(key)
+        if found is None and self.answers is not None:
+            found = self.answers.get(key)
+        if found is None:
+            found = self._identify(text, sections)
+            if self.answers is not None:
+                self.answers.put(key, found)
+        self._identified[key] = found
+        return found
+
+    def _identify(self, text: str, sections: bool) -> Identified:
         if sections and len(set(_LEGAL_TERMS.findall(text.lower()))) < 2:
             return (), ()  # a card with no license in it: no index is built for it
         matches = self._matcher.match(text, sections=sections)
@@ -432,8 +487,7 @@ def load_knowledge_base(directory: Path) -> LicenseKnowledgeBase:
     """Read and validate every `*.yaml` entry in `directory`."""
     import yaml
 
-    # libyaml's safe loader when PyYAML was built with it: 10x faster, and every command loads this.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = safe_loader()
     entries = []
     for path in sorted(directory.glob("*.yaml")):
         if path.name in NOT_LICENSES:
@@ -446,7 +500,18 @@ def load_knowledge_base(directory: Path) -> LicenseKnowledgeBase:
     return LicenseKnowledgeBase(entries)
 
 
+def safe_loader() -> Any:
+    """libyaml's safe loader when PyYAML was built with it (10x faster), else the pure-Python
+    one. Only for the shipped files: a scanned tree's YAML goes through `scanner.files`."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @cache
 def default_knowledge_base() -> LicenseKnowledgeBase:
-    """The knowledge base shipped with aiscan, loaded once per process."""
-    return load_knowledge_base(data_dir("licenses"))
+    """The knowledge base shipped with aiscan, loaded once per process (from the compiled copy
+    in the user's cache folder while it matches the files, `scanner.licensing.compiled`)."""
+    from scanner.licensing.compiled import load_default
+
+    return load_default()[0]

@@ -17,7 +17,6 @@ not answer, HubUnavailable ends the run with exit code 3.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import hashlib
 import json
@@ -27,7 +26,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -502,6 +500,8 @@ class HubClient:
         """Ask for many repos at once; answers land in the memo, errors surface on `model`."""
         if len(requests) < 2 or self.offline:
             return
+        from concurrent.futures import ThreadPoolExecutor  # here: most runs never ask the Hub
+
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             futures = [pool.submit(self.model, r, v) for r, v in requests]
         for future in futures:
@@ -512,6 +512,8 @@ class HubClient:
         """Ask for many datasets at once, like `prefetch` for models."""
         if len(repo_ids) < 2 or self.offline:
             return
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             futures = [pool.submit(self.dataset, r) for r in repo_ids]
         for future in futures:
@@ -763,6 +765,8 @@ def _within(seconds: float, call: Callable[[], T], abandoned: threading.Event) -
     `abandoned`, and the thread stops at its next chunk (or its read timeout) on its own; being
     a daemon, it never holds up the end of the run.
     """
+    import concurrent.futures
+
     future: concurrent.futures.Future[T] = concurrent.futures.Future()
 
     def run() -> None:

@@ -9,7 +9,6 @@ import json
 import os
 import platform
 import sys
-from importlib import metadata
 
 LICENSE_FILE_LIMIT = 65536
 MAX_LICENSE_FILES = 32
@@ -121,6 +120,8 @@ def describe(dist):
 
 
 def main():
+    from importlib import metadata  # here, not above: aiscan imports `describe` on every run
+
     json.dump(
         {
             "python": sys.executable,

@@ -13,15 +13,13 @@ Two ways, by who chose the environment:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import metadata
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +146,9 @@ def read_environment(python: Path | str | None = None) -> Environment:
     current directory out, so nothing but the environment's own site-packages is read, and the
     scrubbed environment keeps credentials away from it.
     """
+    import subprocess
+    from importlib.resources import files
+
     interpreter = str(python or sys.executable)
     script = files("scanner.readers.python").joinpath("env_dump.py").read_text(encoding="utf-8")
     try:
@@ -172,24 +173,33 @@ def read_environment(python: Path | str | None = None) -> Environment:
     return parse_dump(document)
 
 
-class _FolderDistribution(metadata.Distribution):
-    """A `.dist-info` / `.egg-info` folder of a stranger's environment, read as files only."""
+@functools.cache
+def _folder_distribution() -> Any:
+    """The `importlib.metadata.Distribution` of a folder read as files, made on first use:
+    importing `importlib.metadata` (and the email package it parses with) is ~15 % of a scan
+    that reads no environment."""
+    from importlib import metadata
 
-    def __init__(self, path: Path, root: str) -> None:
-        self._path = path
-        self._root = root
+    class _FolderDistribution(metadata.Distribution):
+        """A `.dist-info` / `.egg-info` folder of a stranger's environment, read as files only."""
 
-    def read_text(self, filename: str) -> str | None:
-        target = self._path / filename if filename else self._path
-        if outside_problem(target, self._root) is not None:
-            return None
-        try:
-            return read_bounded(target, MAX_METADATA_BYTES).decode("utf-8", "replace")
-        except OSError:
-            return None
+        def __init__(self, path: Path, root: str) -> None:
+            self._path = path
+            self._root = root
 
-    def locate_file(self, path: str | os.PathLike[str]) -> Path:
-        return self._path.parent / path
+        def read_text(self, filename: str) -> str | None:
+            target = self._path / filename if filename else self._path
+            if outside_problem(target, self._root) is not None:
+                return None
+            try:
+                return read_bounded(target, MAX_METADATA_BYTES).decode("utf-8", "replace")
+            except OSError:
+                return None
+
+        def locate_file(self, path: str | os.PathLike[str]) -> Path:
+            return self._path.parent / path
+
+    return _FolderDistribution
 
 
 def _pyvenv_cfg(venv: Path, root: str) -> dict[str, str]:
@@ -258,7 +268,7 @@ def read_virtualenv(venv: Path, root: str) -> Environment:
             continue
         for entry in entries:
             if entry.suffix in (".dist-info", ".egg-info"):
-                distributions.append(env_dump.describe(_FolderDistribution(entry, root)))
+                distributions.append(env_dump.describe(_folder_distribution()(entry, root)))
     markers = _markers(venv, config, sites)
     return parse_dump(
         {

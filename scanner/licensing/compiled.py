@@ -1,0 +1,345 @@
+"""The shipped knowledge base and model catalogue, compiled once into one JSON file.
+
+Every command needs both, and reading them from `licenses/` means parsing ~100 YAML files,
+reading every bundled license text to check its markers, indexing ~1,500 names and checking the
+catalogue against the result: a fixed cost each `aiscan` run paid again although the files had
+not changed. The compiled file holds what that work produced, already validated, and is loaded
+with the C JSON parser in a few milliseconds.
+
+It lives in the user's cache folder (`user_cache_dir()`), never in a scanned tree or in the
+installation (which may be read-only), one file per installation. It is used only while its
+fingerprint matches: every file under `licenses/` (including `texts/` and `reference/`) by
+name, size and modification time, the code that compiles it, and aiscan's version. So a
+license file added, edited or removed — in a source checkout while others add entries — is
+picked up on the next run, with no build step. A cache folder that cannot be written, or a
+file that does not parse or has the wrong shape, only means the sources are read as before.
+
+The file is data, not code: JSON, never pickle, so a damaged or planted cache cannot run
+anything; it is trusted like the installation itself (it names what licenses say), which is
+why it is kept in the user's own cache folder and never looked for near a scanned tree.
+
+Beside it, `Answers` keeps what each license text was matched as, under the same fingerprint:
+the knowledge base's answers, compiled as texts are met.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from dataclasses import fields
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from scanner import __version__
+from scanner.inventory import TextMatch
+from scanner.licensing import catalogue as catalogue_module
+from scanner.licensing import knowledge_base as kb_module
+from scanner.licensing import matching as matching_module
+from scanner.licensing import names as names_module
+from scanner.licensing.catalogue import (
+    CATALOGUE_FILE,
+    ModelCatalogue,
+    ModelFamily,
+    load_catalogue,
+)
+from scanner.licensing.knowledge_base import (
+    Clause,
+    Identified,
+    LicenseEntry,
+    LicenseKnowledgeBase,
+    load_knowledge_base,
+)
+from scanner.resources import data_dir, user_cache_dir
+
+FORMAT = 1
+"""Bumped when the layout of the compiled file changes."""
+
+_CODE = (kb_module, catalogue_module, names_module, matching_module)
+"""The modules whose code decides what is compiled and answered: validation, entries, name
+indexes, and the text matcher whose answers `Answers` keeps."""
+
+_PATH_FIELDS = ("text_file", "use_policy_file", "reference_file")
+_CLAUSE_FIELDS = ("conditions", "obligations", "restrictions")
+
+
+def fingerprint(directory: Path) -> str:
+    """What the compiled file was made from: every file under `directory` (name, size and
+    modification time), the compiling code's files, aiscan's version and the file format."""
+    digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0".encode())
+    for code in (*(Path(str(module.__file__)) for module in _CODE), Path(__file__)):
+        digest.update(_stamp(code))
+    _stamp_tree(digest, str(directory), "")
+    return digest.hexdigest()
+
+
+def _stamp_tree(digest: Any, folder: str, prefix: str) -> None:
+    """Every file's relative name and `_stamp` below `folder`, in name order (a link to a
+    folder is not followed). `os.scandir`, not `Path`: this runs at every start."""
+    try:
+        with os.scandir(folder) as found:
+            entries = sorted(found, key=lambda entry: entry.name)
+    except OSError:
+        digest.update(f"\0unreadable {prefix}\0".encode("utf-8", "surrogateescape"))
+        return
+    for entry in entries:
+        name = prefix + entry.name
+        if entry.is_dir(follow_symlinks=False):
+            _stamp_tree(digest, entry.path, name + "/")
+            continue
+        digest.update(name.encode("utf-8", "surrogateescape"))
+        try:
+            status = entry.stat()
+        except OSError:
+            digest.update(b"\0missing\0")
+            continue
+        digest.update(f"\0{status.st_size}\0{status.st_mtime_ns}\0".encode())
+
+
+def _stamp(path: Path) -> bytes:
+    try:
+        status = path.stat()
+    except OSError:
+        return b"\0missing\0"
+    return f"\0{status.st_size}\0{status.st_mtime_ns}\0".encode()
+
+
+def cache_file(directory: Path, cache_dir: Path) -> Path:
+    """One compiled file per knowledge-base folder, so installations side by side (several
+    worktrees, virtual environments) do not overwrite each other's on every run."""
+    where = hashlib.sha256(str(directory.resolve()).encode("utf-8", "surrogateescape"))
+    return cache_dir / "compiled" / f"licenses-{where.hexdigest()[:16]}.json"
+
+
+def load(
+    directory: Path, cache_dir: Path | None, stamp: str | None = None
+) -> tuple[LicenseKnowledgeBase, ModelCatalogue]:
+    """The knowledge base and catalogue of `directory`, from the compiled file when it matches
+    the sources, else from the sources (and the compiled file is written for the next run).
+    `cache_dir` None: the sources only."""
+    stamp = stamp or fingerprint(directory)
+    target = cache_file(directory, cache_dir) if cache_dir is not None else None
+    if target is not None:
+        compiled = _read(target, stamp, directory)
+        if compiled is not None:
+            return compiled
+    kb = load_knowledge_base(directory)
+    catalogue = load_catalogue(directory / CATALOGUE_FILE, kb)
+    if target is not None:
+        _write(target, _encode(kb, catalogue, stamp, directory))
+    return kb, catalogue
+
+
+@cache
+def load_default() -> tuple[LicenseKnowledgeBase, ModelCatalogue]:
+    """The shipped knowledge base and catalogue, compiled in the user's cache folder, with
+    their license-text answers kept there too (`Answers`)."""
+    directory = data_dir("licenses")
+    try:
+        cache_dir: Path | None = user_cache_dir()
+    except (RuntimeError, KeyError, OSError):
+        cache_dir = None  # no home folder to find one in: the sources, as before
+    stamp = fingerprint(directory)
+    kb, catalogue = load(directory, cache_dir, stamp)
+    if cache_dir is not None:
+        kb.answers = Answers(answers_file(directory, cache_dir), stamp)
+    return kb, catalogue
+
+
+def answers_file(directory: Path, cache_dir: Path) -> Path:
+    return cache_file(directory, cache_dir).with_suffix(".answers.sqlite3")
+
+
+class Answers:
+    """What `LicenseKnowledgeBase.identify` answered for a text, kept between runs by the
+    text's digest: matching a text word by word against ~80 references is most of what reading
+    an environment's packages costs, and the same LICENSE files come back in every run (and in
+    every project using the same packages).
+
+    An answer is valid for one fingerprint (the knowledge base's files and the matcher's code):
+    the file holds answers of one fingerprint only, and is emptied when it changes. Answers are
+    JSON in SQLite (WAL, so concurrent runs are safe); the store opens on the first text
+    matched, and any failure (a read-only folder, a damaged or foreign file) turns it off for
+    the run: the text is matched as it would be without it."""
+
+    def __init__(self, path: Path, stamp: str) -> None:
+        self.path = path
+        self.stamp = stamp
+        self._db: Any = None
+        self._off = False
+        self._lock = threading.Lock()  # texts from the Hub may be matched in worker threads
+
+    def _open(self) -> Any:
+        if self._off:
+            return None
+        if self._db is None:
+            import sqlite3
+
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(
+                    self.path, timeout=10, isolation_level=None, check_same_thread=False
+                )
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("CREATE TABLE IF NOT EXISTS meta (fingerprint TEXT NOT NULL)")
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS answers (digest BLOB PRIMARY KEY, answer TEXT)"
+                )
+                row = db.execute("SELECT fingerprint FROM meta").fetchone()
+                if row is None or row[0] != self.stamp:
+                    db.execute("BEGIN IMMEDIATE")
+                    db.execute("DELETE FROM answers")
+                    db.execute("DELETE FROM meta")
+                    db.execute("INSERT INTO meta VALUES (?)", (self.stamp,))
+                    db.execute("COMMIT")
+                self._db = db
+            except (sqlite3.Error, OSError):
+                self._off = True
+        return self._db
+
+    def _key(self, key: bytes) -> bytes:
+        """The text's digest with the fingerprint: a run that started before a knowledge-base
+        file changed may still write its answers after another run emptied the store."""
+        return hashlib.sha256(self.stamp.encode() + key).digest()
+
+    def get(self, key: bytes) -> Identified | None:
+        import sqlite3
+
+        with self._lock:
+            db = self._open()
+            if db is None:
+                return None
+            try:
+                row = db.execute(
+                    "SELECT answer FROM answers WHERE digest = ?", (self._key(key),)
+                ).fetchone()
+            except sqlite3.Error:
+                self._off = True
+                return None
+        try:
+            if row is None:
+                return None
+            keys, matches = json.loads(row[0])
+            return (
+                tuple(str(k) for k in keys),
+                tuple(TextMatch(m[0], m[1], float(m[2]), m[3], m[4]) for m in matches),
+            )
+        except (ValueError, TypeError, IndexError):
+            self._off = True  # a damaged store: matched afresh from here on
+            return None
+
+    def put(self, key: bytes, answer: Identified) -> None:
+        import sqlite3
+
+        keys, matches = answer
+        document = json.dumps(
+            [keys, [[m.key, m.verdict, m.coverage, m.difference, m.section] for m in matches]]
+        )
+        with self._lock:
+            db = self._open()
+            if db is None:
+                return
+            try:
+                db.execute(
+                    "INSERT OR REPLACE INTO answers VALUES (?, ?)", (self._key(key), document)
+                )
+            except sqlite3.Error:
+                self._off = True
+
+
+def _read(
+    target: Path, stamp: str, directory: Path
+) -> tuple[LicenseKnowledgeBase, ModelCatalogue] | None:
+    try:
+        raw = json.loads(target.read_bytes())
+        if raw.get("format") != FORMAT or raw.get("fingerprint") != stamp:
+            return None
+        return _decode(raw, directory)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None  # unreadable, damaged or from another layout: compiled again
+
+
+def _write(target: Path, document: dict[str, Any]) -> None:
+    """Atomically (a temporary file and a rename), so concurrent runs never read half a file;
+    a cache folder that cannot be written is no error."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=".licenses-", suffix=".tmp", dir=target.parent)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, ensure_ascii=False, separators=(",", ":"))
+        Path(temporary).replace(target)
+    except OSError:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def _encode(
+    kb: LicenseKnowledgeBase, catalogue: ModelCatalogue, stamp: str, directory: Path
+) -> dict[str, Any]:
+    entries = []
+    for entry in kb.entries.values():
+        fields_of = {f.name: getattr(entry, f.name) for f in fields(entry)}
+        for name in _PATH_FIELDS:
+            path = fields_of[name]
+            fields_of[name] = None if path is None else os.path.relpath(path, directory)
+        for name in _CLAUSE_FIELDS:
+            fields_of[name] = [
+                {f.name: getattr(clause, f.name) for f in fields(clause)}
+                for clause in fields_of[name]
+            ]
+        entries.append(fields_of)
+    families = [
+        {
+            "family": f.family,
+            "license": f.license,
+            "citation": f.citation,
+            "repos": f.repos,
+            "mentions": f.mentions,
+            "base": f.base,
+            "ollama": f.ollama,
+        }
+        for f in catalogue.families
+    ]
+    by_name, by_loose, by_url = kb.name_indexes()
+    return {
+        "format": FORMAT,
+        "fingerprint": stamp,
+        "entries": entries,
+        "names": by_name,
+        "loose": by_loose,
+        "urls": by_url,
+        "families": families,
+    }
+
+
+def _decode(raw: dict[str, Any], directory: Path) -> tuple[LicenseKnowledgeBase, ModelCatalogue]:
+    entries = []
+    for item in raw["entries"]:
+        values = dict(item)
+        for name in _PATH_FIELDS:
+            values[name] = None if values[name] is None else directory / values[name]
+        for name in _CLAUSE_FIELDS:
+            values[name] = tuple(Clause(**clause) for clause in values[name])
+        for name in ("aliases", "markers", "not_markers"):
+            values[name] = tuple(values[name])
+        entries.append(LicenseEntry(**values))
+    kb = LicenseKnowledgeBase.from_indexes(entries, raw["names"], raw["loose"], raw["urls"])
+    families = [
+        ModelFamily(
+            family=item["family"],
+            license=item["license"],
+            citation=item["citation"],
+            repos=tuple(item["repos"]),
+            mentions=tuple(item["mentions"]),
+            base=item["base"],
+            ollama=tuple(item["ollama"]),
+        )
+        for item in raw["families"]
+    ]
+    return kb, ModelCatalogue(families)

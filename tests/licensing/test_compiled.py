@@ -1,0 +1,276 @@
+"""The compiled knowledge base: the same as the sources, and compiled again when they change."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from scanner.licensing import compiled
+from scanner.licensing.catalogue import load_catalogue
+from scanner.licensing.knowledge_base import load_knowledge_base
+from scanner.resources import data_dir
+
+SHIPPED = data_dir("licenses")
+
+
+def same(left, right) -> None:
+    (kb_a, catalogue_a), (kb_b, catalogue_b) = left, right
+    assert kb_a.entries == kb_b.entries
+    assert kb_a.name_indexes() == kb_b.name_indexes()
+    assert catalogue_a.families == catalogue_b.families
+
+
+@pytest.fixture
+def licenses(tmp_path):
+    copy = tmp_path / "licenses"
+    shutil.copytree(SHIPPED, copy)
+    return copy
+
+
+@pytest.fixture
+def no_sources(monkeypatch):
+    """Make reading the sources fail, so a load that succeeds came from the compiled file."""
+
+    def refuse(*_args):
+        raise AssertionError("read the sources although the compiled file matches")
+
+    def refusing():
+        monkeypatch.setattr(compiled, "load_knowledge_base", refuse)
+        monkeypatch.setattr(compiled, "load_catalogue", refuse)
+
+    return refusing
+
+
+def test_compiled_is_the_shipped_knowledge_base(tmp_path, no_sources):
+    kb = load_knowledge_base(SHIPPED)
+    source = (kb, load_catalogue(SHIPPED / "models.yaml", kb))
+    same(compiled.load(SHIPPED, tmp_path / "cache"), source)  # compiles
+    assert compiled.cache_file(SHIPPED, tmp_path / "cache").is_file()
+    no_sources()
+    again = compiled.load(SHIPPED, tmp_path / "cache")
+    same(again, source)
+    assert again[0]["mit"].text == source[0]["mit"].text
+    assert again[0].identify_name("Apache License 2.0") == "apache-2.0"
+    (llama,) = [f for f in again[1].families if f.license == "llama3.1"][:1]
+    mention = again[1].mentions("Fine-tuned from Llama 3.1 8B.")
+    assert [m.license for m in mention] == [llama.license]
+
+
+def test_an_edited_license_file_is_compiled_again(licenses, tmp_path):
+    cache = tmp_path / "cache"
+    compiled.load(licenses, cache)
+    mit = licenses / "mit.yaml"
+    text = mit.read_text(encoding="utf-8")
+    mit.write_text(text.replace("name: MIT License", "name: MIT License (edited)"), "utf-8")
+    kb, _ = compiled.load(licenses, cache)
+    assert kb["mit"].name == "MIT License (edited)"
+    assert kb.identify_name("MIT License (edited)") == "mit"
+
+
+def test_an_edit_that_keeps_size_and_time_is_seen_through_the_time(licenses, tmp_path):
+    """A file rewritten to the same length within the same second is still a new stamp:
+    nanosecond modification times are compared."""
+    cache = tmp_path / "cache"
+    compiled.load(licenses, cache)
+    mit = licenses / "mit.yaml"
+    before = mit.stat()
+    text = mit.read_text(encoding="utf-8")
+    mit.write_text(text.replace("name: MIT License", "name: MIT Licensf"), "utf-8")
+    os.utime(mit, ns=(before.st_atime_ns, before.st_mtime_ns + 1))
+    assert compiled.load(licenses, cache)[0]["mit"].name == "MIT Licensf"
+
+
+def test_added_and_removed_files_are_picked_up(licenses, tmp_path):
+    cache = tmp_path / "cache"
+    compiled.load(licenses, cache)
+    (licenses / "mit-copy.yaml").write_text(
+        "key: mit-copy\nname: A license added while aiscan was in use\ncategory: permissive\n"
+        "commercial_use: true\nderivatives_inherit: false\n",
+        "utf-8",
+    )
+    kb, _ = compiled.load(licenses, cache)
+    assert "mit-copy" in kb
+    (licenses / "mit-copy.yaml").unlink()
+    assert "mit-copy" not in compiled.load(licenses, cache)[0]
+
+
+def test_a_changed_text_file_is_compiled_again(licenses, tmp_path):
+    """Entries are checked against their bundled texts: a text is part of the fingerprint."""
+    cache = tmp_path / "cache"
+    compiled.load(licenses, cache)
+    kb = load_knowledge_base(licenses)
+    text_file = kb["mit"].text_file
+    assert text_file is not None
+    text_file.write_text(text_file.read_text(encoding="utf-8") + "\nAppended.\n", "utf-8")
+    assert compiled.load(licenses, cache)[0]["mit"].text.endswith("Appended.\n")
+
+
+def test_an_invalid_edit_fails_as_the_sources_do(licenses, tmp_path):
+    from scanner.licensing.knowledge_base import KnowledgeBaseError
+
+    cache = tmp_path / "cache"
+    compiled.load(licenses, cache)
+    (licenses / "mit.yaml").write_text("key: mit\nname: MIT\ncategory: nonsense\n", "utf-8")
+    with pytest.raises(KnowledgeBaseError, match="category"):
+        compiled.load(licenses, cache)
+
+
+@pytest.mark.parametrize("damage", ["", "{", "[]", '{"format": 1, "fingerprint": "x"}', "null"])
+def test_a_damaged_compiled_file_is_compiled_again(tmp_path, damage, no_sources):
+    cache = tmp_path / "cache"
+    first = compiled.load(SHIPPED, cache)
+    target = compiled.cache_file(SHIPPED, cache)
+    target.write_text(damage, "utf-8")
+    same(compiled.load(SHIPPED, cache), first)
+    no_sources()
+    same(compiled.load(SHIPPED, cache), first)  # and it was written whole again
+
+
+def test_a_wrong_shape_with_the_right_fingerprint_is_compiled_again(tmp_path):
+    cache = tmp_path / "cache"
+    first = compiled.load(SHIPPED, cache)
+    target = compiled.cache_file(SHIPPED, cache)
+    stamp = compiled.fingerprint(SHIPPED)
+    target.write_text(f'{{"format": 1, "fingerprint": "{stamp}", "entries": [1]}}', "utf-8")
+    same(compiled.load(SHIPPED, cache), first)
+
+
+def test_a_cache_folder_that_cannot_be_written_reads_the_sources(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder", "utf-8")
+    kb = load_knowledge_base(SHIPPED)
+    source = (kb, load_catalogue(SHIPPED / "models.yaml", kb))
+    same(compiled.load(SHIPPED, blocked / "cache"), source)
+    same(compiled.load(SHIPPED, None), source)
+
+
+def test_the_default_uses_the_user_cache_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("AISCAN_CACHE_DIR", str(tmp_path / "cache"))
+    compiled.load_default.cache_clear()
+    try:
+        kb, _ = compiled.load_default()
+        assert "apache-2.0" in kb
+        assert compiled.cache_file(SHIPPED, tmp_path / "cache").is_file()
+    finally:
+        compiled.load_default.cache_clear()
+
+
+# --- answers of identify, kept between runs ----------------------------------------------
+
+
+def _kb_with_answers(cache, stamp="stamp"):
+    kb, _ = compiled.load(SHIPPED, cache)
+    kb.answers = compiled.Answers(cache / "answers.sqlite3", stamp)
+    return kb
+
+
+def _refuse_matching(monkeypatch, kb):
+    def refuse(*_args):
+        raise AssertionError("matched a text whose answer is kept")
+
+    monkeypatch.setattr(kb, "_identify", refuse)
+
+
+def test_an_answer_is_kept_between_runs(tmp_path, monkeypatch):
+    text = (SHIPPED / "texts" / "apache-2.0.txt").read_text(encoding="utf-8")
+    card = "# Model\n\n## License\n\n" + text
+    first = _kb_with_answers(tmp_path)
+    answers = (first.identify(text), first.identify(card, sections=True))
+    assert answers[0][0] == ("apache-2.0",)
+    assert answers[0] != answers[1]  # the card's match names its section
+    again = _kb_with_answers(tmp_path)
+    _refuse_matching(monkeypatch, again)
+    assert (again.identify(text), again.identify(card, sections=True)) == answers
+
+
+def test_answers_of_another_fingerprint_are_not_used(tmp_path):
+    text = (SHIPPED / "texts" / "mit.txt").read_text(encoding="utf-8")
+    first = _kb_with_answers(tmp_path, "before")
+    expected = first.identify(text)
+    later = _kb_with_answers(tmp_path, "after")
+    calls = []
+    original = later._identify
+    later._identify = lambda *args: calls.append(args) or original(*args)
+    assert later.identify(text) == expected
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("damage", [b"not a database at all", b""])
+def test_a_damaged_answer_store_only_means_matching_again(tmp_path, damage):
+    (tmp_path / "answers.sqlite3").write_bytes(damage * 100)
+    text = (SHIPPED / "texts" / "mit.txt").read_text(encoding="utf-8")
+    kb = _kb_with_answers(tmp_path)
+    assert kb.identify(text)[0] == ("mit",)
+
+
+def test_a_damaged_answer_is_matched_again(tmp_path):
+    import sqlite3
+
+    text = (SHIPPED / "texts" / "mit.txt").read_text(encoding="utf-8")
+    expected = _kb_with_answers(tmp_path).identify(text)
+    with sqlite3.connect(tmp_path / "answers.sqlite3") as db:
+        db.execute("UPDATE answers SET answer = '[1, 2, 3]'")
+    assert _kb_with_answers(tmp_path).identify(text) == expected
+
+
+def test_a_scan_with_kept_answers_reports_the_same(tmp_path):
+    """End to end, two runs of the CLI with one cache folder: the second answers from the
+    store, and the reports are the same."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import make_model_dir, subprocess_env
+
+    text = (SHIPPED / "texts" / "apache-2.0.txt").read_text(encoding="utf-8")
+    folder = make_model_dir(tmp_path, license_text=text)
+    env = {**subprocess_env(), "AISCAN_CACHE_DIR": str(tmp_path / "cache")}
+    reports = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-m", "scanner", "scan", str(folder), "-f", "json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        reports.append(json.loads(done.stdout))
+    assert reports[0]["components"] == reports[1]["components"]
+    assert "apache-2.0" in json.dumps(reports[0]["components"][0]["license"])
+    (store,) = (tmp_path / "cache" / "compiled").glob("*.answers.sqlite3")
+    import sqlite3
+
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT count(*) FROM answers").fetchone()[0] >= 1
+
+
+def test_without_a_home_folder_the_sources_are_read(monkeypatch):
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(compiled, "user_cache_dir", no_home)
+    compiled.load_default.cache_clear()
+    try:
+        kb, catalogue = compiled.load_default()
+        assert "mit" in kb and kb.answers is None and catalogue.families
+    finally:
+        compiled.load_default.cache_clear()
+
+
+def test_answers_are_kept_from_worker_threads(tmp_path, monkeypatch):
+    """Texts fetched from the Hub can be matched in worker threads: one connection, locked."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [
+        (SHIPPED / "texts" / f"{key}.txt").read_text(encoding="utf-8")
+        for key in ("mit", "apache-2.0", "gemma", "llama3")
+    ]
+    kb = _kb_with_answers(tmp_path)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(kb.identify, texts))
+    assert [a[0] for a in answers] == [("mit",), ("apache-2.0",), ("gemma",), ("llama3",)]
+    again = _kb_with_answers(tmp_path)
+    _refuse_matching(monkeypatch, again)
+    assert [again.identify(text) for text in texts] == answers
