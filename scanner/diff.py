@@ -106,6 +106,16 @@ def component_key(kind: str, name: str, purl: str | None = None) -> str:
     return f"{kind}:{name}"
 
 
+def _state_order(state: ComponentState) -> tuple:
+    """An order of the states of one name, so which is kept does not depend on listing order."""
+    return (
+        state.version or "",
+        state.effective or "",
+        state.declared,
+        sorted(state.hashes.items()),
+    )
+
+
 def snapshot(bom: DecodedBom) -> Snapshot:
     """What diff compares of a decoded document; SPDX expressions in one spelling. Components a
     document only names (`named_only`) are left out: a report does not list them."""
@@ -127,9 +137,14 @@ def snapshot(bom: DecodedBom) -> Snapshot:
         hashes = {f.path: f.sha256 for f in c.files if f.sha256}
         if c.sha256:
             hashes[""] = c.sha256
-        components[key] = ComponentState(
+        state = ComponentState(
             c.version, declared, _spdx_text(c.effective) if spdx else c.effective, hashes
         )
+        if key in components:
+            # One name listed twice (a service used in two places, one model loaded under two
+            # revisions): the same state is kept whatever order the document lists them in.
+            state = min(components[key], state, key=_state_order)
+        components[key] = state
         record(key, c.findings)
     return Snapshot(
         components,

@@ -360,6 +360,86 @@ class CodeReference:
     use_safetensors: bool | None = None
     declared_in: tuple[str, ...] = ()
     found_in: str | None = None
+    registry: Literal["hub", "ollama"] = "hub"
+    """Where the name is looked up: a Hugging Face id (or local path), or an Ollama library name
+    (`llama3.1:8b`, from `ollama pull`, the `ollama` client, `ChatOllama`), whose family the
+    catalogue knows."""
+    loads_weights: bool = True
+    """False when the code asks a server that holds the weights (Ollama, a hosted inference
+    endpoint): the call has no revision to pin."""
+
+
+@dataclass(frozen=True)
+class Service:
+    """A hosted AI service (or a self-hosted inference server) a project calls or deploys.
+
+    Found in code (`client.chat.completions.create(model="gpt-4o")`) or in a deployment file
+    (an `ollama/ollama` image, `OPENAI_MODEL=gpt-4o` in `.env`), at `file:line` (`cell` for a
+    notebook). `provider` is aiscan's name for who runs it (`openai`, `anthropic`,
+    `aws-bedrock`, `ollama`, ...); `model` the model name as the code gives it, None when
+    unresolved (then `expression` holds the source text) or when none applies (an inference
+    server's image). `endpoint` is only what the code or file states (`base_url=`,
+    `azure_endpoint=`), never a default filled in. `hosted` is False for a self-hosted inference
+    server, whose `image` is the container image. `declared_in` names the project inventories
+    (a CycloneDX BOM's `services`) that list it.
+    """
+
+    ref: str
+    provider: str
+    file: str
+    line: int
+    call: str
+    location: str
+    model: str | None = None
+    endpoint: str | None = None
+    hosted: bool = True
+    image: str | None = None
+    cell: int | None = None
+    expression: str | None = None
+    declared_in: tuple[str, ...] = ()
+
+    @property
+    def resolved(self) -> bool:
+        """False when the model is named at run time (an environment variable, an argument)."""
+        return self.expression is None
+
+    @property
+    def version(self) -> str | None:
+        """A self-hosted server's version: its image's digest or tag (`v0.6.3`), None for
+        `latest` or no tag, which name whatever was pushed last. Hosted APIs state none."""
+        if self.image is None:
+            return None
+        tag = _image_parts(self.image)[1]
+        return None if tag == "latest" else tag
+
+    @property
+    def bom_name(self) -> str:
+        """The name BOMs give the service: as `label`, but a server's image without its tag,
+        which is the version, so a new tag is a version change, not another service."""
+        return _image_parts(self.image)[0] if self.image is not None else self.label
+
+    @property
+    def label(self) -> str:
+        """How reports name the service: its model, the server's image, or the run-time name."""
+        return self.model or self.image or self.expression or self.provider
+
+    @property
+    def where(self) -> str:
+        """`file:line` (`file cell N:line` in a notebook), as findings and reports quote it."""
+        cell = f" cell {self.cell}" if self.cell else ""
+        return f"{self.file}{cell}:{self.line}"
+
+
+def _image_parts(image: str) -> tuple[str, str | None]:
+    """(repository, tag or digest) of a container image reference: `host:5000/a/b:tag`,
+    `a/b@sha256:…` (a digest wins over a tag), `a/b` (neither)."""
+    repository, at, digest = image.partition("@")
+    head, _, tag = repository.rpartition(":")
+    if head and "/" not in tag:
+        repository = head
+    else:
+        tag = ""
+    return repository, digest if at else tag or None
 
 
 @dataclass(frozen=True)
@@ -631,6 +711,8 @@ class ScanResult:
     policy: str | None = None
     rules_off: tuple[str, ...] = ()
     """Rules the policy switched off: a run says what it did not check."""
+    services: tuple[Service, ...] = ()
+    """Hosted AI services and inference servers the scanned projects call or deploy."""
 
     @property
     def exit_code(self) -> int:

@@ -23,6 +23,15 @@ def _where(reference: CodeReference) -> str:
     return f"{reference.file}{cell}:{reference.line}"
 
 
+def _ollama_tagged(name: str, reference: CodeReference) -> str | None:
+    """An Ollama name as an Ollama store names the model: with its tag, `latest` when none
+    is written (`ollama pull gemma2` stores `gemma2:latest`)."""
+    if reference.registry != "ollama":
+        return None
+    name = name.lower().removeprefix("library/")
+    return name if ":" in name else f"{name}:latest"
+
+
 class CodeReferenceCheck(Check):
     """Findings for components that come from `CodeReference`s."""
 
@@ -61,6 +70,7 @@ class CodeReferenceCheck(Check):
             declared = (
                 bool(reference.declared_in)
                 or component.name.lower() in names
+                or _ollama_tagged(component.name, reference) in names
                 or (local and PurePath(component.name).name.lower() in folders)
             )
             if not declared:
@@ -73,7 +83,7 @@ class CodeReferenceCheck(Check):
                     line=reference.line,
                     call=reference.call,
                 )
-        if not local:
+        if not local and reference.loads_weights:
             yield from self._revision(component, reference, where)
         if reference.trust_remote_code:
             yield finding(

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from scanner.inventory import Component, Finding, Severity
+from scanner.inventory import Component, Finding, Service, Severity
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.policy.load import Policy
 from scanner.policy.rules import RULES
@@ -23,6 +23,8 @@ class CheckContext:
 
     policy: Policy
     kb: LicenseKnowledgeBase
+    services: tuple[Service, ...] = ()
+    """The AI services the scanned projects call, for the checks that judge them."""
 
 
 class Check(ABC):

@@ -172,7 +172,9 @@ _PROJECT_OPTIONS = (
         "--code/--no-code",
         default=True,
         show_default=True,
-        help="Scan .py files and notebooks for models the code loads.",
+        help="Scan .py files and notebooks for models the code loads and model APIs it "
+        "calls, and deployment files (Dockerfile, compose, manifests, scripts, .env, "
+        "workflows) for the models and inference servers they run.",
     ),
     click.option(
         "--pypi",
@@ -1106,8 +1108,10 @@ def bom(
     options = {"spec_version": spec_version} if output_format.startswith("cyclonedx") else {}
     write(get_format(output_format, **options).render(result, default_knowledge_base()), output)
     if output is not None:
+        services = f" and {len(result.services)} AI service(s)" if result.services else ""
         click.echo(
-            f"aiscan: {output_format} BOM of {len(result.components)} component(s) → {output}",
+            f"aiscan: {output_format} BOM of {len(result.components)} component(s){services} "
+            f"→ {output}",
             err=True,
         )
 

@@ -166,7 +166,7 @@ def written(result: ScanResult, output: Path) -> None:
     policy = f"policy {result.policy or 'default'}"
     if result.waived_count:
         policy += f" waived {plural(result.waived_count, 'finding')}"
-    click.echo(
-        f"aiscan: {plural(len(result.components), 'component')}, {counts} ({policy}) → {output}",
-        err=True,
-    )
+    held = plural(len(result.components), "component")
+    if result.services:
+        held += f", {plural(len(result.services), 'AI service')}"
+    click.echo(f"aiscan: {held}, {counts} ({policy}) → {output}", err=True)

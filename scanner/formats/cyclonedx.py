@@ -48,6 +48,7 @@ from scanner.inventory import (
     GgufHeader,
     SafetensorsHeader,
     ScanResult,
+    Service,
 )
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
@@ -386,8 +387,12 @@ def build_bom(result: ScanResult, kb: LicenseKnowledgeBase) -> Bom:
             properties=metadata_properties,
         ),
     )
+    services = [_service(s, per_component.get(s.ref, [])) for s in result.services]
+    bom.services.update(services)
     every = {**cdx, **named}
-    bom.register_dependency(subject, [every[ref] for ref in aibom.direct_components(result)])
+    bom.register_dependency(
+        subject, [*(every[ref] for ref in aibom.direct_components(result)), *services]
+    )
     for ref, needs in aibom.dependencies(result).items():
         bom.register_dependency(cdx[ref], [every[r] for r in needs])
     for data in named.values():
@@ -546,6 +551,61 @@ def json_validator(schema: Any) -> Any:
     return JsonStrictValidator(schema)
 
 
+def _service(service: Service, findings: list[Finding]) -> Any:
+    """An AI service as a CycloneDX service: named by its model (the server's image, or the
+    source text of a name known at run time, as for a component), its provider, the endpoint
+    only when the code states one, and `file:line` evidence."""
+    from cyclonedx.model import XsUri
+    from cyclonedx.model.contact import OrganizationalEntity
+    from cyclonedx.model.service import Service as CdxService
+
+    properties = [
+        _property("aiscan:service:provider", service.provider),
+        _property("aiscan:service:hosted", "true" if service.hosted else "false"),
+        _property("aiscan:service:call", service.call),
+        _property("aiscan:evidence:location", service.where),
+    ]
+    if service.model is not None:
+        properties.append(_property("aiscan:service:model", service.model))
+    if service.expression is not None:
+        properties.append(_property("aiscan:service:expression", service.expression))
+    endpoints = []
+    if service.endpoint is not None and "://" in service.endpoint:
+        endpoints.append(XsUri(service.endpoint))
+    return CdxService(
+        name=service.bom_name,
+        version=service.version,
+        bom_ref=service.ref,
+        provider=OrganizationalEntity(name=service.provider),
+        group=service.provider,
+        endpoints=endpoints,
+        properties=[*properties, *_finding_properties(findings)],
+    )
+
+
+def declared_service_names(document: Any) -> list[str]:
+    """The names a CycloneDX JSON BOM's `services` (nested ones included) give, with
+    `group/name` when a group is given: what a project declares it calls. Anything that is no
+    CycloneDX BOM, or not shaped like one, declares nothing."""
+    if not isinstance(document, dict) or document.get("bomFormat") != "CycloneDX":
+        return []
+    names = []
+    listed = document.get("services")
+    pending = list(listed) if isinstance(listed, list) else []
+    while pending:
+        raw = pending.pop()
+        if not isinstance(raw, dict):
+            continue
+        name, group = raw.get("name"), raw.get("group")
+        if isinstance(name, str):
+            names.append(name)
+            if isinstance(group, str):
+                names.append(f"{group}/{name}")
+        if isinstance(raw.get("services"), list):
+            pending.extend(raw["services"])
+    return names
+
+
 def _check_iri_references(format_checker: Any) -> None:
     """Give the format checker the library validates with (Draft 7's) an `iri-reference` check
     when it has none: the module jsonschema checks it with is the one `json_validator` leaves
@@ -689,14 +749,38 @@ def decode_cyclonedx(document: Any) -> DecodedBom | None:
         # Whatever is nested in a file belongs to the file's owner: a file holds no components.
         pending.extend((child, owner) for child in reversed(raw.objects("components")))
     return DecodedBom(
-        components=tuple(
-            replace(head, files=tuple(held), sha256=_own_digest(head, held))
-            for head, held in zip(heads, files, strict=True)
+        components=(
+            *(
+                replace(head, files=tuple(held), sha256=_own_digest(head, held))
+                for head, held in zip(heads, files, strict=True)
+            ),
+            *_decoded_services(bom),
         ),
         findings=_decoded_findings(_decoded_properties(metadata)) if metadata is not None else (),
         license_notation="aiscan" if own else "spdx",
         concludes=own,
     )
+
+
+def _decoded_services(bom: JsonObject) -> list[DecodedComponent]:
+    """The BOM's `services`, nested ones included (by iteration), as components of kind
+    `service` named `group/name` (aiscan writes the provider as the group), with the findings
+    aiscan recorded on them."""
+    found = []
+    pending = list(reversed(bom.objects("services")))
+    while pending:
+        raw = pending.pop()
+        name, group = raw.required("name"), raw.string("group")
+        found.append(
+            DecodedComponent(
+                kind="service",
+                name=f"{group}/{name}" if group else name,
+                version=raw.string("version"),
+                findings=_decoded_findings(_decoded_properties(raw)),
+            )
+        )
+        pending.extend(reversed(raw.objects("services")))
+    return found
 
 
 def _own_digest(head: DecodedComponent, held: list[DecodedFile]) -> str | None:

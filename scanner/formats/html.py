@@ -149,7 +149,10 @@ def render_html(
         overview=_overview(result),
         listed_findings=[f for f in result.findings if f.rule not in _FOLDED_RULES],
         folded=sum(f.rule in _FOLDED_RULES for f in result.findings),
-        names={c.ref: c.name for c in result.components},
+        names={
+            **{c.ref: c.name for c in result.components},
+            **{s.ref: s.label for s in result.services},
+        },
         training=_training_views(result),
         **(context or {}),
     )

@@ -60,6 +60,7 @@ from scanner.inventory import (
     PickleScan,
     SafetensorsHeader,
     ScanResult,
+    Service,
     TextMatch,
     Waiver,
 )
@@ -318,6 +319,22 @@ def _finding(finding: Finding) -> dict[str, Any]:
     }
 
 
+_SERVICE_FIELDS = tuple(f.name for f in dataclasses.fields(Service))
+
+
+def _service(service: Service) -> dict[str, Any]:
+    """A service as the report writes it: its facts, `resolved` spelled out."""
+    data = dataclasses.asdict(service)
+    data["declared_in"] = list(service.declared_in)
+    data["resolved"] = service.resolved
+    return data
+
+
+def _read_service(raw: dict[str, Any]) -> Service:
+    values = {key: raw[key] for key in _SERVICE_FIELDS if key in raw}
+    return Service(**{**values, "declared_in": _items(raw, "declared_in")})
+
+
 def report_document(result: ScanResult) -> dict[str, Any]:
     """The report as plain data, for formats that embed it."""
     from scanner import __version__
@@ -330,6 +347,7 @@ def report_document(result: ScanResult) -> dict[str, Any]:
         "rules_off": list(result.rules_off),
         "fail_on": result.fail_on,
         "components": [_component(c) for c in result.components],
+        "services": [_service(s) for s in result.services],
         "findings": [_finding(f) for f in result.findings],
         "summary": {
             "components": len(result.components),
@@ -587,6 +605,11 @@ def _objects(document: dict[str, Any], key: str) -> tuple[dict[str, Any], ...]:
     return items
 
 
+def _optional_objects(document: dict[str, Any], key: str) -> tuple[dict[str, Any], ...]:
+    """A list of objects reports written before it was added lack (`services`)."""
+    return _objects(document, key) if key in document else ()
+
+
 @functools.cache
 def _field_hints(cls: type) -> dict[str, Any]:
     hints = typing.get_type_hints(cls)
@@ -689,6 +712,7 @@ def _result(document: dict[str, Any]) -> ScanResult:
         fail_on=document.get("fail_on", "error"),
         policy=document.get("policy"),
         rules_off=_items(document, "rules_off"),
+        services=tuple(_read_service(s) for s in _optional_objects(document, "services")),
     )
     _check(result, ScanResult, "")
     return result
@@ -727,7 +751,7 @@ def decoded_result(result: ScanResult) -> DecodedBom:
     about no single component, so it is still compared.
     """
     findings: dict[str | None, list[DecodedFinding]] = {}
-    refs = {c.ref for c in result.components}
+    refs = {c.ref for c in result.components} | {s.ref for s in result.services}
     for f in result.findings:
         subject = f.component if f.component in refs else None
         findings.setdefault(subject, []).append(
@@ -746,6 +770,15 @@ def decoded_result(result: ScanResult) -> DecodedBom:
                 findings=tuple(findings.get(c.ref, ())),
             )
             for c in result.components
+        )
+        + tuple(
+            DecodedComponent(
+                kind="service",
+                name=f"{s.provider}/{s.bom_name}",
+                version=s.version,
+                findings=tuple(findings.get(s.ref, ())),
+            )
+            for s in result.services
         ),
         findings=tuple(findings.get(None, ())),
         fail_on=result.fail_on,

@@ -8,10 +8,11 @@ must not be able to inject HTML or break the tables.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 from scanner.files import printable
 from scanner.formats.interface import PLAIN, Display, ReportFormat
-from scanner.inventory import Finding, ScanResult
+from scanner.inventory import Finding, ScanResult, Service
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
 _ICON = {"error": "❌", "warning": "⚠️", "note": "ℹ️"}
@@ -51,6 +52,28 @@ def _finding_line(finding: Finding, names: dict[str, str]) -> str:
     return f"- {_ICON[finding.severity]} `{finding.rule}` **{escape(component)}**: {escape(finding.message)}"
 
 
+def _services_table(
+    services: Sequence[Service], per_component: dict[str, Counter[str]]
+) -> list[str]:
+    """The AI services in a collapsed table, as the components are."""
+    if not services:
+        return []
+    lines = [
+        f"<details><summary>AI services ({len(services)})</summary>",
+        "",
+        "| Service | Provider | Used at | Errors | Warnings | Notes |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for service in services:
+        counts = per_component.get(service.ref, Counter())
+        provider = service.provider + ("" if service.hosted else " (self-hosted)")
+        lines.append(
+            f"| {escape(service.label)} | {escape(provider)} | {escape(service.where)} "
+            f"| {counts['error']} | {counts['warning']} | {counts['note']} |"
+        )
+    return [*lines, "", "</details>", ""]
+
+
 class MarkdownFormat(ReportFormat):
     """GitHub-flavoured Markdown."""
 
@@ -60,6 +83,7 @@ class MarkdownFormat(ReportFormat):
         self, result: ScanResult, kb: LicenseKnowledgeBase, *, display: Display = PLAIN
     ) -> str:
         names = {c.ref: c.name for c in result.components}
+        names.update((s.ref, s.label) for s in result.services)
         counting = [f for f in result.findings if f.counts]
         errors = result.count("error")
         status = "❌ failing" if result.exit_code else "✅ passing"
@@ -105,6 +129,7 @@ class MarkdownFormat(ReportFormat):
                 f"| {component.license.category} | {counts['error']} | {counts['warning']} | {counts['note']} |"
             )
         lines += ["", "</details>", ""]
+        lines += _services_table(result.services, per_component)
 
         for title, selected in (
             ("Notes", [f for f in counting if f.severity == "note"]),

@@ -37,7 +37,7 @@ from typing import Any
 from urllib.parse import quote
 
 from scanner.formats.interface import PLAIN, Display, ReportFormat
-from scanner.inventory import Component, Finding, ScanResult
+from scanner.inventory import Component, Finding, ScanResult, Service
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.policy.fingerprints import FINGERPRINT_KEY, fingerprint
 from scanner.policy.rules import RULES
@@ -201,7 +201,20 @@ def _is_policy_file(result: ScanResult) -> bool:
 def result_spots(result: ScanResult) -> list[Spot | None]:
     """Where each finding of `result` points, in finding order."""
     components = {c.ref: c for c in result.components}
-    return [_spot(f, components.get(f.component or ""), result) for f in result.findings]
+    services = {s.ref: s for s in result.services}
+    return [
+        _service_spot(services[f.component])
+        if f.component in services
+        else _spot(f, components.get(f.component or ""), result)
+        for f in result.findings
+    ]
+
+
+def _service_spot(service: Service) -> Spot:
+    """A finding on an AI service points at the line of code or deployment file using it."""
+    suffix = (f":cell{service.cell}" if service.cell else "") + f":{service.line}"
+    path = service.location.removesuffix(suffix)
+    return Spot(path, service.line, text=True)
 
 
 def _absolute(path: str) -> PurePosixPath:

@@ -41,7 +41,7 @@ from scanner.formats.decoded import (
     sha256_digest,
 )
 from scanner.formats.interface import PLAIN, Display, ReportFormat
-from scanner.inventory import Component, ScanResult
+from scanner.inventory import Component, ScanResult, Service
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
@@ -118,6 +118,45 @@ def _package(
         primary_package_purpose=getattr(PackagePurpose, _PURPOSE[component.type]),
         comment="\n".join(findings) if findings else None,
         summary=f"{component.type} ({component.source}) at {component.location}",
+    )
+
+
+def service_facts(service: Service) -> str:
+    """What SPDX, which has no services, says of one in a comment: provider, model, endpoint,
+    where it is used (both SPDX writers)."""
+    facts = [
+        f"aiscan service {service.ref}",
+        f"provider {service.provider}" + ("" if service.hosted else " (self-hosted server)"),
+        f"model {service.model}"
+        if service.model
+        else f"model named at run time: {service.expression}"
+        if service.expression
+        else "",
+        f"image {service.image}" if service.image else "",
+        f"endpoint {service.endpoint}" if service.endpoint else "",
+        f"used at {service.where} ({service.call})",
+    ]
+    return "; ".join(fact for fact in facts if fact)
+
+
+def service_package(service: Service, spdx_id: str, findings: list[str]) -> Any:
+    """An AI service as an SPDX 2.3 package of purpose OTHER, supplied by its provider, its
+    facts and findings in the comment."""
+    from spdx_tools.spdx.model import Package, PackagePurpose, SpdxNoAssertion
+
+    return Package(
+        spdx_id=spdx_id,
+        name=service.bom_name,
+        version=service.version,
+        download_location=SpdxNoAssertion(),
+        supplier=_supplier(service.provider),
+        files_analyzed=False,
+        license_concluded=SpdxNoAssertion(),
+        license_declared=SpdxNoAssertion(),
+        copyright_text=SpdxNoAssertion(),
+        primary_package_purpose=PackagePurpose.OTHER,
+        comment="\n".join([service_facts(service), *findings]),
+        summary=f"service ({service.provider}) at {service.location}",
     )
 
 
@@ -299,6 +338,10 @@ def build_document(result: ScanResult, kb: LicenseKnowledgeBase) -> Any:
         files, contains = _file_packages(component, spdx_id, ids)
         packages += files
         relationships += contains
+    for service in result.services:
+        spdx_id = ids(service.ref)
+        packages.append(service_package(service, spdx_id, findings.get(service.ref, [])))
+        relationships.append(Relationship("SPDXRef-DOCUMENT", RelationshipType.DESCRIBES, spdx_id))
     named: dict[str, Any] = {}
     for component in components:
         spdx_id = ids(component.ref)
@@ -449,9 +492,20 @@ def asserted(expression: str | None) -> str | None:
 
 
 def _summary_kind(summary: str | None) -> str | None:
-    """The component type aiscan's SPDX writers put first in a summary (`model (hub) at …`)."""
+    """The component type aiscan's SPDX writers put first in a summary (`model (hub) at …`),
+    or `service` for an AI service (`service (openai) at …`)."""
     kind = (summary or "").split(" (", 1)[0]
-    return kind if kind in ("model", "dataset", "library", "file") else None
+    return kind if kind in ("model", "dataset", "library", "file", "service") else None
+
+
+_SERVICE_SUMMARY = re.compile(r"^service \(([^)]*)\) at ")
+
+
+def decoded_name(summary: str | None, name: str) -> str:
+    """A package's name as decoded: an AI service's is `provider/name`, the provider taken
+    from the summary both SPDX writers give it, so it is keyed as in reports and CycloneDX."""
+    match = _SERVICE_SUMMARY.match(summary or "")
+    return f"{match[1]}/{name}" if match else name
 
 
 def _purl(package: JsonObject) -> str | None:
@@ -525,7 +579,7 @@ def decode_spdx(document: Any) -> DecodedBom | None:
         components.append(
             DecodedComponent(
                 kind=kinds[spdx_id] or "package",
-                name=package.required("name"),
+                name=decoded_name(package.string("summary"), package.required("name")),
                 version=package.string("versionInfo"),
                 purl=_purl(package),
                 declared=(declared,) if declared else (),

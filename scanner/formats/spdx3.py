@@ -53,8 +53,15 @@ from scanner.formats.decoded import (
     sha256_digest,
 )
 from scanner.formats.interface import PLAIN, Display, ReportFormat
-from scanner.formats.spdx import SpdxIds, asserted, comment_findings, named_only
-from scanner.inventory import Component, DatasetOrigin, ScanResult, TrainingDataset
+from scanner.formats.spdx import (
+    SpdxIds,
+    asserted,
+    comment_findings,
+    decoded_name,
+    named_only,
+    service_facts,
+)
+from scanner.inventory import Component, DatasetOrigin, ScanResult, Service, TrainingDataset
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
 SPEC_VERSION = "3.0.1"
@@ -282,6 +289,24 @@ def _package(doc: _Document, component: Component, findings: list[str]) -> str:
     return spdx_id
 
 
+def _service(doc: _Document, service: Service, findings: list[str]) -> str:
+    """An AI service as a `software_Package` of purpose `other` supplied by its provider (SPDX
+    3 has no service element), its facts and findings in the comment."""
+    m = doc.m
+    spdx_id = doc.iri(service.ref)
+    doc.add(
+        m.software_Package,
+        spdx_id,
+        name=service.bom_name,
+        software_packageVersion=service.version,
+        suppliedBy=doc.organization(service.provider),
+        software_primaryPurpose=m.software_SoftwarePurpose.other,
+        summary=f"service ({service.provider}) at {service.location}",
+        comment="\n".join([service_facts(service), *findings]),
+    )
+    return spdx_id
+
+
 def _licenses(
     doc: _Document, spdx_id: str, kind: str, concluded: str | None, declared: str | None
 ) -> None:
@@ -399,6 +424,7 @@ def build_document(result: ScanResult, kb: LicenseKnowledgeBase) -> Any:
     doc.creation.createdUsing = [tool]
     components = aibom.ordered(result.components)
     roots = [_package(doc, c, findings.get(c.ref, [])) for c in components]
+    roots += [_service(doc, s, findings.get(s.ref, [])) for s in result.services]
     scanned = {c.ref for c in components}
     for component in components:
         _lineage(doc, component, result, scanned)
@@ -518,8 +544,10 @@ def decode_spdx3(document: Any) -> DecodedBom | None:
         node_id = node.string("spdxId") or node.string("@id") or ""
         if node_type not in _COMPONENTS or node_id in contained:
             continue
+        summary = node.string("summary")
         kind = (
             _KINDS.get(node_type)
+            or ("service" if decoded_name(summary, "") != "" else None)
             or _PURPOSE_KINDS.get(node.string("software_primaryPurpose") or "")
             or ("file" if node_type == "software_File" else "package")
         )
@@ -532,7 +560,7 @@ def decode_spdx3(document: Any) -> DecodedBom | None:
         components.append(
             DecodedComponent(
                 kind=kind,
-                name=node.required("name"),
+                name=decoded_name(summary, node.required("name")),
                 version=node.string("software_packageVersion"),
                 purl=node.string("software_packageUrl"),
                 declared=tuple(licenses(node_id, "hasDeclaredLicense")),

@@ -67,6 +67,7 @@ class TableFormat(ReportFormat):
         )
         if display.detail != "quiet":
             _print_components(console, result)
+            _print_services(console, result)
         floor = _floor(display)
         shown = [f for f in result.findings if SEVERITY_RANK[f.severity] >= SEVERITY_RANK[floor]]
         entries = list(_entries(shown, group=display.detail != "verbose"))
@@ -75,6 +76,7 @@ class TableFormat(ReportFormat):
                 console.print()
             console.print(_bold(f"Findings ({len(shown)})", display.color))
             names: dict[str | None, str] = {c.ref: c.name for c in result.components}
+            names.update((s.ref, s.label) for s in result.services)
             for entry in entries:
                 _print_finding(console, entry, names, verbose=display.detail == "verbose")
         console.print()
@@ -92,9 +94,6 @@ def _floor(display: Display) -> Severity:
 
 
 def _print_components(console: Console, result: ScanResult) -> None:
-    from rich import box
-    from rich.table import Table
-
     per_component: dict[str | None, Counter[str]] = {}
     for f in result.findings:
         if f.counts:
@@ -107,7 +106,15 @@ def _print_components(console: Console, result: ScanResult) -> None:
     console.print(_plain(f"aiscan: {plural(len(result.components), 'component')}"))
     if not rows:
         return
-    cells = [[row[title] for title in columns] for row in rows]
+    _print_table(console, columns, [[row[title] for title in columns] for row in rows])
+
+
+def _print_table(console: Console, columns: list[str], cells: list[list[Text]]) -> None:
+    """A table of `cells` under `columns` that breaks no word: fitted to the console, or below
+    the narrowest such table a heading per row with its other cells under it."""
+    from rich import box
+    from rich.table import Table
+
     widths = _fit(console, columns, cells)
     if widths is not None:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
@@ -118,7 +125,7 @@ def _print_components(console: Console, result: ScanResult) -> None:
             table.add_row(*row_cells)
         console.print(table)
         return
-    # Too narrow for a table without breaking words: a heading per component, facts below.
+    # Too narrow for a table without breaking words: a heading per row, facts below.
     from rich.padding import Padding
     from rich.text import Text
 
@@ -126,6 +133,29 @@ def _print_components(console: Console, result: ScanResult) -> None:
         console.print(row_cells[0])
         facts = Text(" · ").join(cell for cell in row_cells[1:] if cell.plain)
         console.print(Padding(facts, (0, 0, 0, _INDENT), expand=False))
+
+
+def _print_services(console: Console, result: ScanResult) -> None:
+    """The AI services beside the components: what is called, who runs it, where it is used."""
+    if not result.services:
+        return
+    counts: dict[str | None, Counter[str]] = {}
+    for f in result.findings:
+        if f.counts:
+            counts.setdefault(f.component, Counter())[f.severity] += 1
+    console.print()
+    console.print(_plain(f"aiscan: {plural(len(result.services), 'AI service')}"))
+    cells = []
+    for service in result.services:
+        found = counts.get(service.ref, Counter())
+        summary = ", ".join(
+            plural(found[level], level) for level in ("error", "warning", "note") if found[level]
+        )
+        provider = service.provider + ("" if service.hosted else " (self-hosted)")
+        cells.append(
+            [_plain(service.label), _plain(provider), _plain(service.where), _plain(summary)]
+        )
+    _print_table(console, ["Service", "Provider", "Used at", "Findings"], cells)
 
 
 _GAP = 3

@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 
 from scanner.inventory import Ancestor, Component, Evidence, LicenseFacts
-from scanner.licensing.catalogue import ModelCatalogue
+from scanner.licensing.catalogue import ModelCatalogue, ModelFamily
 from scanner.licensing.expressions import (
     conjoin,
     expression_category,
@@ -49,7 +49,10 @@ def resolve_licenses(
     """
     if catalogue is not None:
         components = [
-            _with_library_family(_with_mentions(c, catalogue), catalogue) for c in components
+            _with_ollama_reference(
+                _with_library_family(_with_mentions(c, catalogue), catalogue), catalogue
+            )
+            for c in components
         ]
     stored = [c for c in components if c.code_reference is None]
     walker = LineageWalker([ScanLookup(stored), *lookups], kb, catalogue, on_lookup)
@@ -91,6 +94,7 @@ def _with_referenced_facts(component: Component, walker: LineageWalker) -> Compo
         reference is None
         or component.type != "model"
         or not reference.resolved
+        or reference.registry != "hub"
         or is_local_path(component.name)
     ):
         return component
@@ -150,9 +154,17 @@ def _with_library_family(component: Component, catalogue: ModelCatalogue) -> Com
     family = catalogue.lookup_ollama(ollama.model, ollama.tag)
     if family is None:
         return component
+    return _with_family(component, family, f"{ollama.model}:{ollama.tag}")
+
+
+def _with_family(component: Component, family: ModelFamily, name: str) -> Component:
+    """An Ollama library model (`name` is `model:tag`) with its catalogue family's license, as
+    `detected` with the citation as evidence, and the family's own base continuing its
+    lineage."""
+    facts = component.license
     evidence = Evidence(
         "catalogue",
-        f"Ollama library model {ollama.model}:{ollama.tag} is {family.family}, under "
+        f"Ollama library model {name} is {family.family}, under "
         f"{family.license}: {family.citation}",
     )
     bases = component.base_models
@@ -162,6 +174,31 @@ def _with_library_family(component: Component, catalogue: ModelCatalogue) -> Com
         facts, detected=(family.license,), evidence=(*facts.evidence, evidence)
     )
     return dataclasses.replace(component, license=license, base_models=bases)
+
+
+def _with_ollama_reference(component: Component, catalogue: ModelCatalogue) -> Component:
+    """A model that code or a deployment file names by its Ollama library name
+    (`ollama pull llama3.1:8b`, `ChatOllama(model="gemma2")`) with the license of the catalogue
+    family the name belongs to, as for an Ollama store's library model; a name the catalogue
+    does not know keeps no license, with evidence saying so."""
+    reference = component.code_reference
+    if reference is None or reference.registry != "ollama" or not reference.resolved:
+        return component
+    name = component.name.removeprefix("library/")
+    model, _, tag = name.partition(":")
+    family = catalogue.lookup_ollama(model, tag or "latest")
+    facts = component.license
+    if family is None:
+        evidence = Evidence(
+            "catalogue",
+            f"Ollama model {component.name} is not a library model the catalogue knows; "
+            "its license is unknown",
+        )
+        return dataclasses.replace(
+            component, license=dataclasses.replace(facts, evidence=(*facts.evidence, evidence))
+        )
+    named = _with_family(component, family, f"{model}:{tag or 'latest'}")
+    return dataclasses.replace(named, details=dataclasses.replace(reference, found_in="catalogue"))
 
 
 def resolve_package_licenses(

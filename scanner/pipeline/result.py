@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from scanner import __version__
-from scanner.inventory import SEVERITY_RANK, Component, Finding, ScanResult
+from scanner.inventory import SEVERITY_RANK, Component, Finding, ScanResult, Service
 from scanner.policy.load import Policy
 
 _FLAT_STORES = frozenset({"ollama", "llamacpp"})
@@ -30,6 +30,8 @@ def unique_components(components: list[Component]) -> list[Component]:
         key = component.ref if component.type == "library" else component.location
         if component.source in _FLAT_STORES:
             key = f"{component.location}\0{component.ref}"
+        elif component.source == "code":  # one line may name two (`ollama pull a && … b`)
+            key = f"{component.location}\0{component.name}"
         if key in seen_locations:
             continue
         seen_locations.add(key)
@@ -39,6 +41,22 @@ def unique_components(components: list[Component]) -> list[Component]:
             component = dataclasses.replace(component, ref=f"{component.ref}#{count + 1}")
         unique.append(component)
     return unique
+
+
+def unique_services(services: list[Service]) -> tuple[Service, ...]:
+    """Each service reference once (overlapping targets reach a file twice), in file order."""
+    seen: dict[tuple[str, str], Service] = {}
+    for service in services:
+        seen.setdefault((service.location, service.ref), service)
+    refs: dict[str, int] = {}
+    unique = []
+    for service in sorted(seen.values(), key=lambda s: (s.location, s.ref)):
+        count = refs.get(service.ref, 0)
+        refs[service.ref] = count + 1
+        if count:  # the same file:line in two projects scanned together
+            service = dataclasses.replace(service, ref=f"{service.ref}#{count + 1}")
+        unique.append(service)
+    return tuple(unique)
 
 
 def finding_order(f: Finding) -> tuple:

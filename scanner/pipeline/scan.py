@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,16 +19,17 @@ from scanner.checks.integrity import IntegrityCheck
 from scanner.checks.interface import Check, CheckContext, finding
 from scanner.checks.license import LicenseCheck
 from scanner.checks.provenance import ProvenanceCheck
+from scanner.checks.services import ServiceCheck
 from scanner.errors import TargetMissing
 from scanner.files import NO_EXCLUDES, Excludes
-from scanner.inventory import Component, Finding, ScanResult
+from scanner.inventory import Component, Finding, ScanResult, Service
 from scanner.licensing.catalogue import default_catalogue
 from scanner.licensing.dataset_catalogue import default_dataset_catalogue
 from scanner.licensing.datasets import DatasetLookup, resolve_training_data
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.licensing.lineage import BaseModelLookup, CatalogueLookup
 from scanner.licensing.resolution import resolve_licenses, resolve_package_licenses
-from scanner.pipeline.result import ordered_result, unique_components
+from scanner.pipeline.result import ordered_result, unique_components, unique_services
 from scanner.policy.load import Policy
 from scanner.policy.waivers import apply_policy
 from scanner.readers.python.environment import read_environment
@@ -47,6 +48,7 @@ CHECKS: tuple[Check, ...] = (
     CompletenessCheck(),
     DependencyCheck(),
     CodeReferenceCheck(),
+    ServiceCheck(),
     DatasetCheck(),
 )
 
@@ -56,14 +58,17 @@ def needs_hub(targets: Sequence[Target], hub_wanted: bool) -> bool:
     return hub_wanted or any(is_hub_target(t) for t in targets)
 
 
-def _collect(target: Target, context: SourceContext) -> tuple[list[Component], list[Finding]]:
-    """Components of one target from every source that accepts it, or the finding that says
-    why there are none."""
+def _collect(
+    target: Target, context: SourceContext, services: list[Service]
+) -> tuple[list[Component], list[Finding]]:
+    """Components of one target from every source that accepts it (the AI services its
+    projects call are added to `services`), or the finding that says why there are none."""
+    before = len(services)
     try:
-        found = list(collect(target, context))
+        found = _split_services(collect(target, context), services)
     except TargetMissing as exc:
         return [], [finding("scan.unreadable", None, str(exc), target=shown_target(target))]
-    if found:
+    if found or len(services) > before:
         if context.hub is not None:
             found = [_enrich(c, context.hub) for c in found]
         return found, []
@@ -78,6 +83,19 @@ def _collect(target: Target, context: SourceContext) -> tuple[list[Component], l
             target=shown_target(target),
         )
     ]
+
+
+def _split_services(
+    collected: Iterable[Component | Service], services: list[Service]
+) -> list[Component]:
+    """The components of what sources yield; the services go to `services`."""
+    components = []
+    for item in collected:
+        if isinstance(item, Service):
+            services.append(item)
+        else:
+            components.append(item)
+    return components
 
 
 def _enrich(component: Component, hub: HubClient) -> Component:
@@ -141,8 +159,9 @@ def run_scan(
     if project is not None and (project.env == "on" or project.python is not None):
         environment = read_environment(project.python)
     context = SourceContext(kb, client, project, environment, exclude=exclude)
+    services: list[Service] = []
     for target in targets:
-        found, problems = _collect(target, context)
+        found, problems = _collect(target, context, services)
         components.extend(found)
         empty_targets.extend(problems)
     catalogue = default_catalogue()
@@ -167,7 +186,8 @@ def run_scan(
         *resolve_package_licenses(libraries, kb),
         *(c for c in models if c.code_reference is not None),
     ]
-    judging = CheckContext(policy=policy, kb=kb)
+    judging = CheckContext(policy=policy, kb=kb, services=tuple(services))
     raw = [*empty_targets, *(f for check in CHECKS for f in check.run(resolved, judging))]
     judged = apply_policy(raw, policy, today or datetime.date.today())
-    return ordered_result([shown_target(t) for t in targets], resolved, judged, policy)
+    result = ordered_result([shown_target(t) for t in targets], resolved, judged, policy)
+    return dataclasses.replace(result, services=unique_services(services))

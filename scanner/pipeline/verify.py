@@ -152,7 +152,7 @@ def measure(
     empty: list[Finding] = []
     for target in targets:
         reading = SourceContext(kb, files_only=True, exclude=options.exclude)
-        collected = list(collect(target, reading))
+        collected = [c for c in collect(target, reading) if isinstance(c, Component)]
         if not collected:
             empty.append(
                 finding(

@@ -57,6 +57,23 @@ class PublisherRules:
 
 
 @dataclass(frozen=True)
+class ServiceRules:
+    """Allow and deny lists of AI services, as glob patterns on the provider (`openai`), the
+    model (`gpt-4o*`) or both (`anthropic/claude-3-5-*`); see `matches`."""
+
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+
+    @staticmethod
+    def matches(pattern: str, provider: str, model: str | None) -> bool:
+        """Whether `pattern` names the service: with a `/`, `provider/model`; without, the
+        provider or the model. Case does not matter."""
+        pattern = pattern.lower()
+        names = [f"{provider}/{model or ''}"] if "/" in pattern else [provider, model or ""]
+        return any(fnmatch.fnmatchcase(name.lower(), pattern) for name in names)
+
+
+@dataclass(frozen=True)
 class Policy:
     """The merged policy a scan is judged against."""
 
@@ -66,6 +83,7 @@ class Policy:
     licenses: LicenseRules = field(default_factory=LicenseRules)
     dependencies: LicenseRules = field(default_factory=LicenseRules)
     publishers: PublisherRules = field(default_factory=PublisherRules)
+    ai_services: ServiceRules = field(default_factory=ServiceRules)
     datasets: LicenseRules = field(default_factory=LicenseRules)
     """Deny lists for the licenses of datasets: those a model was trained on, and those scanned."""
     rules: Mapping[str, Severity | Literal["off"]] = field(default_factory=dict)
@@ -154,6 +172,7 @@ def validate_policy_document(data: Any, where: Located) -> None:
         "licenses",
         "dependencies",
         "publishers",
+        "ai_services",
         "datasets",
         "rules",
         "waivers",
@@ -197,6 +216,10 @@ def validate_policy_document(data: Any, where: Located) -> None:
         _check_mapping(data["publishers"], where, ("publishers",), {"allow", "deny"})
         for key, value in data["publishers"].items():
             _check_string_list(value, where, ("publishers", key))
+    if "ai_services" in data:
+        _check_mapping(data["ai_services"], where, ("ai_services",), {"allow", "deny"})
+        for key, value in data["ai_services"].items():
+            _check_string_list(value, where, ("ai_services", key))
     if "rules" in data:
         rules = data["rules"]
         if not isinstance(rules, dict):
@@ -407,6 +430,10 @@ def _build(data: dict[str, Any], source: str, kb: LicenseKnowledgeBase) -> Polic
         ),
         publishers=PublisherRules(
             allow=tuple(publishers.get("allow") or ()), deny=tuple(publishers.get("deny") or ())
+        ),
+        ai_services=ServiceRules(
+            allow=tuple((data.get("ai_services") or {}).get("allow") or ()),
+            deny=tuple((data.get("ai_services") or {}).get("deny") or ()),
         ),
         datasets=_dataset_rules(data.get("datasets") or {}, source, kb),
         # YAML 1.1 reads a bare `off` as false; the validator accepted it as such.

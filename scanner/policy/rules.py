@@ -172,12 +172,29 @@ _RULES = (
         "Code loads a model that the project's inventory does not declare.",
     ),
     Rule(
+        "provenance.undeclared-service",
+        "note",
+        "AI service used but not declared",
+        "Code or a deployment file calls a hosted model API (OpenAI, Anthropic, Bedrock, ...) or "
+        "deploys an inference server that no CycloneDX BOM of the project lists in its "
+        "`services`. The strict policy makes this an error: declare the service or stop using it.",
+    ),
+    Rule(
+        "provenance.service-denied",
+        "error",
+        "AI service denied by policy",
+        "A hosted model API or inference server matches `ai_services.deny`, or is not matched "
+        "by a non-empty `ai_services.allow`.",
+    ),
+    Rule(
         "provenance.unresolved-reference",
         "warning",
         "Model loaded under a name known only at run time",
         "Code loads a model whose name is not a constant in the module (an environment variable, "
         "a function argument, a computed string), or a pipeline without model= (the task's "
-        "default model). aiscan cannot tell which model it is; review it by hand.",
+        "default model); or calls a hosted model API, or a deployment file serves a model, under "
+        "such a name (`$MODEL`, `{{ .Values.model }}`). aiscan cannot tell which model it is; "
+        "review it by hand.",
     ),
     Rule(
         "integrity.malformed",

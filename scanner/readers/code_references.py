@@ -23,7 +23,8 @@ from pathlib import Path
 
 from scanner.errors import describe_os_error
 from scanner.files import NO_EXCLUDES, Excludes, outside_problem, read_whole
-from scanner.inventory import CodeReference, Problem
+from scanner.inventory import CodeReference, Problem, Service
+from scanner.readers.model_apis import API_TRIGGERS, ApiCallScan, OpenWeightUse
 
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
 MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024
@@ -52,6 +53,7 @@ _TRIGGERS = (
     b"LLM",
     b"create_model",
     b"get_tokenizer",
+    *API_TRIGGERS,
 )
 """A file containing none of these bytes cannot load a model the ways we look for: not parsed."""
 
@@ -120,9 +122,20 @@ class _ModuleScan:
         """Local name → dotted origin (`pipeline` → `transformers.pipeline`)."""
         self.strings: dict[str, set[str]] = {}
         self.bound_otherwise: set[str] = set()
+        self.bound_calls: list[tuple[list[ast.expr], ast.expr]] = []
+        """Assignment targets and the call they are bound to (`client = OpenAI()`, also in
+        `with … as`), for the model-API scan to know its clients without walking again."""
+        self.calls: list[list[ast.Call]] = []
+        """Every call of each tree, in walk order: judged once the whole module's bindings are
+        known, without walking the trees a second time."""
         for tree in trees:
+            calls: list[ast.Call] = []
             for node in ast.walk(tree):
-                self._collect(node)
+                if isinstance(node, ast.Call):
+                    calls.append(node)
+                else:
+                    self._collect(node)
+            self.calls.append(calls)
 
     def _collect(self, node: ast.AST) -> None:
         if isinstance(node, ast.Import):
@@ -138,6 +151,14 @@ class _ModuleScan:
             for target in targets:
                 if isinstance(target, ast.Name):
                     self._bind(target.id, node.value)
+            if isinstance(node.value, ast.Call | ast.Await):
+                self.bound_calls.append((list(targets), node.value))
+        elif isinstance(node, ast.With | ast.AsyncWith):
+            self.bound_calls.extend(
+                ([item.optional_vars], item.context_expr)
+                for item in node.items
+                if item.optional_vars is not None
+            )
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             args = node.args
             positional = [*args.posonlyargs, *args.args]
@@ -212,11 +233,16 @@ def _loader(name: str, origin: str) -> _Loader | None:
     return _LOADERS[name] if origin == name and name != "LLM" else None
 
 
-def _references(cells: list[tuple[ast.Module, int | None]], file: str) -> Iterator[FoundReference]:
+def _references(
+    cells: list[tuple[ast.Module, int | None]], file: str
+) -> Iterator[FoundReference | Service]:
     scan = _ModuleScan([tree for tree, _ in cells])
-    for tree, cell in cells:
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
+    apis = ApiCallScan(scan, file)
+    for (_, cell), calls in zip(cells, scan.calls, strict=True):
+        for node in calls:
+            uses = apis.uses(node, cell)
+            if uses is not None:
+                yield from (_open_weight(use, file, cell) for use in uses)
                 continue
             name, origin = scan.origin(node.func)
             loader = _loader(name, origin)
@@ -225,6 +251,25 @@ def _references(cells: list[tuple[ast.Module, int | None]], file: str) -> Iterat
             found = _reference(scan, node, name, origin, loader, file, cell)
             if found is not None:
                 yield found
+
+
+def _open_weight(
+    use: Service | OpenWeightUse, file: str, cell: int | None
+) -> Service | FoundReference:
+    """A model API's open-weight model as a reference like a loader's (services pass through)."""
+    if isinstance(use, Service):
+        return use
+    reference = CodeReference(
+        file=file,
+        line=use.line,
+        call=use.call,
+        cell=cell,
+        resolved=use.name is not None,
+        expression=use.expression if use.name is None else None,
+        registry=use.registry,
+        loads_weights=False,
+    )
+    return FoundReference(use.name or use.expression or "", "model", reference)
 
 
 def _reference(
@@ -395,7 +440,7 @@ def _json_type(value: object) -> str:
     return names.get(type(value), "a number")
 
 
-def scan_file(path: Path, display: str) -> Iterator[FoundReference | Problem]:
+def scan_file(path: Path, display: str) -> Iterator[FoundReference | Service | Problem]:
     """The model references in one `.py` or `.ipynb` file, and any problem reading it. A file
     over a bound (bytes, JSON values, tokens of code) is one problem and nothing else: it is
     never reported as holding no references."""
@@ -452,7 +497,7 @@ def source_files(root: Path, exclude: Excludes = NO_EXCLUDES) -> Iterator[Path]:
 
 def scan_tree(
     root: Path, exclude: Excludes = NO_EXCLUDES
-) -> Iterator[tuple[str, FoundReference | Problem]]:
+) -> Iterator[tuple[str, FoundReference | Service | Problem]]:
     """Every reference and problem below root, with the file's path relative to root; a source
     file linked out of the tree is a problem, never read."""
     real_root = os.path.realpath(root)

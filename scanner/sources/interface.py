@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from scanner.files import NO_EXCLUDES, Excludes
-from scanner.inventory import Component
+from scanner.inventory import Component, Service
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 
 if TYPE_CHECKING:
@@ -79,5 +79,6 @@ class Source(ABC):
         Python project)."""
 
     @abstractmethod
-    def collect(self) -> Iterator[Component]:
-        """Yield the components found, streaming so large stores need not fit in memory."""
+    def collect(self) -> Iterator[Component | Service]:
+        """Yield the components found, streaming so large stores need not fit in memory, and
+        the AI services a project calls (only project sources find those)."""

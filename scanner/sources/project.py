@@ -35,8 +35,10 @@ from scanner.inventory import (
     Notice,
     PackageMetadata,
     Problem,
+    Service,
 )
 from scanner.readers.code_references import FoundReference, scan_tree, source_files
+from scanner.readers.deployment import is_container_definition, scan_deployment_tree
 from scanner.readers.model_folder import is_notice_file
 from scanner.readers.python.environment import (
     Environment,
@@ -59,10 +61,14 @@ MODEL_INVENTORIES = ("aiscan.lock",)
 
 
 def is_project(folder: Path, exclude: Excludes = NO_EXCLUDES) -> bool:
-    """A folder with Python dependency files at its top level, or Python code anywhere below
-    (outside environments, hidden folders and what `--exclude` leaves out)."""
+    """A folder with Python dependency files or a Dockerfile or compose file at its top level,
+    or Python code anywhere below (outside environments, hidden folders and what `--exclude`
+    leaves out)."""
     try:
-        if any(is_manifest(p) and not exclude.skips(p, folder=False) for p in folder.iterdir()):
+        if any(
+            (is_manifest(p) or is_container_definition(p)) and not exclude.skips(p, folder=False)
+            for p in folder.iterdir()
+        ):
             return True
     except OSError:
         return False
@@ -233,7 +239,7 @@ class ProjectSource(Source):
             return read_virtualenv(venv, root), None
         return None, None
 
-    def collect(self) -> Iterator[Component]:
+    def collect(self) -> Iterator[Component | Service]:
 
         environment, problem = self._environment()
         if problem is not None:
@@ -499,14 +505,19 @@ class ProjectSource(Source):
                 names.setdefault(name.lower(), path.name)
         return names, unreadable
 
-    def _code_references(self) -> Iterator[Component]:
+    def _code_references(self) -> Iterator[Component | Service]:
         declared, unreadable = self._declared_models()
         yield from unreadable
+        declared_services = _declared_services(self.root)
         problems: dict[str, list[Problem]] = {}
         found: list[tuple[str, FoundReference]] = []
-        for file, item in scan_tree(self.root, self.exclude):
+        used: list[Service] = []
+        deployment = scan_deployment_tree(self.root, self.exclude)
+        for file, item in [*scan_tree(self.root, self.exclude), *deployment]:
             if isinstance(item, Problem):
                 problems.setdefault(file, []).append(item)
+            elif isinstance(item, Service):
+                used.append(item)
             else:
                 found.append((file, item))
         for file, items in problems.items():
@@ -514,6 +525,23 @@ class ProjectSource(Source):
         found.sort(key=lambda pair: (pair[0], pair[1].reference.cell or 0, pair[1].reference.line))
         for _, item in found:
             yield self._code_component(item, declared)
+        used.sort(key=lambda service: (service.file, service.cell or 0, service.line, service.ref))
+        for service in used:
+            yield self._service(service, declared_services)
+
+    def _service(self, service: Service, declared: Mapping[str, str]) -> Service:
+        """A service found in code or a deployment file, placed in the project and marked
+        declared when a BOM of the project lists it (by model name or provider/model; a server
+        by its image, any tag)."""
+        names = [service.bom_name]
+        if service.model is not None:
+            names += [service.model, f"{service.provider}/{service.model}"]
+        inventory = next((declared[n.lower()] for n in names if n.lower() in declared), None)
+        return dataclasses.replace(
+            service,
+            location=str(self.root / service.location),
+            declared_in=(inventory,) if inventory else (),
+        )
 
     def _code_component(self, item: FoundReference, declared: Mapping[str, str]) -> Component:
         reference = item.reference
@@ -531,6 +559,25 @@ class ProjectSource(Source):
             version=reference.revision,
             details=reference,
         )
+
+
+def _declared_services(folder: Path) -> dict[str, str]:
+    """Service names (lower case) that the project's CycloneDX BOMs list → which file. A BOM
+    that cannot be read is already reported by `_declared_models`."""
+    from scanner.formats.cyclonedx import declared_service_names
+
+    names: dict[str, str] = {}
+    root = os.path.realpath(folder)
+    for path in [*sorted(folder.glob("*.cdx.json")), folder / "bom.json"]:
+        if not os.path.lexists(path) or outside_problem(path, root) is not None:
+            continue
+        try:
+            document = json.loads(read_bounded(path, MAX_INVENTORY_BYTES + 1))
+        except (OSError, ValueError, RecursionError):
+            continue
+        for name in declared_service_names(document):
+            names.setdefault(name.lower(), path.name)
+    return names
 
 
 def _inventory_components(path: Path, where: str, root: str) -> tuple[list[str], Problem | None]:
@@ -567,4 +614,4 @@ def _inventory_components(path: Path, where: str, root: str) -> tuple[list[str],
         return [], Problem(
             where, f"not a CycloneDX JSON BOM (bomFormat must be CycloneDX); {unused}"
         )
-    return [c.name for c in bom.components], None
+    return [c.name for c in bom.components if c.kind != "service"], None

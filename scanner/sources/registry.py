@@ -13,7 +13,7 @@ from pathlib import Path
 
 from scanner.errors import SourceError, UsageError
 from scanner.files import not_regular_description
-from scanner.inventory import Component
+from scanner.inventory import Component, Service
 from scanner.remote.hub import is_hub_target, parse_target
 from scanner.remote.objectstore import is_object_url, shown_url
 from scanner.sources.hfcache import HfCacheSource
@@ -38,8 +38,8 @@ SOURCES: tuple[type[Source], ...] = (
 )
 
 
-def collect(target: Target, context: SourceContext) -> Iterator[Component]:
-    """The components of `target` from every source that accepts it."""
+def collect(target: Target, context: SourceContext) -> Iterator[Component | Service]:
+    """The components (and services) of `target` from every source that accepts it."""
     if isinstance(target, Path):
         context = dataclasses.replace(context, exclude=context.exclude.below(target))
     for source_type in SOURCES:

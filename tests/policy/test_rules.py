@@ -45,6 +45,8 @@ CONTRACT_RULE_IDS = frozenset(
         "policy.waiver-unused",
         "scan.link-outside-target",
         "license.use-restricted",
+        "provenance.undeclared-service",
+        "provenance.service-denied",
         "dataset.license-unknown",
         "dataset.noncommercial",
         "dataset.generated-by-model",
