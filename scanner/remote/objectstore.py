@@ -172,6 +172,11 @@ def _file_system(url: str, storage_options: Mapping[str, Any]) -> tuple[Any, str
         raise ObjectStoreUnavailable(f"{shown_url(url)}: {describe_failure(exc, url)}") from exc
 
 
+BUCKET_SCHEMES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
+"""Schemes whose URL starts with a bucket or container: a URL without one would list a whole
+account (s3fs refuses; others may try)."""
+
+
 class ObjectStore:
     """One object-store target: lists it and opens its objects for ranged reads."""
 
@@ -179,6 +184,10 @@ class ObjectStore:
         self.url = url
         self.shown = shown_url(url)
         self.protocol = url.split("://", 1)[0].lower()
+        if self.protocol in BUCKET_SCHEMES and not urllib.parse.urlsplit(self.shown).netloc:
+            raise UsageError(
+                f"a {self.protocol}:// target needs a bucket: {self.protocol}://BUCKET[/PREFIX]"
+            )
         self.fs, path = _file_system(url, _storage_options(self.protocol))
         self.root = str(path).rstrip("/")
         self.storage_options: dict[str, Any] = dict(self.fs.storage_options)

@@ -97,6 +97,15 @@ def test_no_such_bucket_is_one_line_and_exit_3(local_s3: LocalS3):
         assert "no-such-bucket-here" in result.stderr and "bucket" in result.stderr.lower()
 
 
+@pytest.mark.parametrize("target", ["s3://", "s3:///models", "gs://"])
+def test_a_url_without_a_bucket_is_a_usage_error(local_s3: LocalS3, target):
+    for command in ("scan", "verify"):
+        result = run_cli(command, target)
+        assert result.exit_code == 2
+        assert "needs a bucket" in result.stderr
+        assert result.stderr.strip().count("\n") == 0
+
+
 def test_an_empty_prefix_is_nothing_found(local_s3: LocalS3):
     result = run_cli("scan", local_s3.url("nothing/here"), "--format", "json")
     assert result.exit_code == 1
