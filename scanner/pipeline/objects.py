@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 
 
 class HashProgress(Protocol):
-    """Where hashing reports its progress (as `pipeline.verify.HashProgress`)."""
+    """Where hashing reports its progress (a terminal bar, or nothing), for local files and
+    objects alike."""
 
     def start(self, total_bytes: int, files: int) -> None: ...
     def advance(self, count: int) -> None: ...

@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 from scanner.checks.completeness import CompletenessCheck
 from scanner.checks.integrity import IntegrityCheck
@@ -36,7 +35,7 @@ from scanner.integrity.shards import check_index, is_shard_index
 from scanner.inventory import Component, FileEntry, Finding, ScanResult
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.pipeline.distributed import Hasher, hasher_for
-from scanner.pipeline.objects import ObjectJob, ObjectStores, object_digests
+from scanner.pipeline.objects import HashProgress, ObjectJob, ObjectStores, object_digests
 from scanner.pipeline.result import ordered_result, unique_components
 from scanner.policy.load import Policy
 from scanner.policy.rules import RULES
@@ -47,15 +46,6 @@ from scanner.sources.interface import SourceContext, Target
 from scanner.sources.registry import collect, shown_target
 
 _VERIFY_RULES = tuple(r for r in RULES if r.startswith(("integrity.", "scan.")))
-
-
-class HashProgress(Protocol):
-    """Where hashing reports its progress (a terminal bar, or nothing)."""
-
-    def start(self, total_bytes: int, files: int) -> None: ...
-    def advance(self, count: int) -> None: ...
-    def file_done(self) -> None: ...
-    def stop(self) -> None: ...
 
 
 @dataclass(frozen=True)
