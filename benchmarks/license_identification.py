@@ -400,7 +400,10 @@ UNKNOWN_NAMES = ("custom-model-license", "llama-3-custom", "see-license-link", "
 def pair_cases(corpus: Corpus, links: list[Case]) -> list[Case]:
     """A `license_name` the KB does not know with a `license_link` it does (JSON-encoded)."""
     rng = random.Random(7)
-    known = [c for c in links if c.expected and c.value.startswith("https://")]
+    # Sorted first: the link cases come from sets, and the sample must not change between runs.
+    known = sorted(
+        (c for c in links if c.expected and c.value.startswith("https://")), key=lambda c: c.value
+    )
     chosen = rng.sample(known, min(60, len(known)))
     return [
         Case(

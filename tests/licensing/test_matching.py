@@ -77,6 +77,19 @@ def test_a_list_item_c_is_no_copyright_notice():
     assert not any(normalize('(c) "Gemma" means the models.').notice)
 
 
+def test_a_notice_goes_on_over_the_address_below_it():
+    words = normalize(
+        "Copyright (C) 2004 Sam Hocevar\n  14 rue de Plaisance, 75014 Paris\n"
+        "Everyone is permitted to copy this document.\n"
+    )
+    assert words.notice == (True,) * 10 + (False,) * 7
+
+
+def test_running_text_wrapped_before_copyright_notice_is_no_notice():
+    words = normalize("must retain the above\ncopyright notice, this list of conditions\nas is\n")
+    assert not any(words.notice)
+
+
 def test_replaceable_and_omittable_regions_of_a_reference():
     reference = parse_reference(
         "x", "X License", "X License\n\nGranted by {{the holder}} to you.\n[[How to apply: ask.]]\n"
@@ -139,6 +152,68 @@ def test_a_variant_lacking_a_clause_is_similar(kb):
     assert "lacks" in (matches[0].difference or "")
 
 
+def test_a_notice_with_the_holders_address_is_still_the_license(kb):
+    text = plain("wtfpl").replace(
+        "Sam Hocevar <sam@hocevar.net>", "Sam Hocevar\n  14 rue de Plaisance, 75014 Paris, France"
+    )
+    reflowed = "\n\n".join(textwrap.fill(" ".join(p.split()), 60) for p in text.split("\n\n"))
+    assert kb.identify_text(text) == ("wtfpl",)
+    assert kb.identify_text(reflowed) == ("wtfpl",)
+
+
+def test_a_title_may_abbreviate_part_of_the_name(kb):
+    text = plain("odbl").replace("Open Data Commons Open Database", "ODC Open Database", 1)
+    assert kb.identify_text(text) == ("odbl",)
+
+
+def test_an_abbreviation_written_out_is_the_same_words(kb):
+    text = plain("pddl").replace("other IP rights", "other intellectual property rights")
+    assert kb.identify_text(text) == ("pddl",)
+    assert kb.identify_text(plain("pddl").replace("other IP rights", "other trademark rights")) == ()
+
+
+GPL_NOTICE = (
+    "This program is free software: you can redistribute it and/or modify it under the terms of "
+    "the GNU General Public License as published by the Free Software Foundation, either version "
+    "3 of the License, or (at your option) any later version."
+)
+
+
+def test_the_licenses_own_notice_under_a_heading_is_no_addition(kb):
+    assert kb.identify_text(f"# LICENSE\n\n{GPL_NOTICE}\n\n{plain('gpl-3.0')}") == ("gpl-3.0",)
+    altered = GPL_NOTICE.replace("any later version", "any later version, for research only")
+    assert kb.identify_text(f"# LICENSE\n\n{altered}\n\n{plain('gpl-3.0')}") == ()
+
+
+def test_a_sentence_naming_the_license_around_it_is_no_clause(kb):
+    before = "PostgreSQL is released under the PostgreSQL License, similar to the BSD licenses.\n\n"
+    assert kb.identify_text(before + plain("postgresql")) == ("postgresql",)
+    after = "\n\nThe above MIT License applies to all code in this repository.\n"
+    assert kb.identify_text(plain("mit") + after) == ("mit",)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The above MIT License does not apply to the model weights.",
+        "This MIT License is governed by the laws of France.",
+        "The MIT License below is modified for research use.",
+    ],
+)
+def test_a_sentence_naming_the_license_that_states_terms_is_a_difference(kb, sentence):
+    assert kb.identify_text(plain("mit") + "\n\n" + sentence + "\n") == ()
+    assert kb.identify_text(sentence + "\n\n" + plain("mit")) == ()
+
+
+def test_a_clause_wrapped_after_copyright_notice_is_a_difference(kb):
+    text = plain("bsd-2-clause").replace(
+        "retain the above copyright notice, this list of conditions and the following disclaimer.",
+        "retain the above\ncopyright notice, this list of conditions and the following disclaimer\n"
+        "as the first lines of this file unmodified.",
+    )
+    assert verdicts(kb, text) == [("bsd-2-clause", "similar")]
+
+
 def test_a_changed_version_number_is_a_difference(kb):
     text = plain("apache-2.0").replace("Version 2.0, January 2004", "Version 2.1, January 2004")
     assert kb.identify_text(text) == ()
@@ -196,6 +271,33 @@ def test_an_extra_clause_in_the_cards_license_section_is_caught(kb):
 
 def test_a_card_without_license_words_is_not_matched(kb):
     assert kb.identify(CARD.format(license="MIT, see LICENSE."), sections=True) == ((), ())
+
+
+MARKER_ONLY_LICENSE = (
+    "BigCode Open RAIL-M v1 License Agreement\n\n"
+    + " ".join(
+        [
+            "Subject to the terms of this Agreement, the Licensor hereby grants you a worldwide,",
+            "royalty-free license to use, reproduce and distribute the Model, provided that you",
+            "include the use restrictions in every agreement under which you distribute it.",
+        ]
+        * 8
+    )
+    + "\n\nTHE MODEL IS PROVIDED AS IS, WITHOUT WARRANTY OF ANY KIND; IN NO EVENT SHALL THE "
+    "LICENSOR BE LIABLE FOR ANY CLAIM.\n"
+)
+
+
+def test_a_license_known_by_markers_is_found_in_the_cards_license_section(kb):
+    body = CARD.format(license=MARKER_ONLY_LICENSE)
+    assert kb.identify(body, sections=True)[0] == ("bigcode-openrail-m",)
+
+
+def test_a_card_naming_a_marker_only_license_in_passing_does_not_hold_it(kb):
+    body = CARD.format(
+        license="Licensed under the BigCode Open RAIL-M v1 License Agreement; no warranty."
+    ) + "\n## Use\n\nYou are granted permission to redistribute the outputs.\n"
+    assert kb.identify(body, sections=True)[0] == ()
 
 
 def test_describe_says_coverage_or_difference(kb):
