@@ -68,6 +68,10 @@ from scanner.readers.card import declared_licenses
 SPDX_NPM = "spdx-license-list@6.12.0"
 SCANCODE_WHEEL = "scancode-toolkit==32.5.0"
 GOAL_RESOLVED = 0.98
+NO_SHARE_GOAL = frozenset(["text:first-30%"])
+"""Rows held to "0 wrong" only: the issue's 98 % goal is on names, links and whole texts (full,
+reformatted, embedded); a fragment is identified or left unknown, and short licenses' fragments
+are left unknown on purpose (docs/license-identification.md)."""
 FRAGMENT_SHARE = 0.30
 
 SAME_LICENSE = {
@@ -564,10 +568,11 @@ def report(tallies: dict[str, Tally], show: int) -> bool:
     for kind in sorted(tallies, key=lambda k: (k.startswith("text"), k)):
         t = tallies[kind]
         share = t.resolved / t.resolvable if t.resolvable else 1.0
-        ok = ok and share >= GOAL_RESOLVED and not t.wrong
+        ok = ok and (share >= GOAL_RESOLVED or kind in NO_SHARE_GOAL) and not t.wrong
         print(
             f"{kind:18} {t.resolvable:10} {t.resolved:9} {100 * share:6.1f} "
             f"{t.unresolvable:8} {len(t.wrong):6}"
+            + ("  (goal: 0 wrong)" if kind in NO_SHARE_GOAL else "")
         )
     for kind, t in sorted(tallies.items()):
         for case, got in t.wrong[:show]:

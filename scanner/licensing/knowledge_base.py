@@ -437,6 +437,8 @@ def _license_sections(card: str) -> list[str]:
         if len(set(_LEGAL_TERMS.findall(section.lower()))) >= 3:
             found.append(normalize_text(section))
     return found
+
+
 _PARENTHESISED = re.compile(r"\(([^()]+)\)")
 
 

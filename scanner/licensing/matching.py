@@ -586,8 +586,9 @@ def _align(
             j1, j2 = max(j1, region[0]), min(j2, region[1])
             if j1 >= j2:
                 continue
-            if tag == "replace" and _is_date(text.words[j1:j2]) and _is_date(ref[i1:i2]):
-                redated = True  # "Last modified: April 1, 2024"
+            dated = tag == "replace" and _is_date(text.words[j1:j2]) and _is_date(ref[i1:i2])
+            if dated and not any(s <= i1 and i2 <= e for s, e in reference.replaceable):
+                redated = True  # "Last modified: April 1, 2024" (unless a release date marked)
                 stood_for.update(range(i1, i2))
             elif not _omittable(reference, text, tag, i1, i2, j1, j2, (first, last)):
                 extra.append((j1, j2))

@@ -169,7 +169,9 @@ def test_a_title_may_abbreviate_part_of_the_name(kb):
 def test_an_abbreviation_written_out_is_the_same_words(kb):
     text = plain("pddl").replace("other IP rights", "other intellectual property rights")
     assert kb.identify_text(text) == ("pddl",)
-    assert kb.identify_text(plain("pddl").replace("other IP rights", "other trademark rights")) == ()
+    assert (
+        kb.identify_text(plain("pddl").replace("other IP rights", "other trademark rights")) == ()
+    )
 
 
 GPL_NOTICE = (
@@ -294,9 +296,12 @@ def test_a_license_known_by_markers_is_found_in_the_cards_license_section(kb):
 
 
 def test_a_card_naming_a_marker_only_license_in_passing_does_not_hold_it(kb):
-    body = CARD.format(
-        license="Licensed under the BigCode Open RAIL-M v1 License Agreement; no warranty."
-    ) + "\n## Use\n\nYou are granted permission to redistribute the outputs.\n"
+    body = (
+        CARD.format(
+            license="Licensed under the BigCode Open RAIL-M v1 License Agreement; no warranty."
+        )
+        + "\n## Use\n\nYou are granted permission to redistribute the outputs.\n"
+    )
     assert kb.identify(body, sections=True)[0] == ()
 
 
