@@ -397,6 +397,7 @@ class Reference:
     required: int
     joined: str
     """The words as one string with a space either side, to find a passage in it."""
+    vocabulary: frozenset[str]
 
 
 def parse_reference(key: str, name: str, marked: str) -> Reference:
@@ -460,6 +461,7 @@ def parse_reference(key: str, name: str, marked: str) -> Reference:
         title_words=frozenset(title),
         required=sum(1 for o in optional if not o),
         joined=f" {' '.join(words.words)} ",
+        vocabulary=frozenset(words.words),
     )
 
 
@@ -785,15 +787,18 @@ def _quotes_itself(reference: Reference, added: Sequence[str]) -> bool:
     at most titles between them: a GPL text preceded by its own "how to apply" notice, under a
     "# LICENSE" heading, holds "license this program is free software ...", which is the
     notice and a title."""
+    unknown = sum(1 for w in added if w not in reference.vocabulary)
+    if unknown > MAX_TITLE_WORDS:
+        return False  # more words than a title that the reference never uses: no search
     position, rest = 0, []
-    while position < len(added):
+    while position < len(added) and len(rest) <= MAX_TITLE_WORDS:
         size = _longest_quote(reference.joined, added, position)
         if size >= MIN_QUOTED_WORDS:
             position += size
         else:
             rest.append(added[position])
             position += 1
-    return len(rest) < len(added) and _is_title(reference, rest)
+    return position == len(added) and len(rest) < len(added) and _is_title(reference, rest)
 
 
 def _longest_quote(joined: str, words: Sequence[str], start: int) -> int:
