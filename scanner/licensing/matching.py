@@ -790,7 +790,8 @@ def _quotes_itself(reference: Reference, added: Sequence[str]) -> bool:
     unknown = sum(1 for w in added if w not in reference.vocabulary)
     if unknown > MAX_TITLE_WORDS:
         return False  # more words than a title that the reference never uses: no search
-    position, rest = 0, list[str]()
+    position = 0
+    rest: list[str] = []
     while position < len(added) and len(rest) <= MAX_TITLE_WORDS:
         size = _longest_quote(reference.joined, added, position)
         if size >= MIN_QUOTED_WORDS:
