@@ -340,7 +340,9 @@ def normalize(text: str) -> Words:
     offset = 0
     notice_line = -2  # the last copyright notice line
     fold, find_words = _fold, _WORD.finditer
-    for number, line in enumerate(text.splitlines(keepends=True)):
+    all_lines = text.splitlines(keepends=True)
+    heads = _notice_heads(all_lines)
+    for number, line in enumerate(all_lines):
         bullet = _BULLET.match(line)
         found = [
             (m.start(), m.end(), fold(m.group()))
@@ -351,6 +353,7 @@ def normalize(text: str) -> Words:
         # address ("14 rue de Plaisance, 75014 Paris"), a second holder, an e-mail address.
         is_notice = no_legal_words and (
             _COPYRIGHT_LINE.match(line) is not None
+            or (number in heads and 0 < len(found) <= MAX_NOTICE_LINE_WORDS)
             or (
                 notice_line == number - 1
                 and not bullet
@@ -378,6 +381,23 @@ def normalize(text: str) -> Words:
     return Words(
         text, tuple(words), tuple(starts), tuple(ends), tuple(lines), tuple(notice), tuple(headings)
     )
+
+
+def _notice_heads(lines: Sequence[str]) -> set[int]:
+    """Lines that head a copyright notice: a line on its own (after a blank line or at the
+    start) right above the notice's first line, such as the work's name and what it is
+    ("dateutil - Extensions to the standard Python datetime module."). Whether it says
+    anything legal is checked with its words."""
+    heads = set()
+    previous_blank = True
+    for number, line in enumerate(lines):
+        blank = not line.strip()
+        if not blank and previous_blank and not _HEADING.match(line) and not _BULLET.match(line):
+            below = next((n for n in range(number + 1, len(lines)) if lines[n].strip()), None)
+            if below is not None and _COPYRIGHT_LINE.match(lines[below]):
+                heads.add(number)
+        previous_blank = blank
+    return heads
 
 
 @dataclass(frozen=True)

@@ -161,6 +161,13 @@ def test_a_notice_with_the_holders_address_is_still_the_license(kb):
     assert kb.identify_text(reflowed) == ("wtfpl",)
 
 
+def test_the_works_name_above_its_notice_is_part_of_the_notice(kb):
+    head = "dateutil - Extensions to the standard Python datetime module.\n\n"
+    text = head + plain("bsd-3-clause").replace("<year> <owner>", "2003 Gustavo Niemeyer")
+    assert kb.identify_text(text) == ("bsd-3-clause",)
+    assert kb.identify_text("Not for commercial use.\n\n" + text) == ()
+
+
 def test_a_title_may_abbreviate_part_of_the_name(kb):
     text = plain("odbl").replace("Open Data Commons Open Database", "ODC Open Database", 1)
     assert kb.identify_text(text) == ("odbl",)

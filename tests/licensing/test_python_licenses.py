@@ -249,12 +249,6 @@ The above BSD License Applies to all code, even that also covered by Apache 2.0.
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: the file puts an Apache-2.0 notice, a note on which contributions it "
-    "covers and the project's name line before the BSD-3-Clause text; the matcher takes them for "
-    "added text (the sentence naming the BSD License after it is no longer a difference)",
-)
 def test_python_dateutil_keeps_both_licenses_of_its_file():
     facts = resolve(
         license_field="Dual License",
