@@ -262,6 +262,36 @@ def test_python_dateutil_keeps_both_licenses_of_its_file():
     assert facts.declared[0].startswith("License :: OSI Approved :: BSD License")
 
 
+def test_a_part_additionally_licensed_under_mit_is_an_option_not_a_term():
+    copying = (
+        PYINSTALLER_COPYING
+        + """
+The PyInstaller.isolated submodule
+----------------------------------
+
+By request, the PyInstaller.isolated submodule and its corresponding tests are
+additionally licensed with the MIT license so that it may be reused outside of
+PyInstaller under GPL 2.0 or MIT terms and conditions -- whichever is the most
+suitable to the recipient downstream project.
+
+===========
+MIT License
+===========
+
+"""
+        + MIT_TEXT
+    )
+    facts = resolve(
+        license_field="GPLv2-or-later with a special exception",
+        license_files=[("COPYING.txt", copying)],
+    )
+    assert facts.effective == "GPL-2.0-or-later WITH Bootloader-exception"
+    assert any(
+        e.source == "alternative in COPYING.txt" and e.value.startswith("MIT, offered")
+        for e in facts.evidence
+    )
+
+
 def test_or_commercial_is_the_open_license():
     facts = resolve(
         license_field="Dual Licensed - GNU AFFERO GPL 3.0 or Artifex Commercial License"
