@@ -173,6 +173,27 @@ _LEGAL_WORDS = frozenset(
 )
 """Words that make a 'copyright line' more than a notice: "Copyright 2024 X. Not for
 commercial use." is a clause, and is never left out as a notice."""
+_RESTRICTING = frozenset(
+    [
+        "not",
+        "no",
+        "only",
+        "prohibited",
+        "restricted",
+        "except",
+        "unless",
+        "forbidden",
+        "never",
+        "cannot",
+        "nor",
+        "excluding",
+        "excluded",
+        "noncommercial",
+        "research",
+    ]
+)
+"""Words that restrict: text reworded where a reference has no terms (a title, a "how to apply"
+appendix) is no difference unless it holds one ("Military use forbidden" for "MIT License")."""
 _CLAUSE_WORDS = frozenset(
     [
         "modified",
@@ -349,18 +370,16 @@ def normalize(text: str) -> Words:
             for m in find_words(line, bullet.end() if bullet else 0)
         ]
         no_legal_words = _LEGAL_WORDS.isdisjoint(w for _, _, w in found)
-        # A notice goes on over the lines right below it that say nothing legal: the holder's
-        # address ("14 rue de Plaisance, 75014 Paris"), a second holder, an e-mail address.
-        is_notice = no_legal_words and (
-            _COPYRIGHT_LINE.match(line) is not None
-            or (number in heads and 0 < len(found) <= MAX_NOTICE_LINE_WORDS)
-            or (
-                notice_line == number - 1
-                and not bullet
-                and 0 < len(found) <= MAX_NOTICE_LINE_WORDS
-                and not _HEADING.match(line)
-            )
+        # A notice goes on over the lines right below it that say nothing legal (the holder's
+        # address: "14 rue de Plaisance, 75014 Paris"; a second holder) and takes in the line
+        # heading it (the work's name); neither may hold a word of a clause ("forbidden").
+        beside = (number in heads or notice_line == number - 1) and (
+            not bullet
+            and 0 < len(found) <= MAX_NOTICE_LINE_WORDS
+            and not _HEADING.match(line)
+            and _CLAUSE_WORDS.isdisjoint(w for _, _, w in found)
         )
+        is_notice = no_legal_words and (_COPYRIGHT_LINE.match(line) is not None or beside)
         if is_notice:
             notice_line = number
         if found and _HEADING.match(line):
@@ -785,7 +804,8 @@ def _omittable(
         return True  # the license quoting itself: GPL's "how to apply" notice put first
     if j2 - j1 <= MAX_OMITTABLE_WORDS:
         for start, end in reference.omittable:
-            if (start < i1 and i2 < end) or (tag == "replace" and start <= i1 and i2 <= end):
+            inside = (start < i1 and i2 < end) or (tag == "replace" and start <= i1 and i2 <= end)
+            if inside and _RESTRICTING.isdisjoint(added):
                 return True  # reworded where the text is no part of the terms
             near = start <= i1 and i2 <= end and _is_link(text, j1, j2)
             if near and _LEGAL_WORDS.isdisjoint(added):

@@ -166,6 +166,10 @@ def test_the_works_name_above_its_notice_is_part_of_the_notice(kb):
     text = head + plain("bsd-3-clause").replace("<year> <owner>", "2003 Gustavo Niemeyer")
     assert kb.identify_text(text) == ("bsd-3-clause",)
     assert kb.identify_text("Not for commercial use.\n\n" + text) == ()
+    forbidden = "Military applications forbidden.\n\n" + plain("mit").replace(
+        "MIT License\n", "", 1
+    )
+    assert kb.identify_text(forbidden) == ()
 
 
 def test_a_title_may_abbreviate_part_of_the_name(kb):
