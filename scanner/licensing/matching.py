@@ -508,11 +508,17 @@ def _acronyms(words: Sequence[str]) -> set[str]:
     """The initials of every run of two to six words of a name: a title may abbreviate part of
     it ("ODC Open Database License" for "Open Data Commons Open Database License")."""
     letters = [w for w in words if w.isalpha()]
-    return {
+    found = {
         "".join(w[0] for w in letters[start:end])
         for start in range(len(letters))
         for end in range(start + 2, min(start + 6, len(letters)) + 1)
     }
+    return {a for a in found if len(a) >= 3 and not _says_something(a)}
+
+
+def _says_something(word: str) -> bool:
+    """Whether a word states or restricts terms: no abbreviation may stand for it."""
+    return word in _LEGAL_WORDS or word in _RESTRICTING or word in _CLAUSE_WORDS
 
 
 def _is_abbreviation(short: Sequence[str], long: Sequence[str]) -> bool:
@@ -521,6 +527,8 @@ def _is_abbreviation(short: Sequence[str], long: Sequence[str]) -> bool:
     return (
         len(short) == 1
         and 2 <= len(long) <= 5
+        and not _says_something(short[0])
+        and not any(_says_something(w) for w in long)
         and all(w.isalpha() for w in long)
         and short[0] == "".join(w[0] for w in long)
     )

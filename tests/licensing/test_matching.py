@@ -183,6 +183,9 @@ def test_an_abbreviation_written_out_is_the_same_words(kb):
     assert (
         kb.identify_text(plain("pddl").replace("other IP rights", "other trademark rights")) == ()
     )
+    # No word that states terms is an abbreviation: "NO" is not "NORMAL OPERATING".
+    text = " ".join(plain("mit").split())
+    assert kb.identify_text(text.replace("IN NO EVENT", "IN NORMAL OPERATING EVENT")) == ()
 
 
 GPL_NOTICE = (
