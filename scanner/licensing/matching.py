@@ -194,6 +194,26 @@ _RESTRICTING = frozenset(
 )
 """Words that restrict: text reworded where a reference has no terms (a title, a "how to apply"
 appendix) is no difference unless it holds one ("Military use forbidden" for "MIT License")."""
+_STATES_TERMS = frozenset(
+    [
+        "not",
+        "no",
+        "only",
+        "must",
+        "shall",
+        "prohibited",
+        "forbidden",
+        "permitted",
+        "restricted",
+        "never",
+        "cannot",
+        "nor",
+        "except",
+        "unless",
+    ]
+)
+"""Words no name holds: text standing for a holder's name or a model's (replaceable text) is a
+difference when it has one ("Copyright 2024 Foo. Not for commercial use.")."""
 _CLAUSE_WORDS = frozenset(
     [
         "modified",
@@ -794,10 +814,10 @@ def _omittable(
     added = text.words[j1:j2]
     if all(text.notice[j1:j2]):
         return True  # copyright notice lines
-    if j2 - j1 <= MAX_REPLACEMENT_WORDS:
+    if j2 - j1 <= MAX_REPLACEMENT_WORDS and _STATES_TERMS.isdisjoint(added):
         for start, end in reference.replaceable:
             if start <= i1 and i2 <= end:
-                return True  # any words may stand there: "LTX Video-13b-0.9.7-dev-fp8"
+                return True  # a name stands there: "LTX Video-13b-0.9.7-dev-fp8"
         if tag == "replace" and all(reference.words.notice[i1:i2]):
             return True  # another holder or address in the notice, reflowed into the text
     if tag == "replace":

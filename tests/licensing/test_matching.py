@@ -152,6 +152,14 @@ def test_a_variant_lacking_a_clause_is_similar(kb):
     assert "lacks" in (matches[0].difference or "")
 
 
+def test_a_restriction_in_place_of_the_holders_name_is_a_difference(kb):
+    text = plain("mit").replace("year copyright holders", "2024 Foo. Not for commercial use.")
+    assert verdicts(kb, text) == [("mit", "similar")]
+    assert kb.identify_text(plain("mit").replace("year copyright holders", "2024 Foo Inc.")) == (
+        "mit",
+    )
+
+
 def test_a_notice_with_the_holders_address_is_still_the_license(kb):
     text = plain("wtfpl").replace(
         "Sam Hocevar <sam@hocevar.net>", "Sam Hocevar\n  14 rue de Plaisance, 75014 Paris, France"
