@@ -840,8 +840,10 @@ def _omittable(
                 return True  # a link added next to it: "wiki.creativecommons.org/..."
         if (j2 <= span[0] or j1 >= span[1]) and _names_it(reference, added):
             return True  # before or after the terms: "PostgreSQL is released under the ..."
-    # A title or heading: "# LICENSE", "The MIT License (MIT)".
-    return _is_title(reference, added)
+    # A title or heading: "# LICENSE", "The MIT License (MIT)". A title word that restricts
+    # ("NoDerivatives", "NonCommercial") is one only above the terms, not inside them.
+    restricts = not (_RESTRICTING.isdisjoint(added) and _STATES_TERMS.isdisjoint(added))
+    return _is_title(reference, added) and (j2 <= span[0] or not restricts)
 
 
 def _is_title(reference: Reference, words: Sequence[str]) -> bool:

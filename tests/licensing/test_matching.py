@@ -180,6 +180,15 @@ def test_the_works_name_above_its_notice_is_part_of_the_notice(kb):
     assert kb.identify_text(forbidden) == ()
 
 
+def test_a_restricting_word_of_the_title_inside_the_terms_is_a_difference(kb):
+    text = plain("cc-by-nd-4.0")
+    assert kb.identify_text(text) == ("cc-by-nd-4.0",)
+    sentence = "You may satisfy the conditions"
+    assert sentence in " ".join(text.split())
+    altered = " ".join(text.split()).replace(sentence, "You may no satisfy the conditions")
+    assert kb.identify_text(altered) == ()
+
+
 def test_a_title_may_abbreviate_part_of_the_name(kb):
     text = plain("odbl").replace("Open Data Commons Open Database", "ODC Open Database", 1)
     assert kb.identify_text(text) == ("odbl",)
