@@ -389,7 +389,7 @@ def normalize(text: str) -> Words:
             (m.start(), m.end(), fold(m.group()))
             for m in find_words(line, bullet.end() if bullet else 0)
         ]
-        no_legal_words = _LEGAL_WORDS.isdisjoint(w for _, _, w in found)
+        no_legal_words = not any(w in _LEGAL_WORDS or _states_terms(w) for _, _, w in found)
         # A notice goes on over the lines right below it that say nothing legal (the holder's
         # address: "14 rue de Plaisance, 75014 Paris"; a second holder) and takes in the line
         # heading it (the work's name); neither may hold a word of a clause ("forbidden").
@@ -539,6 +539,12 @@ def _acronyms(words: Sequence[str]) -> set[str]:
 def _says_something(word: str) -> bool:
     """Whether a word states or restricts terms: no abbreviation may stand for it."""
     return word in _LEGAL_WORDS or word in _RESTRICTING or word in _CLAUSE_WORDS
+
+
+def _states_terms(word: str) -> bool:
+    """Whether a word makes a clause ("must", "not", "fee"): text with one is no rewording of
+    a part that holds no terms."""
+    return word in _STATES_TERMS or word in _RESTRICTING or word in _CLAUSE_WORDS
 
 
 def _is_abbreviation(short: Sequence[str], long: Sequence[str]) -> bool:
@@ -814,7 +820,8 @@ def _omittable(
     added = text.words[j1:j2]
     if all(text.notice[j1:j2]):
         return True  # copyright notice lines
-    if j2 - j1 <= MAX_REPLACEMENT_WORDS and _STATES_TERMS.isdisjoint(added):
+    named = _is_date(added) or not any(w in _LEGAL_WORDS or _states_terms(w) for w in added)
+    if j2 - j1 <= MAX_REPLACEMENT_WORDS and named:
         for start, end in reference.replaceable:
             if start <= i1 and i2 <= end:
                 return True  # a name stands there: "LTX Video-13b-0.9.7-dev-fp8"
@@ -833,7 +840,7 @@ def _omittable(
     if j2 - j1 <= MAX_OMITTABLE_WORDS:
         for start, end in reference.omittable:
             inside = (start < i1 and i2 < end) or (tag == "replace" and start <= i1 and i2 <= end)
-            if inside and _RESTRICTING.isdisjoint(added):
+            if inside and not any(_states_terms(w) for w in added):
                 return True  # reworded where the text is no part of the terms
             near = start <= i1 and i2 <= end and _is_link(text, j1, j2)
             if near and _LEGAL_WORDS.isdisjoint(added):

@@ -247,6 +247,34 @@ def test_a_clause_wrapped_after_copyright_notice_is_a_difference(kb):
     assert verdicts(kb, text) == [("bsd-2-clause", "similar")]
 
 
+@pytest.mark.parametrize(
+    ("key", "written", "altered"),
+    [
+        ("mit", "Copyright (c) year", "Copyright (c) never year"),
+        (
+            "mit",
+            "COPYRIGHT HOLDERS BE LIABLE",
+            "COPYRIGHT HOLDERS Commercial use requires a separate license. BE LIABLE",
+        ),
+        ("isc", "Copyright (c) 2004-2010", "Copyright (c) Attribution required. 2004-2010"),
+        ("cc-by-4.0", "is not a law firm", "is not a law firm. You must pay a fee to"),
+        ("epl-2.0", "You may add additional accurate", "You must pay a fee. You may add accurate"),
+        (
+            "postgresql",
+            "University of California",
+            "University of California. Governed by the laws of France.",
+        ),
+    ],
+)
+def test_a_clause_in_a_notice_a_name_or_an_appendix_is_a_difference(kb, key, written, altered):
+    text = plain(key)
+    if written not in text:  # it wraps over two lines
+        text = " ".join(text.split())
+    assert written in text
+    assert kb.identify_text(text) == (key,)
+    assert key not in kb.identify_text(text.replace(written, altered, 1))
+
+
 def test_a_changed_version_number_is_a_difference(kb):
     text = plain("apache-2.0").replace("Version 2.0, January 2004", "Version 2.1, January 2004")
     assert kb.identify_text(text) == ()
