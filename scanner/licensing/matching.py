@@ -847,10 +847,11 @@ def _omittable(
                 return True  # a link added next to it: "wiki.creativecommons.org/..."
         if (j2 <= span[0] or j1 >= span[1]) and _names_it(reference, added):
             return True  # before or after the terms: "PostgreSQL is released under the ..."
-    # A title or heading: "# LICENSE", "The MIT License (MIT)". A title word that restricts
-    # ("NoDerivatives", "NonCommercial") is one only above the terms, not inside them.
+    # A title or heading: "# LICENSE", "The MIT License (MIT)". Added words that restrict are
+    # no title, even words of the license's own ("only", "no" of NoDerivatives): "For research
+    # only." put into a research license's heading is a restriction added.
     restricts = not (_RESTRICTING.isdisjoint(added) and _STATES_TERMS.isdisjoint(added))
-    return _is_title(reference, added) and (j2 <= span[0] or not restricts)
+    return _is_title(reference, added) and not restricts
 
 
 def _is_title(reference: Reference, words: Sequence[str]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import textwrap
 
@@ -273,6 +274,35 @@ def test_a_clause_in_a_notice_a_name_or_an_appendix_is_a_difference(kb, key, wri
     assert written in text
     assert kb.identify_text(text) == (key,)
     assert key not in kb.identify_text(text.replace(written, altered, 1))
+
+
+CLAUSES = (
+    "never",
+    "Noncommercial",
+    "You must pay a fee.",
+    "Attribution required.",
+    "Commercial use requires a separate license.",
+    "Governed by the laws of France.",
+)
+
+
+@pytest.mark.parametrize("key", ["mit", "isc", "bsd-3-clause", "postgresql", "cc-by-4.0", "0bsd"])
+def test_a_clause_inserted_anywhere_is_never_the_license(kb, key):
+    # Seeded, so the same positions every run: between words, on a line of its own, or in
+    # place of a word.
+    rng = random.Random(key)
+    words = plain(key).split(" ")
+    for clause in CLAUSES:
+        for _ in range(3):
+            at = rng.randrange(len(words))
+            variant = rng.choice(
+                [
+                    " ".join([*words[:at], clause, *words[at:]]),
+                    " ".join(words[:at]) + f"\n\n{clause}\n\n" + " ".join(words[at:]),
+                    " ".join([*words[:at], clause, *words[at + 1 :]]),
+                ]
+            )
+            assert key not in kb.identify_text(variant), (clause, " ".join(words[at - 5 : at + 5]))
 
 
 def test_a_changed_version_number_is_a_difference(kb):
