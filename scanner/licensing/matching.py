@@ -847,16 +847,19 @@ def _omittable(
                 return True  # a link added next to it: "wiki.creativecommons.org/..."
         if (j2 <= span[0] or j1 >= span[1]) and _names_it(reference, added):
             return True  # before or after the terms: "PostgreSQL is released under the ..."
-    # A title or heading: "# LICENSE", "The MIT License (MIT)". Added words that restrict are
-    # no title, even words of the license's own ("only", "no" of NoDerivatives): "For research
-    # only." put into a research license's heading is a restriction added.
-    restricts = not (_RESTRICTING.isdisjoint(added) and _STATES_TERMS.isdisjoint(added))
-    return _is_title(reference, added) and not restricts
+    # A title or heading: "# LICENSE", "The MIT License (MIT)".
+    return _is_title(reference, added)
 
 
 def _is_title(reference: Reference, words: Sequence[str]) -> bool:
-    return len(words) <= MAX_TITLE_WORDS and all(
-        w in _TITLE_WORDS or w in reference.title_words or _is_noise(w) for w in words
+    """Whether added `words` are a title: the license's name and title words. Words that
+    restrict are no title, even the license's own ("only", "no" of NoDerivatives): "For
+    research only." put into a research license's heading is a restriction added."""
+    return (
+        len(words) <= MAX_TITLE_WORDS
+        and _RESTRICTING.isdisjoint(words)
+        and _STATES_TERMS.isdisjoint(words)
+        and all(w in _TITLE_WORDS or w in reference.title_words or _is_noise(w) for w in words)
     )
 
 
