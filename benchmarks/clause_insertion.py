@@ -52,8 +52,9 @@ def variants(text: str, rng: random.Random, places: int) -> list[tuple[str, str,
             out.append((clause, "between words", " ".join([*words[:at], clause, *words[at:]])))
             alone = " ".join(words[:at]) + f"\n\n{clause}\n\n" + " ".join(words[at:])
             out.append((clause, "own line", alone))
-            instead = " ".join([*words[:at], clause, *words[at + 1 :]])
-            out.append((clause, "in place of a word", instead))
+            if re.sub(r"\W", "", words[at]).lower() != clause.lower():  # "NO" for "no": the same
+                instead = " ".join([*words[:at], clause, *words[at + 1 :]])
+                out.append((clause, "in place of a word", instead))
     return out
 
 
