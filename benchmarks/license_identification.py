@@ -22,7 +22,9 @@ SPDX id is the entry's, or `SAME_LICENSE` below says so (checked by reading both
 - links: every entry's URLs and its ScanCode URLs in the forms seen on cards (Hub `blob`, `raw`,
   `resolve/<rev>` and `?download=true`, `hf.co`; GitHub `blob`, `raw`, raw.githubusercontent;
   http and https, `www.`, host case, trailing slash, spaces unencoded or `%20`); negatives: the
-  URLs of ScanCode licenses that are no entry (a URL listed by both is left out);
+  URLs of ScanCode licenses that are no entry (a URL listed by both is left out); ScanCode URLs
+  of a repository's own LICENSE file (on the Hub, or at a GitHub repository's root) are left
+  out unless the KB lists them: what they hold changes with the repository;
 - a card's `license_name` the knowledge base does not know with a `license_link` it does;
 - texts: every entry's SPDX and ScanCode texts, full, reflowed, with CRLF line ends, with a
   Markdown title and headings, embedded in a README body, and their first 30 %; negatives:
@@ -66,6 +68,10 @@ from scanner.readers.card import declared_licenses
 SPDX_NPM = "spdx-license-list@6.12.0"
 SCANCODE_WHEEL = "scancode-toolkit==32.5.0"
 GOAL_RESOLVED = 0.98
+NO_SHARE_GOAL = frozenset(["text:first-30%"])
+"""Rows held to "0 wrong" only: the issue's 98 % goal is on names, links and whole texts (full,
+reformatted, embedded); a fragment is identified or left unknown, and short licenses' fragments
+are left unknown on purpose (docs/license-identification.md)."""
 FRAGMENT_SHARE = 0.30
 
 SAME_LICENSE = {
@@ -351,29 +357,48 @@ NOT_THE_LICENSE = {
 def _license_document(url: str) -> bool:
     """Whether a URL ScanCode lists is a page of the license itself: not a discussion of it (a
     forum thread, an article, a wiki page), not another document, and not a model repository's
-    copy (a repository's LICENSE changes with the repository: Stable Video Diffusion XT's went
-    from its own license to the Stability AI Community License), unless the KB lists it."""
+    copy, on the Hub or at a GitHub repository's root (a repository's LICENSE changes with the
+    repository: Stable Video Diffusion XT's went from its own license to the Stability AI
+    Community License), unless the KB lists it."""
     if _DISCUSSION.search(url) or url.rstrip("/") in NOT_THE_LICENSE:
         return False
-    if re.search(r"(?:huggingface|hf)\.co/(?!spaces/)", url):
+    if re.search(r"(?:huggingface|hf)\.co/(?!spaces/)", url) or _REPOSITORY_LICENSE.search(url):
         return False
     return _license_path(url)
+
+
+_REPOSITORY_LICENSE = re.compile(
+    r"(?:github\.com/[^/]+/[^/]+/(?:blob|raw)|raw\.githubusercontent\.com/[^/]+/[^/]+)"
+    r"/[^/]+/(?:licen[cs]e|copying)[^/]*$",
+    re.IGNORECASE,
+)
+"""A GitHub repository's own LICENSE file, at its root: like a model repository's, it holds
+whatever the repository is under today, so only the knowledge base can say it is a license's
+page (the Aleph Alpha code repositories ScanCode lists for the Open Aleph License)."""
 
 
 def _license_path(url: str) -> bool:
     return bool(_LICENSE_PATH.search(url.partition("://")[2].partition("/")[2]))
 
 
+def _claim_key(url: str) -> str:
+    """One URL however it is written: the same page over http and https, with `www.` or not
+    (ScanCode lists CC's GPL page under http for gpl-2.0 and https for cc-gpl-2.0-pt)."""
+    return re.sub(r"^https?://(?:www\.)?", "", url.strip().lower()).rstrip("/")
+
+
 def link_cases(corpus: Corpus) -> list[Case]:
     claimed: dict[str, set[str]] = defaultdict(set)  # URL -> owners ("?" + key when not in KB)
+    written: dict[str, str] = {}  # URL -> one way it is written
     for entry in corpus.kb.entries.values():
         for url in (entry.url, *entry.aliases):
             if url and _is_url(url):
-                claimed[url.rstrip("/").lower()].add(entry.key)
+                claimed[_claim_key(url)].add(entry.key)
     for lic in corpus.scancode.values():
         owner = corpus.scancode_owner.get(lic.key, f"?{lic.key}")
         for url in filter(_license_path, lic.urls):
-            claimed[url.rstrip("/").lower()].add(owner)
+            claimed[_claim_key(url)].add(owner)
+            written.setdefault(_claim_key(url), url)
     cases: dict[str, Case] = {}
     for entry in corpus.kb.entries.values():
         urls = [u for u in (entry.url, *entry.aliases) if u and _is_url(u)]
@@ -381,13 +406,13 @@ def link_cases(corpus: Corpus) -> list[Case]:
             if corpus.scancode_owner.get(lic.key) == entry.key:
                 urls.extend(filter(_license_path, lic.urls))
         for url in urls:
-            if len(claimed.get(url.rstrip("/").lower(), ())) > 1:
+            if len(claimed.get(_claim_key(url), ())) > 1:
                 continue  # one URL for two licenses (a family page): not resolvable
             for form in url_forms(url):
                 cases[form] = Case("link", form, entry.key, entry.key)
-    for url, owners in claimed.items():
+    for key, owners in claimed.items():
         if owners and all(o.startswith("?") for o in owners):
-            for form in url_forms(url):
+            for form in url_forms(written[key]):
                 cases.setdefault(
                     form, Case("link", form, None, f"ScanCode {sorted(owners)[0][1:]}")
                 )
@@ -400,7 +425,10 @@ UNKNOWN_NAMES = ("custom-model-license", "llama-3-custom", "see-license-link", "
 def pair_cases(corpus: Corpus, links: list[Case]) -> list[Case]:
     """A `license_name` the KB does not know with a `license_link` it does (JSON-encoded)."""
     rng = random.Random(7)
-    known = [c for c in links if c.expected and c.value.startswith("https://")]
+    # Sorted first: the link cases come from sets, and the sample must not change between runs.
+    known = sorted(
+        (c for c in links if c.expected and c.value.startswith("https://")), key=lambda c: c.value
+    )
     chosen = rng.sample(known, min(60, len(known)))
     return [
         Case(
@@ -540,10 +568,11 @@ def report(tallies: dict[str, Tally], show: int) -> bool:
     for kind in sorted(tallies, key=lambda k: (k.startswith("text"), k)):
         t = tallies[kind]
         share = t.resolved / t.resolvable if t.resolvable else 1.0
-        ok = ok and share >= GOAL_RESOLVED and not t.wrong
+        ok = ok and (share >= GOAL_RESOLVED or kind in NO_SHARE_GOAL) and not t.wrong
         print(
             f"{kind:18} {t.resolvable:10} {t.resolved:9} {100 * share:6.1f} "
             f"{t.unresolvable:8} {len(t.wrong):6}"
+            + ("  (goal: 0 wrong)" if kind in NO_SHARE_GOAL else "")
         )
     for kind, t in sorted(tallies.items()):
         for case, got in t.wrong[:show]:

@@ -421,7 +421,9 @@ class LicenseKnowledgeBase:
         Entries without a reference text are recognised by their markers when the text is no
         reference's (their markers are their titles: "BigScience Open RAIL-M License" is similar
         to the CreativeML Open RAIL-M and is the BigScience license); the markers of an entry
-        with a reference are never used, so a variant of a known license is not named.
+        with a reference are never used, so a variant of a known license is not named. In a
+        card body, markers count only inside a section that is a license text
+        (`_license_sections`): a card that names a license in passing does not hold it.
 
         Answers are kept by the text's digest, for the run (many packages ship the same file)
         and, with `answers`, between runs: matching a text is most of reading a package."""
@@ -443,13 +445,15 @@ class LicenseKnowledgeBase:
             return (), ()  # a card with no license in it: no index is built for it
         matches = self._matcher.match(text, sections=sections)
         keys = [m.key for m in matches if m.verdict != "similar"]
-        if not keys and not sections:
-            body = normalize_text(text)
+        if not keys:
+            bodies = _license_sections(text) if sections else [normalize_text(text)]
             for entry in self.entries.values():
                 if entry.reference_file is not None or not entry.markers:
                     continue
-                if all(normalize_text(m) in body for m in entry.markers) and not any(
-                    normalize_text(m) in body for m in entry.not_markers
+                if any(
+                    all(normalize_text(m) in body for m in entry.markers)
+                    and not any(normalize_text(m) in body for m in entry.not_markers)
+                    for body in bodies
                 ):
                     keys.append(entry.key)
         return tuple(dict.fromkeys(keys)), matches
@@ -465,9 +469,31 @@ class LicenseKnowledgeBase:
 
 
 _LEGAL_TERMS = re.compile(
-    r"warrant|liabil|hereby|permission|redistribut|licensor|licensee|grant|sublicens"
+    r"warrant|liabil|hereby|permission|permitted|distribut|licensor|licensee|grant|sublicens"
 )
 """Words no license text lacks two of: a card body without them is not matched at all."""
+_MARKDOWN_HEADING = re.compile(r"^ {0,3}(#{1,6})\s", re.MULTILINE)
+LICENSE_SECTION_WORDS = 150
+"""Words a card's section must have to be taken for a license text (the shortest licenses
+known only by markers are far longer; a paragraph naming a license is far shorter)."""
+
+
+def _license_sections(card: str) -> list[str]:
+    """The Markdown sections of a card body (each with its subsections, normalised) that look
+    like a license text: long enough and with at least three distinct legal terms."""
+    headings = [(m.start(), len(m.group(1))) for m in _MARKDOWN_HEADING.finditer(card)]
+    starts = [(0, 7), *headings]  # what precedes the first heading ends at any heading
+    found = []
+    for number, (start, level) in enumerate(starts):
+        end = next((s for s, lv in starts[number + 1 :] if lv <= level), len(card))
+        section = card[start:end]
+        if len(section.split()) < LICENSE_SECTION_WORDS:
+            continue
+        if len(set(_LEGAL_TERMS.findall(section.lower()))) >= 3:
+            found.append(normalize_text(section))
+    return found
+
+
 _PARENTHESISED = re.compile(r"\(([^()]+)\)")
 
 

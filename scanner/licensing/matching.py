@@ -57,6 +57,8 @@ SIMILAR_COVERAGE = 0.7
 MAX_REPLACEMENT_WORDS = 16
 """Words that may stand for a replaceable region (a copyright holder's name)."""
 MAX_TITLE_WORDS = 12
+MAX_NOTICE_LINE_WORDS = 12
+"""Words a line below a copyright notice may have to be part of it (an address)."""
 MAX_OMITTABLE_WORDS = 40
 """Words a text may add or reword inside a reference's omittable (`[[...]]`) text."""
 MIN_QUOTED_WORDS = 8
@@ -171,6 +173,120 @@ _LEGAL_WORDS = frozenset(
 )
 """Words that make a 'copyright line' more than a notice: "Copyright 2024 X. Not for
 commercial use." is a clause, and is never left out as a notice."""
+_RESTRICTING = frozenset(
+    [
+        "not",
+        "no",
+        "only",
+        "prohibited",
+        "restricted",
+        "except",
+        "unless",
+        "forbidden",
+        "never",
+        "cannot",
+        "nor",
+        "excluding",
+        "excluded",
+        "noncommercial",
+        "research",
+    ]
+)
+"""Words that restrict: text reworded where a reference has no terms (a title, a "how to apply"
+appendix) is no difference unless it holds one ("Military use forbidden" for "MIT License")."""
+_STATES_TERMS = frozenset(
+    [
+        "not",
+        "no",
+        "only",
+        "must",
+        "shall",
+        "prohibited",
+        "forbidden",
+        "permitted",
+        "restricted",
+        "never",
+        "cannot",
+        "nor",
+        "except",
+        "unless",
+    ]
+)
+"""Words no name holds: text standing for a holder's name or a model's (replaceable text) is a
+difference when it has one ("Copyright 2024 Foo. Not for commercial use.")."""
+_CLAUSE_WORDS = frozenset(
+    [
+        "modified",
+        "modification",
+        "modifications",
+        "exception",
+        "exceptions",
+        "additional",
+        "addition",
+        "restriction",
+        "restrictions",
+        "condition",
+        "conditions",
+        "notwithstanding",
+        "but",
+        "excluding",
+        "excluded",
+        "supersede",
+        "supersedes",
+        "instead",
+        "void",
+        "governed",
+        "law",
+        "laws",
+        "jurisdiction",
+        "terminate",
+        "terminates",
+        "termination",
+        "liable",
+        "liability",
+        "warranty",
+        "warranties",
+        "attribution",
+        "acknowledge",
+        "acknowledgment",
+        "cite",
+        "credit",
+        "display",
+        "fee",
+        "fees",
+        "royalty",
+        "royalties",
+        "pay",
+        "payment",
+        "revenue",
+        "users",
+        "require",
+        "required",
+        "requires",
+        "requirement",
+        "obligation",
+        "obligations",
+        "agree",
+        "agrees",
+        "forbidden",
+        "allowed",
+        "allow",
+        "allows",
+        "should",
+        "will",
+        "need",
+        "needs",
+        "cannot",
+        "never",
+        "nor",
+        "if",
+        "until",
+        "after",
+        "before",
+    ]
+)
+"""Words that make a sentence before or after a license's terms a clause of its own: such a
+sentence is a difference even when it names the license."""
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|&")
 _BULLET = re.compile(
@@ -179,9 +295,12 @@ _BULLET = re.compile(
     re.IGNORECASE,
 )
 _COPYRIGHT_LINE = re.compile(
-    r"^\W*(?:(?:portions\s+)?copyright\b|(?:\(c\)|©)\s*\d{4})|^\W*all rights reserved\W*$",
+    r"^\W*(?:(?:portions\s+)?copyright\b(?!\W*(?:notices?|holders?|owners?|laws?|and|or|licen[cs]es?"
+    r"|statements?|protection|infringement|in|to|of|is|interest)\b)|(?:\(c\)|©)\s*\d{4})"
+    r"|^\W*all rights reserved\W*$",
     re.IGNORECASE,
 )
+"""A copyright notice's line, not running text that wraps before "copyright notice"."""
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 _ROMAN = re.compile(r"^[ivxl]{1,6}$")
 _MARKUP = re.compile(r"\{\{|\}\}|\[\[|\]\]")
@@ -260,16 +379,29 @@ def normalize(text: str) -> Words:
     notice: list[bool] = []
     headings: list[int] = []
     offset = 0
+    notice_line = -2  # the last copyright notice line
     fold, find_words = _fold, _WORD.finditer
-    for number, line in enumerate(text.splitlines(keepends=True)):
+    all_lines = text.splitlines(keepends=True)
+    heads = _notice_heads(all_lines)
+    for number, line in enumerate(all_lines):
         bullet = _BULLET.match(line)
         found = [
             (m.start(), m.end(), fold(m.group()))
             for m in find_words(line, bullet.end() if bullet else 0)
         ]
-        is_notice = _COPYRIGHT_LINE.match(line) is not None and _LEGAL_WORDS.isdisjoint(
-            w for _, _, w in found
+        no_legal_words = not any(w in _LEGAL_WORDS or _states_terms(w) for _, _, w in found)
+        # A notice goes on over the lines right below it that say nothing legal (the holder's
+        # address: "14 rue de Plaisance, 75014 Paris"; a second holder) and takes in the line
+        # heading it (the work's name); neither may hold a word of a clause ("forbidden").
+        beside = (number in heads or notice_line == number - 1) and (
+            not bullet
+            and 0 < len(found) <= MAX_NOTICE_LINE_WORDS
+            and not _HEADING.match(line)
+            and _CLAUSE_WORDS.isdisjoint(w for _, _, w in found)
         )
+        is_notice = no_legal_words and (_COPYRIGHT_LINE.match(line) is not None or beside)
+        if is_notice:
+            notice_line = number
         if found and _HEADING.match(line):
             headings.append(len(words))
         for start, end, word in found:
@@ -290,6 +422,23 @@ def normalize(text: str) -> Words:
     )
 
 
+def _notice_heads(lines: Sequence[str]) -> set[int]:
+    """Lines that head a copyright notice: a line on its own (after a blank line or at the
+    start) right above the notice's first line, such as the work's name and what it is
+    ("dateutil - Extensions to the standard Python datetime module."). Whether it says
+    anything legal is checked with its words."""
+    heads = set()
+    previous_blank = True
+    for number, line in enumerate(lines):
+        blank = not line.strip()
+        if not blank and previous_blank and not _HEADING.match(line) and not _BULLET.match(line):
+            below = next((n for n in range(number + 1, len(lines)) if lines[n].strip()), None)
+            if below is not None and _COPYRIGHT_LINE.match(lines[below]):
+                heads.add(number)
+        previous_blank = blank
+    return heads
+
+
 @dataclass(frozen=True)
 class Reference:
     """A full license text prepared for matching."""
@@ -307,6 +456,7 @@ class Reference:
     required: int
     joined: str
     """The words as one string with a space either side, to find a passage in it."""
+    vocabulary: frozenset[str]
 
 
 def parse_reference(key: str, name: str, marked: str) -> Reference:
@@ -359,6 +509,7 @@ def parse_reference(key: str, name: str, marked: str) -> Reference:
                 optional[i] = True  # the title: "MIT License", "zlib License"
     title = {_fold(w) for w in _WORD.findall(name)}
     title.update(words.words[i] for i, line in enumerate(words.lines) if line == words.lines[0])
+    title.update(_acronyms([_fold(w) for w in _WORD.findall(name)]))
     return Reference(
         key=key,
         name=name,
@@ -369,6 +520,43 @@ def parse_reference(key: str, name: str, marked: str) -> Reference:
         title_words=frozenset(title),
         required=sum(1 for o in optional if not o),
         joined=f" {' '.join(words.words)} ",
+        vocabulary=frozenset(words.words),
+    )
+
+
+def _acronyms(words: Sequence[str]) -> set[str]:
+    """The initials of every run of two to six words of a name: a title may abbreviate part of
+    it ("ODC Open Database License" for "Open Data Commons Open Database License")."""
+    letters = [w for w in words if w.isalpha()]
+    found = {
+        "".join(w[0] for w in letters[start:end])
+        for start in range(len(letters))
+        for end in range(start + 2, min(start + 6, len(letters)) + 1)
+    }
+    return {a for a in found if len(a) >= 3 and not _says_something(a)}
+
+
+def _says_something(word: str) -> bool:
+    """Whether a word states or restricts terms: no abbreviation may stand for it."""
+    return word in _LEGAL_WORDS or word in _RESTRICTING or word in _CLAUSE_WORDS
+
+
+def _states_terms(word: str) -> bool:
+    """Whether a word makes a clause ("must", "not", "fee"): text with one is no rewording of
+    a part that holds no terms."""
+    return word in _STATES_TERMS or word in _RESTRICTING or word in _CLAUSE_WORDS
+
+
+def _is_abbreviation(short: Sequence[str], long: Sequence[str]) -> bool:
+    """Whether one word stands for two to five others by their initials ("IP" for
+    "intellectual property"): the same words, abbreviated."""
+    return (
+        len(short) == 1
+        and 2 <= len(long) <= 5
+        and not _says_something(short[0])
+        and not any(_says_something(w) for w in long)
+        and all(w.isalpha() for w in long)
+        and short[0] == "".join(w[0] for w in long)
     )
 
 
@@ -466,16 +654,25 @@ def _align(
     region = _region(text, first, last) if sections else (0, len(text.words))
     extra: list[tuple[int, int]] = []
     redated = False
+    stood_for: set[int] = set()
+    """Words of the reference the text replaced by words the guidelines allow."""
     for tag, i1, i2, j1, j2 in opcodes:
         if tag in ("insert", "replace"):
             j1, j2 = max(j1, region[0]), min(j2, region[1])
             if j1 >= j2:
                 continue
-            if tag == "replace" and _is_date(text.words[j1:j2]) and _is_date(ref[i1:i2]):
-                redated = True  # "Last modified: April 1, 2024"
-            elif not _omittable(reference, text, tag, i1, i2, j1, j2):
+            dated = tag == "replace" and _is_date(text.words[j1:j2]) and _is_date(ref[i1:i2])
+            if dated and not any(s <= i1 and i2 <= e for s, e in reference.replaceable):
+                redated = True  # "Last modified: April 1, 2024" (unless a release date marked)
+                stood_for.update(range(i1, i2))
+            elif not _omittable(reference, text, tag, i1, i2, j1, j2, (first, last)):
                 extra.append((j1, j2))
-    required = [not o for o in reference.optional]
+            elif tag == "replace" and (
+                _is_abbreviation(ref[i1:i2], text.words[j1:j2])
+                or _is_abbreviation(text.words[j1:j2], ref[i1:i2])
+            ):
+                stood_for.update(range(i1, i2))  # "intellectual property" for "IP"
+    required = [not o and i not in stood_for for i, o in enumerate(reference.optional)]
     covered = sum(1 for i, m in enumerate(matched_ref) if m and required[i])
     lacking: list[tuple[int, int]] = []
     i = 0
@@ -609,35 +806,112 @@ def _region(text: Words, first: int, last: int) -> tuple[int, int]:
 
 
 def _omittable(
-    reference: Reference, text: Words, tag: str, i1: int, i2: int, j1: int, j2: int
+    reference: Reference,
+    text: Words,
+    tag: str,
+    i1: int,
+    i2: int,
+    j1: int,
+    j2: int,
+    span: tuple[int, int],
 ) -> bool:
     """Whether words `j1:j2` of the text, standing where the reference has `i1:i2`, are a
-    difference the guidelines allow."""
+    difference the guidelines allow. `span`: the first and last text words matched."""
     added = text.words[j1:j2]
     if all(text.notice[j1:j2]):
         return True  # copyright notice lines
+    named = _is_date(added) or not any(w in _LEGAL_WORDS or _states_terms(w) for w in added)
+    if j2 - j1 <= MAX_REPLACEMENT_WORDS and named:
+        for start, end in reference.replaceable:
+            if start <= i1 and i2 <= end:
+                return True  # a name stands there: "LTX Video-13b-0.9.7-dev-fp8"
+        if tag == "replace" and all(reference.words.notice[i1:i2]):
+            return True  # another holder or address in the notice, reflowed into the text
     if tag == "replace":
         removed = reference.words.words[i1:i2]
+        if _is_abbreviation(removed, added) or _is_abbreviation(added, removed):
+            return True  # "IP" for "intellectual property"
         if any(w.isdigit() for w in removed) and any(w.isdigit() for w in added):
             return False  # a number changed: "Version 2.0" against "Version 2.5"
     if all(_is_noise(w) for w in added):
         return True  # list numbering
-    if j2 - j1 >= MIN_QUOTED_WORDS and f" {' '.join(added)} " in reference.joined:
+    if j2 - j1 >= MIN_QUOTED_WORDS and _quotes_itself(reference, added):
         return True  # the license quoting itself: GPL's "how to apply" notice put first
-    if j2 - j1 <= MAX_REPLACEMENT_WORDS:
-        for start, end in reference.replaceable:
-            if start <= i1 and i2 <= end:
-                return True
     if j2 - j1 <= MAX_OMITTABLE_WORDS:
         for start, end in reference.omittable:
-            if (start < i1 and i2 < end) or (tag == "replace" and start <= i1 and i2 <= end):
+            inside = (start < i1 and i2 < end) or (tag == "replace" and start <= i1 and i2 <= end)
+            if inside and not any(_states_terms(w) for w in added):
                 return True  # reworded where the text is no part of the terms
             near = start <= i1 and i2 <= end and _is_link(text, j1, j2)
             if near and _LEGAL_WORDS.isdisjoint(added):
                 return True  # a link added next to it: "wiki.creativecommons.org/..."
+        if (j2 <= span[0] or j1 >= span[1]) and _names_it(reference, added):
+            return True  # before or after the terms: "PostgreSQL is released under the ..."
     # A title or heading: "# LICENSE", "The MIT License (MIT)".
-    return j2 - j1 <= MAX_TITLE_WORDS and all(
-        w in _TITLE_WORDS or w in reference.title_words or _is_noise(w) for w in added
+    return _is_title(reference, added)
+
+
+def _is_title(reference: Reference, words: Sequence[str]) -> bool:
+    """Whether added `words` are a title: the license's name and title words. Words that
+    restrict are no title, even the license's own ("only", "no" of NoDerivatives): "For
+    research only." put into a research license's heading is a restriction added."""
+    return (
+        len(words) <= MAX_TITLE_WORDS
+        and _RESTRICTING.isdisjoint(words)
+        and _STATES_TERMS.isdisjoint(words)
+        and all(w in _TITLE_WORDS or w in reference.title_words or _is_noise(w) for w in words)
+    )
+
+
+def _quotes_itself(reference: Reference, added: Sequence[str]) -> bool:
+    """Whether `added` is passages of the reference (of `MIN_QUOTED_WORDS` words or more) and
+    at most titles between them: a GPL text preceded by its own "how to apply" notice, under a
+    "# LICENSE" heading, holds "license this program is free software ...", which is the
+    notice and a title."""
+    unknown = sum(1 for w in added if w not in reference.vocabulary)
+    if unknown > MAX_TITLE_WORDS:
+        return False  # more words than a title that the reference never uses: no search
+    position = 0
+    rest: list[str] = []
+    while position < len(added) and len(rest) <= MAX_TITLE_WORDS:
+        size = _longest_quote(reference.joined, added, position)
+        if size >= MIN_QUOTED_WORDS:
+            position += size
+        else:
+            rest.append(added[position])
+            position += 1
+    return position == len(added) and len(rest) < len(added) and _is_title(reference, rest)
+
+
+def _longest_quote(joined: str, words: Sequence[str], start: int) -> int:
+    """The most words from `start` on that occur in that order in `joined` (a prefix of a
+    passage occurs wherever the passage does, so the length is found by bisection)."""
+
+    def occurs(size: int) -> bool:
+        return f" {' '.join(words[start : start + size])} " in joined
+
+    if not occurs(1):
+        return 0
+    low, high = 1, 2
+    while start + high <= len(words) and occurs(high):
+        low, high = high, high * 2
+    high = min(high, len(words) - start + 1)
+    while high - low > 1:  # occurs(low), not occurs(high)
+        middle = (low + high) // 2
+        low, high = (middle, high) if occurs(middle) else (low, middle)
+    return low
+
+
+def _names_it(reference: Reference, added: Sequence[str]) -> bool:
+    """Whether `added` is a statement about the license rather than a clause: it names the
+    license (the first word of its key: "postgresql", "bsd") and has no word that grants,
+    restricts, conditions or excepts anything ("may", "not", "except", "modified", ...)."""
+    name = re.match(r"[a-z]+", reference.key)
+    return (
+        name is not None
+        and name.group() in added
+        and (_LEGAL_WORDS - {"license", "licensed"}).isdisjoint(added)
+        and _CLAUSE_WORDS.isdisjoint(added)
     )
 
 

@@ -121,6 +121,20 @@ def split_text(text: str) -> TextParts:
     return TextParts("\n\n".join(own), "\n\n".join(alternative), "")
 
 
+_ADDITIONALLY = re.compile(
+    r"\badditionally (?:licensed|available|offered) (?:with|under) (?:the terms of )?(?:the )?"
+    r"([a-z0-9 ]{2,40}?) licen[cs]e\b"
+)
+"""A part offered under another license too ("the PyInstaller.isolated submodule ... is
+additionally licensed with the MIT license"): a choice for those files, no added term."""
+
+
+def additional_offers(words: str) -> list[str]:
+    """The license names (as `normalize_text` folds them) a text says some of its files are
+    additionally licensed under, at the user's option."""
+    return [match.group(1).strip() for match in _ADDITIONALLY.finditer(words)]
+
+
 def notice_licenses(words: str) -> list[str]:
     """SPDX ids of the license notices in a text (as `normalize_text` folds it): GNU notices with
     their version and whether a later version may be chosen, and the short notices of

@@ -582,11 +582,14 @@ def _read_texts(texts: Sequence[tuple[str, str]], kb: LicenseKnowledgeBase, sour
         else:
             parts = package_texts.split_text(text)
         terms = _text_terms(parts.own, kb) if parts.own.strip() else []
+        offered = _offered(parts.own, kb)
+        terms = [t for t in terms if t not in offered]
         shown = name if source == "license file" else text.splitlines()[0][:80] + " …"
         expression = " AND ".join(terms) if terms else None
         readings.append(_Reading(label, shown, expression, True))
         own.extend(t for t in terms if t not in own)
         alternative = _text_terms(parts.alternative, kb) if parts.alternative.strip() else []
+        alternative += [t for t in offered if t not in alternative]
         if alternative:
             evidence.append(
                 Evidence(
@@ -610,6 +613,18 @@ def _read_texts(texts: Sequence[tuple[str, str]], kb: LicenseKnowledgeBase, sour
                 )
             )
     return _Texts(readings, own, evidence)
+
+
+def _offered(text: str, kb: LicenseKnowledgeBase) -> list[str]:
+    """SPDX ids of the licenses `text` says some files are additionally licensed under: their
+    full texts in the file are an option, not the package's own terms."""
+    offered = []
+    for name in package_texts.additional_offers(normalize_text(text)):
+        key = kb.identify_name(f"{name} license") or kb.identify_name(name)
+        spdx = kb[key].spdx_ref if key else None
+        if spdx and spdx not in offered:
+            offered.append(spdx)
+    return offered
 
 
 def _refine(declared: str, found: list[str]) -> tuple[list[str], list[str], list[str]]:

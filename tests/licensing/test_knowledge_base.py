@@ -569,11 +569,6 @@ def test_fair_ai_public_license_and_its_sd_variant_are_told_apart(kb):
     assert not any(r.id == "acceptable-use-policy" for r in kb["fair-ai-public-1.0"].restrictions)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: the model name in LTXV's text is marked replaceable, yet the matcher "
-    "still reports a name with dotted version numbers ('13b-0.9.7-dev-fp8') as added text",
-)
 def test_ltxv_license_of_either_date_is_one_entry(kb):
     april = kb["ltxv-owl"].text or ""
     may = april.replace("LTX Video-2B-Distilled-04-25", "LTX Video-13b-0.9.7-dev-fp8").replace(

@@ -249,11 +249,6 @@ The above BSD License Applies to all code, even that also covered by Apache 2.0.
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: the full-text matcher calls a BSD-3-Clause text followed by a sentence of "
-    "the project's own ('The above BSD License Applies to all code…') similar, not BSD-3-Clause",
-)
 def test_python_dateutil_keeps_both_licenses_of_its_file():
     facts = resolve(
         license_field="Dual License",
@@ -265,6 +260,36 @@ def test_python_dateutil_keeps_both_licenses_of_its_file():
     )
     assert facts.effective == "BSD-3-Clause AND Apache-2.0"
     assert facts.declared[0].startswith("License :: OSI Approved :: BSD License")
+
+
+def test_a_part_additionally_licensed_under_mit_is_an_option_not_a_term():
+    copying = (
+        PYINSTALLER_COPYING
+        + """
+The PyInstaller.isolated submodule
+----------------------------------
+
+By request, the PyInstaller.isolated submodule and its corresponding tests are
+additionally licensed with the MIT license so that it may be reused outside of
+PyInstaller under GPL 2.0 or MIT terms and conditions -- whichever is the most
+suitable to the recipient downstream project.
+
+===========
+MIT License
+===========
+
+"""
+        + MIT_TEXT
+    )
+    facts = resolve(
+        license_field="GPLv2-or-later with a special exception",
+        license_files=[("COPYING.txt", copying)],
+    )
+    assert facts.effective == "GPL-2.0-or-later WITH Bootloader-exception"
+    assert any(
+        e.source == "alternative in COPYING.txt" and e.value.startswith("MIT, offered")
+        for e in facts.evidence
+    )
 
 
 def test_or_commercial_is_the_open_license():
