@@ -29,6 +29,7 @@ from scanner.files import (
 )
 from scanner.inventory import (
     CardFacts,
+    Component,
     Evidence,
     FileEntry,
     FileFormat,
@@ -110,6 +111,26 @@ class FolderFacts:
             remote_code=self.remote_code,
             model_type=self.model_type,
             architectures=self.architectures,
+        )
+
+    def local_model(self, name: str, source: str, location: str) -> Component:
+        """The model component of a folder read from a tree (on disk or in an object store),
+        named by its path below the target: the same ref wherever the tree lies, so a lock
+        made of one copy applies to another."""
+        return Component(
+            ref=f"model:local/{name}",
+            type="model",
+            name=name,
+            source=source,
+            location=location,
+            license=self.license,
+            base_models=self.base_models,
+            datasets=self.card.datasets if self.card else (),
+            files=self.files,
+            problems=self.problems,
+            details=self.model_details(),
+            notices=self.notices,
+            license_texts=self.license_texts,
         )
 
 

@@ -171,22 +171,7 @@ class ModelDirSource(Source):
 
     def _model(self, folder: Path, name: str, facts: FolderFacts) -> Component:
         """The model component of a folder, from what was read of it."""
-        card = facts.card
-        return Component(
-            ref=f"model:local/{name}",
-            type="model",
-            name=name,
-            source=self.name,
-            location=str(folder),
-            license=facts.license,
-            base_models=facts.base_models,
-            datasets=card.datasets if card else (),
-            files=facts.files,
-            problems=facts.problems,
-            details=facts.model_details(),
-            notices=facts.notices,
-            license_texts=facts.license_texts,
-        )
+        return facts.local_model(name, self.name, str(folder))
 
     def _outside_link(self, folder: Path) -> Component:
         """A folder link out of the target met while looking for model folders: a finding."""

@@ -187,22 +187,7 @@ class ObjectStoreSource(Source):
             model_config=model_config,
             notices=tuple(notices),
         )
-        name = self._name(folder)
-        return Component(
-            ref=f"model:local/{name}",
-            type="model",
-            name=name,
-            source=self.name,
-            location=self.store.location(folder),
-            license=facts.license,
-            base_models=facts.base_models,
-            datasets=card.datasets if card else (),
-            files=facts.files,
-            problems=facts.problems,
-            details=facts.model_details(),
-            notices=facts.notices,
-            license_texts=facts.license_texts,
-        )
+        return facts.local_model(self._name(folder), self.name, self.store.location(folder))
 
     def _store_checksums(self, members: list[StoreObject]) -> dict[str, str]:
         """For a verification, the store's SHA-256 of each object that has one, asked for in
