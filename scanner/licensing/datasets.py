@@ -28,13 +28,9 @@ from scanner.inventory import (
     TrainingDataset,
 )
 from scanner.licensing.dataset_catalogue import CatalogueDataset, DatasetCatalogue
-from scanner.licensing.expressions import (
-    conjoin,
-    expression_category,
-    expression_keys,
-    resolve_declared,
-)
+from scanner.licensing.expressions import conjoin, expression_category
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
+from scanner.licensing.resolution import own_terms
 
 TRAINING = "card datasets"
 EVALUATION = "model-index"
@@ -89,30 +85,16 @@ def own_license(facts: LicenseFacts, kb: LicenseKnowledgeBase) -> LicenseFacts:
     """A dataset's license concluded from what its card declares and its files contain, the way
     a model's own terms are (datasets have no bases to inherit from): unknown when a declared
     value is not a known license, or nothing is declared or detected."""
-    expressions: list[str] = []
-    evidence = list(facts.evidence)
-    unresolved = False
-    for value in facts.declared:
-        declared = resolve_declared(value, kb)
-        unresolved = unresolved or bool(declared.unresolved)
-        if declared.expression:
-            expressions.append(declared.expression)
-            evidence.append(
-                Evidence("knowledge base", f"declared {value!r} is {declared.expression}")
-            )
-        else:
-            evidence.append(
-                Evidence("knowledge base", f"declared {value!r} is not a known license")
-            )
-    keys = {key for expression in expressions for key in expression_keys(expression)}
-    expressions.extend(key for key in dict.fromkeys(facts.detected) if key not in keys)
-    effective = conjoin(expressions)
+    terms = own_terms(facts, kb)
+    effective = conjoin(list(terms.expressions))
     return LicenseFacts(
         declared=facts.declared,
         detected=facts.detected,
         effective=effective,
-        category="unknown" if unresolved or not effective else expression_category(effective, kb),
-        evidence=tuple(evidence),
+        category="unknown"
+        if terms.unresolved or not effective
+        else expression_category(effective, kb),
+        evidence=(*facts.evidence, *terms.evidence),
     )
 
 

@@ -57,7 +57,7 @@ def resolve_licenses(
     stored = [c for c in components if c.code_reference is None]
     walker = LineageWalker([ScanLookup(stored), *lookups], kb, catalogue, on_lookup)
     components = [_with_referenced_facts(c, walker) for c in components]
-    own = {c.ref: _own_terms(c, kb) for c in components}
+    own = {c.ref: own_terms(c.license, kb) for c in components}
     resolved = []
     for component, lineage in zip(components, walker.walk(components), strict=True):
         inherited: list[str] = []
@@ -243,8 +243,8 @@ def _inheritance_evidence(ancestor: Ancestor, key: str, license_name: str) -> Ev
 
 
 @dataclasses.dataclass(frozen=True)
-class _OwnTerms:
-    """A component's own license terms, before anything is inherited."""
+class OwnTerms:
+    """A component's own license terms, before anything is inherited (`own_terms`)."""
 
     expressions: tuple[str, ...]
     keys: frozenset[str]
@@ -328,9 +328,9 @@ def passed_on_notices(
     return found
 
 
-def _own_terms(component: Component, kb: LicenseKnowledgeBase) -> _OwnTerms:
-    """Declared licenses mapped to the knowledge base, plus licenses detected in files."""
-    facts = component.license
+def own_terms(facts: LicenseFacts, kb: LicenseKnowledgeBase) -> OwnTerms:
+    """Declared licenses mapped to the knowledge base, plus licenses detected in files: a
+    model's or a dataset's own terms, before anything is inherited."""
     expressions: list[str] = []
     evidence: list[Evidence] = []
     unresolved = False
@@ -353,4 +353,4 @@ def _own_terms(component: Component, kb: LicenseKnowledgeBase) -> _OwnTerms:
         if key not in keys:
             expressions.append(key)
             keys.add(key)
-    return _OwnTerms(tuple(expressions), frozenset(keys), unresolved, tuple(evidence))
+    return OwnTerms(tuple(expressions), frozenset(keys), unresolved, tuple(evidence))
