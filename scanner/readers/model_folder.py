@@ -290,6 +290,16 @@ def read_file_entry(
     return read_file_and_license_text(path, relative, kb, files_only=files_only)[0]
 
 
+def _license_file(
+    relative: str, text: str, size: int, kb: LicenseKnowledgeBase
+) -> tuple[tuple[str, ...], tuple[TextMatch, ...], LicenseText | None]:
+    """What a license file's text is, and the text itself when the knowledge base has none to
+    bundle for it (a file cut at the read bound is never kept as the text)."""
+    detected, matches = kb.identify(text)
+    keep = kb.lacks_text(detected) and size <= MAX_LICENSE_FILE_BYTES
+    return detected, matches, LicenseText(relative, text, detected) if keep else None
+
+
 def read_file_and_license_text(
     path: Path, relative: str, kb: LicenseKnowledgeBase, *, files_only: bool = False
 ) -> tuple[FileEntry, LicenseText | None]:
@@ -319,9 +329,7 @@ def read_file_and_license_text(
             return entry, None
         elif _LICENSE_FILE.match(path.name):
             text = read_bounded(path, MAX_LICENSE_FILE_BYTES).decode("utf-8", "replace")
-            detected, matches = kb.identify(text)
-            if kb.lacks_text(detected) and size <= MAX_LICENSE_FILE_BYTES:
-                license_text = LicenseText(relative, text, detected)
+            detected, matches, license_text = _license_file(relative, text, size, kb)
     except (OSError, SafetensorsReadError) as exc:
         entry = FileEntry(
             path=relative, size=size, format=file_format, error=describe_os_error(exc)
@@ -375,9 +383,7 @@ def read_stream_entry(
         elif _LICENSE_FILE.match(name):
             with open_file() as handle:
                 text = handle.read(MAX_LICENSE_FILE_BYTES).decode("utf-8", "replace")
-            detected, matches = kb.identify(text)
-            if kb.lacks_text(detected) and size <= MAX_LICENSE_FILE_BYTES:
-                license_text = LicenseText(relative, text, detected)
+            detected, matches, license_text = _license_file(relative, text, size, kb)
     except OSError as exc:
         entry = FileEntry(
             path=relative, size=size, format=file_format, error=describe_os_error(exc)
