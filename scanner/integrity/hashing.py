@@ -24,9 +24,13 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from scanner.errors import describe_os_error
 from scanner.readers.safetensors import open_regular
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 BLOCK_SIZE = 1024 * 1024
 """Big enough that per-call overhead vanishes, small enough to stay in the CPU cache."""
@@ -185,17 +189,29 @@ def hash_files(
         for job in ordered:
             yield hash_file(job, drop_behind=drop_behind, progress=progress)
         return
-    pending = iter(ordered)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aiscan-hash") as pool:
+    yield from in_parallel(
+        lambda job: hash_file(job, drop_behind=drop_behind, progress=progress),
+        ordered,
+        workers=workers,
+        name="aiscan-hash",
+    )
 
-        def submit(job: HashJob) -> Future[FileDigest]:
-            return pool.submit(hash_file, job, drop_behind=drop_behind, progress=progress)
 
-        in_flight = {submit(job) for job in itertools.islice(pending, 2 * workers)}
+def in_parallel(
+    call: Callable[[T], R], items: Iterable[T], *, workers: int, name: str
+) -> Iterator[R]:
+    """`call` on each item on `workers` threads, submitted in the items' order, yielding
+    each result as soon as it is done; at most `2 × workers` in flight, so a store of any size
+    is never queued whole."""
+    pending = iter(items)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name) as pool:
+        in_flight: set[Future[R]] = {
+            pool.submit(call, item) for item in itertools.islice(pending, 2 * workers)
+        }
         while in_flight:
             done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in done:
-                next_job = next(pending, None)
-                if next_job is not None:
-                    in_flight.add(submit(next_job))
+                following = next(pending, None)
+                if following is not None:
+                    in_flight.add(pool.submit(call, following))
                 yield future.result()

@@ -11,15 +11,14 @@ here; a distributed engine can run the same `ObjectJob`s as tasks.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
 
 from scanner.integrity.cache import HashCache, default_cache_dir
+from scanner.integrity.hashing import in_parallel
 from scanner.integrity.references import Expected, References
 from scanner.integrity.shards import MAX_INDEX_BYTES, check_index_bytes, is_shard_index
 from scanner.inventory import Component, FileEntry, HeaderDefect
@@ -215,22 +214,12 @@ def hash_all(
     jobs: list[ObjectJob], workers: int, progress: Callable[[int], None] | None = None
 ) -> Iterator[tuple[ObjectJob, ObjectDigest]]:
     """Hash objects on `workers` threads, biggest first, at most 2 × workers in flight."""
-    ordered = iter(sorted(jobs, key=lambda j: j.size, reverse=True))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aiscan-object") as pool:
-
-        def submit(job: ObjectJob) -> Future[tuple[ObjectJob, ObjectDigest]]:
-            return pool.submit(
-                lambda: (
-                    job,
-                    hash_object(job.url, job.storage_options, job.size, job.etag, progress),
-                )
-            )
-
-        in_flight = {submit(job) for job in itertools.islice(ordered, 2 * workers)}
-        while in_flight:
-            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-            for future in done:
-                following = next(ordered, None)
-                if following is not None:
-                    in_flight.add(submit(following))
-                yield future.result()
+    return in_parallel(
+        lambda job: (
+            job,
+            hash_object(job.url, job.storage_options, job.size, job.etag, progress),
+        ),
+        sorted(jobs, key=lambda j: j.size, reverse=True),
+        workers=workers,
+        name="aiscan-object",
+    )
