@@ -62,6 +62,17 @@ class AiscanCommand(click.Command):
 
 DEFAULTS_SOURCE = "aiscan.defaults-source"
 """Where the run's option defaults came from, in the root context's `meta`."""
+LOCAL_POLICY = "aiscan.local-policy"
+"""The working directory's policy file as `find_local_policy` read it (or None), in the root
+context's `meta`: read once for the option defaults and the policy."""
+
+
+def _resolve_policy(explicit: str | None, kb: Any) -> Any:
+    """The run's policy: `--policy`, else the local file the group already read, else default."""
+    from scanner.policy.load import chosen_policy
+
+    local = click.get_current_context().find_root().meta.get(LOCAL_POLICY)
+    return chosen_policy(explicit, kb, local)
 
 
 class AiscanGroup(click.Group):
@@ -136,6 +147,7 @@ def main(ctx: click.Context) -> None:
     from scanner.policy.load import find_local_policy
 
     found = find_local_policy(Path.cwd())
+    ctx.meta[LOCAL_POLICY] = found
     if found is not None and found[1].get("defaults"):
         from scanner.cli.defaults import default_map
 
@@ -414,12 +426,11 @@ def _scan_targets(
     from scanner.cli.progress import LineageProgress, progress_wanted
     from scanner.licensing.knowledge_base import default_knowledge_base
     from scanner.pipeline.scan import needs_hub, run_scan
-    from scanner.policy.load import resolve_policy
     from scanner.sources.registry import parse_targets
 
     scan_targets = parse_targets(targets)
     kb = default_knowledge_base()
-    chosen = resolve_policy(policy, kb)
+    chosen = _resolve_policy(policy, kb)
     if fail_on:
         chosen = dataclasses.replace(chosen, fail_on=cast("Severity", fail_on))
     options: dict[str, Any] = {"hub": hub, "project": project}
@@ -544,7 +555,6 @@ def _run_verify(targets: tuple[str, ...], options: Any, policy: str | None) -> A
     from scanner.files import printable
     from scanner.licensing.knowledge_base import default_knowledge_base
     from scanner.pipeline.verify import run_verify
-    from scanner.policy.load import resolve_policy
     from scanner.remote.objectstore import is_object_url
 
     # Object-store URLs (s3://, gs://, ...) stay strings; everything else is a local path.
@@ -553,7 +563,7 @@ def _run_verify(targets: tuple[str, ...], options: Any, policy: str | None) -> A
         if isinstance(target, Path) and not target.exists() and not target.is_symlink():
             raise UsageError(f"target {str(target)!r} does not exist")
     kb = default_knowledge_base()
-    chosen = resolve_policy(policy, kb)
+    chosen = _resolve_policy(policy, kb)
     return run_verify(
         parsed,
         chosen,
@@ -595,7 +605,6 @@ def _run_fleet(
     from scanner.files import printable
     from scanner.licensing.knowledge_base import default_knowledge_base
     from scanner.pipeline.fleet import run_fleet_verify
-    from scanner.policy.load import resolve_policy
 
     if targets:
         raise _usage("--fleet takes no TARGET: each host verifies its own --store folders")
@@ -604,7 +613,7 @@ def _run_fleet(
     kb = default_knowledge_base()
     return run_fleet_verify(
         stores,
-        resolve_policy(policy, kb),
+        _resolve_policy(policy, kb),
         kb,
         options,
         expect_hosts=expect_hosts,

@@ -506,9 +506,19 @@ def resolve_policy(
     directory, then repository root), else the shipped default."""
     if explicit is not None:
         return load_policy(explicit, kb)
-    found = find_local_policy(working_directory or Path.cwd())
-    if found is None:
+    return chosen_policy(None, kb, find_local_policy(working_directory or Path.cwd()))
+
+
+def chosen_policy(
+    explicit: str | None,
+    kb: LicenseKnowledgeBase,
+    local: tuple[str, dict[str, Any], Path] | None,
+) -> Policy:
+    """`resolve_policy` with the local policy already looked for (`find_local_policy`): the
+    command line reads it once for its option defaults and its policy."""
+    if explicit is not None:
+        return load_policy(explicit, kb)
+    if local is None:
         return load_policy(DEFAULT_POLICY, kb)
-    source, data, folder = found
-    data = _load_chain(data, folder, ())
-    return _build(data, source, kb)
+    source, data, folder = local
+    return _build(_load_chain(data, folder, ()), source, kb)
