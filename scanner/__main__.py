@@ -1,5 +1,5 @@
 """`python -m scanner`: the same as the `aiscan` command."""
 
-from scanner.cli.main import main
+from scanner.cli.entry import run
 
-main()
+run()
