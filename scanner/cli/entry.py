@@ -24,7 +24,7 @@ def run() -> NoReturn:
     """`aiscan …`: the command's exit code, without the interpreter's teardown."""
     try:
         main()
-        code: object = 0
+        code: str | int | None = 0
     except SystemExit as exit_:
         code = exit_.code
     if not isinstance(code, int) or threading.active_count() > 1:
