@@ -12,7 +12,6 @@ from collections.abc import Iterator, Sequence
 from scanner.checks.interface import Check, CheckContext, finding
 from scanner.inventory import Component, Finding
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
-from scanner.licensing.python_licenses import license_category
 from scanner.policy.load import LicenseRules
 
 
@@ -26,6 +25,8 @@ def _same_license(a: str, b: str, kb: LicenseKnowledgeBase) -> bool:
 def _why_denied(symbol: str, rules: LicenseRules, kb: LicenseKnowledgeBase) -> str | None:
     if any(_same_license(symbol, denied, kb) for denied in rules.deny):
         return f"{symbol} is denied by the policy"
+    from scanner.licensing.python_licenses import license_category  # packages only: 3 ms
+
     category = license_category(symbol, kb)
     if category in rules.deny_categories:
         return f"{symbol} is {category}, a category the policy denies"

@@ -11,6 +11,7 @@ the dataset card it comes from; what the card does not state is left out, never 
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -63,20 +64,36 @@ class CatalogueDataset:
     citation: str
     origin: DatasetOrigin
 
-    def matches(self, name: str) -> bool:
-        lowered = name.lower()
-        return any(fnmatch.fnmatchcase(lowered, pattern.lower()) for pattern in self.repos)
-
 
 class DatasetCatalogue:
-    """The datasets in catalogue order: the first match wins."""
+    """The datasets in catalogue order: the first match wins.
+
+    A card names a dozen datasets and the catalogue holds hundreds of ids, nearly all exact: so
+    exact ids are looked up in a table and only the few glob patterns (`org/name-*`) are tried
+    one by one, in catalogue order, before the first exact hit's entry."""
 
     def __init__(self, datasets: Iterable[CatalogueDataset]) -> None:
         self.datasets = tuple(datasets)
+        self._exact: dict[str, int] = {}
+        self._patterns: list[tuple[int, re.Pattern[str]]] = []
+        for index, dataset in enumerate(self.datasets):
+            for repo in dataset.repos:
+                lowered = repo.lower()
+                if any(c in lowered for c in "*?["):
+                    self._patterns.append((index, re.compile(fnmatch.translate(lowered))))
+                else:
+                    self._exact.setdefault(lowered, index)
 
     def lookup(self, name: str) -> CatalogueDataset | None:
         """The entry a dataset id or name belongs to, or None when the catalogue does not know it."""
-        return next((d for d in self.datasets if d.matches(name)), None)
+        lowered = name.lower()
+        found = self._exact.get(lowered, len(self.datasets))
+        for index, pattern in self._patterns:
+            if index >= found:
+                break
+            if pattern.match(lowered):
+                return self.datasets[index]
+        return self.datasets[found] if found < len(self.datasets) else None
 
 
 def _fail(where: str, message: str) -> KnowledgeBaseError:

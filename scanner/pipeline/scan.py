@@ -32,7 +32,6 @@ from scanner.licensing.resolution import resolve_licenses, resolve_package_licen
 from scanner.pipeline.result import ordered_result, unique_components, unique_services
 from scanner.policy.load import Policy
 from scanner.policy.waivers import apply_policy
-from scanner.readers.python.environment import read_environment
 from scanner.remote.hub import GATED, is_hub_target
 from scanner.sources.hfcache import HfCacheDatasetLookup, HfCacheLookup, default_hub_cache
 from scanner.sources.interface import ProjectOptions, SourceContext, Target
@@ -157,6 +156,8 @@ def run_scan(
         client = HubClient(default_cache_dir())
     environment = None
     if project is not None and (project.env == "on" or project.python is not None):
+        from scanner.readers.python.environment import read_environment
+
         environment = read_environment(project.python)
     context = SourceContext(kb, client, project, environment, exclude=exclude)
     services: list[Service] = []

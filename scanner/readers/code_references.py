@@ -25,6 +25,7 @@ from scanner.errors import describe_os_error
 from scanner.files import NO_EXCLUDES, Excludes, outside_problem, read_whole
 from scanner.inventory import CodeReference, Problem, Service
 from scanner.readers.model_apis import API_TRIGGERS, ApiCallScan, OpenWeightUse
+from scanner.readers.project_files import source_files
 
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
 MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024
@@ -39,9 +40,6 @@ MAX_NOTEBOOK_VALUES = 2_000_000
 """JSON values (objects, arrays, strings, numbers) a notebook may hold, counted before it is
 parsed. Each costs 50-70 bytes parsed, so 40 MB of `{}` took 1.9 GB; real notebooks hold
 thousands (a long training log, tens of thousands; images are one string each)."""
-SKIPPED_DIRS = frozenset(
-    {"__pycache__", "node_modules", "site-packages", "venv", ".venv", ".tox", ".git"}
-)
 
 _TRIGGERS = (
     b"from_pretrained",
@@ -476,23 +474,6 @@ def scan_file(path: Path, display: str) -> Iterator[FoundReference | Service | P
         else:
             cells.append((tree, index if notebook else None))
     yield from _references(cells, display)
-
-
-def source_files(root: Path, exclude: Excludes = NO_EXCLUDES) -> Iterator[Path]:
-    """`.py` and `.ipynb` files below root, skipping environments, caches, hidden folders and
-    what `exclude` matches."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(
-            d
-            for d in dirnames
-            if d not in SKIPPED_DIRS
-            and not d.startswith(".")
-            and not exclude.skips(Path(dirpath, d), folder=True)
-        )
-        for filename in sorted(filenames):
-            path = Path(dirpath, filename)
-            if filename.endswith((".py", ".ipynb")) and not exclude.skips(path, folder=False):
-                yield path
 
 
 def scan_tree(

@@ -29,8 +29,9 @@ from scanner.files import (
     shown_name,
 )
 from scanner.inventory import CodeReference, Problem, Service
-from scanner.readers.code_references import SKIPPED_DIRS, FoundReference
+from scanner.readers.code_references import FoundReference
 from scanner.readers.model_names import NamedModel, ollama_model, setting_model
+from scanner.readers.project_files import SKIPPED_DIRS
 
 MAX_DEPLOYMENT_BYTES = 4 * 1024 * 1024
 """Deployment files are kilobytes; a rendered Helm chart or a manifest bundle may reach a few
@@ -96,17 +97,6 @@ def is_deployment_file(path: Path) -> bool:
     if name in _NAMED or name.startswith(("Dockerfile.", "Containerfile.", ".env")):
         return True
     return name.lower().endswith(_SUFFIXES) or name.endswith(_YAML)
-
-
-def is_container_definition(path: Path) -> bool:
-    """A Dockerfile, Containerfile or compose file by its name: what makes a folder without
-    Python code a project whose deployment is read."""
-    name = path.name
-    if name.startswith(("Dockerfile", "Containerfile")) or name.lower().endswith(
-        (".dockerfile", ".containerfile")
-    ):
-        return True
-    return name.endswith(_YAML) and name.startswith(("docker-compose", "compose"))
 
 
 def _named_deployment(path: Path) -> bool:

@@ -26,13 +26,13 @@ from scanner.readers.model_folder import (
     read_file_entry,
     read_model_folder,
 )
+from scanner.readers.project_files import is_manifest
 from scanner.readers.weights_metadata import weights_declarations
 from scanner.sources.hfcache import HfCacheSource, is_cache_repo_dir, is_cache_root
 from scanner.sources.interface import Source, SourceContext, Target
 from scanner.sources.llamacpp import LlamaCppSource, is_llama_cache
 from scanner.sources.lmstudio import LmStudioSource
 from scanner.sources.ollama import OllamaSource, is_ollama_root
-from scanner.sources.project import is_manifest
 
 SKIPPED_TREES = SKIPPED_DIRS | {
     "node_modules",

@@ -17,6 +17,7 @@ import stat
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scanner.errors import describe_os_error
 from scanner.files import (
@@ -37,52 +38,20 @@ from scanner.inventory import (
     Problem,
     Service,
 )
-from scanner.readers.code_references import FoundReference, scan_tree, source_files
-from scanner.readers.deployment import is_container_definition, scan_deployment_tree
 from scanner.readers.model_folder import is_notice_file
-from scanner.readers.python.environment import (
-    Environment,
-    InstalledDistribution,
-    read_virtualenv,
-    site_packages,
-)
-from scanner.readers.python.lock_markers import host_markers
-from scanner.readers.python.lockfiles import is_lock_file, read_lock_file
-from scanner.readers.python.packages import Declarations, DeclaredPackage
-from scanner.readers.python.pyproject import read_pyproject
-from scanner.readers.python.requirements import read_requirements
+from scanner.readers.project_files import is_lock_file, is_manifest, is_project
 from scanner.sources.interface import Source, SourceContext, Target
+
+if TYPE_CHECKING:
+    from scanner.readers.code_references import FoundReference
+    from scanner.readers.python.environment import Environment, InstalledDistribution
+    from scanner.readers.python.packages import Declarations, DeclaredPackage
 
 PROJECT_VENVS = (".venv", "venv")
 """Where a project keeps its own virtual environment (read as files, never run)."""
 MAX_INVENTORY_BYTES = 64 * 1024 * 1024
 MODEL_INVENTORIES = ("aiscan.lock",)
 """Besides these, every `*.cdx.json` and `bom.json` at the project root is read for models."""
-
-
-def is_project(folder: Path, exclude: Excludes = NO_EXCLUDES) -> bool:
-    """A folder with Python dependency files or a Dockerfile or compose file at its top level,
-    or Python code anywhere below (outside environments, hidden folders and what `--exclude`
-    leaves out)."""
-    try:
-        if any(
-            (is_manifest(p) or is_container_definition(p)) and not exclude.skips(p, folder=False)
-            for p in folder.iterdir()
-        ):
-            return True
-    except OSError:
-        return False
-    return next(source_files(folder, exclude), None) is not None
-
-
-def is_manifest(path: Path) -> bool:
-    """A Python dependency file by its name: pyproject.toml, requirements*.txt, a lock file."""
-    name = path.name
-    return (
-        name == "pyproject.toml"
-        or (name.startswith("requirements") and name.endswith(".txt"))
-        or is_lock_file(path)
-    )
 
 
 def project_manifests(
@@ -126,6 +95,11 @@ def read_declarations(
     """Every dependency file of the project (or `only` that one, a file given as the target)
     that `exclude` leaves in; lock entries are kept when their markers hold for `markers`, the
     target interpreter's marker environment."""
+    from scanner.readers.python.lockfiles import read_lock_file
+    from scanner.readers.python.packages import Declarations
+    from scanner.readers.python.pyproject import read_pyproject
+    from scanner.readers.python.requirements import read_requirements
+
     paths, problems = ([only], []) if only is not None else project_manifests(folder, exclude)
     declarations = [
         Declarations(problem.location, _manifest_kind(Path(problem.location)), problems=(problem,))
@@ -223,6 +197,8 @@ class ProjectSource(Source):
         """The environment to read: the one named (`--python`, `--env`), else the activated
         one (`$VIRTUAL_ENV`), else the project's own `.venv`/`venv`; and the problem that kept
         the project's own from being read (a `.venv` linked out of the project)."""
+        from scanner.readers.python.environment import read_virtualenv, site_packages
+
         if self.environment is not None or self.options.env != "auto":
             return self.environment, None
         active = self.options.active_venv
@@ -244,6 +220,8 @@ class ProjectSource(Source):
         environment, problem = self._environment()
         if problem is not None:
             yield self._file_component(problem.location, "python-env", (problem,))
+        from scanner.readers.python.lock_markers import host_markers
+
         markers = dict(environment.markers) if environment else host_markers()
         declarations = (
             read_declarations(self.root, markers, self.only, self.exclude)
@@ -506,6 +484,9 @@ class ProjectSource(Source):
         return names, unreadable
 
     def _code_references(self) -> Iterator[Component | Service]:
+        from scanner.readers.code_references import scan_tree
+        from scanner.readers.deployment import scan_deployment_tree
+
         declared, unreadable = self._declared_models()
         yield from unreadable
         declared_services = _declared_services(self.root)

@@ -3,10 +3,17 @@ a malformed catalogue is refused with the entry and field named."""
 
 from __future__ import annotations
 
-import pytest
+import fnmatch
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scanner.inventory import DatasetOrigin
 from scanner.licensing.dataset_catalogue import (
     KINDS,
+    CatalogueDataset,
+    DatasetCatalogue,
     default_dataset_catalogue,
     load_dataset_catalogue,
 )
@@ -89,3 +96,39 @@ def test_malformed_catalogue_is_refused(tmp_path, kb, text, message):
     with pytest.raises(KnowledgeBaseError, match=r"datasets\.yaml") as caught:
         load_dataset_catalogue(path, kb)
     assert message in str(caught.value)
+
+
+def _first_match(datasets, name):
+    """The catalogue's rule stated plainly: the first entry, in catalogue order, with a repo id
+    or glob that the name matches (case-insensitive)."""
+    lowered = name.lower()
+    for entry in datasets:
+        if any(fnmatch.fnmatchcase(lowered, repo.lower()) for repo in entry.repos):
+            return entry
+    return None
+
+
+_REPOS = st.sampled_from(["a/b", "a/b-*", "A/B", "a/c", "a/?", "a/[bc]", "x/*", "a/b-1"])
+
+
+@given(
+    repos=st.lists(st.lists(_REPOS, min_size=1, max_size=3), min_size=1, max_size=5),
+    name=st.sampled_from(["a/b", "A/b", "a/b-1", "a/b-x", "a/c", "x/y", "a/bb", "z/z", "a/B-1"]),
+)
+def test_lookup_is_the_first_entry_whose_id_or_glob_matches(repos, name):
+    """Exact ids are looked up in a table and globs tried in order: the answer is the one the
+    plain rule gives, whatever mix of both the entries hold."""
+    origin = DatasetOrigin()
+    datasets = [
+        CatalogueDataset(f"d{i}", tuple(r), "instruction", None, "https://x", origin)
+        for i, r in enumerate(repos)
+    ]
+    assert DatasetCatalogue(datasets).lookup(name) is _first_match(datasets, name)
+
+
+def test_the_shipped_catalogue_answers_as_the_plain_rule_does():
+    catalogue = default_dataset_catalogue()
+    names = [repo for entry in catalogue.datasets for repo in entry.repos]
+    names += [n.replace("*", "extra") for n in names] + ["unknown/dataset", "HUGGINGFACEFW/FINEWEB"]
+    for name in names:
+        assert catalogue.lookup(name) is _first_match(catalogue.datasets, name), name

@@ -27,17 +27,9 @@ from scanner.readers.python.lock_markers import (
 from scanner.readers.python.packages import Declarations, DeclaredPackage, split_declared
 from scanner.readers.python.pyproject import MAX_MANIFEST_BYTES, load_toml
 
-LOCK_FILE_NAMES = ("uv.lock", "poetry.lock", "pylock.toml", "Pipfile.lock")
-
 _UV_VERSIONS = (1,)
 _POETRY_MAJOR_VERSIONS = ("1", "2")
 _PIPFILE_SPECS = (6,)
-
-
-def is_lock_file(path: Path) -> bool:
-    """True for the file names a project's lock files have (`pylock.<name>.toml` included)."""
-    name = path.name
-    return name in LOCK_FILE_NAMES or (name.startswith("pylock.") and name.endswith(".toml"))
 
 
 def read_lock_file(path: Path, environment: MarkerEnvironment | None = None) -> Declarations:
