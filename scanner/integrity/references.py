@@ -23,7 +23,6 @@ from typing import Literal, Protocol
 
 from scanner.errors import UsageError
 from scanner.files import load_json_file
-from scanner.formats.decoded import BomDecodeError
 from scanner.integrity.lockfile import LockedComponent, LockFile
 from scanner.inventory import Component
 from scanner.readers.ollama import blob_digest
@@ -78,6 +77,7 @@ class BomDigests:
     @classmethod
     def load(cls, path: Path) -> BomDigests:
         from scanner.formats.cyclonedx import decode_cyclonedx  # only with --against
+        from scanner.formats.decoded import BomDecodeError
 
         document = load_json_file(path, "BOM", BomError)
         try:

@@ -21,6 +21,7 @@ from scanner.files import YamlExpansionError, load_yaml, read_whole
 from scanner.inventory import Severity, Waiver
 from scanner.licensing.knowledge_base import CATEGORIES, USES, LicenseKnowledgeBase
 from scanner.policy.rules import RULES
+from scanner.policy.shipped import shipped_document, shipped_folder
 from scanner.resources import data_dir
 
 SEVERITIES = ("error", "warning", "note")
@@ -316,6 +317,13 @@ def _read_yaml_policy(path: Path) -> dict[str, Any]:
     return data or {}
 
 
+def _read_policy_file(path: Path) -> dict[str, Any]:
+    """A policy file's document (`path` resolved); a shipped policy's from the parsed cache."""
+    if path.parent == shipped_folder():
+        return shipped_document(path, _read_yaml_policy)
+    return _read_yaml_policy(path)
+
+
 def _read_pyproject_policy(path: Path) -> dict[str, Any] | None:
     if sys.version_info >= (3, 11):
         import tomllib
@@ -381,7 +389,7 @@ def _load_chain(
     if path in seen:
         chain = " -> ".join(str(p) for p in (*seen, path))
         raise UsageError(f"policy `extends` loops: {chain}")
-    parent = _load_chain(_read_yaml_policy(path), path.parent, (*seen, path))
+    parent = _load_chain(_read_policy_file(path), path.parent, (*seen, path))
     child = {k: v for k, v in data.items() if k != "extends"}
     return _merge(parent, child)
 
@@ -457,7 +465,7 @@ def _build(data: dict[str, Any], source: str, kb: LicenseKnowledgeBase) -> Polic
 def load_policy(reference: str, kb: LicenseKnowledgeBase) -> Policy:
     """Load a shipped policy by name (`default`, `strict`) or a policy file by path."""
     path = _resolve_reference(reference, None).resolve()
-    data = _load_chain(_read_yaml_policy(path), path.parent, (path,))
+    data = _load_chain(_read_policy_file(path), path.parent, (path,))
     shipped = _shipped_policy_path(reference)
     return _build(data, reference if shipped and shipped.resolve() == path else str(path), kb)
 

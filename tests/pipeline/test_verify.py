@@ -408,7 +408,7 @@ def test_structure_only_hashes_nothing(tmp_path):
     code, report = verify(folder, "--structure-only")
     assert code == 0 and rules(report) == []
     assert files_of(report)["model.safetensors"]["sha256"] is None
-    assert not (tmp_path / "aiscan-cache").exists()
+    assert not (tmp_path / "aiscan-cache" / "hashes.sqlite3").exists()  # no hash cache opened
 
 
 def test_sharded_model_with_missing_shard(tmp_path):

@@ -1,0 +1,90 @@
+"""The shipped policies (`rules/*.yaml`), kept parsed as JSON in the user's cache folder.
+
+Nearly every run judges by a shipped policy (the default one, when the working directory has
+none of its own), and reading one as YAML means importing PyYAML and running its loader: ~10 ms
+of each run, a sixth of a cached re-verify, for files that change only with aiscan itself. The
+parsed documents are kept beside the compiled knowledge base under the same rule
+(`scanner.licensing.compiled`): used only while every file of `rules/` has the name, size and
+modification time it had, and this code and aiscan's version are unchanged; so a policy edited
+in a source checkout is read again on the next run. A cache that cannot be read or written only
+means the YAML is read as before.
+
+The file is data, not code (JSON, never pickle), in the user's own cache folder, never near a
+scanned tree. A document JSON cannot hold exactly (a date, a key that is not a string) is not
+kept: what the cache gives back is always what the YAML says.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from scanner import __version__
+from scanner.files import write_atomically
+from scanner.resources import data_dir, user_cache_dir
+
+FORMAT = 1
+"""Bumped when the layout of the cache file changes."""
+
+Document = dict[str, Any]
+
+
+def shipped_folder() -> Path:
+    """Where the shipped policies are, resolved (policy paths are compared resolved)."""
+    return data_dir("rules").resolve()
+
+
+def shipped_document(path: Path, read: Callable[[Path], Document]) -> Document:
+    """The document of the shipped policy file `path`: from the cache when it matches the
+    shipped files, else `read` from its YAML (and every shipped policy cached for the next run).
+    """
+    folder = path.parent
+    stamp = _fingerprint(folder)
+    target = user_cache_dir() / "compiled" / f"policies-{_where(folder)}.json"
+    try:
+        cached = json.loads(target.read_bytes())
+        if cached["format"] == FORMAT and cached["fingerprint"] == stamp:
+            document = cached["documents"][path.name]
+            if isinstance(document, dict):
+                return document
+    except (OSError, ValueError, TypeError, KeyError):
+        pass  # missing, damaged, stale or from another layout: read the YAML again
+    documents = {p.name: read(p) for p in sorted(folder.glob("*.yaml"))}
+    if all(_json_exact(d) for d in documents.values()):
+        content = {"format": FORMAT, "fingerprint": stamp, "documents": documents}
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(target, json.dumps(content, ensure_ascii=False))
+        except OSError:
+            pass  # a cache folder that cannot be written is no error
+    return documents[path.name] if path.name in documents else read(path)
+
+
+def _json_exact(document: Document) -> bool:
+    try:
+        return bool(json.loads(json.dumps(document)) == document)
+    except (TypeError, ValueError):
+        return False
+
+
+def _fingerprint(folder: Path) -> str:
+    """Every policy file's name, size and modification time, this module, aiscan's version."""
+    digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0".encode())
+    for path in (Path(__file__), Path(__file__).with_name("load.py"), *sorted(folder.iterdir())):
+        try:
+            status = path.stat()
+        except OSError:
+            digest.update(f"{path.name}\0missing\0".encode("utf-8", "surrogateescape"))
+            continue
+        stamp = f"{path.name}\0{status.st_size}\0{status.st_mtime_ns}\0"
+        digest.update(stamp.encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def _where(folder: Path) -> str:
+    """One cache file per installation: worktrees and venvs side by side keep their own."""
+    return hashlib.sha256(os.fsencode(folder)).hexdigest()[:16]
