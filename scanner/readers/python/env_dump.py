@@ -71,7 +71,7 @@ def metadata_headers(dist):
             text = text[: end + 1]
     message = email.message_from_string(text or "")
     try:
-        from importlib.metadata import _adapters
+        from importlib.metadata import _adapters  # type: ignore[attr-defined]
     except ImportError:  # Python 3.8 and 3.9: `dist.metadata` is the email message itself
         return message
     return _adapters.Message(message)
@@ -156,7 +156,7 @@ def license_files(dist, declared):
     names = list(declared or FALLBACK_LICENSE_FILES)
     names += [n for n in shipped_license_files(dist) if n not in names]
     found = []
-    listings = {}
+    listings: dict = {}
     for name in names:
         for candidate in ("licenses/" + name, name):
             if _absent(dist, candidate, listings):
@@ -206,6 +206,7 @@ def main():
             "python": sys.executable,
             "version": platform.python_version(),
             "markers": marker_environment(),
+            "paths": sys.path,
             "distributions": [describe(dist) for dist in metadata.distributions()],
         },
         sys.stdout,
