@@ -18,19 +18,25 @@ The file is data, not code: JSON, never pickle, so a damaged or planted cache ca
 anything; it is trusted like the installation itself (it names what licenses say), which is
 why it is kept in the user's own cache folder and never looked for near a scanned tree.
 
-Beside it, `Answers` keeps what each license text was matched as, under the same fingerprint:
-the knowledge base's answers, compiled as texts are met.
+Beside it, under the same fingerprint: the reference texts prepared for matching
+(`*.references.json`, written on the first text matched: preparing ~85 texts word by word is
+most of a first run that matches a few), and `Answers`, what each license text was matched
+as: the knowledge base's answers, compiled as texts are met.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
+import sys
 import tempfile
 import threading
+from array import array
+from collections.abc import Callable, Sequence
 from dataclasses import fields
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +59,7 @@ from scanner.licensing.knowledge_base import (
     LicenseKnowledgeBase,
     load_knowledge_base,
 )
+from scanner.licensing.matching import Reference, Words
 from scanner.resources import data_dir, user_cache_dir
 
 FORMAT = 1
@@ -146,11 +153,126 @@ def load_default() -> tuple[LicenseKnowledgeBase, ModelCatalogue]:
     kb, catalogue = load(directory, cache_dir, stamp)
     if cache_dir is not None:
         kb.answers = Answers(answers_file(directory, cache_dir), stamp)
+        kb.references = partial(
+            load_references, references_file(directory, cache_dir), stamp, kb.parse_references
+        )
     return kb, catalogue
 
 
 def answers_file(directory: Path, cache_dir: Path) -> Path:
     return cache_file(directory, cache_dir).with_suffix(".answers.sqlite3")
+
+
+def references_file(directory: Path, cache_dir: Path) -> Path:
+    return cache_file(directory, cache_dir).with_suffix(".references.json")
+
+
+def load_references(
+    target: Path, stamp: str, parse: Callable[[], list[Reference]]
+) -> list[Reference]:
+    """The prepared reference texts from `target` when it holds this fingerprint's, else
+    `parse()`'s (and they are written there for the next run). A damaged or foreign file only
+    means they are prepared again."""
+    try:
+        raw = json.loads(target.read_bytes())
+        if raw.get("format") == FORMAT and raw.get("fingerprint") == stamp:
+            return [_decode_reference(item) for item in raw["references"]]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError):
+        pass
+    references = parse()
+    try:
+        encoded = [_encode_reference(r) for r in references]
+    except ValueError:
+        return references  # a word that cannot be written as one: prepared again next time
+    _write(target, {"format": FORMAT, "fingerprint": stamp, "references": encoded})
+    return references
+
+
+def _numbers(values: Sequence[int]) -> str:
+    """Word positions as base64 of little-endian 32-bit integers: a JSON list of ~150,000
+    numbers takes longer to parse than preparing the texts saves."""
+    packed = array("I", values)
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return base64.b64encode(packed.tobytes()).decode("ascii")
+
+
+def _unpack_numbers(text: str, count: int) -> tuple[int, ...]:
+    packed = array("I")
+    packed.frombytes(base64.b64decode(text, validate=True))
+    if sys.byteorder != "little":
+        packed.byteswap()
+    if len(packed) != count:
+        raise ValueError("word positions of another length")
+    return tuple(packed)
+
+
+def _flags(values: Sequence[bool]) -> str:
+    return base64.b64encode(bytes(values)).decode("ascii")
+
+
+def _unpack_flags(text: str, count: int) -> tuple[bool, ...]:
+    flags = base64.b64decode(text, validate=True)
+    if len(flags) != count or flags.strip(b"\x00\x01"):
+        raise ValueError("word flags of another length")
+    return tuple(map(bool, flags))
+
+
+def _ranges(raw: Any, count: int) -> tuple[tuple[int, int], ...]:
+    ranges = tuple((int(start), int(end)) for start, end in raw)
+    if not all(0 <= start <= end <= count for start, end in ranges):
+        raise ValueError("a word range out of the text")
+    return ranges
+
+
+def _encode_reference(reference: Reference) -> dict[str, Any]:
+    words = reference.words
+    if any(" " in word or not word for word in words.words):
+        raise ValueError("a word with a space in it")
+    return {
+        "key": reference.key,
+        "name": reference.name,
+        "text": words.text,
+        "words": " ".join(words.words),
+        "starts": _numbers(words.starts),
+        "ends": _numbers(words.ends),
+        "lines": _numbers(words.lines),
+        "notice": _flags(words.notice),
+        "headings": list(words.headings),
+        "optional": _flags(reference.optional),
+        "noise": _flags(reference.noise),
+        "replaceable": reference.replaceable,
+        "omittable": reference.omittable,
+        "title_words": sorted(reference.title_words),
+    }
+
+
+def _decode_reference(raw: dict[str, Any]) -> Reference:
+    split = raw["words"].split(" ") if raw["words"] else []
+    count = len(split)
+    words = Words(
+        text=str(raw["text"]),
+        words=tuple(split),
+        starts=_unpack_numbers(raw["starts"], count),
+        ends=_unpack_numbers(raw["ends"], count),
+        lines=_unpack_numbers(raw["lines"], count),
+        notice=_unpack_flags(raw["notice"], count),
+        headings=tuple(int(h) for h in raw["headings"]),
+    )
+    optional = _unpack_flags(raw["optional"], count)
+    return Reference(
+        key=str(raw["key"]),
+        name=str(raw["name"]),
+        words=words,
+        optional=optional,
+        replaceable=_ranges(raw["replaceable"], count),
+        omittable=_ranges(raw["omittable"], count),
+        title_words=frozenset(str(w) for w in raw["title_words"]),
+        required=optional.count(False),
+        joined=f" {raw['words']} ",
+        vocabulary=frozenset(split),
+        noise=_unpack_flags(raw["noise"], count),
+    )
 
 
 class Answers:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
 from scanner.inventory import TextMatch
-from scanner.licensing.matching import LicenseMatcher, parse_reference
+from scanner.licensing.matching import LicenseMatcher, Reference, parse_reference
 from scanner.licensing.names import canonical_url, looks_like_url, loose_name
 
 CATEGORIES = (
@@ -308,6 +308,9 @@ class LicenseKnowledgeBase:
         self.answers: AnswerStore | None = None
         """Where answers are also kept between runs (the shipped knowledge base's, in the
         user's cache folder); None: for this run only."""
+        self.references: Callable[[], list[Reference]] | None = None
+        """Where the reference texts come from prepared for matching (the shipped knowledge
+        base's are kept so in the user's cache folder); None: `parse_references`."""
         for entry in sorted(entries, key=lambda e: e.key):
             self.entries[entry.key] = entry
         # Own aliases first, then derived names (SPDX ids, ScanCode keys, names, URLs), so an
@@ -458,14 +461,18 @@ class LicenseKnowledgeBase:
                     keys.append(entry.key)
         return tuple(dict.fromkeys(keys)), matches
 
-    @cached_property
-    def _matcher(self) -> LicenseMatcher:
-        """Built on the first license text matched: no scan start-up pays for it."""
-        return LicenseMatcher(
+    def parse_references(self) -> list[Reference]:
+        """Every entry's reference text, read and prepared for matching."""
+        return [
             parse_reference(entry.key, entry.name, entry.reference_file.read_text("utf-8"))
             for entry in self.entries.values()
             if entry.reference_file is not None
-        )
+        ]
+
+    @cached_property
+    def _matcher(self) -> LicenseMatcher:
+        """Built on the first license text matched: no scan start-up pays for it."""
+        return LicenseMatcher(self.references() if self.references else self.parse_references())
 
 
 _LEGAL_TERMS = re.compile(

@@ -35,6 +35,7 @@ import bisect
 import difflib
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -457,6 +458,9 @@ class Reference:
     joined: str
     """The words as one string with a space either side, to find a passage in it."""
     vocabulary: frozenset[str]
+    noise: tuple[bool, ...]
+    """Whether each word is a list number or letter (`_is_noise`), found once: every alignment
+    with the reference asks it of most of its words."""
 
 
 def parse_reference(key: str, name: str, marked: str) -> Reference:
@@ -521,6 +525,7 @@ def parse_reference(key: str, name: str, marked: str) -> Reference:
         required=sum(1 for o in optional if not o),
         joined=f" {' '.join(words.words)} ",
         vocabulary=frozenset(words.words),
+        noise=tuple(_is_noise(w) for w in words.words),
     )
 
 
@@ -588,18 +593,49 @@ class Alignment:
 
 
 class LicenseMatcher:
-    """Matches texts against a set of references."""
+    """Matches texts against a set of references.
+
+    Most of a match is aligning a text word by word with its candidate references, so a
+    candidate is aligned only when its alignment can change the answer: the full matches are
+    looked for first among the candidates whose words could cover `MATCH_COVERAGE` of them
+    (`coverage_bound`), and the others are aligned only when no full match answers. The answers
+    are those of aligning every candidate (`match_exhaustively`, which the tests compare)."""
 
     def __init__(self, references: Iterable[Reference]) -> None:
         self.references = tuple(references)
         self._shingles = [_shingles(r.words.words) for r in self.references]
         self._once: dict[int, dict[tuple[str, ...], int]] = {}
+        self._required: dict[int, Counter[str]] = {}
 
     def _unique(self, number: int) -> dict[tuple[str, ...], int]:
         """The shingles that occur once in reference `number`, computed when first aligned."""
         if number not in self._once:
             self._once[number] = _unique_shingles(self.references[number].words.words)
         return self._once[number]
+
+    def coverage_bound(self, number: int, counts: Counter[str]) -> float:
+        """At least the coverage of reference `number` by a text of word `counts`: an
+        alignment pairs equal words in order, so each word of the reference is covered at
+        most as often as the text has it."""
+        reference = self.references[number]
+        if not reference.required:
+            return 1.0
+        if number not in self._required:
+            pairs = zip(reference.words.words, reference.optional, strict=True)
+            self._required[number] = Counter(w for w, optional in pairs if not optional)
+        get = counts.get
+        covered = sum(min(n, get(w, 0)) for w, n in self._required[number].items())
+        return covered / reference.required
+
+    def _candidates(self, grams: set[tuple[str, ...]]) -> list[int]:
+        """The references sharing most shingles with a text (`CANDIDATES`, each sharing at
+        least `MIN_CANDIDATE_SHARE` of its shingles or of the text's), best first."""
+        ranked = []
+        for n, theirs in enumerate(self._shingles):
+            shared = len(grams & theirs)
+            ranked.append((max(shared / max(1, len(theirs)), shared / len(grams)), n))
+        ranked.sort(reverse=True)
+        return [n for share, n in ranked[:CANDIDATES] if share >= MIN_CANDIDATE_SHARE]
 
     def match(self, text: str, *, sections: bool = False) -> tuple[TextMatch, ...]:
         """The licenses `text` is (`match`), is a piece of (`fragment`) or resembles
@@ -609,23 +645,34 @@ class LicenseMatcher:
         grams = _shingles(words.words)
         if not grams:
             return ()
-        ranked = sorted(
-            (
-                (
-                    max(
-                        len(grams & theirs) / max(1, len(theirs)), len(grams & theirs) / len(grams)
-                    ),
-                    n,
-                )
-                for n, theirs in enumerate(self._shingles)
-            ),
-            reverse=True,
-        )
+        candidates = self._candidates(grams)
+        once = _unique_shingles(words.words)
+        aligned: dict[int, Alignment] = {}
+
+        def align(number: int) -> Alignment:
+            if number not in aligned:
+                reference = self.references[number]
+                aligned[number] = _align(reference, self._unique(number), words, once, sections)
+            return aligned[number]
+
+        counts = Counter(words.words)
+        likely = [n for n in candidates if self.coverage_bound(n, counts) >= MATCH_COVERAGE]
+        full = _full_matches(*_chosen([align(n) for n in likely]), words, sections)
+        if full is not None:
+            return full  # no other candidate is a full match, and fragments count only then
+        return _verdicts([align(n) for n in candidates], words, sections)
+
+    def match_exhaustively(self, text: str, *, sections: bool = False) -> tuple[TextMatch, ...]:
+        """`match` aligning every candidate: the straightforward computation, kept as the
+        measure of `match`'s shortcuts."""
+        words = normalize(text)
+        grams = _shingles(words.words)
+        if not grams:
+            return ()
         once = _unique_shingles(words.words)
         aligned = [
             _align(self.references[n], self._unique(n), words, once, sections)
-            for share, n in ranked[:CANDIDATES]
-            if share >= MIN_CANDIDATE_SHARE
+            for n in self._candidates(grams)
         ]
         return _verdicts(aligned, words, sections)
 
@@ -674,10 +721,11 @@ def _align(
                 stood_for.update(range(i1, i2))  # "intellectual property" for "IP"
     required = [not o and i not in stood_for for i, o in enumerate(reference.optional)]
     covered = sum(1 for i, m in enumerate(matched_ref) if m and required[i])
+    noise = reference.noise
     lacking: list[tuple[int, int]] = []
     i = 0
     while i < len(ref):
-        if matched_ref[i] or not required[i] or _is_noise(ref[i]):
+        if matched_ref[i] or not required[i] or noise[i]:
             i += 1
             continue
         start = i
@@ -685,15 +733,10 @@ def _align(
             i += 1
         lacking.append((start, i))
     missing = sum(
-        1
-        for start, end in lacking
-        for k in range(start, end)
-        if required[k] and not _is_noise(ref[k])
+        1 for start, end in lacking for k in range(start, end) if required[k] and not noise[k]
     )
     span = (blocks[0][0], blocks[-1][0] + blocks[-1][2])
-    gap = sum(
-        1 for k in range(*span) if required[k] and not matched_ref[k] and not _is_noise(ref[k])
-    )
+    gap = sum(1 for k in range(*span) if required[k] and not matched_ref[k] and not noise[k])
     return Alignment(
         reference=reference,
         coverage=covered / reference.required if reference.required else 1.0,
@@ -921,24 +964,40 @@ def _is_link(text: Words, start: int, end: int) -> bool:
     return "." in written and not any(c.isspace() for c in written)
 
 
-def _verdicts(aligned: list[Alignment], text: Words, sections: bool) -> tuple[TextMatch, ...]:
+def _chosen(aligned: list[Alignment]) -> tuple[list[Alignment], set[int]]:
+    """The full matches that count, and the text's words they explain. The largest match
+    first; another counts only for words it alone explains (a LICENSE holding two licenses),
+    so a license whose text holds another's (the CC BY-NC legal code holds CC BY's words,
+    LGPL-3.0 holds GPL-3.0) is that license alone. Only alignments covering `MATCH_COVERAGE`
+    of their reference are looked at: leaving out others changes nothing."""
     full = [a for a in aligned if a.coverage >= MATCH_COVERAGE and a.missing <= MAX_MISSING_WORDS]
-    # The largest match first; another counts only for words it alone explains (a LICENSE
-    # holding two licenses), so a license whose text holds another's (the CC BY-NC legal
-    # code holds CC BY's words, LGPL-3.0 holds GPL-3.0) is that license alone.
     chosen: list[Alignment] = []
     explained: set[int] = set()
     for a in sorted(full, key=lambda a: len(a.matched), reverse=True):
         if len(a.matched - explained) >= (1 - MATCH_COVERAGE) * len(a.matched) + SHINGLE:
             chosen.append(a)
             explained |= a.matched
+    return chosen, explained
+
+
+def _full_matches(
+    chosen: list[Alignment], explained: set[int], text: Words, sections: bool
+) -> tuple[TextMatch, ...] | None:
+    """The chosen full matches when they explain the whole text, else None (fragments and
+    similar texts are looked for then)."""
     results = [
         _result(a, text, "match", sections)
         for a in chosen
         if not any(k not in explained for s, e in a.extra for k in range(s, e))
     ]
-    if chosen and len(results) == len(chosen):
-        return tuple(results)
+    return tuple(results) if chosen and len(results) == len(chosen) else None
+
+
+def _verdicts(aligned: list[Alignment], text: Words, sections: bool) -> tuple[TextMatch, ...]:
+    chosen, explained = _chosen(aligned)
+    full = _full_matches(chosen, explained, text, sections)
+    if full is not None:
+        return full
     fragments = [
         a
         for a in aligned

@@ -274,3 +274,80 @@ def test_answers_are_kept_from_worker_threads(tmp_path, monkeypatch):
     again = _kb_with_answers(tmp_path)
     _refuse_matching(monkeypatch, again)
     assert [again.identify(text) for text in texts] == answers
+
+
+# --- the prepared reference texts -------------------------------------------------------------
+
+
+def test_prepared_references_are_kept_and_read_back_the_same(tmp_path):
+    kb = load_knowledge_base(SHIPPED)
+    target = tmp_path / "refs.references.json"
+    parsed = compiled.load_references(target, "stamp", kb.parse_references)
+    assert target.is_file()
+
+    def refuse():
+        raise AssertionError("prepared the references although the kept ones match")
+
+    assert compiled.load_references(target, "stamp", refuse) == parsed == kb.parse_references()
+
+
+def test_references_of_another_fingerprint_are_prepared_again(tmp_path):
+    kb = load_knowledge_base(SHIPPED)
+    target = tmp_path / "refs.references.json"
+    compiled.load_references(target, "old", kb.parse_references)
+    calls = []
+
+    def parse():
+        calls.append(1)
+        return kb.parse_references()
+
+    assert compiled.load_references(target, "new", parse) == kb.parse_references()
+    assert calls == [1]
+    compiled.load_references(target, "new", lambda: pytest.fail("not kept again"))
+
+
+def _damaged_references(document: dict) -> list[str]:
+    import json
+
+    first = document["references"][0]
+    shorter = {**first, "starts": first["starts"][:-8]}
+    not_base64 = {**first, "notice": "!!!"}
+    out_of_text = {**first, "omittable": [[0, 10**9]]}
+    return [
+        "",
+        "{",
+        "null",
+        json.dumps({**document, "references": [shorter]}),
+        json.dumps({**document, "references": [not_base64]}),
+        json.dumps({**document, "references": [out_of_text]}),
+        json.dumps({**document, "references": [{"key": "mit"}]}),
+        json.dumps({**document, "references": "x"}),
+    ]
+
+
+def test_damaged_references_are_prepared_again(tmp_path):
+    import json
+
+    kb = load_knowledge_base(SHIPPED)
+    target = tmp_path / "refs.references.json"
+    expected = compiled.load_references(target, "stamp", kb.parse_references)
+    document = json.loads(target.read_text("utf-8"))
+    for damage in _damaged_references(document):
+        target.write_text(damage, "utf-8")
+        assert compiled.load_references(target, "stamp", kb.parse_references) == expected
+        assert json.loads(target.read_text("utf-8")) == document  # and written whole again
+
+
+def test_the_default_keeps_its_references_beside_the_compiled_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("AISCAN_CACHE_DIR", str(tmp_path))
+    compiled.load_default.cache_clear()
+    try:
+        kb, _ = compiled.load_default()
+        assert kb.identify_text(
+            (SHIPPED / "reference" / "mit.txt").read_text("utf-8").replace("{{", "")
+        )
+        kept = compiled.references_file(SHIPPED, tmp_path)
+        assert kept.is_file()
+        assert kept.parent == compiled.cache_file(SHIPPED, tmp_path).parent
+    finally:
+        compiled.load_default.cache_clear()

@@ -55,22 +55,98 @@ def read_text(dist, name):
     return text[:LICENSE_FILE_LIMIT] if text else None
 
 
+def metadata_headers(dist):
+    """The distribution's metadata as `dist.metadata` parses it, but of the headers only: the
+    body is the long description (most of the file), which aiscan never reads and the email
+    parser would go through line by line. The headers end at the first empty line, where the
+    parser stops reading headers too (a text with carriage returns is parsed whole, as the
+    parser knows more line ends than one). Python 3.10 and later re-indent multi-line values
+    (`importlib.metadata._adapters.Message`), and so does this where they do."""
+    import email
+
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or dist.read_text("")
+    if text and "\r" not in text:
+        end = text.find("\n\n")
+        if end >= 0:
+            text = text[: end + 1]
+    message = email.message_from_string(text or "")
+    try:
+        from importlib.metadata import _adapters  # type: ignore[attr-defined]
+    except ImportError:  # Python 3.8 and 3.9: `dist.metadata` is the email message itself
+        return message
+    return _adapters.Message(message)
+
+
+def _record_names(dist, folder):
+    """The file names RECORD lists, as `dist.files` gives them (`PurePosixPath` forms), of the
+    lines that may name a file under `licenses/`: `dist.files` makes a path object of every
+    line (tens of thousands in a large environment) and, on recent Pythons, checks that each
+    file exists. None: no RECORD, so `dist.files` (which then reads egg-info lists) decides."""
+    import csv
+    from pathlib import PurePosixPath
+
+    if not folder.name.endswith(".dist-info"):
+        return None
+    text = dist.read_text("RECORD")
+    if not text:
+        return None
+    lines = text.splitlines()
+    if '"' not in text:  # no quoted field spans lines: each line is a row of its own
+        lines = [line for line in lines if "licenses" in line]
+    return [str(PurePosixPath(row[0])) for row in csv.reader(lines) if row]
+
+
 def shipped_license_files(dist):
     """Every file RECORD lists under the metadata folder's `licenses/` (PEP 639), as names
     relative to that folder: a wheel may ship its own license beside the bundled ones."""
     folder = getattr(dist, "_path", None)
+    if folder is None:
+        return []
     try:
-        listed = dist.files or []
+        listed = _record_names(dist, folder)
+        if listed is None:
+            listed = [str(entry) for entry in dist.files or []]
     except Exception:  # a broken RECORD must not hide the metadata
         return []
-    prefix = (folder.name + "/licenses/") if folder is not None else None
+    prefix = folder.name + "/licenses/"
     names = []
     for entry in listed:
-        posix = str(entry).replace("\\", "/")
-        if prefix is None or not posix.startswith(prefix) or ".." in posix.split("/"):
+        posix = entry.replace("\\", "/")
+        if not posix.startswith(prefix) or ".." in posix.split("/"):
             continue
         names.append(posix[len(prefix) :])
     return sorted(names)
+
+
+def _listing(listings, folder, name):
+    """The names in `folder`/`name`, lower-cased (a file system may ignore case), listed once;
+    None: not a readable folder."""
+    if name not in listings:
+        try:
+            found = os.listdir(os.path.join(str(folder), name))  # noqa: PTH118, PTH208 (speed)
+            listings[name] = {n.lower() for n in found}
+        except (OSError, TypeError, ValueError):
+            listings[name] = None
+    return listings[name]
+
+
+def _absent(dist, candidate, listings):
+    """Whether `candidate` (a name, or `licenses/` and a name) is certainly not in the
+    metadata folder, by its listing: trying the eight usual names in two places each costs a
+    failed open apiece. Names that are not plain ASCII file names are tried, never ruled out."""
+    folder = getattr(dist, "_path", None)
+    parts = candidate.split("/")
+    if folder is None or len(parts) > 2 or not candidate.isascii() or "\\" in candidate:
+        return False
+    if any(part in ("", ".", "..") for part in parts):
+        return False
+    top = _listing(listings, folder, "")
+    if top is None:
+        return False
+    if parts[0].lower() not in top:
+        return True
+    inner = _listing(listings, folder, parts[0]) if len(parts) == 2 else None
+    return inner is not None and parts[1].lower() not in inner
 
 
 def license_files(dist, declared):
@@ -80,8 +156,11 @@ def license_files(dist, declared):
     names = list(declared or FALLBACK_LICENSE_FILES)
     names += [n for n in shipped_license_files(dist) if n not in names]
     found = []
+    listings: dict = {}
     for name in names:
         for candidate in ("licenses/" + name, name):
+            if _absent(dist, candidate, listings):
+                continue
             text = read_text(dist, candidate)
             if text:
                 found.append([name, text])
@@ -95,7 +174,7 @@ def describe(dist):
     path = getattr(dist, "_path", None)
     entry: dict = {"path": str(path) if path is not None else None}
     try:
-        meta = dist.metadata
+        meta = metadata_headers(dist)
         if meta is None or meta.get("Name") is None:
             raise ValueError("no METADATA or PKG-INFO file")
     except Exception as exc:  # a broken folder must not hide the others
@@ -127,6 +206,7 @@ def main():
             "python": sys.executable,
             "version": platform.python_version(),
             "markers": marker_environment(),
+            "paths": sys.path,
             "distributions": [describe(dist) for dist in metadata.distributions()],
         },
         sys.stdout,

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any
 
 from scanner.errors import SourceError
 from scanner.files import one_line, outside_problem, read_bounded
-from scanner.readers.python import env_dump
+from scanner.readers.python import dump_cache, env_dump
 from scanner.readers.python.lock_markers import host_markers
 
 DUMP_TIMEOUT = 300
@@ -139,18 +140,31 @@ def scrubbed_environment() -> dict[str, str]:
     }
 
 
-def read_environment(python: Path | str | None = None) -> Environment:
-    """Run the metadata dump in `python` (default: the interpreter running aiscan).
+def read_environment(python: Path | str | None = None, *, cached: bool = True) -> Environment:
+    """Run the metadata dump in `python` (default: the interpreter running aiscan), or reuse
+    the one kept from an earlier run while the environment is unchanged (`dump_cache`; not
+    with `cached` False).
 
     Only for an interpreter the user named: `-I` keeps the user's PYTHONPATH, user site and
     current directory out, so nothing but the environment's own site-packages is read, and the
     scrubbed environment keeps credentials away from it.
     """
-    import subprocess
     from importlib.resources import files
 
     interpreter = str(python or sys.executable)
     script = files("scanner.readers.python").joinpath("env_dump.py").read_text(encoding="utf-8")
+    document = dump_cache.load(interpreter, script) if cached else None
+    if document is None:
+        started = time.time_ns()
+        document = _run_dump(interpreter, script)
+        if cached:
+            dump_cache.store(interpreter, script, document, started)
+    return parse_dump(document)
+
+
+def _run_dump(interpreter: str, script: str) -> Any:
+    import subprocess
+
     try:
         done = subprocess.run(
             [interpreter, "-I", "-c", script],
@@ -170,7 +184,9 @@ def read_environment(python: Path | str | None = None) -> Environment:
         document = json.loads(done.stdout)
     except ValueError as exc:
         raise SourceError(f"{interpreter} printed no metadata dump: {exc}") from exc
-    return parse_dump(document)
+    if not isinstance(document, dict):
+        raise SourceError(f"{interpreter} printed no metadata dump: not a JSON object")
+    return document
 
 
 @functools.cache
