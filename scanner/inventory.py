@@ -134,6 +134,17 @@ class TextMatch:
     difference: str | None = None
     section: str | None = None
 
+    def describe(self, name: str, file: str) -> str:
+        """The match as evidence, `name` being the license's: "LICENSE: 100 % of the Apache
+        License 2.0", "README.md § License: similar to the MIT License, not it: adds '…'"."""
+        where = f"{file} § {self.section}" if self.section else file
+        share = f"{self.coverage * 100:.0f} %"
+        if self.verdict == "match":
+            return f"{where}: {share} of the {name}"
+        if self.verdict == "fragment":
+            return f"{where}: a fragment, {share} of the {name}"
+        return f"{where}: similar to the {name}, not it: {self.difference or 'it differs'}"
+
 
 @dataclass(frozen=True)
 class FileEntry:

@@ -19,7 +19,6 @@ from scanner.licensing.expressions import (
 )
 from scanner.licensing.knowledge_base import USES, LicenseEntry, cite
 from scanner.licensing.lineage import RESOLVED
-from scanner.licensing.matching import describe
 from scanner.licensing.resolution import passed_on_notices
 from scanner.readers.card import declared_licenses
 from scanner.readers.weights_metadata import weights_declarations
@@ -65,7 +64,7 @@ class LicenseCheck(Check):
                     yield finding(
                         "license.unresolved",
                         component,
-                        f"{describe(match, kb[match.key].name, path)}; a variant is another "
+                        f"{match.describe(kb[match.key].name, path)}; a variant is another "
                         "license: review its terms by hand",
                         file=path,
                         similar_to=match.key,

@@ -38,13 +38,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import fields
 from functools import cache, partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scanner import __version__
 from scanner.inventory import TextMatch
 from scanner.licensing import catalogue as catalogue_module
 from scanner.licensing import knowledge_base as kb_module
-from scanner.licensing import matching as matching_module
 from scanner.licensing import names as names_module
 from scanner.licensing.catalogue import (
     CATALOGUE_FILE,
@@ -59,14 +58,21 @@ from scanner.licensing.knowledge_base import (
     LicenseKnowledgeBase,
     load_knowledge_base,
 )
-from scanner.licensing.matching import Reference, Words
 from scanner.resources import data_dir, user_cache_dir
+
+if TYPE_CHECKING:
+    from scanner.licensing.matching import Reference
 
 FORMAT = 1
 """Bumped when the layout of the compiled file changes."""
 
-_CODE = (kb_module, catalogue_module, names_module, matching_module)
-"""The modules whose code decides what is compiled and answered: validation, entries, name
+_CODE = (
+    Path(str(kb_module.__file__)),
+    Path(str(catalogue_module.__file__)),
+    Path(str(names_module.__file__)),
+    Path(__file__).with_name("matching.py"),  # named, not imported: most runs never match a text
+)
+"""The files whose code decides what is compiled and answered: validation, entries, name
 indexes, and the text matcher whose answers `Answers` keeps."""
 
 _PATH_FIELDS = ("text_file", "use_policy_file", "reference_file")
@@ -77,7 +83,7 @@ def fingerprint(directory: Path) -> str:
     """What the compiled file was made from: every file under `directory` (name, size and
     modification time), the compiling code's files, aiscan's version and the file format."""
     digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0".encode())
-    for code in (*(Path(str(module.__file__)) for module in _CODE), Path(__file__)):
+    for code in (*_CODE, Path(__file__)):
         digest.update(_stamp(code))
     _stamp_tree(digest, str(directory), "")
     return digest.hexdigest()
@@ -248,6 +254,8 @@ def _encode_reference(reference: Reference) -> dict[str, Any]:
 
 
 def _decode_reference(raw: dict[str, Any]) -> Reference:
+    from scanner.licensing.matching import Reference, Words
+
     split = raw["words"].split(" ") if raw["words"] else []
     count = len(split)
     words = Words(

@@ -12,11 +12,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from scanner.inventory import TextMatch
-from scanner.licensing.matching import LicenseMatcher, Reference, parse_reference
 from scanner.licensing.names import canonical_url, looks_like_url, loose_name
+
+if TYPE_CHECKING:
+    # The matcher is imported when a text is first matched: a run whose texts are all answered
+    # from the kept answers (or that reads no license text, like `verify`) never needs it.
+    from scanner.licensing.matching import LicenseMatcher, Reference
 
 CATEGORIES = (
     "permissive",
@@ -463,6 +467,8 @@ class LicenseKnowledgeBase:
 
     def parse_references(self) -> list[Reference]:
         """Every entry's reference text, read and prepared for matching."""
+        from scanner.licensing.matching import parse_reference
+
         return [
             parse_reference(entry.key, entry.name, entry.reference_file.read_text("utf-8"))
             for entry in self.entries.values()
@@ -472,6 +478,8 @@ class LicenseKnowledgeBase:
     @cached_property
     def _matcher(self) -> LicenseMatcher:
         """Built on the first license text matched: no scan start-up pays for it."""
+        from scanner.licensing.matching import LicenseMatcher
+
         return LicenseMatcher(self.references() if self.references else self.parse_references())
 
 

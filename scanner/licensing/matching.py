@@ -1053,15 +1053,3 @@ def _result(a: Alignment, text: Words, verdict: Verdict, sections: bool) -> Text
         difference="; ".join(differences) or None,
         section=section,
     )
-
-
-def describe(match: TextMatch, name: str, file: str) -> str:
-    """Evidence for one match: "LICENSE: 100 % of the Apache License 2.0", "README.md § License:
-    similar to the MIT License, not it: adds '…'"."""
-    where = f"{file} § {match.section}" if match.section else file
-    share = f"{match.coverage * 100:.0f} %"
-    if match.verdict == "match":
-        return f"{where}: {share} of the {name}"
-    if match.verdict == "fragment":
-        return f"{where}: a fragment, {share} of the {name}"
-    return f"{where}: similar to the {name}, not it: {match.difference or 'it differs'}"

@@ -42,7 +42,6 @@ from scanner.inventory import (
     TextMatch,
 )
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
-from scanner.licensing.matching import describe
 from scanner.readers.card import (
     FRONT_MATTER,
     MAX_CARD_BYTES,
@@ -596,7 +595,7 @@ def license_text_evidence(entry: FileEntry, kb: LicenseKnowledgeBase) -> list[Ev
     """What a file's license text was found to be: each reference match with its coverage (or
     what a similar text adds or lacks), and licenses recognised by their markers alone."""
     evidence = [
-        Evidence(entry.path, describe(match, kb[match.key].name, entry.path))
+        Evidence(entry.path, match.describe(kb[match.key].name, entry.path))
         for match in entry.license_match
         if match.key in kb
     ]

@@ -25,7 +25,6 @@ from scanner.inventory import (
 from scanner.licensing.datasets import DatasetAnswer, DatasetLookup
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.licensing.lineage import BaseModelAnswer, BaseModelLookup
-from scanner.licensing.matching import describe
 from scanner.readers.card import (
     MAX_CARD_BYTES,
     card_evidence,
@@ -145,7 +144,7 @@ def _license(
             text = client.file_text(model, path, MAX_LICENSE_FILE_BYTES)
             keys, matches = kb.identify(text or "")
             evidence.extend(
-                Evidence(path, describe(match, kb[match.key].name, path)) for match in matches
+                Evidence(path, match.describe(kb[match.key].name, path)) for match in matches
             )
             evidence.extend(
                 Evidence(path, f"text matches the {kb[key].name}")

@@ -8,11 +8,11 @@ import textwrap
 
 import pytest
 
+from scanner.inventory import TextMatch
 from scanner.licensing.knowledge_base import default_knowledge_base
 from scanner.licensing.matching import (
     FRAGMENT_MIN_WORDS,
     LicenseMatcher,
-    describe,
     normalize,
     parse_reference,
 )
@@ -397,8 +397,17 @@ def test_a_card_naming_a_marker_only_license_in_passing_does_not_hold_it(kb):
 def test_describe_says_coverage_or_difference(kb):
     (match,) = kb.identify(plain("apache-2.0"))[1]
     assert (
-        describe(match, "Apache License 2.0", "LICENSE")
+        match.describe("Apache License 2.0", "LICENSE")
         == "LICENSE: 100 % of the Apache License 2.0"
+    )
+    similar = TextMatch("mit", "similar", 0.9, difference="adds 'x'", section="License")
+    assert similar.describe("MIT License", "README.md") == (
+        "README.md § License: similar to the MIT License, not it: adds 'x'"
+    )
+    fragment = TextMatch("mit", "fragment", 0.25)
+    assert (
+        fragment.describe("MIT License", "LICENSE")
+        == "LICENSE: a fragment, 25 % of the MIT License"
     )
 
 

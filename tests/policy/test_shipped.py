@@ -50,7 +50,8 @@ def test_the_second_reading_comes_from_the_cache(tmp_path, cache):
     assert first.calls == ["a.yaml", "b.yaml"]  # every shipped policy, cached at once
     assert shipped_document(rules / "a.yaml", second) == {"fail_on": "warning"}
     assert second.calls == []
-    assert [p.name for p in (cache / "compiled").iterdir()][0].startswith("policies-")
+    (written,) = (cache / "compiled").iterdir()
+    assert written.name.startswith("policies-")
 
 
 def test_an_edited_policy_is_read_again(tmp_path, cache):
@@ -88,7 +89,9 @@ def test_a_cache_folder_that_cannot_be_written_is_no_error(tmp_path, monkeypatch
 
 def test_a_document_json_cannot_hold_is_never_cached(tmp_path, cache):
     rules = _rules(tmp_path)
-    (rules / "c.yaml").write_text("waivers:\n  - {rule: license.unresolved, component: x, reason: y, expires: 2030-01-01}\n")
+    (rules / "c.yaml").write_text(
+        "waivers:\n  - {rule: license.unresolved, component: x, reason: y, expires: 2030-01-01}\n"
+    )
     shipped_document(rules / "a.yaml", Reader())
     assert not (cache / "compiled").exists()
     again = Reader()
