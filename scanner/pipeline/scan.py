@@ -179,9 +179,10 @@ def run_scan(
     models = resolve_licenses(
         [c for c in unique if c.type != "library"], kb, lookups, catalogue, on_lookup
     )
-    models = resolve_training_data(
-        models, kb, _dataset_lookups(kb, client), default_dataset_catalogue()
-    )
+    if any(c.type in ("model", "dataset") for c in models):  # a package-only run reads no card
+        models = resolve_training_data(
+            models, kb, _dataset_lookups(kb, client), default_dataset_catalogue()
+        )
     resolved = [
         *(c for c in models if c.code_reference is None),
         *resolve_package_licenses(libraries, kb),
