@@ -33,8 +33,9 @@ from scanner.pipeline.result import ordered_result, unique_components, unique_se
 from scanner.policy.load import Policy
 from scanner.policy.waivers import apply_policy
 from scanner.remote.hub import GATED, is_hub_target
-from scanner.sources.hfcache import HfCacheDatasetLookup, HfCacheLookup, default_hub_cache
+from scanner.sources.hfcache import default_hub_cache
 from scanner.sources.interface import ProjectOptions, SourceContext, Target
+from scanner.sources.lookups import HfCacheDatasetLookup, HfCacheLookup
 from scanner.sources.registry import collect, shown_target
 
 if TYPE_CHECKING:
@@ -119,7 +120,7 @@ def _dataset_lookups(kb: LicenseKnowledgeBase, client: HubClient | None) -> list
     when the run may ask it; the dataset catalogue comes last (in `resolve_training_data`)."""
     lookups: list[DatasetLookup] = [HfCacheDatasetLookup(default_hub_cache(), kb)]
     if client is not None:
-        from scanner.sources.hub import HubDatasetLookup
+        from scanner.sources.lookups import HubDatasetLookup
 
         lookups.append(HubDatasetLookup(client, kb))
     return lookups
@@ -168,7 +169,7 @@ def run_scan(
     catalogue = default_catalogue()
     lookups: list[BaseModelLookup] = [HfCacheLookup(default_hub_cache(), kb)]
     if client is not None:
-        from scanner.sources.hub import HubLookup
+        from scanner.sources.lookups import HubLookup
 
         lookups.append(HubLookup(client, kb))
     lookups.append(CatalogueLookup(catalogue))

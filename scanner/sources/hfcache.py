@@ -19,15 +19,11 @@ from pathlib import Path
 from scanner.errors import SourceError
 from scanner.files import link_outside, outside_link_message, read_bounded
 from scanner.inventory import Component, ComponentType, Problem
-from scanner.licensing.datasets import DatasetAnswer, DatasetLookup
-from scanner.licensing.knowledge_base import LicenseKnowledgeBase
-from scanner.licensing.lineage import BaseModelAnswer, BaseModelLookup
 from scanner.readers.model_folder import (
     EMPTY_FOLDER,
     describe_os_error,
     read_model_folder,
 )
-from scanner.remote.hub import is_repo_id
 from scanner.sources.interface import Source, SourceContext, Target
 
 _REPO_TYPES: dict[str, ComponentType] = {"models": "model", "datasets": "dataset"}
@@ -63,7 +59,7 @@ def is_cache_root(folder: Path) -> bool:
 
 
 @dataclass(frozen=True)
-class _CachedRevision:
+class CachedRevision:
     repo_type: ComponentType
     repo_id: str
     commit: str
@@ -105,7 +101,7 @@ class HfCacheSource(Source):
         for revision in self._revisions():
             yield self.component(revision)
 
-    def _revisions(self) -> list[_CachedRevision]:
+    def _revisions(self) -> list[CachedRevision]:
         """The layout read directly (as huggingface_hub's `scan_cache_dir` reads it), so that a
         snapshot folder linked out of the target is reported instead of globbed, and a repo
         huggingface_hub would call corrupted is still read snapshot by snapshot."""
@@ -124,7 +120,7 @@ class HfCacheSource(Source):
                 )
             except OSError as exc:
                 raise SourceError(f"cannot read {path}: {describe_os_error(exc)}") from exc
-        revisions: list[_CachedRevision] = []
+        revisions: list[CachedRevision] = []
         for repo_path in wanted:
             revisions.extend(self.read_repo(repo_path))
         return sorted(revisions, key=lambda r: (r.repo_id, r.commit))
@@ -157,7 +153,7 @@ class HfCacheSource(Source):
                 refs.setdefault(commit, []).append(ref.relative_to(refs_dir).as_posix())
         return refs
 
-    def read_repo(self, repo_path: Path) -> list[_CachedRevision]:
+    def read_repo(self, repo_path: Path) -> list[CachedRevision]:
         repo_type = _repo_dir_type(repo_path)
         assert repo_type is not None
         repo_id = repo_path.name.partition("--")[2].replace("--", "/")
@@ -165,7 +161,7 @@ class HfCacheSource(Source):
         for part in (repo_path, repo_path / "snapshots"):
             problem = self._outside(part)
             if problem is not None:
-                return [_CachedRevision(repo_type, repo_id, "unknown", None, (), (problem,))]
+                return [CachedRevision(repo_type, repo_id, "unknown", None, (), (problem,))]
         refs = self._refs(repo_path, problems)
         snapshots = []
         try:
@@ -180,9 +176,9 @@ class HfCacheSource(Source):
             elif child.is_dir():
                 snapshots.append(child)
         if not snapshots:
-            return [_CachedRevision(repo_type, repo_id, "unknown", None, (), tuple(problems))]
+            return [CachedRevision(repo_type, repo_id, "unknown", None, (), tuple(problems))]
         return [
-            _CachedRevision(
+            CachedRevision(
                 repo_type,
                 repo_id,
                 snap.name,
@@ -193,7 +189,7 @@ class HfCacheSource(Source):
             for snap in snapshots
         ]
 
-    def component(self, revision: _CachedRevision, *, license_only: bool = False) -> Component:
+    def component(self, revision: CachedRevision, *, license_only: bool = False) -> Component:
         """The component of one cached revision (`license_only`: card and license files)."""
         location = revision.snapshot or self.path
         facts = (
@@ -248,70 +244,3 @@ def default_hub_cache() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg) if xdg else Path.home() / ".cache"
     return base / "huggingface" / "hub"
-
-
-class HfCacheLookup(BaseModelLookup):
-    """Base models downloaded into the local HF cache, read like a scanned cache revision.
-
-    The revision `refs/main` points at is read, else the newest snapshot; only the card and
-    license files are opened, never weights.
-    """
-
-    name = "hfcache"
-
-    def __init__(self, root: Path, kb: LicenseKnowledgeBase) -> None:
-        self.root = root
-        self.kb = kb
-
-    prefix = "models"
-    """The cache folder prefix of the repos this lookup reads (`models--org--name`)."""
-
-    def _revision(self, repo_id: str) -> _CachedRevision | None:
-        repo_dir = self.root / f"{self.prefix}--{repo_id.replace('/', '--')}"
-        if not is_cache_repo_dir(repo_dir):
-            return None
-        revisions = [r for r in self._source(repo_dir).read_repo(repo_dir) if r.snapshot]
-        if not revisions:
-            return None
-        on_main = [r for r in revisions if "main" in r.refs]
-        if on_main:
-            return on_main[0]
-        return max(revisions, key=lambda r: _mtime(r.snapshot))
-
-    def _source(self, repo_dir: Path) -> HfCacheSource:
-        return HfCacheSource(repo_dir, SourceContext(self.kb))
-
-    def lookup(self, repo_id: str) -> BaseModelAnswer | None:
-        revision = self._revision(repo_id)
-        if revision is None or revision.snapshot is None:
-            return None
-        repo_dir = revision.snapshot.parent.parent
-        component = self._source(repo_dir).component(revision, license_only=True)
-        return BaseModelAnswer(component, f"{repo_id}@{revision.commit} ({revision.snapshot})")
-
-
-def _mtime(path: Path | None) -> float:
-    try:
-        return path.stat().st_mtime if path is not None else 0.0
-    except OSError:
-        return 0.0
-
-
-class HfCacheDatasetLookup(DatasetLookup):
-    """Datasets downloaded into the local HF cache (`datasets--org--name`), read like a scanned
-    cache revision: the revision `refs/main` points at, else the newest; card and license files
-    only."""
-
-    name = "hfcache"
-
-    def __init__(self, root: Path, kb: LicenseKnowledgeBase) -> None:
-        self.models = HfCacheLookup(root, kb)
-        self.models.prefix = "datasets"
-
-    def lookup(self, dataset_id: str) -> DatasetAnswer | None:
-        if not is_repo_id(dataset_id):
-            return None  # a cache folder is `datasets--org--name`: only a Hub id names one
-        answer = self.models.lookup(dataset_id)
-        if answer is None or answer.component is None:
-            return None
-        return DatasetAnswer(answer.component, answer.evidence)

@@ -1,14 +1,14 @@
 """Models on the Hugging Face Hub as components, never downloading weights.
 
-`HubSource` turns an `hf://org/name[@revision]` target into a component; `HubLookup` answers
-lineage questions about base models. Both build the component the same way, through the one
+`HubSource` turns an `hf://org/name[@revision]` target into a component; `HubLookup`
+(`scanner.sources.lookups`) answers lineage questions about base models. Both build the component the same way, through the one
 card reader, from what `scanner.remote.hub.HubClient` fetched: the card README when its prose
 is wanted, otherwise the `cardData` the Hub parsed from the same front matter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 from scanner.errors import TargetMissing
@@ -22,9 +22,7 @@ from scanner.inventory import (
     ModelDetails,
     Problem,
 )
-from scanner.licensing.datasets import DatasetAnswer, DatasetLookup
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
-from scanner.licensing.lineage import BaseModelAnswer, BaseModelLookup
 from scanner.readers.card import (
     MAX_CARD_BYTES,
     card_evidence,
@@ -41,10 +39,8 @@ from scanner.remote.hub import (
     COMMIT,
     HubClient,
     HubModel,
-    HubUnavailable,
     is_dataset_target,
     is_hub_target,
-    is_repo_id,
     parse_target,
 )
 from scanner.sources.interface import Source, SourceContext, Target
@@ -183,89 +179,3 @@ class HubSource(Source):
                 f"{self.target}: not found on the Hub (or private, or gated without access)"
             )
         yield hub_component(model, self.client, self.kb, revision=self.revision)
-
-
-class HubLookup(BaseModelLookup):
-    """Base models on the Hub: the default branch's facts, asked concurrently."""
-
-    name = "hub"
-
-    def __init__(self, client: HubClient, kb: LicenseKnowledgeBase) -> None:
-        self.client = client
-        self.kb = kb
-        self.unavailable: str | None = None
-        """Why the Hub could not answer, once it did not: later bases are not asked again."""
-
-    def prefetch(self, repo_ids: Sequence[str]) -> None:
-        if self.unavailable is None:
-            self.client.prefetch([(r, None) for r in repo_ids if is_repo_id(r)])
-
-    def lookup(self, repo_id: str) -> BaseModelAnswer | None:
-        """The Hub's facts of a base model. A Hub that cannot be reached does not stop the
-        scan: the base falls back to the next place (the catalogue), and where none knows it
-        the reason is the base's problem (`provenance.base-unresolved`)."""
-        if not is_repo_id(repo_id):
-            return None
-        if self.client.offline and not self.client.has_cached_answer(repo_id):
-            return None
-        if self.unavailable is not None:
-            return BaseModelAnswer(None, problem=self.unavailable)
-        try:
-            model = self.client.model(repo_id)
-        except HubUnavailable as exc:
-            self.unavailable = str(exc)
-            return BaseModelAnswer(None, problem=self.unavailable)
-        if model is None:
-            return BaseModelAnswer(
-                None,
-                problem=f"not found on the Hub at {self.client.shown_endpoint} "
-                "(missing, private or renamed)",
-            )
-        component = hub_component(model, self.client, self.kb, revision=None, with_readme=False)
-        license_value = model.card_data.get("license")
-        return BaseModelAnswer(
-            component, f"{model.repo_id}@{model.sha} (card: license {license_value})"
-        )
-
-
-class HubDatasetLookup(DatasetLookup):
-    """Datasets on the Hub: one `dataset_info` call each for the default branch, cached like
-    model answers, asked concurrently. A Hub that cannot be reached does not stop the scan: the
-    dataset falls back to the catalogue, with the Hub's failure as its problem."""
-
-    name = "hub"
-
-    def __init__(self, client: HubClient, kb: LicenseKnowledgeBase) -> None:
-        self.client = client
-        self.kb = kb
-        self.unavailable: str | None = None
-
-    def prefetch(self, dataset_ids: Sequence[str]) -> None:
-        if self.unavailable is None:
-            self.client.prefetch_datasets([d for d in dataset_ids if is_repo_id(d)])
-
-    def lookup(self, dataset_id: str) -> DatasetAnswer | None:
-        if not is_repo_id(dataset_id):
-            return None
-        if self.client.offline and not self.client.has_cached_answer(
-            dataset_id, repo_type="dataset"
-        ):
-            return None
-        if self.unavailable is not None:
-            return DatasetAnswer(None, problem=self.unavailable)
-        try:
-            found = self.client.dataset(dataset_id)
-        except HubUnavailable as exc:
-            self.unavailable = str(exc)
-            return DatasetAnswer(None, problem=self.unavailable)
-        if found is None:
-            return DatasetAnswer(
-                None,
-                problem=f"not found on the Hub at {self.client.shown_endpoint} "
-                "(missing, private or renamed)",
-            )
-        component = hub_component(found, self.client, self.kb, revision=None, with_readme=False)
-        license_value = found.card_data.get("license")
-        return DatasetAnswer(
-            component, f"datasets/{found.repo_id}@{found.sha} (card: license {license_value})"
-        )

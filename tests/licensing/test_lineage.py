@@ -6,7 +6,7 @@ from scanner.inventory import Component, LicenseFacts
 from scanner.licensing.catalogue import default_catalogue
 from scanner.licensing.lineage import MAX_DEPTH, CatalogueLookup
 from scanner.licensing.resolution import resolve_licenses
-from scanner.sources.hfcache import HfCacheLookup
+from scanner.sources.lookups import HfCacheLookup
 from tests.conftest import (
     component,
     effective_keys,

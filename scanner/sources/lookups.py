@@ -1,0 +1,173 @@
+"""The base-model and dataset lookups that read the local HF cache or the Hub for the
+lineage and training-data resolvers.
+
+They answer with components read by the sources (`HfCacheSource`, `hub_component`), but they
+belong to license resolution: kept apart from the sources, so a command that only lists and
+hashes files (`verify`, `lock`) imports no resolver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from scanner.licensing.datasets import DatasetAnswer, DatasetLookup
+from scanner.licensing.knowledge_base import LicenseKnowledgeBase
+from scanner.licensing.lineage import BaseModelAnswer, BaseModelLookup
+from scanner.remote.hub import HubClient, HubUnavailable, is_repo_id
+from scanner.sources.hfcache import CachedRevision, HfCacheSource, is_cache_repo_dir
+from scanner.sources.hub import hub_component
+from scanner.sources.interface import SourceContext
+
+
+class HfCacheLookup(BaseModelLookup):
+    """Base models downloaded into the local HF cache, read like a scanned cache revision.
+
+    The revision `refs/main` points at is read, else the newest snapshot; only the card and
+    license files are opened, never weights.
+    """
+
+    name = "hfcache"
+
+    def __init__(self, root: Path, kb: LicenseKnowledgeBase) -> None:
+        self.root = root
+        self.kb = kb
+
+    prefix = "models"
+    """The cache folder prefix of the repos this lookup reads (`models--org--name`)."""
+
+    def _revision(self, repo_id: str) -> CachedRevision | None:
+        repo_dir = self.root / f"{self.prefix}--{repo_id.replace('/', '--')}"
+        if not is_cache_repo_dir(repo_dir):
+            return None
+        revisions = [r for r in self._source(repo_dir).read_repo(repo_dir) if r.snapshot]
+        if not revisions:
+            return None
+        on_main = [r for r in revisions if "main" in r.refs]
+        if on_main:
+            return on_main[0]
+        return max(revisions, key=lambda r: _mtime(r.snapshot))
+
+    def _source(self, repo_dir: Path) -> HfCacheSource:
+        return HfCacheSource(repo_dir, SourceContext(self.kb))
+
+    def lookup(self, repo_id: str) -> BaseModelAnswer | None:
+        revision = self._revision(repo_id)
+        if revision is None or revision.snapshot is None:
+            return None
+        repo_dir = revision.snapshot.parent.parent
+        component = self._source(repo_dir).component(revision, license_only=True)
+        return BaseModelAnswer(component, f"{repo_id}@{revision.commit} ({revision.snapshot})")
+
+
+def _mtime(path: Path | None) -> float:
+    try:
+        return path.stat().st_mtime if path is not None else 0.0
+    except OSError:
+        return 0.0
+
+
+class HfCacheDatasetLookup(DatasetLookup):
+    """Datasets downloaded into the local HF cache (`datasets--org--name`), read like a scanned
+    cache revision: the revision `refs/main` points at, else the newest; card and license files
+    only."""
+
+    name = "hfcache"
+
+    def __init__(self, root: Path, kb: LicenseKnowledgeBase) -> None:
+        self.models = HfCacheLookup(root, kb)
+        self.models.prefix = "datasets"
+
+    def lookup(self, dataset_id: str) -> DatasetAnswer | None:
+        if not is_repo_id(dataset_id):
+            return None  # a cache folder is `datasets--org--name`: only a Hub id names one
+        answer = self.models.lookup(dataset_id)
+        if answer is None or answer.component is None:
+            return None
+        return DatasetAnswer(answer.component, answer.evidence)
+
+
+class HubLookup(BaseModelLookup):
+    """Base models on the Hub: the default branch's facts, asked concurrently."""
+
+    name = "hub"
+
+    def __init__(self, client: HubClient, kb: LicenseKnowledgeBase) -> None:
+        self.client = client
+        self.kb = kb
+        self.unavailable: str | None = None
+        """Why the Hub could not answer, once it did not: later bases are not asked again."""
+
+    def prefetch(self, repo_ids: Sequence[str]) -> None:
+        if self.unavailable is None:
+            self.client.prefetch([(r, None) for r in repo_ids if is_repo_id(r)])
+
+    def lookup(self, repo_id: str) -> BaseModelAnswer | None:
+        """The Hub's facts of a base model. A Hub that cannot be reached does not stop the
+        scan: the base falls back to the next place (the catalogue), and where none knows it
+        the reason is the base's problem (`provenance.base-unresolved`)."""
+        if not is_repo_id(repo_id):
+            return None
+        if self.client.offline and not self.client.has_cached_answer(repo_id):
+            return None
+        if self.unavailable is not None:
+            return BaseModelAnswer(None, problem=self.unavailable)
+        try:
+            model = self.client.model(repo_id)
+        except HubUnavailable as exc:
+            self.unavailable = str(exc)
+            return BaseModelAnswer(None, problem=self.unavailable)
+        if model is None:
+            return BaseModelAnswer(
+                None,
+                problem=f"not found on the Hub at {self.client.shown_endpoint} "
+                "(missing, private or renamed)",
+            )
+        component = hub_component(model, self.client, self.kb, revision=None, with_readme=False)
+        license_value = model.card_data.get("license")
+        return BaseModelAnswer(
+            component, f"{model.repo_id}@{model.sha} (card: license {license_value})"
+        )
+
+
+class HubDatasetLookup(DatasetLookup):
+    """Datasets on the Hub: one `dataset_info` call each for the default branch, cached like
+    model answers, asked concurrently. A Hub that cannot be reached does not stop the scan: the
+    dataset falls back to the catalogue, with the Hub's failure as its problem."""
+
+    name = "hub"
+
+    def __init__(self, client: HubClient, kb: LicenseKnowledgeBase) -> None:
+        self.client = client
+        self.kb = kb
+        self.unavailable: str | None = None
+
+    def prefetch(self, dataset_ids: Sequence[str]) -> None:
+        if self.unavailable is None:
+            self.client.prefetch_datasets([d for d in dataset_ids if is_repo_id(d)])
+
+    def lookup(self, dataset_id: str) -> DatasetAnswer | None:
+        if not is_repo_id(dataset_id):
+            return None
+        if self.client.offline and not self.client.has_cached_answer(
+            dataset_id, repo_type="dataset"
+        ):
+            return None
+        if self.unavailable is not None:
+            return DatasetAnswer(None, problem=self.unavailable)
+        try:
+            found = self.client.dataset(dataset_id)
+        except HubUnavailable as exc:
+            self.unavailable = str(exc)
+            return DatasetAnswer(None, problem=self.unavailable)
+        if found is None:
+            return DatasetAnswer(
+                None,
+                problem=f"not found on the Hub at {self.client.shown_endpoint} "
+                "(missing, private or renamed)",
+            )
+        component = hub_component(found, self.client, self.kb, revision=None, with_readme=False)
+        license_value = found.card_data.get("license")
+        return DatasetAnswer(
+            component, f"datasets/{found.repo_id}@{found.sha} (card: license {license_value})"
+        )
