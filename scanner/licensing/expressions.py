@@ -108,10 +108,22 @@ def _resolve_named_link(
     return ResolvedExpression(value, None, by_name.keys, (value,))
 
 
+_ONE_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*")
+_OPERATORS = frozenset({"and", "or", "with"})
+
+
+def _one_key(expression: str) -> bool:
+    """Whether the expression is a single key, as most are: it is then its own only symbol,
+    and the parser (4 ms to import) is not needed to say so."""
+    return bool(_ONE_KEY.fullmatch(expression)) and expression.lower() not in _OPERATORS
+
+
 def expression_keys(expression: str | None) -> tuple[str, ...]:
     """The distinct license keys in an expression, in order of appearance."""
     if not expression:
         return ()
+    if _one_key(expression):
+        return (expression,)
     licensing = _licensing()
     return tuple(
         s.key for s in licensing.license_symbols(licensing.parse(expression, validate=False))
@@ -140,6 +152,9 @@ def expression_category(expression: str | None, kb: LicenseKnowledgeBase) -> str
     """The category of an expression: AND takes the most, OR the least restrictive term."""
     if not expression:
         return "unknown"
+    if _one_key(expression):
+        entry = kb.entries.get(expression)
+        return entry.category if entry else "unknown"
     licensing = _licensing()
 
     def walk(node) -> str:

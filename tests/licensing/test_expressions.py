@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scanner.licensing.expressions import (
     category_rank,
@@ -108,3 +110,26 @@ def test_conjoin_drops_repeats_and_parenthesises_or():
 def test_expression_keys_lists_each_key_once():
     assert expression_keys("llama3 AND (mit OR llama3)") == ("llama3", "mit")
     assert expression_keys(None) == ()
+
+
+def _parsed_keys(expression: str) -> tuple[str, ...]:
+    """expression_keys without its shortcut: what license-expression itself finds."""
+    from license_expression import Licensing
+
+    licensing = Licensing()
+    return tuple(s.key for s in licensing.license_symbols(licensing.parse(expression)))
+
+
+def test_a_single_key_gives_what_the_parser_gives(kb):
+    """Every knowledge-base key (the expressions checks ask about are built from them) is
+    answered by the shortcut as license-expression answers it, keys and category."""
+    for key in kb.entries:
+        assert expression_keys(key) == _parsed_keys(key), key
+        assert expression_category(key, kb) == kb[key].category, key
+
+
+@given(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9.+-]{0,12}", fullmatch=True))
+def test_one_word_is_read_as_the_parser_reads_it(word):
+    """The shortcut takes one word for one key; the parser is the judge of what that word is
+    (`mit+` is a key with a plus, `and` an operator)."""
+    assert expression_keys(word) == _parsed_keys(word)
