@@ -57,6 +57,14 @@ SMALL_TENSORS_PARAMETERS = 3 * 4 + 4
 """Parameter count of the default tensors written by `write_safetensors`."""
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """One cache folder for the whole run, never the user's: what the suite compiles, matches,
+    hashes and dumps stays out of ~/.cache/aiscan (and a developer's cache cannot change an
+    answer). Tests that need their own set AISCAN_CACHE_DIR again."""
+    os.environ["AISCAN_CACHE_DIR"] = str(tmp_path_factory.mktemp("aiscan-cache"))
+
+
 @pytest.fixture(autouse=True)
 def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make any accidental Hub access fail instead of reaching the network."""
