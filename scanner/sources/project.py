@@ -6,6 +6,10 @@ installed environment says what is really there and carries the license metadata
 says which models are loaded. This module joins the three into one component per package,
 with `depends_on` relations from `Requires-Dist` (markers evaluated for the target interpreter)
 or from the lock file, and one component per model reference found in code.
+
+Whether a folder is a project is decided by file names alone (`readers/project_files.py`); the
+readers of dependency files, environments, code and deployment files are imported by the
+methods that use them, so a scan of a folder that is no project never loads them.
 """
 
 from __future__ import annotations
