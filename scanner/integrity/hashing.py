@@ -21,13 +21,15 @@ import itertools
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from scanner.errors import describe_os_error
 from scanner.readers.safetensors import open_regular
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -185,7 +187,7 @@ def hash_files(
     At most `2 × workers` files are in flight, so memory stays bounded however large the store.
     """
     ordered = sorted(jobs, key=lambda j: j.identity.size, reverse=True)
-    if workers <= 1:
+    if workers <= 1 or len(ordered) <= 1:  # no pool for one file (a cached re-verify: none)
         for job in ordered:
             yield hash_file(job, drop_behind=drop_behind, progress=progress)
         return
@@ -203,6 +205,9 @@ def in_parallel(
     """`call` on each item on `workers` threads, submitted in the items' order, yielding
     each result as soon as it is done; at most `2 × workers` in flight, so a store of any size
     is never queued whole."""
+    # Imported here: with logging it is 2 ms of every start, and a cached re-verify hashes nothing.
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
     pending = iter(items)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name) as pool:
         in_flight: set[Future[R]] = {

@@ -20,14 +20,12 @@ events and drawn on the client's progress bar.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import threading
 import time
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -266,6 +264,8 @@ NO_WORKER_LEFT = "no Dask worker left to hash it"
 
 def _outcome(future: Any) -> tuple[Any, str | None]:
     """A finished task's digest, or why no worker could produce one (never a verified file)."""
+    from concurrent.futures import CancelledError
+
     from distributed import KilledWorker
 
     if future.status == "finished":
@@ -289,6 +289,8 @@ class SchedulerLost(ScanIncomplete):
 
 def worker_threads(client: Client) -> dict[str, int]:
     """Worker address → threads, of the workers connected now."""
+    from concurrent.futures import CancelledError
+
     try:
         return dict(client.nthreads())
     except (CancelledError, OSError):
@@ -298,6 +300,8 @@ def worker_threads(client: Client) -> dict[str, int]:
 def wait_some(client: Client, futures: list[Any], timeout: float) -> set[Any]:
     """The futures done within `timeout` seconds (as soon as one is), possibly none; a lost
     scheduler is one error, not Dask's traceback."""
+    from concurrent.futures import CancelledError
+
     from distributed import wait
 
     try:
@@ -353,6 +357,8 @@ def dask_client(address: str, warn: Callable[[str], None]) -> Iterator[Client]:
 def _silence_dask_logs() -> None:
     """Dask's configuration gives its loggers their own levels (`distributed.client: warning`):
     each is raised, or its lines would reach stderr beside aiscan's one error line."""
+    import logging
+
     names = [n for n in logging.root.manager.loggerDict if n.startswith("distributed.")]
     for name in ("distributed", "tornado", "asyncio", *names):
         logging.getLogger(name).setLevel(logging.CRITICAL)
