@@ -35,11 +35,13 @@ import bisect
 import difflib
 import re
 import unicodedata
+from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from itertools import chain
+from typing import Literal, TypeVar
 
 from scanner.inventory import TextMatch
 
@@ -74,6 +76,8 @@ MAX_GAP_CELLS = 4_000_000
 """Word pairs `SequenceMatcher` may compare between two anchors (2000 by 2000 words)."""
 
 Verdict = Literal["match", "fragment", "similar"]
+Gram = TypeVar("Gram", bound=Hashable)
+"""A shingle: its words (`_unique_shingles`) or its id in a `ShingleIndex`."""
 
 _EQUIVALENT = {
     # SPDX equivalentwords.txt: British and American spellings and other variants.
@@ -569,6 +573,64 @@ def _shingles(words: Sequence[str]) -> set[tuple[str, ...]]:
     return set(zip(*(words[i:] for i in range(SHINGLE)), strict=False))
 
 
+def shingle_keys(words: Sequence[str]) -> list[str]:
+    """The shingle starting at each word, as its words joined by spaces: a string is hashed
+    once and compared in C, where a tuple of words is hashed again on every lookup."""
+    return list(map(" ".join, zip(*(words[i:] for i in range(SHINGLE)), strict=False)))
+
+
+@dataclass(frozen=True)
+class ShingleIndex:
+    """Which references hold each shingle, the shingles numbered: a text's candidates are
+    ranked by counting, per reference, the text's shingles it holds, from the few references
+    each shingle has, instead of intersecting the text's shingles with every reference's.
+
+    The ids are the references' own shingles, so a text's shingle with no id is in no
+    reference and the counts are exactly the sizes of the intersections (no hashing, no
+    collision). Keys are shingles joined by spaces (`shingle_keys`); no reference word holds a
+    space (`index_shingles` refuses one), so a text's key is a reference's key only when its
+    five words are that shingle's: joined words holding a space have more than four."""
+
+    ids: Mapping[str, int]
+    """Every reference shingle's id, in id order."""
+    positions: tuple[Sequence[int], ...]
+    """Per reference, the id of the shingle starting at each of its words."""
+    offsets: Sequence[int]
+    holders: Sequence[int]
+    """The references holding shingle `g`, ascending: `holders[offsets[g]:offsets[g + 1]]`."""
+    sizes: tuple[int, ...]
+    """Distinct shingles per reference."""
+
+
+def index_shingles(references: Sequence[Reference]) -> ShingleIndex | None:
+    """The shingle index of `references`; None when a word holds a space (a reference's key
+    could then be another's shingle), and the matcher intersects shingle sets instead."""
+    if any(" " in word for r in references for word in r.words.words):
+        return None
+    ids: dict[str, int] = {}
+    positions = []
+    for reference in references:
+        keys = shingle_keys(reference.words.words)
+        positions.append(array("I", [ids.setdefault(key, len(ids)) for key in keys]))
+    held: list[list[int]] = [[] for _ in ids]
+    for number, grams in enumerate(positions):
+        for gram in set(grams):
+            held[gram].append(number)
+    offsets, holders = array("I", [0]), array("I")
+    for numbers in held:
+        holders.extend(numbers)
+        offsets.append(len(holders))
+    return ShingleIndex(
+        ids, tuple(positions), offsets, holders, shingle_sizes(holders, len(references))
+    )
+
+
+def shingle_sizes(holders: Sequence[int], count: int) -> tuple[int, ...]:
+    """Distinct shingles of each of `count` references: how often each is a holder."""
+    held = Counter(holders)
+    return tuple(held.get(number, 0) for number in range(count))
+
+
 @dataclass(frozen=True)
 class Alignment:
     """One text aligned with one reference."""
@@ -601,17 +663,26 @@ class LicenseMatcher:
     (`coverage_bound`), and the others are aligned only when no full match answers. The answers
     are those of aligning every candidate (`match_exhaustively`, which the tests compare)."""
 
-    def __init__(self, references: Iterable[Reference]) -> None:
+    def __init__(self, references: Iterable[Reference], index: ShingleIndex | None = None) -> None:
+        """`index`: the references' shingle index as kept with them (`index_shingles` when
+        None)."""
         self.references = tuple(references)
-        self._shingles = [_shingles(r.words.words) for r in self.references]
-        self._once: dict[int, dict[tuple[str, ...], int]] = {}
+        self.index = index if index is not None else index_shingles(self.references)
+        self._sets: dict[int, set[tuple[str, ...]]] = {}
+        self._once: dict[int, dict[int, int]] = {}
         self._required: dict[int, Counter[str]] = {}
 
-    def _unique(self, number: int) -> dict[tuple[str, ...], int]:
-        """The shingles that occur once in reference `number`, computed when first aligned."""
+    def _unique(self, number: int) -> dict[int, int]:
+        """The shingle ids that occur once in reference `number`, found when first aligned."""
         if number not in self._once:
-            self._once[number] = _unique_shingles(self.references[number].words.words)
+            assert self.index is not None
+            self._once[number] = _once(self.index.positions[number])
         return self._once[number]
+
+    def _shingle_set(self, number: int) -> set[tuple[str, ...]]:
+        if number not in self._sets:
+            self._sets[number] = _shingles(self.references[number].words.words)
+        return self._sets[number]
 
     def coverage_bound(self, number: int, counts: Counter[str]) -> float:
         """At least the coverage of reference `number` by a text of word `counts`: an
@@ -627,26 +698,48 @@ class LicenseMatcher:
         covered = sum(min(n, get(w, 0)) for w, n in self._required[number].items())
         return covered / reference.required
 
-    def _candidates(self, grams: set[tuple[str, ...]]) -> list[int]:
+    def _ranked(self, shared: Sequence[int], distinct: int) -> list[int]:
         """The references sharing most shingles with a text (`CANDIDATES`, each sharing at
-        least `MIN_CANDIDATE_SHARE` of its shingles or of the text's), best first."""
+        least `MIN_CANDIDATE_SHARE` of its shingles or of the text's), best first. `shared`:
+        how many of the text's `distinct` shingles each reference holds."""
         ranked = []
-        for n, theirs in enumerate(self._shingles):
-            shared = len(grams & theirs)
-            ranked.append((max(shared / max(1, len(theirs)), shared / len(grams)), n))
+        for n, sizes in enumerate(zip(shared, self._sizes(), strict=True)):
+            held, theirs = sizes
+            ranked.append((max(held / max(1, theirs), held / distinct), n))
         ranked.sort(reverse=True)
         return [n for share, n in ranked[:CANDIDATES] if share >= MIN_CANDIDATE_SHARE]
+
+    def _sizes(self) -> Sequence[int]:
+        if self.index is not None:
+            return self.index.sizes
+        return [len(self._shingle_set(n)) for n in range(len(self.references))]
+
+    def _candidates(self, grams: set[tuple[str, ...]]) -> list[int]:
+        """`_ranked` by intersecting the text's shingles with every reference's: the
+        straightforward count, which `match` gets from the shingle index."""
+        shared = [len(grams & self._shingle_set(n)) for n in range(len(self.references))]
+        return self._ranked(shared, len(grams))
 
     def match(self, text: str, *, sections: bool = False) -> tuple[TextMatch, ...]:
         """The licenses `text` is (`match`), is a piece of (`fragment`) or resembles
         (`similar`). With `sections` (a card body), only the Markdown sections holding the
         license are compared, and each result names its section."""
+        if self.index is None:
+            return self.match_exhaustively(text, sections=sections)
         words = normalize(text)
-        grams = _shingles(words.words)
-        if not grams:
+        keys = shingle_keys(words.words)
+        if not keys:
             return ()
-        candidates = self._candidates(grams)
-        once = _unique_shingles(words.words)
+        index = self.index
+        distinct = set(keys)
+        # Distinct keys are distinct shingles unless a word holds a space (then counted as
+        # tuples); such keys are in no reference.
+        size = len(_shingles(words.words)) if " " in "".join(words.words) else len(distinct)
+        found = [index.ids[key] for key in distinct if key in index.ids]
+        offsets, holders = index.offsets, index.holders
+        held = Counter(chain.from_iterable(holders[offsets[g] : offsets[g + 1]] for g in found))
+        candidates = self._ranked([held.get(n, 0) for n in range(len(self.references))], size)
+        once = {index.ids[k]: at for k, at in _once(keys).items() if k in index.ids}
         aligned: dict[int, Alignment] = {}
 
         def align(number: int) -> Alignment:
@@ -663,15 +756,22 @@ class LicenseMatcher:
         return _verdicts([align(n) for n in candidates], words, sections)
 
     def match_exhaustively(self, text: str, *, sections: bool = False) -> tuple[TextMatch, ...]:
-        """`match` aligning every candidate: the straightforward computation, kept as the
-        measure of `match`'s shortcuts."""
+        """`match` aligning every candidate, found by intersecting shingle sets and anchored
+        by shingles as words: the straightforward computation, kept as the measure of
+        `match`'s shortcuts."""
         words = normalize(text)
         grams = _shingles(words.words)
         if not grams:
             return ()
         once = _unique_shingles(words.words)
         aligned = [
-            _align(self.references[n], self._unique(n), words, once, sections)
+            _align(
+                self.references[n],
+                _unique_shingles(self.references[n].words.words),
+                words,
+                once,
+                sections,
+            )
             for n in self._candidates(grams)
         ]
         return _verdicts(aligned, words, sections)
@@ -679,9 +779,9 @@ class LicenseMatcher:
 
 def _align(
     reference: Reference,
-    once_ref: dict[tuple[str, ...], int],
+    once_ref: dict[Gram, int],
     text: Words,
-    once_text: dict[tuple[str, ...], int],
+    once_text: dict[Gram, int],
     sections: bool,
 ) -> Alignment:
     ref = reference.words.words
@@ -757,8 +857,8 @@ Block = tuple[int, int, int]
 def _matching_blocks(
     a: Sequence[str],
     b: Sequence[str],
-    once_a: dict[tuple[str, ...], int],
-    once_b: dict[tuple[str, ...], int],
+    once_a: dict[Gram, int],
+    once_b: dict[Gram, int],
 ) -> list[Block]:
     """The words `a` and `b` share, in order, like `difflib.SequenceMatcher` with autojunk off
     but in near-linear time on long texts: shingles that occur once in each text anchor the
@@ -784,11 +884,12 @@ def _matching_blocks(
     return blocks
 
 
-def _anchors(
-    once_a: dict[tuple[str, ...], int], once_b: dict[tuple[str, ...], int]
-) -> list[tuple[int, int]]:
+def _anchors(once_a: dict[Gram, int], once_b: dict[Gram, int]) -> list[tuple[int, int]]:
     """Positions (in `a`, in `b`) of shingles unique in both, the longest chain in order."""
-    pairs = sorted((i, once_b[gram]) for gram, i in once_a.items() if gram in once_b)
+    if len(once_b) < len(once_a):  # the same pairs, looked up from the fewer shingles
+        pairs = sorted((once_a[gram], j) for gram, j in once_b.items() if gram in once_a)
+    else:
+        pairs = sorted((i, once_b[gram]) for gram, i in once_a.items() if gram in once_b)
     # The longest increasing run of `b` positions (patience sorting), kept with back links.
     tails: list[int] = []
     tail_at: list[int] = []
@@ -811,9 +912,14 @@ def _anchors(
 
 
 def _unique_shingles(words: Sequence[str]) -> dict[tuple[str, ...], int]:
-    seen: dict[tuple[str, ...], int] = {}
-    repeated: set[tuple[str, ...]] = set()
-    for position, gram in enumerate(zip(*(words[k:] for k in range(SHINGLE)), strict=False)):
+    return _once(list(zip(*(words[k:] for k in range(SHINGLE)), strict=False)))
+
+
+def _once(grams: Sequence[Gram]) -> dict[Gram, int]:
+    """The position of each shingle that occurs once in `grams` (the shingle at each word)."""
+    seen: dict[Gram, int] = {}
+    repeated: set[Gram] = set()
+    for position, gram in enumerate(grams):
         if gram in seen:
             repeated.add(gram)
         else:
