@@ -20,7 +20,7 @@ from scanner.licensing.names import canonical_url, looks_like_url, loose_name
 if TYPE_CHECKING:
     # The matcher is imported when a text is first matched: a run whose texts are all answered
     # from the kept answers (or that reads no license text, like `verify`) never needs it.
-    from scanner.licensing.matching import LicenseMatcher, Reference
+    from scanner.licensing.matching import LicenseMatcher, PreparedReferences, Reference
 
 CATEGORIES = (
     "permissive",
@@ -312,9 +312,10 @@ class LicenseKnowledgeBase:
         self.answers: AnswerStore | None = None
         """Where answers are also kept between runs (the shipped knowledge base's, in the
         user's cache folder); None: for this run only."""
-        self.references: Callable[[], list[Reference]] | None = None
-        """Where the reference texts come from prepared for matching (the shipped knowledge
-        base's are kept so in the user's cache folder); None: `parse_references`."""
+        self.references: Callable[[], PreparedReferences] | None = None
+        """Where the reference texts come from prepared for matching, with their shingle index
+        (the shipped knowledge base's are kept so in the user's cache folder); None:
+        `parse_references`."""
         for entry in sorted(entries, key=lambda e: e.key):
             self.entries[entry.key] = entry
         # Own aliases first, then derived names (SPDX ids, ScanCode keys, names, URLs), so an
@@ -478,9 +479,10 @@ class LicenseKnowledgeBase:
     @cached_property
     def _matcher(self) -> LicenseMatcher:
         """Built on the first license text matched: no scan start-up pays for it."""
-        from scanner.licensing.matching import LicenseMatcher
+        from scanner.licensing.matching import LicenseMatcher, prepare
 
-        return LicenseMatcher(self.references() if self.references else self.parse_references())
+        prepared = self.references() if self.references else prepare(self.parse_references())
+        return LicenseMatcher(prepared.references, prepared.index)
 
 
 _LEGAL_TERMS = re.compile(

@@ -620,15 +620,23 @@ def index_shingles(references: Sequence[Reference]) -> ShingleIndex | None:
     for numbers in held:
         holders.extend(numbers)
         offsets.append(len(holders))
-    return ShingleIndex(
-        ids, tuple(positions), offsets, holders, shingle_sizes(holders, len(references))
-    )
+    sizes = tuple(len(set(grams)) for grams in positions)
+    return ShingleIndex(ids, tuple(positions), offsets, holders, sizes)
 
 
-def shingle_sizes(holders: Sequence[int], count: int) -> tuple[int, ...]:
-    """Distinct shingles of each of `count` references: how often each is a holder."""
-    held = Counter(holders)
-    return tuple(held.get(number, 0) for number in range(count))
+@dataclass(frozen=True)
+class PreparedReferences:
+    """The references ready for matching: their texts and their shingle index (kept together
+    in the user's cache folder, `compiled.load_references`)."""
+
+    references: tuple[Reference, ...]
+    index: ShingleIndex | None
+
+
+def prepare(references: Iterable[Reference]) -> PreparedReferences:
+    """`references` with the shingle index computed from their words."""
+    kept = tuple(references)
+    return PreparedReferences(kept, index_shingles(kept))
 
 
 @dataclass(frozen=True)
