@@ -476,6 +476,12 @@ class LicenseKnowledgeBase:
             if entry.reference_file is not None
         ]
 
+    def prepare_matching(self) -> None:
+        """Build the text matcher now rather than on the first text matched: a caller that
+        waits for another process anyway (an environment's metadata dump, whose license
+        texts come next) has it ready by then, built on another core."""
+        _ = self._matcher
+
     @cached_property
     def _matcher(self) -> LicenseMatcher:
         """Built on the first license text matched: no scan start-up pays for it."""
