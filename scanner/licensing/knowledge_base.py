@@ -455,16 +455,27 @@ class LicenseKnowledgeBase:
         keys = [m.key for m in matches if m.verdict != "similar"]
         if not keys:
             bodies = _license_sections(text) if sections else [normalize_text(text)]
-            for entry in self.entries.values():
-                if entry.reference_file is not None or not entry.markers:
-                    continue
+            for key, markers, not_markers in self._markers:
                 if any(
-                    all(normalize_text(m) in body for m in entry.markers)
-                    and not any(normalize_text(m) in body for m in entry.not_markers)
+                    all(m in body for m in markers) and not any(m in body for m in not_markers)
                     for body in bodies
                 ):
-                    keys.append(entry.key)
+                    keys.append(key)
         return tuple(dict.fromkeys(keys)), matches
+
+    @cached_property
+    def _markers(self) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+        """The entries known by markers only (no reference text), with their markers and
+        not-markers normalised once: every text no reference answers is looked for in them."""
+        return [
+            (
+                entry.key,
+                tuple(normalize_text(m) for m in entry.markers),
+                tuple(normalize_text(m) for m in entry.not_markers),
+            )
+            for entry in self.entries.values()
+            if entry.reference_file is None and entry.markers
+        ]
 
     def parse_references(self) -> list[Reference]:
         """Every entry's reference text, read and prepared for matching."""

@@ -293,7 +293,11 @@ _CLAUSE_WORDS = frozenset(
 )
 """Words that make a sentence before or after a license's terms a clause of its own: such a
 sentence is a difference even when it names the license."""
+_SAYS_TERMS = _LEGAL_WORDS | _STATES_TERMS | _RESTRICTING | _CLAUSE_WORDS
+"""A line with none of these says nothing legal (`_LEGAL_WORDS` or `_states_terms`)."""
 
+_JOINED_SECOND = frozenset(second for _, second in _JOINED)
+"""Words `_JOINED` may join to the word before them: a line without one keeps its words."""
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|&")
 _BULLET = re.compile(
     r"^\s*(?:>\s*)*(?:#{1,6}\s+)?(?:[-*+•·▪◦‣]\s+|(?:\(?(?:\d{1,3}|[a-z]|[ivxl]{1,6})(?:\.\d{1,3})*[.)]"
@@ -391,11 +395,9 @@ def normalize(text: str) -> Words:
     heads = _notice_heads(all_lines)
     for number, line in enumerate(all_lines):
         bullet = _BULLET.match(line)
-        found = [
-            (m.start(), m.end(), fold(m.group()))
-            for m in find_words(line, bullet.end() if bullet else 0)
-        ]
-        no_legal_words = not any(w in _LEGAL_WORDS or _states_terms(w) for _, _, w in found)
+        found = list(find_words(line, bullet.end() if bullet else 0))
+        folded = [fold(m[0]) for m in found]
+        no_legal_words = _SAYS_TERMS.isdisjoint(folded)
         # A notice goes on over the lines right below it that say nothing legal (the holder's
         # address: "14 rue de Plaisance, 75014 Paris"; a second holder) and takes in the line
         # heading it (the work's name); neither may hold a word of a clause ("forbidden").
@@ -403,23 +405,32 @@ def normalize(text: str) -> Words:
             not bullet
             and 0 < len(found) <= MAX_NOTICE_LINE_WORDS
             and not _HEADING.match(line)
-            and _CLAUSE_WORDS.isdisjoint(w for _, _, w in found)
+            and _CLAUSE_WORDS.isdisjoint(folded)
         )
         is_notice = no_legal_words and (_COPYRIGHT_LINE.match(line) is not None or beside)
         if is_notice:
             notice_line = number
         if found and _HEADING.match(line):
             headings.append(len(words))
-        for start, end, word in found:
+        if _JOINED_SECOND.isdisjoint(folded) and not (is_notice and "c" in folded):
+            # No word is left out or joined to the one before it: the line's words as found.
+            words += folded
+            starts += [offset + m.start() for m in found]
+            ends += [offset + m.end() for m in found]
+            lines += [number] * len(found)
+            notice += [is_notice] * len(found)
+            offset += len(line)
+            continue
+        for m, word in zip(found, folded, strict=True):
             if word == "c" and is_notice:
                 continue  # the (c) of a notice
             if words and lines[-1] >= number - 1 and (words[-1], word) in _JOINED:
                 words[-1] = _JOINED[(words[-1], word)]
-                ends[-1] = offset + end
+                ends[-1] = offset + m.end()
                 continue
             words.append(word)
-            starts.append(offset + start)
-            ends.append(offset + end)
+            starts.append(offset + m.start())
+            ends.append(offset + m.end())
             lines.append(number)
             notice.append(is_notice)
         offset += len(line)
@@ -703,8 +714,12 @@ class LicenseMatcher:
         if number not in self._required:
             pairs = zip(reference.words.words, reference.optional, strict=True)
             self._required[number] = Counter(w for w, optional in pairs if not optional)
-        get = counts.get
-        covered = sum(min(n, get(w, 0)) for w, n in self._required[number].items())
+        required = self._required[number]
+        if len(counts) < len(required):  # the same sum, over the words both have
+            covered = sum(min(n, required[w]) for w, n in counts.items() if w in required)
+        else:
+            get = counts.get
+            covered = sum(min(n, get(w, 0)) for w, n in required.items())
         return covered / reference.required
 
     def _ranked(self, shared: Sequence[int], distinct: int) -> list[int]:
@@ -744,7 +759,7 @@ class LicenseMatcher:
         # Distinct keys are distinct shingles unless a word holds a space (then counted as
         # tuples); such keys are in no reference.
         size = len(_shingles(words.words)) if " " in "".join(words.words) else len(distinct)
-        found = [index.ids[key] for key in distinct if key in index.ids]
+        found = list(map(index.ids.__getitem__, index.ids.keys() & distinct))
         offsets, holders = index.offsets, index.holders
         held = Counter(chain.from_iterable(holders[offsets[g] : offsets[g + 1]] for g in found))
         candidates = self._ranked([held.get(n, 0) for n in range(len(self.references))], size)
