@@ -350,6 +350,11 @@ class Answers:
         self._off = False
         self._lock = threading.Lock()  # texts from the Hub may be matched in worker threads
 
+    def holds_answers(self) -> bool:
+        """Whether the store's file exists (it is made on the first text matched): looked at
+        without opening it, so that a run that needs no answer never imports sqlite3."""
+        return self.path.exists()
+
     def _open(self) -> Any:
         if self._off:
             return None

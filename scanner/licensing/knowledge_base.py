@@ -125,6 +125,10 @@ class AnswerStore(Protocol):
 
     def put(self, key: bytes, answer: Identified) -> None: ...
 
+    def holds_answers(self) -> bool:
+        """Whether answers may be kept already (none are before a first run)."""
+        ...
+
 
 class KnowledgeBaseError(Exception):
     """An entry of the knowledge base breaks the schema."""
@@ -490,8 +494,11 @@ class LicenseKnowledgeBase:
     def prepare_matching(self) -> None:
         """Build the text matcher now rather than on the first text matched: a caller that
         waits for another process anyway (an environment's metadata dump, whose license
-        texts come next) has it ready by then, built on another core."""
-        _ = self._matcher
+        texts come next) has it ready by then, built on another core. Not when answers are
+        kept between runs already: a repeated run's texts are answered from them, and most
+        such runs never build the matcher."""
+        if self.answers is None or not self.answers.holds_answers():
+            _ = self._matcher
 
     @cached_property
     def _matcher(self) -> LicenseMatcher:

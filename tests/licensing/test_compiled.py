@@ -174,6 +174,18 @@ def _refuse_matching(monkeypatch, kb):
     monkeypatch.setattr(kb, "_identify", refuse)
 
 
+def test_the_matcher_is_prepared_ahead_only_before_answers_are_kept(tmp_path):
+    text = (SHIPPED / "texts" / "mit.txt").read_text(encoding="utf-8")
+    first = _kb_with_answers(tmp_path)
+    first.prepare_matching()
+    assert "_matcher" in vars(first)  # a first run: every text will be matched
+    first.identify(text)
+    again = _kb_with_answers(tmp_path)
+    again.prepare_matching()
+    assert "_matcher" not in vars(again)  # answers are kept: built only if a text needs it
+    assert again.identify(text) == first.identify(text)
+
+
 def test_an_answer_is_kept_between_runs(tmp_path, monkeypatch):
     text = (SHIPPED / "texts" / "apache-2.0.txt").read_text(encoding="utf-8")
     card = "# Model\n\n## License\n\n" + text
