@@ -61,9 +61,9 @@ from scanner.licensing.knowledge_base import (
 from scanner.resources import data_dir, user_cache_dir
 
 if TYPE_CHECKING:
-    from scanner.licensing.matching import Reference
+    from scanner.licensing.matching import PreparedReferences, Reference, ShingleIndex
 
-FORMAT = 1
+FORMAT = 2
 """Bumped when the layout of the compiled file changes."""
 
 _CODE = (
@@ -175,23 +175,29 @@ def references_file(directory: Path, cache_dir: Path) -> Path:
 
 def load_references(
     target: Path, stamp: str, parse: Callable[[], list[Reference]]
-) -> list[Reference]:
-    """The prepared reference texts from `target` when it holds this fingerprint's, else
-    `parse()`'s (and they are written there for the next run). A damaged or foreign file only
-    means they are prepared again."""
+) -> PreparedReferences:
+    """The prepared reference texts and their shingle index from `target` when it holds this
+    fingerprint's, else `parse()`'s with the index computed (and both are written there for
+    the next run). A damaged or foreign file only means they are prepared again."""
+    from scanner.licensing.matching import PreparedReferences, prepare
+
     try:
         raw = json.loads(target.read_bytes())
         if raw.get("format") == FORMAT and raw.get("fingerprint") == stamp:
-            return [_decode_reference(item) for item in raw["references"]]
+            references = tuple(_decode_reference(item) for item in raw["references"])
+            return PreparedReferences(references, _decode_index(raw["shingles"], references))
     except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError):
         pass
-    references = parse()
+    prepared = prepare(parse())
     try:
-        encoded = [_encode_reference(r) for r in references]
+        encoded = [_encode_reference(r) for r in prepared.references]
     except ValueError:
-        return references  # a word that cannot be written as one: prepared again next time
-    _write(target, {"format": FORMAT, "fingerprint": stamp, "references": encoded})
-    return references
+        return prepared  # a word that cannot be written as one: prepared again next time
+    document = {"format": FORMAT, "fingerprint": stamp, "references": encoded}
+    if prepared.index is not None:
+        document["shingles"] = _encode_index(prepared.index)
+    _write(target, document)
+    return prepared
 
 
 def _numbers(values: Sequence[int]) -> str:
@@ -204,13 +210,17 @@ def _numbers(values: Sequence[int]) -> str:
 
 
 def _unpack_numbers(text: str, count: int) -> tuple[int, ...]:
+    return tuple(_unpack_array(text, count))
+
+
+def _unpack_array(text: str, count: int) -> array[int]:
     packed = array("I")
     packed.frombytes(base64.b64decode(text, validate=True))
     if sys.byteorder != "little":
         packed.byteswap()
     if len(packed) != count:
-        raise ValueError("word positions of another length")
-    return tuple(packed)
+        raise ValueError("numbers of another length")
+    return packed
 
 
 def _flags(values: Sequence[bool]) -> str:
@@ -283,6 +293,44 @@ def _decode_reference(raw: dict[str, Any]) -> Reference:
     )
 
 
+def _encode_index(index: ShingleIndex) -> dict[str, Any]:
+    """The shingle index as its keys (in id order) and base64 arrays: building it from the
+    words is a tenth of a first run that matches a few texts."""
+    return {
+        "keys": list(index.ids),
+        "positions": [_numbers(grams) for grams in index.positions],
+        "offsets": _numbers(index.offsets),
+        "holders": _numbers(index.holders),
+    }
+
+
+def _decode_index(raw: dict[str, Any], references: Sequence[Reference]) -> ShingleIndex:
+    """The kept shingle index, checked to fit `references` (a damaged one is computed again:
+    every id in range, every reference's shingles counted, the holder lists in order)."""
+    from scanner.licensing.matching import SHINGLE, ShingleIndex
+
+    keys = raw["keys"]
+    if not isinstance(keys, list) or not set(map(type, keys)) <= {str}:
+        raise ValueError("shingle keys that are not strings")
+    ids = dict(zip(keys, range(len(keys)), strict=True))
+    if len(ids) != len(keys) or len(raw["positions"]) != len(references):
+        raise ValueError("a shingle index of other references")
+    positions = tuple(
+        _unpack_array(text, max(0, len(r.words.words) - SHINGLE + 1))
+        for text, r in zip(raw["positions"], references, strict=True)
+    )
+    offsets = _unpack_array(raw["offsets"], len(keys) + 1)
+    holders = _unpack_array(raw["holders"], offsets[-1])
+    if offsets[0] != 0 or offsets.tolist() != sorted(offsets):
+        raise ValueError("holder lists out of order")
+    if max(holders, default=0) >= max(1, len(references)) or any(
+        max(grams, default=0) >= max(1, len(keys)) for grams in positions
+    ):
+        raise ValueError("a shingle or reference number out of range")
+    sizes = tuple(len(set(grams)) for grams in positions)
+    return ShingleIndex(ids, positions, offsets, holders, sizes)
+
+
 class Answers:
     """What `LicenseKnowledgeBase.identify` answered for a text, kept between runs by the
     text's digest: matching a text word by word against ~80 references is most of what reading
@@ -301,6 +349,11 @@ class Answers:
         self._db: Any = None
         self._off = False
         self._lock = threading.Lock()  # texts from the Hub may be matched in worker threads
+
+    def holds_answers(self) -> bool:
+        """Whether the store's file exists (it is made on the first text matched): looked at
+        without opening it, so that a run that needs no answer never imports sqlite3."""
+        return self.path.exists()
 
     def _open(self) -> Any:
         if self._off:

@@ -20,7 +20,7 @@ from scanner.licensing.names import canonical_url, looks_like_url, loose_name
 if TYPE_CHECKING:
     # The matcher is imported when a text is first matched: a run whose texts are all answered
     # from the kept answers (or that reads no license text, like `verify`) never needs it.
-    from scanner.licensing.matching import LicenseMatcher, Reference
+    from scanner.licensing.matching import LicenseMatcher, PreparedReferences, Reference
 
 CATEGORIES = (
     "permissive",
@@ -124,6 +124,10 @@ class AnswerStore(Protocol):
     def get(self, key: bytes) -> Identified | None: ...
 
     def put(self, key: bytes, answer: Identified) -> None: ...
+
+    def holds_answers(self) -> bool:
+        """Whether answers may be kept already (none are before a first run)."""
+        ...
 
 
 class KnowledgeBaseError(Exception):
@@ -312,9 +316,10 @@ class LicenseKnowledgeBase:
         self.answers: AnswerStore | None = None
         """Where answers are also kept between runs (the shipped knowledge base's, in the
         user's cache folder); None: for this run only."""
-        self.references: Callable[[], list[Reference]] | None = None
-        """Where the reference texts come from prepared for matching (the shipped knowledge
-        base's are kept so in the user's cache folder); None: `parse_references`."""
+        self.references: Callable[[], PreparedReferences] | None = None
+        """Where the reference texts come from prepared for matching, with their shingle index
+        (the shipped knowledge base's are kept so in the user's cache folder); None:
+        `parse_references`."""
         for entry in sorted(entries, key=lambda e: e.key):
             self.entries[entry.key] = entry
         # Own aliases first, then derived names (SPDX ids, ScanCode keys, names, URLs), so an
@@ -454,16 +459,27 @@ class LicenseKnowledgeBase:
         keys = [m.key for m in matches if m.verdict != "similar"]
         if not keys:
             bodies = _license_sections(text) if sections else [normalize_text(text)]
-            for entry in self.entries.values():
-                if entry.reference_file is not None or not entry.markers:
-                    continue
+            for key, markers, not_markers in self._markers:
                 if any(
-                    all(normalize_text(m) in body for m in entry.markers)
-                    and not any(normalize_text(m) in body for m in entry.not_markers)
+                    all(m in body for m in markers) and not any(m in body for m in not_markers)
                     for body in bodies
                 ):
-                    keys.append(entry.key)
+                    keys.append(key)
         return tuple(dict.fromkeys(keys)), matches
+
+    @cached_property
+    def _markers(self) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+        """The entries known by markers only (no reference text), with their markers and
+        not-markers normalised once: every text no reference answers is looked for in them."""
+        return [
+            (
+                entry.key,
+                tuple(normalize_text(m) for m in entry.markers),
+                tuple(normalize_text(m) for m in entry.not_markers),
+            )
+            for entry in self.entries.values()
+            if entry.reference_file is None and entry.markers
+        ]
 
     def parse_references(self) -> list[Reference]:
         """Every entry's reference text, read and prepared for matching."""
@@ -475,12 +491,22 @@ class LicenseKnowledgeBase:
             if entry.reference_file is not None
         ]
 
+    def prepare_matching(self) -> None:
+        """Build the text matcher now rather than on the first text matched: a caller that
+        waits for another process anyway (an environment's metadata dump, whose license
+        texts come next) has it ready by then, built on another core. Not when answers are
+        kept between runs already: a repeated run's texts are answered from them, and most
+        such runs never build the matcher."""
+        if self.answers is None or not self.answers.holds_answers():
+            _ = self._matcher
+
     @cached_property
     def _matcher(self) -> LicenseMatcher:
         """Built on the first license text matched: no scan start-up pays for it."""
-        from scanner.licensing.matching import LicenseMatcher
+        from scanner.licensing.matching import LicenseMatcher, prepare
 
-        return LicenseMatcher(self.references() if self.references else self.parse_references())
+        prepared = self.references() if self.references else prepare(self.parse_references())
+        return LicenseMatcher(prepared.references, prepared.index)
 
 
 _LEGAL_TERMS = re.compile(

@@ -33,13 +33,16 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import operator
 import re
 import unicodedata
+from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from itertools import chain, compress
+from typing import Literal, TypeVar
 
 from scanner.inventory import TextMatch
 
@@ -74,6 +77,8 @@ MAX_GAP_CELLS = 4_000_000
 """Word pairs `SequenceMatcher` may compare between two anchors (2000 by 2000 words)."""
 
 Verdict = Literal["match", "fragment", "similar"]
+Gram = TypeVar("Gram", bound=Hashable)
+"""A shingle: its words (`_unique_shingles`) or its id in a `ShingleIndex`."""
 
 _EQUIVALENT = {
     # SPDX equivalentwords.txt: British and American spellings and other variants.
@@ -288,7 +293,11 @@ _CLAUSE_WORDS = frozenset(
 )
 """Words that make a sentence before or after a license's terms a clause of its own: such a
 sentence is a difference even when it names the license."""
+_SAYS_TERMS = _LEGAL_WORDS | _STATES_TERMS | _RESTRICTING | _CLAUSE_WORDS
+"""A line with none of these says nothing legal (`_LEGAL_WORDS` or `_states_terms`)."""
 
+_JOINED_SECOND = frozenset(second for _, second in _JOINED)
+"""Words `_JOINED` may join to the word before them: a line without one keeps its words."""
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|&")
 _BULLET = re.compile(
     r"^\s*(?:>\s*)*(?:#{1,6}\s+)?(?:[-*+•·▪◦‣]\s+|(?:\(?(?:\d{1,3}|[a-z]|[ivxl]{1,6})(?:\.\d{1,3})*[.)]"
@@ -386,11 +395,9 @@ def normalize(text: str) -> Words:
     heads = _notice_heads(all_lines)
     for number, line in enumerate(all_lines):
         bullet = _BULLET.match(line)
-        found = [
-            (m.start(), m.end(), fold(m.group()))
-            for m in find_words(line, bullet.end() if bullet else 0)
-        ]
-        no_legal_words = not any(w in _LEGAL_WORDS or _states_terms(w) for _, _, w in found)
+        found = list(find_words(line, bullet.end() if bullet else 0))
+        folded = [fold(m[0]) for m in found]
+        no_legal_words = _SAYS_TERMS.isdisjoint(folded)
         # A notice goes on over the lines right below it that say nothing legal (the holder's
         # address: "14 rue de Plaisance, 75014 Paris"; a second holder) and takes in the line
         # heading it (the work's name); neither may hold a word of a clause ("forbidden").
@@ -398,23 +405,32 @@ def normalize(text: str) -> Words:
             not bullet
             and 0 < len(found) <= MAX_NOTICE_LINE_WORDS
             and not _HEADING.match(line)
-            and _CLAUSE_WORDS.isdisjoint(w for _, _, w in found)
+            and _CLAUSE_WORDS.isdisjoint(folded)
         )
         is_notice = no_legal_words and (_COPYRIGHT_LINE.match(line) is not None or beside)
         if is_notice:
             notice_line = number
         if found and _HEADING.match(line):
             headings.append(len(words))
-        for start, end, word in found:
+        if _JOINED_SECOND.isdisjoint(folded) and not (is_notice and "c" in folded):
+            # No word is left out or joined to the one before it: the line's words as found.
+            words += folded
+            starts += [offset + m.start() for m in found]
+            ends += [offset + m.end() for m in found]
+            lines += [number] * len(found)
+            notice += [is_notice] * len(found)
+            offset += len(line)
+            continue
+        for m, word in zip(found, folded, strict=True):
             if word == "c" and is_notice:
                 continue  # the (c) of a notice
             if words and lines[-1] >= number - 1 and (words[-1], word) in _JOINED:
                 words[-1] = _JOINED[(words[-1], word)]
-                ends[-1] = offset + end
+                ends[-1] = offset + m.end()
                 continue
             words.append(word)
-            starts.append(offset + start)
-            ends.append(offset + end)
+            starts.append(offset + m.start())
+            ends.append(offset + m.end())
             lines.append(number)
             notice.append(is_notice)
         offset += len(line)
@@ -569,6 +585,72 @@ def _shingles(words: Sequence[str]) -> set[tuple[str, ...]]:
     return set(zip(*(words[i:] for i in range(SHINGLE)), strict=False))
 
 
+def shingle_keys(words: Sequence[str]) -> list[str]:
+    """The shingle starting at each word, as its words joined by spaces: a string is hashed
+    once and compared in C, where a tuple of words is hashed again on every lookup."""
+    return list(map(" ".join, zip(*(words[i:] for i in range(SHINGLE)), strict=False)))
+
+
+@dataclass(frozen=True)
+class ShingleIndex:
+    """Which references hold each shingle, the shingles numbered: a text's candidates are
+    ranked by counting, per reference, the text's shingles it holds, from the few references
+    each shingle has, instead of intersecting the text's shingles with every reference's.
+
+    The ids are the references' own shingles, so a text's shingle with no id is in no
+    reference and the counts are exactly the sizes of the intersections (no hashing, no
+    collision). Keys are shingles joined by spaces (`shingle_keys`); no reference word holds a
+    space (`index_shingles` refuses one), so a text's key is a reference's key only when its
+    five words are that shingle's: joined words holding a space have more than four."""
+
+    ids: Mapping[str, int]
+    """Every reference shingle's id, in id order."""
+    positions: tuple[Sequence[int], ...]
+    """Per reference, the id of the shingle starting at each of its words."""
+    offsets: Sequence[int]
+    holders: Sequence[int]
+    """The references holding shingle `g`, ascending: `holders[offsets[g]:offsets[g + 1]]`."""
+    sizes: tuple[int, ...]
+    """Distinct shingles per reference."""
+
+
+def index_shingles(references: Sequence[Reference]) -> ShingleIndex | None:
+    """The shingle index of `references`; None when a word holds a space (a reference's key
+    could then be another's shingle), and the matcher intersects shingle sets instead."""
+    if any(" " in word for r in references for word in r.words.words):
+        return None
+    ids: dict[str, int] = {}
+    positions = []
+    for reference in references:
+        keys = shingle_keys(reference.words.words)
+        positions.append(array("I", [ids.setdefault(key, len(ids)) for key in keys]))
+    held: list[list[int]] = [[] for _ in ids]
+    for number, grams in enumerate(positions):
+        for gram in set(grams):
+            held[gram].append(number)
+    offsets, holders = array("I", [0]), array("I")
+    for numbers in held:
+        holders.extend(numbers)
+        offsets.append(len(holders))
+    sizes = tuple(len(set(grams)) for grams in positions)
+    return ShingleIndex(ids, tuple(positions), offsets, holders, sizes)
+
+
+@dataclass(frozen=True)
+class PreparedReferences:
+    """The references ready for matching: their texts and their shingle index (kept together
+    in the user's cache folder, `compiled.load_references`)."""
+
+    references: tuple[Reference, ...]
+    index: ShingleIndex | None
+
+
+def prepare(references: Iterable[Reference]) -> PreparedReferences:
+    """`references` with the shingle index computed from their words."""
+    kept = tuple(references)
+    return PreparedReferences(kept, index_shingles(kept))
+
+
 @dataclass(frozen=True)
 class Alignment:
     """One text aligned with one reference."""
@@ -601,17 +683,26 @@ class LicenseMatcher:
     (`coverage_bound`), and the others are aligned only when no full match answers. The answers
     are those of aligning every candidate (`match_exhaustively`, which the tests compare)."""
 
-    def __init__(self, references: Iterable[Reference]) -> None:
+    def __init__(self, references: Iterable[Reference], index: ShingleIndex | None = None) -> None:
+        """`index`: the references' shingle index as kept with them (`index_shingles` when
+        None)."""
         self.references = tuple(references)
-        self._shingles = [_shingles(r.words.words) for r in self.references]
-        self._once: dict[int, dict[tuple[str, ...], int]] = {}
+        self.index = index if index is not None else index_shingles(self.references)
+        self._sets: dict[int, set[tuple[str, ...]]] = {}
+        self._once: dict[int, dict[int, int]] = {}
         self._required: dict[int, Counter[str]] = {}
 
-    def _unique(self, number: int) -> dict[tuple[str, ...], int]:
-        """The shingles that occur once in reference `number`, computed when first aligned."""
+    def _unique(self, number: int) -> dict[int, int]:
+        """The shingle ids that occur once in reference `number`, found when first aligned."""
         if number not in self._once:
-            self._once[number] = _unique_shingles(self.references[number].words.words)
+            assert self.index is not None
+            self._once[number] = _once(self.index.positions[number])
         return self._once[number]
+
+    def _shingle_set(self, number: int) -> set[tuple[str, ...]]:
+        if number not in self._sets:
+            self._sets[number] = _shingles(self.references[number].words.words)
+        return self._sets[number]
 
     def coverage_bound(self, number: int, counts: Counter[str]) -> float:
         """At least the coverage of reference `number` by a text of word `counts`: an
@@ -623,30 +714,56 @@ class LicenseMatcher:
         if number not in self._required:
             pairs = zip(reference.words.words, reference.optional, strict=True)
             self._required[number] = Counter(w for w, optional in pairs if not optional)
-        get = counts.get
-        covered = sum(min(n, get(w, 0)) for w, n in self._required[number].items())
+        required = self._required[number]
+        if len(counts) < len(required):  # the same sum, over the words both have
+            covered = sum(min(n, required[w]) for w, n in counts.items() if w in required)
+        else:
+            get = counts.get
+            covered = sum(min(n, get(w, 0)) for w, n in required.items())
         return covered / reference.required
 
-    def _candidates(self, grams: set[tuple[str, ...]]) -> list[int]:
+    def _ranked(self, shared: Sequence[int], distinct: int) -> list[int]:
         """The references sharing most shingles with a text (`CANDIDATES`, each sharing at
-        least `MIN_CANDIDATE_SHARE` of its shingles or of the text's), best first."""
+        least `MIN_CANDIDATE_SHARE` of its shingles or of the text's), best first. `shared`:
+        how many of the text's `distinct` shingles each reference holds."""
         ranked = []
-        for n, theirs in enumerate(self._shingles):
-            shared = len(grams & theirs)
-            ranked.append((max(shared / max(1, len(theirs)), shared / len(grams)), n))
+        for n, sizes in enumerate(zip(shared, self._sizes(), strict=True)):
+            held, theirs = sizes
+            ranked.append((max(held / max(1, theirs), held / distinct), n))
         ranked.sort(reverse=True)
         return [n for share, n in ranked[:CANDIDATES] if share >= MIN_CANDIDATE_SHARE]
+
+    def _sizes(self) -> Sequence[int]:
+        if self.index is not None:
+            return self.index.sizes
+        return [len(self._shingle_set(n)) for n in range(len(self.references))]
+
+    def _candidates(self, grams: set[tuple[str, ...]]) -> list[int]:
+        """`_ranked` by intersecting the text's shingles with every reference's: the
+        straightforward count, which `match` gets from the shingle index."""
+        shared = [len(grams & self._shingle_set(n)) for n in range(len(self.references))]
+        return self._ranked(shared, len(grams))
 
     def match(self, text: str, *, sections: bool = False) -> tuple[TextMatch, ...]:
         """The licenses `text` is (`match`), is a piece of (`fragment`) or resembles
         (`similar`). With `sections` (a card body), only the Markdown sections holding the
         license are compared, and each result names its section."""
+        if self.index is None:
+            return self.match_exhaustively(text, sections=sections)
         words = normalize(text)
-        grams = _shingles(words.words)
-        if not grams:
+        keys = shingle_keys(words.words)
+        if not keys:
             return ()
-        candidates = self._candidates(grams)
-        once = _unique_shingles(words.words)
+        index = self.index
+        distinct = set(keys)
+        # Distinct keys are distinct shingles unless a word holds a space (then counted as
+        # tuples); such keys are in no reference.
+        size = len(_shingles(words.words)) if " " in "".join(words.words) else len(distinct)
+        found = list(map(index.ids.__getitem__, index.ids.keys() & distinct))
+        offsets, holders = index.offsets, index.holders
+        held = Counter(chain.from_iterable(holders[offsets[g] : offsets[g + 1]] for g in found))
+        candidates = self._ranked([held.get(n, 0) for n in range(len(self.references))], size)
+        once = {index.ids[k]: at for k, at in _once(keys).items() if k in index.ids}
         aligned: dict[int, Alignment] = {}
 
         def align(number: int) -> Alignment:
@@ -663,15 +780,22 @@ class LicenseMatcher:
         return _verdicts([align(n) for n in candidates], words, sections)
 
     def match_exhaustively(self, text: str, *, sections: bool = False) -> tuple[TextMatch, ...]:
-        """`match` aligning every candidate: the straightforward computation, kept as the
-        measure of `match`'s shortcuts."""
+        """`match` aligning every candidate, found by intersecting shingle sets and anchored
+        by shingles as words: the straightforward computation, kept as the measure of
+        `match`'s shortcuts."""
         words = normalize(text)
         grams = _shingles(words.words)
         if not grams:
             return ()
         once = _unique_shingles(words.words)
         aligned = [
-            _align(self.references[n], self._unique(n), words, once, sections)
+            _align(
+                self.references[n],
+                _unique_shingles(self.references[n].words.words),
+                words,
+                once,
+                sections,
+            )
             for n in self._candidates(grams)
         ]
         return _verdicts(aligned, words, sections)
@@ -679,9 +803,9 @@ class LicenseMatcher:
 
 def _align(
     reference: Reference,
-    once_ref: dict[tuple[str, ...], int],
+    once_ref: dict[Gram, int],
     text: Words,
-    once_text: dict[tuple[str, ...], int],
+    once_text: dict[Gram, int],
     sections: bool,
 ) -> Alignment:
     ref = reference.words.words
@@ -689,11 +813,10 @@ def _align(
     opcodes = _opcodes(matching_blocks, len(ref), len(text.words))
     matched_ref = [False] * len(ref)
     matched: set[int] = set()
-    for tag, i1, i2, j1, _ in opcodes:
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
-            for k in range(i2 - i1):
-                matched_ref[i1 + k] = True
-                matched.add(j1 + k)
+            matched_ref[i1:i2] = [True] * (i2 - i1)
+            matched.update(range(j1, j2))
     blocks = [b for b in matching_blocks if b[2] >= 4]
     if not blocks:
         return Alignment(reference, 0.0, reference.required, frozenset(), (), (), (0, 0), 0, False)
@@ -719,24 +842,27 @@ def _align(
                 or _is_abbreviation(text.words[j1:j2], ref[i1:i2])
             ):
                 stood_for.update(range(i1, i2))  # "intellectual property" for "IP"
-    required = [not o and i not in stood_for for i, o in enumerate(reference.optional)]
-    covered = sum(1 for i, m in enumerate(matched_ref) if m and required[i])
-    noise = reference.noise
+    # Word flags combined by `map` over whole lists (C loops): these run once per alignment
+    # over every word of the reference.
+    required = list(map(operator.not_, reference.optional))
+    for i in stood_for:
+        required[i] = False
+    covered = sum(map(operator.and_, matched_ref, required))
+    # `lacks`: a required, substantive word of the reference that the text does not have
+    # (`a > b` of flags: a and not b).
+    lacks = list(map(operator.gt, map(operator.gt, required, matched_ref), reference.noise))
     lacking: list[tuple[int, int]] = []
-    i = 0
-    while i < len(ref):
-        if matched_ref[i] or not required[i] or noise[i]:
-            i += 1
-            continue
-        start = i
-        while i < len(ref) and not matched_ref[i]:
-            i += 1
-        lacking.append((start, i))
-    missing = sum(
-        1 for start, end in lacking for k in range(start, end) if required[k] and not noise[k]
-    )
+    end = 0
+    for start in compress(range(len(ref)), lacks):
+        if start < end:
+            continue  # inside the stretch found from an earlier one
+        end = start + 1
+        while end < len(ref) and not matched_ref[end]:
+            end += 1
+        lacking.append((start, end))
+    missing = sum(lacks[start:end].count(True) for start, end in lacking)
     span = (blocks[0][0], blocks[-1][0] + blocks[-1][2])
-    gap = sum(1 for k in range(*span) if required[k] and not matched_ref[k] and not noise[k])
+    gap = lacks[span[0] : span[1]].count(True)
     return Alignment(
         reference=reference,
         coverage=covered / reference.required if reference.required else 1.0,
@@ -757,8 +883,8 @@ Block = tuple[int, int, int]
 def _matching_blocks(
     a: Sequence[str],
     b: Sequence[str],
-    once_a: dict[tuple[str, ...], int],
-    once_b: dict[tuple[str, ...], int],
+    once_a: dict[Gram, int],
+    once_b: dict[Gram, int],
 ) -> list[Block]:
     """The words `a` and `b` share, in order, like `difflib.SequenceMatcher` with autojunk off
     but in near-linear time on long texts: shingles that occur once in each text anchor the
@@ -776,19 +902,32 @@ def _matching_blocks(
             blocks.extend((i + x, j + y, n) for x, y, n in gap.get_matching_blocks() if n)
         if ai == len(a) or bj == len(b):
             break
-        size = 0
-        while ai + size < len(a) and bj + size < len(b) and a[ai + size] == b[bj + size]:
-            size += 1
+        size = _equal_run(a, ai, b, bj)
         blocks.append((ai, bj, size))
         i, j = ai + size, bj + size
     return blocks
 
 
-def _anchors(
-    once_a: dict[tuple[str, ...], int], once_b: dict[tuple[str, ...], int]
-) -> list[tuple[int, int]]:
+def _equal_run(a: Sequence[str], i: int, b: Sequence[str], j: int) -> int:
+    """How many words from `a[i]` and `b[j]` on are equal: compared 64, 16, 4 words at a time
+    (slices compare in C) before word by word, as an anchor grows over a whole license."""
+    limit = min(len(a) - i, len(b) - j)
+    size, step = 0, 64
+    while step:
+        while (
+            size + step <= limit and a[i + size : i + size + step] == b[j + size : j + size + step]
+        ):
+            size += step
+        step //= 4
+    return size
+
+
+def _anchors(once_a: dict[Gram, int], once_b: dict[Gram, int]) -> list[tuple[int, int]]:
     """Positions (in `a`, in `b`) of shingles unique in both, the longest chain in order."""
-    pairs = sorted((i, once_b[gram]) for gram, i in once_a.items() if gram in once_b)
+    if len(once_b) < len(once_a):  # the same pairs, looked up from the fewer shingles
+        pairs = sorted((once_a[gram], j) for gram, j in once_b.items() if gram in once_a)
+    else:
+        pairs = sorted((i, once_b[gram]) for gram, i in once_a.items() if gram in once_b)
     # The longest increasing run of `b` positions (patience sorting), kept with back links.
     tails: list[int] = []
     tail_at: list[int] = []
@@ -811,9 +950,14 @@ def _anchors(
 
 
 def _unique_shingles(words: Sequence[str]) -> dict[tuple[str, ...], int]:
-    seen: dict[tuple[str, ...], int] = {}
-    repeated: set[tuple[str, ...]] = set()
-    for position, gram in enumerate(zip(*(words[k:] for k in range(SHINGLE)), strict=False)):
+    return _once(list(zip(*(words[k:] for k in range(SHINGLE)), strict=False)))
+
+
+def _once(grams: Sequence[Gram]) -> dict[Gram, int]:
+    """The position of each shingle that occurs once in `grams` (the shingle at each word)."""
+    seen: dict[Gram, int] = {}
+    repeated: set[Gram] = set()
+    for position, gram in enumerate(grams):
         if gram in seen:
             repeated.add(gram)
         else:

@@ -159,7 +159,7 @@ def run_scan(
     if project is not None and (project.env == "on" or project.python is not None):
         from scanner.readers.python.environment import read_environment
 
-        environment = read_environment(project.python)
+        environment = read_environment(project.python, meanwhile=kb.prepare_matching)
     context = SourceContext(kb, client, project, environment, exclude=exclude)
     services: list[Service] = []
     for target in targets:

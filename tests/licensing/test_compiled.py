@@ -10,6 +10,7 @@ import pytest
 from scanner.licensing import compiled
 from scanner.licensing.catalogue import load_catalogue
 from scanner.licensing.knowledge_base import load_knowledge_base
+from scanner.licensing.matching import prepare
 from scanner.resources import data_dir
 
 SHIPPED = data_dir("licenses")
@@ -173,6 +174,18 @@ def _refuse_matching(monkeypatch, kb):
     monkeypatch.setattr(kb, "_identify", refuse)
 
 
+def test_the_matcher_is_prepared_ahead_only_before_answers_are_kept(tmp_path):
+    text = (SHIPPED / "texts" / "mit.txt").read_text(encoding="utf-8")
+    first = _kb_with_answers(tmp_path)
+    first.prepare_matching()
+    assert "_matcher" in vars(first)  # a first run: every text will be matched
+    first.identify(text)
+    again = _kb_with_answers(tmp_path)
+    again.prepare_matching()
+    assert "_matcher" not in vars(again)  # answers are kept: built only if a text needs it
+    assert again.identify(text) == first.identify(text)
+
+
 def test_an_answer_is_kept_between_runs(tmp_path, monkeypatch):
     text = (SHIPPED / "texts" / "apache-2.0.txt").read_text(encoding="utf-8")
     card = "# Model\n\n## License\n\n" + text
@@ -288,7 +301,9 @@ def test_prepared_references_are_kept_and_read_back_the_same(tmp_path):
     def refuse():
         raise AssertionError("prepared the references although the kept ones match")
 
-    assert compiled.load_references(target, "stamp", refuse) == parsed == kb.parse_references()
+    assert compiled.load_references(target, "stamp", refuse) == parsed
+    assert parsed == prepare(kb.parse_references())
+    assert parsed.index is not None and parsed.index.ids  # the shingle index is kept too
 
 
 def test_references_of_another_fingerprint_are_prepared_again(tmp_path):
@@ -301,7 +316,7 @@ def test_references_of_another_fingerprint_are_prepared_again(tmp_path):
         calls.append(1)
         return kb.parse_references()
 
-    assert compiled.load_references(target, "new", parse) == kb.parse_references()
+    assert compiled.load_references(target, "new", parse) == prepare(kb.parse_references())
     assert calls == [1]
     compiled.load_references(target, "new", lambda: pytest.fail("not kept again"))
 
@@ -313,7 +328,26 @@ def _damaged_references(document: dict) -> list[str]:
     shorter = {**first, "starts": first["starts"][:-8]}
     not_base64 = {**first, "notice": "!!!"}
     out_of_text = {**first, "omittable": [[0, 10**9]]}
+    index = document["shingles"]
+    keys = index["keys"]
+    offsets = compiled._unpack_array(index["offsets"], len(keys) + 1).tolist()
+    swapped = [offsets[0], offsets[2], offsets[1], *offsets[3:]]  # one holder list out of order
+    out_of_order = compiled._numbers(swapped)
+    too_many_holders = compiled._numbers([10**6] * offsets[-1])  # no such reference
+    too_far = compiled._numbers([len(keys)] * (len(first["words"].split(" ")) - 4))
     return [
+        json.dumps({k: v for k, v in document.items() if k != "shingles"}),
+        json.dumps({**document, "shingles": {**index, "keys": [*keys[:-1], 7]}}),
+        json.dumps({**document, "shingles": {**index, "keys": [*keys[:-1], keys[0]]}}),
+        json.dumps({**document, "shingles": {**index, "keys": keys[:-1]}}),
+        json.dumps({**document, "shingles": {**index, "positions": index["positions"][1:]}}),
+        json.dumps({**document, "shingles": {**index, "offsets": out_of_order}}),
+        json.dumps({**document, "shingles": {**index, "holders": too_many_holders}}),
+        json.dumps(
+            {**document, "shingles": {**index, "positions": [too_far, *index["positions"][1:]]}}
+        ),
+        json.dumps({**document, "shingles": {**index, "holders": "!!!"}}),
+        json.dumps({**document, "shingles": None}),
         "",
         "{",
         "null",

@@ -92,3 +92,21 @@ def test_the_coverage_bound_is_never_below_an_alignment(matcher, path, text):
         False,
     )
     assert aligned.coverage <= matcher.coverage_bound(number, Counter(words.words))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    a=st.lists(st.sampled_from("ab"), max_size=300),
+    changed=st.integers(0, 300),
+    tail=st.lists(st.sampled_from("abc"), max_size=100),
+    i=st.integers(0, 300),
+)
+def test_an_anchor_grows_as_far_as_comparing_word_by_word(a, changed, tail, i):
+    from scanner.licensing.matching import _equal_run
+
+    b = a[:changed] + tail  # equal runs of every length, up to the whole of `a`
+    i = j = min(i, len(a), len(b))
+    size = 0
+    while i + size < len(a) and j + size < len(b) and a[i + size] == b[j + size]:
+        size += 1
+    assert _equal_run(tuple(a), i, tuple(b), j) == size

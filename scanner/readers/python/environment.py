@@ -19,7 +19,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,10 +140,19 @@ def scrubbed_environment() -> dict[str, str]:
     }
 
 
-def read_environment(python: Path | str | None = None, *, cached: bool = True) -> Environment:
+def read_environment(
+    python: Path | str | None = None,
+    *,
+    cached: bool = True,
+    meanwhile: Callable[[], object] | None = None,
+) -> Environment:
     """Run the metadata dump in `python` (default: the interpreter running aiscan), or reuse
     the one kept from an earlier run while the environment is unchanged (`dump_cache`; not
     with `cached` False).
+
+    `meanwhile` is called while the dump runs, and only then: work the caller needs next
+    (preparing the license matcher for the texts a first run reads) is done on another core
+    instead of after the dump, which is another process.
 
     Only for an interpreter the user named: `-I` keeps the user's PYTHONPATH, user site and
     current directory out, so nothing but the environment's own site-packages is read, and the
@@ -156,32 +165,38 @@ def read_environment(python: Path | str | None = None, *, cached: bool = True) -
     document = dump_cache.load(interpreter, script) if cached else None
     if document is None:
         started = time.time_ns()
-        document = _run_dump(interpreter, script)
+        document = _run_dump(interpreter, script, meanwhile)
         if cached:
             dump_cache.store(interpreter, script, document, started)
     return parse_dump(document)
 
 
-def _run_dump(interpreter: str, script: str) -> Any:
+def _run_dump(interpreter: str, script: str, meanwhile: Callable[[], object] | None = None) -> Any:
     import subprocess
 
     try:
-        done = subprocess.run(
+        with subprocess.Popen(
             [interpreter, "-I", "-c", script],
-            capture_output=True,
-            timeout=DUMP_TIMEOUT,
-            check=False,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=scrubbed_environment(),
-        )
+        ) as process:
+            try:
+                if meanwhile is not None:
+                    meanwhile()
+                stdout, stderr = process.communicate(timeout=DUMP_TIMEOUT)
+            except BaseException:
+                process.kill()  # as `subprocess.run` does on a timeout or an interrupt
+                raise
     except (OSError, subprocess.SubprocessError) as exc:
         raise SourceError(f"cannot run {interpreter}: {exc}") from exc
-    if done.returncode != 0:
-        last = (done.stderr.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
+    if process.returncode != 0:
+        last = (stderr.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
         raise SourceError(
-            f"cannot read the environment of {interpreter} (exit {done.returncode}): {last}"
+            f"cannot read the environment of {interpreter} (exit {process.returncode}): {last}"
         )
     try:
-        document = json.loads(done.stdout)
+        document = json.loads(stdout)
     except ValueError as exc:
         raise SourceError(f"{interpreter} printed no metadata dump: {exc}") from exc
     if not isinstance(document, dict):

@@ -52,9 +52,9 @@ def dumps(monkeypatch) -> list[str]:
     runs: list[str] = []
     run = environment._run_dump
 
-    def counted(interpreter, script):
+    def counted(interpreter, script, meanwhile=None):
         runs.append(interpreter)
-        return run(interpreter, script)
+        return run(interpreter, script, meanwhile)
 
     monkeypatch.setattr(environment, "_run_dump", counted)
     return runs
@@ -171,3 +171,12 @@ def test_the_stamp_holds_the_interpreter_and_its_path_folders(venv):
 
 def dump_cache_script() -> str:
     return Path(environment.env_dump.__file__).read_text("utf-8")
+
+
+def test_a_kept_dump_calls_no_meanwhile(venv, dumps):
+    python, _ = venv
+    read_environment(python)
+    calls = []
+    read_environment(python, meanwhile=lambda: calls.append(1))
+    assert calls == []
+    assert len(dumps) == 1

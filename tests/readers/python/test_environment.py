@@ -132,3 +132,32 @@ def test_package_supplier_is_one_named_line_or_none(fields, supplier):
     from scanner.readers.python.environment import package_supplier
 
     assert package_supplier(fields) == supplier
+
+
+def test_meanwhile_runs_while_the_dump_does(venv, tmp_path):
+    python, _ = venv
+    calls = []
+    environment = read_environment(python, cached=False, meanwhile=lambda: calls.append(1))
+    assert calls == [1]
+    assert environment == read_environment(python, cached=False)
+    # A dump that waits for what `meanwhile` does: it ran before the dump ended.
+    flag = tmp_path / "flag"
+    waiting = tmp_path / "python"
+    waiting.write_text(
+        f"#!/bin/sh\nfor i in $(seq 500); do [ -f {flag} ] && exit 3; sleep 0.01; done\nexit 4\n"
+    )
+    waiting.chmod(0o755)
+    with pytest.raises(SourceError, match="exit 3"):
+        read_environment(waiting, cached=False, meanwhile=flag.touch)
+
+
+def test_a_failing_meanwhile_stops_the_dump(tmp_path):
+    endless = tmp_path / "python"
+    endless.write_text("#!/bin/sh\nsleep 60\n")
+    endless.chmod(0o755)
+
+    def fail():
+        raise RuntimeError("no")
+
+    with pytest.raises(RuntimeError, match="no"):
+        read_environment(endless, cached=False, meanwhile=fail)
