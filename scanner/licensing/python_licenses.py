@@ -17,6 +17,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from scanner.inventory import Evidence, LicenseFacts
 from scanner.licensing import package_texts
@@ -242,6 +243,9 @@ _DUAL_PREFIX = re.compile(r"(?i)^\s*(?:dual[ -]licen[sc]ed|dual licen[sc]e)\s*(?
 _COMMERCIAL = re.compile(r"(?i)\b(?:commercial|proprietary)\b")
 
 
+_SCANCODE_INDEX = "scancode-licensedb-index.json"
+
+
 @cache
 def _scancode_index() -> tuple[dict[str, str], dict[str, str]]:
     """From ScanCode's license index shipped with license-expression: every SPDX id, alias and
@@ -251,11 +255,14 @@ def _scancode_index() -> tuple[dict[str, str], dict[str, str]]:
     A plain dictionary instead of license-expression's SPDX `Licensing`, which takes longer to
     build than reading a whole environment's metadata.
     """
-    from importlib.resources import files
+    from importlib.util import find_spec
 
-    index = json.loads(
-        files("license_expression").joinpath("data/scancode-licensedb-index.json").read_text()
-    )
+    # The package's folder from its import spec: importlib.resources would import the package
+    # and its own machinery first (~5 ms) to find the same file.
+    spec = find_spec("license_expression")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("license_expression, a dependency of aiscan, is not installed")
+    index = json.loads(Path(spec.origin).with_name("data").joinpath(_SCANCODE_INDEX).read_bytes())
     canonical: dict[str, str] = {ref.lower(): ref for ref in _FAMILIES}
     canonical.update({ref.lower(): ref for ref in _EXCEPTION_EFFECTS})
     canonical[_UNNAMED_EXCEPTION.lower()] = _UNNAMED_EXCEPTION
