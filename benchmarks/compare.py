@@ -55,6 +55,8 @@ from pathlib import Path
 
 from verify import sharded_model
 
+from scanner.readers.python.dump_cache import RACY_SECONDS
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_FOLDER = HERE.parent / ".ci" / "cache" / "all-MiniLM-L6-v2"
 RSS_FILE = Path(tempfile.gettempdir(), f"aiscan-compare-rss-{os.getpid()}")
@@ -314,6 +316,10 @@ def scan_python(aiscan: str, pip_licenses: str | None, runs: int, env, tmp: Path
     empty.mkdir()
     for count in (30, 250):
         python = bare_env(site, tmp / f"env{count}", count)
+        # A venv exists before it is scanned: aiscan does not trust a kept dump taken within
+        # RACY_SECONDS of a time it holds, so an environment written a moment ago is dumped
+        # again on every run until its files are that old.
+        time.sleep(RACY_SECONDS + 0.1)
         print(f"\n== scan --python, {count} distributions, median of {runs}; {load()}")
         scan = [
             *(aiscan, "scan", str(empty), "--python", python),
