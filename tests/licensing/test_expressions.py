@@ -131,5 +131,21 @@ def test_a_single_key_gives_what_the_parser_gives(kb):
 @given(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9.+-]{0,12}", fullmatch=True))
 def test_one_word_is_read_as_the_parser_reads_it(word):
     """The shortcut takes one word for one key; the parser is the judge of what that word is
-    (`mit+` is a key with a plus, `and` an operator)."""
-    assert expression_keys(word) == _parsed_keys(word)
+    (`mit+` is a key with a plus, `or` an operator, refused alone by both)."""
+    from license_expression import ExpressionError
+
+    try:
+        expected = _parsed_keys(word)
+    except ExpressionError:
+        with pytest.raises(ExpressionError):
+            expression_keys(word)
+        return
+    assert expression_keys(word) == expected
+
+
+def test_an_operator_alone_is_not_taken_for_a_key():
+    from license_expression import ExpressionError
+
+    for word in ("OR", "and", "With"):
+        with pytest.raises(ExpressionError):
+            expression_keys(word)
