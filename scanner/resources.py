@@ -6,8 +6,11 @@ checkout keeps them at the repository root, where contributors edit them.
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 from pathlib import Path
+from typing import Any
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -29,3 +32,22 @@ def user_cache_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
     return base / "aiscan"
+
+
+def write_cache_file(target: Path, document: Any) -> None:
+    """Keep `document` as JSON at `target` in the cache folder, atomically (a temporary file and
+    a rename), so a concurrent run never reads half a file. A cache is an optimisation: a folder
+    that cannot be written, or a document JSON cannot hold, only means nothing is kept."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(
+            prefix=f".{target.stem}-", suffix=".tmp", dir=target.parent
+        )
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, ensure_ascii=False, separators=(",", ":"))
+        Path(temporary).replace(target)
+    except (OSError, TypeError, ValueError):
+        Path(temporary).unlink(missing_ok=True)

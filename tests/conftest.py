@@ -95,6 +95,19 @@ def default_policy(kb):
     return load_policy("default", kb)
 
 
+def make_venv(root: Path) -> tuple[Path, Path]:
+    """A bare venv (no pip) at `root`: its interpreter and its site-packages folder."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
+    python = root / "bin" / "python"
+    site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return python, Path(site)
+
+
 def write_policy(path: Path, text: str) -> Path:
     """Write a policy YAML file (text is used verbatim so line numbers are known)."""
     path.parent.mkdir(parents=True, exist_ok=True)

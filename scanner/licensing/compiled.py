@@ -31,7 +31,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import threading
 from array import array
 from collections.abc import Callable, Sequence
@@ -58,7 +57,7 @@ from scanner.licensing.knowledge_base import (
     LicenseKnowledgeBase,
     load_knowledge_base,
 )
-from scanner.resources import data_dir, user_cache_dir
+from scanner.resources import data_dir, user_cache_dir, write_cache_file
 
 if TYPE_CHECKING:
     from scanner.licensing.matching import PreparedReferences, Reference, ShingleIndex
@@ -142,7 +141,7 @@ def load(
     kb = load_knowledge_base(directory)
     catalogue = load_catalogue(directory / CATALOGUE_FILE, kb)
     if target is not None:
-        _write(target, _encode(kb, catalogue, stamp, directory))
+        write_cache_file(target, _encode(kb, catalogue, stamp, directory))
     return kb, catalogue
 
 
@@ -196,7 +195,7 @@ def load_references(
     document = {"format": FORMAT, "fingerprint": stamp, "references": encoded}
     if prepared.index is not None:
         document["shingles"] = _encode_index(prepared.index)
-    _write(target, document)
+    write_cache_file(target, document)
     return prepared
 
 
@@ -444,22 +443,6 @@ def _read(
         return _decode(raw, directory)
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None  # unreadable, damaged or from another layout: compiled again
-
-
-def _write(target: Path, document: dict[str, Any]) -> None:
-    """Atomically (a temporary file and a rename), so concurrent runs never read half a file;
-    a cache folder that cannot be written is no error."""
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=".licenses-", suffix=".tmp", dir=target.parent)
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, ensure_ascii=False, separators=(",", ":"))
-        Path(temporary).replace(target)
-    except OSError:
-        Path(temporary).unlink(missing_ok=True)
 
 
 def _encode(

@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner import __version__
-from scanner.files import write_atomically
-from scanner.resources import data_dir, user_cache_dir
+from scanner.resources import data_dir, user_cache_dir, write_cache_file
 
 FORMAT = 1
 """Bumped when the layout of the cache file changes."""
@@ -55,12 +54,7 @@ def shipped_document(path: Path, read: Callable[[Path], Document]) -> Document:
         pass  # missing, damaged, stale or from another layout: read the YAML again
     documents = {p.name: read(p) for p in sorted(folder.glob("*.yaml"))}
     if all(_json_exact(d) for d in documents.values()):
-        content = {"format": FORMAT, "fingerprint": stamp, "documents": documents}
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(target, json.dumps(content, ensure_ascii=False))
-        except OSError:
-            pass  # a cache folder that cannot be written is no error
+        write_cache_file(target, {"format": FORMAT, "fingerprint": stamp, "documents": documents})
     return documents[path.name] if path.name in documents else read(path)
 
 

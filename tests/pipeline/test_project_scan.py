@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,22 +15,11 @@ from tests.conftest import (
     component,
     findings,
     make_model_dir,
+    make_venv,
     run_cli,
     scan_json,
 )
 from tests.readers.python.test_environment import write_dist
-
-
-def make_venv(root: Path) -> tuple[Path, Path]:
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
-    python = root / "bin" / "python"
-    site = subprocess.run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    return python, Path(site)
 
 
 @pytest.fixture

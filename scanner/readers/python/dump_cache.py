@@ -24,14 +24,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from scanner import __version__
-from scanner.resources import user_cache_dir
+from scanner.resources import user_cache_dir, write_cache_file
 
 FORMAT = 1
 """Bumped when the layout of a kept dump changes."""
@@ -145,14 +144,4 @@ def store(interpreter: str, code: str, document: Mapping[str, Any], started: int
         "stamp": digest,
         "document": document,
     }
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=".env-", suffix=".tmp", dir=target.parent)
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(kept, handle, ensure_ascii=False, separators=(",", ":"))
-        Path(temporary).replace(target)
-    except (OSError, TypeError, ValueError):
-        Path(temporary).unlink(missing_ok=True)
+    write_cache_file(target, kept)

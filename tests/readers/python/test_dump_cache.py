@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import pytest
 
 from scanner.readers.python import dump_cache, environment
 from scanner.readers.python.environment import read_environment
+from tests.conftest import make_venv
 from tests.readers.python.test_environment import write_dist
 
 PAST = time.time() - 60
@@ -31,16 +30,7 @@ def age(root: Path) -> None:
 def venv(tmp_path, monkeypatch) -> tuple[Path, Path]:
     monkeypatch.setenv("AISCAN_CACHE_DIR", str(tmp_path / "cache"))
     root = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
-    python = root / "bin" / "python"
-    site = Path(
-        subprocess.run(
-            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    )
+    python, site = make_venv(root)
     write_dist(site, "alpha", "1.0", "License: MIT", files={"LICENSE": "MIT text"})
     age(root)
     return python, site

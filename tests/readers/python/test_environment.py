@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 
 from scanner.errors import SourceError
 from scanner.readers.python.environment import read_environment
+from tests.conftest import make_venv
 
 
 def write_dist(site: Path, name: str, version: str, *headers: str, files=None) -> Path:
@@ -28,16 +28,7 @@ def write_dist(site: Path, name: str, version: str, *headers: str, files=None) -
 def venv(tmp_path_factory) -> tuple[Path, Path]:
     """A bare venv (no pip) whose site-packages holds hand-written distributions."""
     root = tmp_path_factory.mktemp("venv")
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
-    python = root / "bin" / "python"
-    site = Path(
-        subprocess.run(
-            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    )
+    python, site = make_venv(root)
     write_dist(
         site,
         "alpha",
