@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner import __version__
+from scanner.errors import UsageError
 from scanner.resources import data_dir, user_cache_dir, write_cache_file
 
 FORMAT = 1
@@ -42,8 +43,11 @@ def shipped_document(path: Path, read: Callable[[Path], Document]) -> Document:
     shipped files, else `read` from its YAML (and every shipped policy cached for the next run).
     """
     folder = path.parent
-    stamp = _fingerprint(folder)
-    target = user_cache_dir() / "compiled" / f"policies-{_where(folder)}.json"
+    try:
+        stamp = _fingerprint(folder)
+        target = user_cache_dir() / "compiled" / f"policies-{_where(folder)}.json"
+    except (OSError, RuntimeError, KeyError):
+        return read(path)  # a folder that cannot be listed, no home folder: no cache
     try:
         cached = json.loads(target.read_bytes())
         if cached["format"] == FORMAT and cached["fingerprint"] == stamp:
@@ -52,7 +56,10 @@ def shipped_document(path: Path, read: Callable[[Path], Document]) -> Document:
                 return document
     except (OSError, ValueError, TypeError, KeyError):
         pass  # missing, damaged, stale or from another layout: read the YAML again
-    documents = {p.name: read(p) for p in sorted(folder.glob("*.yaml"))}
+    try:
+        documents = {p.name: read(p) for p in sorted(folder.glob("*.yaml"))}
+    except (OSError, UsageError):
+        return read(path)  # another shipped policy is unreadable: this one's own error, if any
     if all(_json_exact(d) for d in documents.values()):
         write_cache_file(target, {"format": FORMAT, "fingerprint": stamp, "documents": documents})
     return documents[path.name] if path.name in documents else read(path)

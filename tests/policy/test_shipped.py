@@ -105,3 +105,12 @@ def test_shipped_policies_load_the_same_from_the_cache(kb, cache):
         from_yaml = load_policy(path.stem, kb)
         assert (cache / "compiled").is_dir()
         assert load_policy(path.stem, kb) == from_yaml
+
+
+def test_a_broken_sibling_keeps_nothing_and_blames_nothing(tmp_path, cache):
+    """A shipped policy that cannot be read stops the caching, not the policy asked for."""
+    rules = _rules(tmp_path)
+    (rules / "z.yaml").write_text("fail_on: [unclosed\n")
+    reader = Reader()
+    assert shipped_document(rules / "a.yaml", reader) == {"fail_on": "warning"}
+    assert not (cache / "compiled").exists()
