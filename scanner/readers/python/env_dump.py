@@ -11,6 +11,8 @@ import platform
 import sys
 
 LICENSE_FILE_LIMIT = 65536
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""Any one metadata file read (METADATA with its long description, RECORD, a license)."""
 MAX_LICENSE_FILES = 32
 """Enough for every license a real wheel ships (docutils has four, scipy one with all bundled
 texts); a metadata folder with thousands stays bounded."""
@@ -198,6 +200,45 @@ def describe(dist):
     return entry
 
 
+def regular_text(path):
+    """The text of `path` as `Path.read_text(encoding="utf-8")` gives it (universal newlines),
+    if it is a regular file of at most MAX_FILE_BYTES: a FIFO named METADATA would block the
+    dump until aiscan gives up on it, a link to /dev/zero would read forever. Opened without
+    blocking, then checked, so neither is ever read."""
+    import stat
+
+    fd = os.open(str(path), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(f"{path} is not a regular file; not read")
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise OSError(f"{path} is larger than {MAX_FILE_BYTES} bytes; not read")
+    return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def regular_files_only(dist):
+    """`dist` reading its metadata folder through `regular_text` (everything `describe` reads,
+    `dist.files` included, goes through `read_text`); a distribution that is not a folder on
+    disk (a zipped egg) as importlib found it."""
+    import pathlib
+    from importlib.metadata import PathDistribution
+
+    if not isinstance(dist, PathDistribution) or not isinstance(
+        getattr(dist, "_path", None), pathlib.Path
+    ):
+        return dist
+
+    class RegularFilesDistribution(PathDistribution):
+        def read_text(self, filename):
+            try:
+                return regular_text(self._path.joinpath(filename))
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+                return None  # what PathDistribution.read_text answers for these
+
+    return RegularFilesDistribution(dist._path)
+
+
 def main():
     from importlib import metadata  # here, not above: aiscan imports `describe` on every run
 
@@ -207,7 +248,9 @@ def main():
             "version": platform.python_version(),
             "markers": marker_environment(),
             "paths": sys.path,
-            "distributions": [describe(dist) for dist in metadata.distributions()],
+            "distributions": [
+                describe(regular_files_only(dist)) for dist in metadata.distributions()
+            ],
         },
         sys.stdout,
     )

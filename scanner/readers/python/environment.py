@@ -158,10 +158,8 @@ def read_environment(
     current directory out, so nothing but the environment's own site-packages is read, and the
     scrubbed environment keeps credentials away from it.
     """
-    from importlib.resources import files
-
     interpreter = str(python or sys.executable)
-    script = files("scanner.readers.python").joinpath("env_dump.py").read_text(encoding="utf-8")
+    script = Path(env_dump.__file__).read_text(encoding="utf-8")  # its source, run by the target
     document = dump_cache.load(interpreter, script) if cached else None
     if document is None:
         started = time.time_ns()

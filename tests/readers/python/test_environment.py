@@ -152,3 +152,29 @@ def test_a_failing_meanwhile_stops_the_dump(tmp_path):
 
     with pytest.raises(RuntimeError, match="no"):
         read_environment(endless, cached=False, meanwhile=fail)
+
+
+def test_a_fifo_or_device_in_a_named_environment_is_a_problem_not_a_hang(tmp_path, monkeypatch):
+    """A METADATA that is a FIFO, a license file linked to /dev/zero, a RECORD that is a
+    FIFO: the dump reads none of them (each would block it or read forever), says which
+    metadata it could not read, and reads the rest of the environment."""
+    import os
+
+    from scanner.readers.python import environment as environment_module
+
+    monkeypatch.setattr(environment_module, "DUMP_TIMEOUT", 30)  # a hang fails in 30 s, not 300
+    python, site = make_venv(tmp_path / "venv")
+    write_dist(site, "good", "1.0", "License: MIT")
+    fifo = site / "fifo-1.0.dist-info"
+    fifo.mkdir()
+    os.mkfifo(fifo / "METADATA")
+    zero = write_dist(site, "zero", "1.0", "License-File: LICENSE")
+    (zero / "LICENSE").symlink_to("/dev/zero")
+    record = write_dist(site, "record", "1.0", "License-Expression: MIT")
+    os.mkfifo(record / "RECORD")
+    environment = read_environment(python, cached=False)
+    by_name = {d.name: d for d in environment.distributions}
+    assert by_name["good"].license == "MIT"
+    assert "not a regular file" in (by_name["fifo"].error or "")
+    assert by_name["zero"].license_files == ()
+    assert by_name["record"].license_expression == "MIT"
