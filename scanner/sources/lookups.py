@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from scanner.inventory import Component
 from scanner.licensing.datasets import DatasetAnswer, DatasetLookup
 from scanner.licensing.knowledge_base import LicenseKnowledgeBase
 from scanner.licensing.lineage import BaseModelAnswer, BaseModelLookup
-from scanner.remote.hub import HubClient, HubUnavailable, is_repo_id
+from scanner.remote.hub import HubClient, HubModel, HubUnavailable, is_repo_id
 from scanner.sources.hfcache import CachedRevision, HfCacheSource, is_cache_repo_dir
 from scanner.sources.hub import hub_component
 from scanner.sources.interface import SourceContext
@@ -87,87 +88,82 @@ class HfCacheDatasetLookup(DatasetLookup):
         return DatasetAnswer(answer.component, answer.evidence)
 
 
-class HubLookup(BaseModelLookup):
-    """Base models on the Hub: the default branch's facts, asked concurrently."""
+class _HubAsker:
+    """Asks the Hub for one repo's default branch, for the lookups below: a Hub that cannot be
+    reached does not stop the scan (the repo falls back to the places after it, and where
+    none knows it the Hub's failure is its problem), and once it could not answer, no later
+    repo is asked."""
 
-    name = "hub"
+    repo_type = "model"
+    shown_prefix = ""
+    """How evidence names a repo of this type (`datasets/org/name`)."""
 
     def __init__(self, client: HubClient, kb: LicenseKnowledgeBase) -> None:
         self.client = client
         self.kb = kb
         self.unavailable: str | None = None
-        """Why the Hub could not answer, once it did not: later bases are not asked again."""
+        """Why the Hub could not answer, once it did not: later repos are not asked again."""
+
+    def _ask(self, repo_id: str) -> tuple[Component | None, str, str | None] | None:
+        """The repo's component and evidence, or a problem (component None); None when the
+        Hub cannot be asked for it (not a repo id, offline without a cached answer)."""
+        if not is_repo_id(repo_id):
+            return None
+        if self.client.offline and not self.client.has_cached_answer(
+            repo_id, repo_type=self.repo_type
+        ):
+            return None
+        if self.unavailable is not None:
+            return None, "", self.unavailable
+        try:
+            found = self._fetch(repo_id)
+        except HubUnavailable as exc:
+            self.unavailable = str(exc)
+            return None, "", self.unavailable
+        if found is None:
+            where = self.client.shown_endpoint
+            return None, "", f"not found on the Hub at {where} (missing, private or renamed)"
+        component = hub_component(found, self.client, self.kb, revision=None, with_readme=False)
+        license_value = found.card_data.get("license")
+        evidence = f"{self.shown_prefix}{found.repo_id}@{found.sha} (card: license {license_value})"
+        return component, evidence, None
+
+    def _fetch(self, repo_id: str) -> HubModel | None:
+        return self.client.model(repo_id)
+
+
+class HubLookup(_HubAsker, BaseModelLookup):
+    """Base models on the Hub: the default branch's facts, asked concurrently."""
+
+    name = "hub"
 
     def prefetch(self, repo_ids: Sequence[str]) -> None:
         if self.unavailable is None:
             self.client.prefetch([(r, None) for r in repo_ids if is_repo_id(r)])
 
     def lookup(self, repo_id: str) -> BaseModelAnswer | None:
-        """The Hub's facts of a base model. A Hub that cannot be reached does not stop the
-        scan: the base falls back to the next place (the catalogue), and where none knows it
-        the reason is the base's problem (`provenance.base-unresolved`)."""
-        if not is_repo_id(repo_id):
-            return None
-        if self.client.offline and not self.client.has_cached_answer(repo_id):
-            return None
-        if self.unavailable is not None:
-            return BaseModelAnswer(None, problem=self.unavailable)
-        try:
-            model = self.client.model(repo_id)
-        except HubUnavailable as exc:
-            self.unavailable = str(exc)
-            return BaseModelAnswer(None, problem=self.unavailable)
-        if model is None:
-            return BaseModelAnswer(
-                None,
-                problem=f"not found on the Hub at {self.client.shown_endpoint} "
-                "(missing, private or renamed)",
-            )
-        component = hub_component(model, self.client, self.kb, revision=None, with_readme=False)
-        license_value = model.card_data.get("license")
-        return BaseModelAnswer(
-            component, f"{model.repo_id}@{model.sha} (card: license {license_value})"
-        )
+        """The Hub's facts of a base model; a base none knows has the Hub's failure as its
+        problem (`provenance.base-unresolved`)."""
+        asked = self._ask(repo_id)
+        return None if asked is None else BaseModelAnswer(*asked)
 
 
-class HubDatasetLookup(DatasetLookup):
+class HubDatasetLookup(_HubAsker, DatasetLookup):
     """Datasets on the Hub: one `dataset_info` call each for the default branch, cached like
-    model answers, asked concurrently. A Hub that cannot be reached does not stop the scan: the
-    dataset falls back to the catalogue, with the Hub's failure as its problem."""
+    model answers, asked concurrently; a dataset the Hub cannot answer for falls back to the
+    catalogue, with the Hub's failure as its problem."""
 
     name = "hub"
+    repo_type = "dataset"
+    shown_prefix = "datasets/"
 
-    def __init__(self, client: HubClient, kb: LicenseKnowledgeBase) -> None:
-        self.client = client
-        self.kb = kb
-        self.unavailable: str | None = None
+    def _fetch(self, repo_id: str) -> HubModel | None:
+        return self.client.dataset(repo_id)
 
     def prefetch(self, dataset_ids: Sequence[str]) -> None:
         if self.unavailable is None:
             self.client.prefetch_datasets([d for d in dataset_ids if is_repo_id(d)])
 
     def lookup(self, dataset_id: str) -> DatasetAnswer | None:
-        if not is_repo_id(dataset_id):
-            return None
-        if self.client.offline and not self.client.has_cached_answer(
-            dataset_id, repo_type="dataset"
-        ):
-            return None
-        if self.unavailable is not None:
-            return DatasetAnswer(None, problem=self.unavailable)
-        try:
-            found = self.client.dataset(dataset_id)
-        except HubUnavailable as exc:
-            self.unavailable = str(exc)
-            return DatasetAnswer(None, problem=self.unavailable)
-        if found is None:
-            return DatasetAnswer(
-                None,
-                problem=f"not found on the Hub at {self.client.shown_endpoint} "
-                "(missing, private or renamed)",
-            )
-        component = hub_component(found, self.client, self.kb, revision=None, with_readme=False)
-        license_value = found.card_data.get("license")
-        return DatasetAnswer(
-            component, f"datasets/{found.repo_id}@{found.sha} (card: license {license_value})"
-        )
+        asked = self._ask(dataset_id)
+        return None if asked is None else DatasetAnswer(*asked)
