@@ -6,11 +6,15 @@ checkout keeps them at the repository root, where contributors edit them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from scanner import __version__
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -51,3 +55,52 @@ def write_cache_file(target: Path, document: Any) -> None:
         Path(temporary).replace(target)
     except (OSError, TypeError, ValueError):
         Path(temporary).unlink(missing_ok=True)
+
+
+def fingerprint(layout: int, code: Iterable[Path], folder: Path) -> str:
+    """What a cache file made from shipped data was made from: the file's `layout` version,
+    aiscan's version, the `code` files that make it and every file under `folder`, each by
+    name, size and modification time. A file added, edited or removed changes it."""
+    digest = hashlib.sha256(f"{layout}\0{__version__}\0".encode())
+    for path in code:
+        digest.update(_stamp(path))
+    _stamp_tree(digest, str(folder), "")
+    return digest.hexdigest()
+
+
+def installation_key(folder: Path) -> str:
+    """A short name for the shipped-data `folder`, so that installations side by side
+    (worktrees, virtual environments) keep cache files of their own."""
+    where = hashlib.sha256(str(folder.resolve()).encode("utf-8", "surrogateescape"))
+    return where.hexdigest()[:16]
+
+
+def _stamp_tree(digest: Any, folder: str, prefix: str) -> None:
+    """Every file's relative name and `_stamp` below `folder`, in name order (a link to a
+    folder is not followed). `os.scandir`, not `Path`: this runs at every start."""
+    try:
+        with os.scandir(folder) as found:
+            entries = sorted(found, key=lambda entry: entry.name)
+    except OSError:
+        digest.update(f"\0unreadable {prefix}\0".encode("utf-8", "surrogateescape"))
+        return
+    for entry in entries:
+        name = prefix + entry.name
+        if entry.is_dir(follow_symlinks=False):
+            _stamp_tree(digest, entry.path, name + "/")
+            continue
+        digest.update(name.encode("utf-8", "surrogateescape"))
+        try:
+            status = entry.stat()
+        except OSError:
+            digest.update(b"\0missing\0")
+            continue
+        digest.update(f"\0{status.st_size}\0{status.st_mtime_ns}\0".encode())
+
+
+def _stamp(path: Path) -> bytes:
+    try:
+        status = path.stat()
+    except OSError:
+        return b"\0missing\0"
+    return f"\0{status.st_size}\0{status.st_mtime_ns}\0".encode()

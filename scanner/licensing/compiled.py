@@ -39,7 +39,6 @@ from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scanner import __version__
 from scanner.inventory import TextMatch
 from scanner.licensing import catalogue as catalogue_module
 from scanner.licensing import knowledge_base as kb_module
@@ -57,7 +56,8 @@ from scanner.licensing.knowledge_base import (
     LicenseKnowledgeBase,
     load_knowledge_base,
 )
-from scanner.resources import data_dir, user_cache_dir, write_cache_file
+from scanner.resources import data_dir, installation_key, user_cache_dir, write_cache_file
+from scanner.resources import fingerprint as stamp_of
 
 if TYPE_CHECKING:
     from scanner.licensing.matching import PreparedReferences, Reference, ShingleIndex
@@ -79,51 +79,15 @@ _CLAUSE_FIELDS = ("conditions", "obligations", "restrictions")
 
 
 def fingerprint(directory: Path) -> str:
-    """What the compiled file was made from: every file under `directory` (name, size and
-    modification time), the compiling code's files, aiscan's version and the file format."""
-    digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0".encode())
-    for code in (*_CODE, Path(__file__)):
-        digest.update(_stamp(code))
-    _stamp_tree(digest, str(directory), "")
-    return digest.hexdigest()
-
-
-def _stamp_tree(digest: Any, folder: str, prefix: str) -> None:
-    """Every file's relative name and `_stamp` below `folder`, in name order (a link to a
-    folder is not followed). `os.scandir`, not `Path`: this runs at every start."""
-    try:
-        with os.scandir(folder) as found:
-            entries = sorted(found, key=lambda entry: entry.name)
-    except OSError:
-        digest.update(f"\0unreadable {prefix}\0".encode("utf-8", "surrogateescape"))
-        return
-    for entry in entries:
-        name = prefix + entry.name
-        if entry.is_dir(follow_symlinks=False):
-            _stamp_tree(digest, entry.path, name + "/")
-            continue
-        digest.update(name.encode("utf-8", "surrogateescape"))
-        try:
-            status = entry.stat()
-        except OSError:
-            digest.update(b"\0missing\0")
-            continue
-        digest.update(f"\0{status.st_size}\0{status.st_mtime_ns}\0".encode())
-
-
-def _stamp(path: Path) -> bytes:
-    try:
-        status = path.stat()
-    except OSError:
-        return b"\0missing\0"
-    return f"\0{status.st_size}\0{status.st_mtime_ns}\0".encode()
+    """What the compiled file was made from: every file under `directory`, the compiling
+    code's files, aiscan's version and the file format."""
+    return stamp_of(FORMAT, (*_CODE, Path(__file__)), directory)
 
 
 def cache_file(directory: Path, cache_dir: Path) -> Path:
     """One compiled file per knowledge-base folder, so installations side by side (several
     worktrees, virtual environments) do not overwrite each other's on every run."""
-    where = hashlib.sha256(str(directory.resolve()).encode("utf-8", "surrogateescape"))
-    return cache_dir / "compiled" / f"licenses-{where.hexdigest()[:16]}.json"
+    return cache_dir / "compiled" / f"licenses-{installation_key(directory)}.json"
 
 
 def load(

@@ -16,16 +16,19 @@ kept: what the cache gives back is always what the YAML says.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from scanner import __version__
 from scanner.errors import UsageError
-from scanner.resources import data_dir, user_cache_dir, write_cache_file
+from scanner.resources import (
+    data_dir,
+    fingerprint,
+    installation_key,
+    user_cache_dir,
+    write_cache_file,
+)
 
 FORMAT = 1
 """Bumped when the layout of the cache file changes."""
@@ -44,8 +47,8 @@ def shipped_document(path: Path, read: Callable[[Path], Document]) -> Document:
     """
     folder = path.parent
     try:
-        stamp = _fingerprint(folder)
-        target = user_cache_dir() / "compiled" / f"policies-{_where(folder)}.json"
+        stamp = fingerprint(FORMAT, (Path(__file__), Path(__file__).with_name("load.py")), folder)
+        target = user_cache_dir() / "compiled" / f"policies-{installation_key(folder)}.json"
     except (OSError, RuntimeError, KeyError):
         return read(path)  # a folder that cannot be listed, no home folder: no cache
     try:
@@ -60,9 +63,11 @@ def shipped_document(path: Path, read: Callable[[Path], Document]) -> Document:
         documents = {p.name: read(p) for p in sorted(folder.glob("*.yaml"))}
     except (OSError, UsageError):
         return read(path)  # another shipped policy is unreadable: this one's own error, if any
+    if path.name not in documents:
+        return read(path)
     if all(_json_exact(d) for d in documents.values()):
         write_cache_file(target, {"format": FORMAT, "fingerprint": stamp, "documents": documents})
-    return documents[path.name] if path.name in documents else read(path)
+    return documents[path.name]
 
 
 def _json_exact(document: Document) -> bool:
@@ -70,22 +75,3 @@ def _json_exact(document: Document) -> bool:
         return bool(json.loads(json.dumps(document)) == document)
     except (TypeError, ValueError):
         return False
-
-
-def _fingerprint(folder: Path) -> str:
-    """Every policy file's name, size and modification time, this module, aiscan's version."""
-    digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0".encode())
-    for path in (Path(__file__), Path(__file__).with_name("load.py"), *sorted(folder.iterdir())):
-        try:
-            status = path.stat()
-        except OSError:
-            digest.update(f"{path.name}\0missing\0".encode("utf-8", "surrogateescape"))
-            continue
-        stamp = f"{path.name}\0{status.st_size}\0{status.st_mtime_ns}\0"
-        digest.update(stamp.encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
-
-
-def _where(folder: Path) -> str:
-    """One cache file per installation: worktrees and venvs side by side keep their own."""
-    return hashlib.sha256(os.fsencode(folder)).hexdigest()[:16]
