@@ -35,7 +35,7 @@ import threading
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import fields
-from functools import cache, partial
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -109,23 +109,39 @@ def load(
     return kb, catalogue
 
 
-@cache
-def load_default() -> tuple[LicenseKnowledgeBase, ModelCatalogue]:
-    """The shipped knowledge base and catalogue, compiled in the user's cache folder, with
-    their license-text answers kept there too (`Answers`)."""
-    directory = data_dir("licenses")
+def _default_folders() -> tuple[Path, Path | None]:
+    """The shipped knowledge base's folder, and the cache folder its compiled copy is kept in
+    (None: no home folder to find one in, so the sources are read, as before)."""
     try:
         cache_dir: Path | None = user_cache_dir()
     except (RuntimeError, KeyError, OSError):
-        cache_dir = None  # no home folder to find one in: the sources, as before
-    stamp = fingerprint(directory)
-    kb, catalogue = load(directory, cache_dir, stamp)
+        cache_dir = None
+    return data_dir("licenses"), cache_dir
+
+
+@cache
+def _default_stamp() -> str:
+    return fingerprint(_default_folders()[0])
+
+
+@cache
+def load_default() -> tuple[LicenseKnowledgeBase, ModelCatalogue]:
+    """The shipped knowledge base and catalogue, compiled in the user's cache folder."""
+    directory, cache_dir = _default_folders()
+    return load(directory, cache_dir, _default_stamp())
+
+
+@cache
+def default_knowledge_base() -> LicenseKnowledgeBase:
+    """The shipped knowledge base (`load_default`'s entries, loaded when first looked at),
+    with its license-text answers and prepared references kept in the user's cache folder."""
+    directory, cache_dir = _default_folders()
+    kb = LicenseKnowledgeBase.deferred(lambda: load_default()[0])
     if cache_dir is not None:
-        kb.answers = Answers(answers_file(directory, cache_dir), stamp)
-        kb.references = partial(
-            load_references, references_file(directory, cache_dir), stamp, kb.parse_references
-        )
-    return kb, catalogue
+        kb.answers = Answers(answers_file(directory, cache_dir), _default_stamp)
+        references = references_file(directory, cache_dir)
+        kb.references = lambda: load_references(references, _default_stamp(), kb.parse_references)
+    return kb
 
 
 def answers_file(directory: Path, cache_dir: Path) -> Path:
@@ -306,9 +322,11 @@ class Answers:
     matched, and any failure (a read-only folder, a damaged or foreign file) turns it off for
     the run: the text is matched as it would be without it."""
 
-    def __init__(self, path: Path, stamp: str) -> None:
+    def __init__(self, path: Path, stamp: Callable[[], str]) -> None:
         self.path = path
-        self.stamp = stamp
+        self._stamp = stamp
+        """The fingerprint, computed when the store is first opened: a run that matches no
+        text never lists the knowledge base's files for it."""
         self._db: Any = None
         self._off = False
         self._lock = threading.Lock()  # texts from the Hub may be matched in worker threads
@@ -336,11 +354,11 @@ class Answers:
                     "CREATE TABLE IF NOT EXISTS answers (digest BLOB PRIMARY KEY, answer TEXT)"
                 )
                 row = db.execute("SELECT fingerprint FROM meta").fetchone()
-                if row is None or row[0] != self.stamp:
+                if row is None or row[0] != self._stamp():
                     db.execute("BEGIN IMMEDIATE")
                     db.execute("DELETE FROM answers")
                     db.execute("DELETE FROM meta")
-                    db.execute("INSERT INTO meta VALUES (?)", (self.stamp,))
+                    db.execute("INSERT INTO meta VALUES (?)", (self._stamp(),))
                     db.execute("COMMIT")
                 self._db = db
             except (sqlite3.Error, OSError):
@@ -350,7 +368,7 @@ class Answers:
     def _key(self, key: bytes) -> bytes:
         """The text's digest with the fingerprint: a run that started before a knowledge-base
         file changed may still write its answers after another run emptied the store."""
-        return hashlib.sha256(self.stamp.encode() + key).digest()
+        return hashlib.sha256(self._stamp().encode() + key).digest()
 
     def get(self, key: bytes) -> Identified | None:
         import sqlite3

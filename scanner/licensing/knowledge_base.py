@@ -10,9 +10,9 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from scanner.inventory import TextMatch
 from scanner.licensing.names import canonical_url, looks_like_url, loose_name
@@ -304,14 +304,55 @@ def parse_entry(raw: Any, path: Path) -> LicenseEntry:
     )
 
 
+class _Tables(NamedTuple):
+    """What a knowledge base looks licenses up in: the entries by key, and every name they are
+    known under as written, loosely and by link (`LicenseKnowledgeBase.identify_name`)."""
+
+    entries: dict[str, LicenseEntry]
+    by_name: dict[str, str]
+    by_loose: dict[str, str | None]  # None: two licenses fold to this form
+    by_url: dict[str, str | None]
+
+
+def _indexed(entries: Iterable[LicenseEntry]) -> _Tables:
+    tables = _Tables({e.key: e for e in sorted(entries, key=lambda e: e.key)}, {}, {}, {})
+    # Own aliases first, then derived names (SPDX ids, ScanCode keys, names, URLs), so an
+    # explicit alias always wins over a derived one.
+    for entry in tables.entries.values():
+        for alias in (entry.key, *entry.aliases):
+            _add_name(tables, alias, entry.key, explicit=True)
+    for entry in tables.entries.values():
+        derived = [entry.name, entry.spdx, entry.scancode, entry.url]
+        if entry.scancode:
+            derived.append(f"LicenseRef-scancode-{entry.scancode}")
+        derived.append(entry.spdx_ref)
+        for name in derived:
+            if name:
+                _add_name(tables, name, entry.key, explicit=False)
+    return tables
+
+
+def _add_name(tables: _Tables, name: str, key: str, *, explicit: bool) -> None:
+    url = canonical_url(name)
+    if url is not None:
+        _add_unless_shared(tables.by_url, url, key)
+    else:
+        _add_unless_shared(tables.by_loose, loose_name(name), key)
+    normalized = normalize_name(name)
+    owner = tables.by_name.get(normalized)
+    if owner is not None and owner != key:
+        if explicit:
+            raise KnowledgeBaseError(f"alias {name!r} belongs to both {owner} and {key}")
+        return
+    tables.by_name[normalized] = key
+
+
 class LicenseKnowledgeBase:
     """All license entries, indexed by every name they are known under."""
 
     def __init__(self, entries: Iterable[LicenseEntry]) -> None:
-        self.entries: dict[str, LicenseEntry] = {}
-        self._by_name: dict[str, str] = {}
-        self._by_loose: dict[str, str | None] = {}  # None: two licenses fold to this form
-        self._by_url: dict[str, str | None] = {}
+        self._loaded: _Tables | None = _indexed(entries)
+        self._load: Callable[[], _Tables] | None = None
         self._identified: dict[bytes, Identified] = {}
         self.answers: AnswerStore | None = None
         """Where answers are also kept between runs (the shipped knowledge base's, in the
@@ -320,21 +361,6 @@ class LicenseKnowledgeBase:
         """Where the reference texts come from prepared for matching, with their shingle index
         (the shipped knowledge base's are kept so in the user's cache folder); None:
         `parse_references`."""
-        for entry in sorted(entries, key=lambda e: e.key):
-            self.entries[entry.key] = entry
-        # Own aliases first, then derived names (SPDX ids, ScanCode keys, names, URLs), so an
-        # explicit alias always wins over a derived one.
-        for entry in self.entries.values():
-            for alias in (entry.key, *entry.aliases):
-                self._add_name(alias, entry.key, explicit=True)
-        for entry in self.entries.values():
-            derived = [entry.name, entry.spdx, entry.scancode, entry.url]
-            if entry.scancode:
-                derived.append(f"LicenseRef-scancode-{entry.scancode}")
-            derived.append(entry.spdx_ref)
-            for name in derived:
-                if name:
-                    self._add_name(name, entry.key, explicit=False)
 
     @classmethod
     def from_indexes(
@@ -347,29 +373,37 @@ class LicenseKnowledgeBase:
         """A knowledge base from entries and the name indexes `name_indexes()` gave for them
         (`scanner.licensing.compiled`): indexing every name is most of building one."""
         kb = cls(())
-        kb.entries = {entry.key: entry for entry in sorted(entries, key=lambda e: e.key)}
-        kb._by_name, kb._by_loose, kb._by_url = by_name, by_loose, by_url
+        entries_by_key = {entry.key: entry for entry in sorted(entries, key=lambda e: e.key)}
+        kb._loaded = _Tables(entries_by_key, by_name, by_loose, by_url)
         return kb
+
+    @classmethod
+    def deferred(cls, load: Callable[[], LicenseKnowledgeBase]) -> LicenseKnowledgeBase:
+        """A knowledge base whose entries and indexes are `load()`'s, loaded when first looked
+        at: a command that names no license (`verify` by the default policy) never reads
+        them. What `load` sets on its own knowledge base (answers, references) is not taken."""
+        kb = cls(())
+        kb._loaded = None
+        kb._load = lambda: load()._tables
+        return kb
+
+    @property
+    def _tables(self) -> _Tables:
+        if self._loaded is None:
+            assert self._load is not None  # only a deferred knowledge base starts unloaded
+            self._loaded = self._load()
+        return self._loaded
+
+    @property
+    def entries(self) -> dict[str, LicenseEntry]:
+        return self._tables.entries
 
     def name_indexes(
         self,
     ) -> tuple[dict[str, str], dict[str, str | None], dict[str, str | None]]:
         """The indexes `identify_name` looks names up in: as written, loosely, by link."""
-        return self._by_name, self._by_loose, self._by_url
-
-    def _add_name(self, name: str, key: str, *, explicit: bool) -> None:
-        url = canonical_url(name)
-        if url is not None:
-            _add_unless_shared(self._by_url, url, key)
-        else:
-            _add_unless_shared(self._by_loose, loose_name(name), key)
-        normalized = normalize_name(name)
-        owner = self._by_name.get(normalized)
-        if owner is not None and owner != key:
-            if explicit:
-                raise KnowledgeBaseError(f"alias {name!r} belongs to both {owner} and {key}")
-            return
-        self._by_name[normalized] = key
+        tables = self._tables
+        return tables.by_name, tables.by_loose, tables.by_url
 
     def __contains__(self, key: object) -> bool:
         return key in self.entries
@@ -388,13 +422,14 @@ class LicenseKnowledgeBase:
         form; then a name followed by its abbreviation in parentheses ("Academic Free License
         (AFL) v. 3.0"), when the abbreviation is the name's initials or names the same license.
         """
-        exact = self._by_name.get(normalize_name(name))
+        tables = self._tables
+        exact = tables.by_name.get(normalize_name(name))
         if exact is not None:
             return exact
         if looks_like_url(name):
             url = canonical_url(name)
-            return self._by_url.get(url) if url is not None else None
-        loose = self._by_loose.get(loose_name(name))
+            return tables.by_url.get(url) if url is not None else None
+        loose = tables.by_loose.get(loose_name(name))
         if loose is not None:
             return loose
         return self._without_abbreviation(name)
@@ -405,7 +440,7 @@ class LicenseKnowledgeBase:
             return None
         inner = match.group(1)
         rest = f"{name[: match.start()]} {name[match.end() :]}"
-        key = self._by_loose.get(loose_name(rest))
+        key = self._tables.by_loose.get(loose_name(rest))
         if key is None:
             return None
         initials = "".join(word[0] for word in re.findall(r"[^\W\d_]+", name[: match.start()]))
@@ -575,10 +610,10 @@ def safe_loader() -> Any:
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@cache
 def default_knowledge_base() -> LicenseKnowledgeBase:
-    """The knowledge base shipped with aiscan, loaded once per process (from the compiled copy
-    in the user's cache folder while it matches the files, `scanner.licensing.compiled`)."""
-    from scanner.licensing.compiled import load_default
+    """The knowledge base shipped with aiscan, one per process, read when first looked at
+    (from the compiled copy in the user's cache folder while it matches the files,
+    `scanner.licensing.compiled`)."""
+    from scanner.licensing.compiled import default_knowledge_base as compiled_default
 
-    return load_default()[0]
+    return compiled_default()

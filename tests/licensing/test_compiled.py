@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 
@@ -147,15 +148,26 @@ def test_a_cache_folder_that_cannot_be_written_reads_the_sources(tmp_path):
     same(compiled.load(SHIPPED, None), source)
 
 
+@contextlib.contextmanager
+def _fresh_defaults():
+    """The shipped knowledge base and catalogue loaded anew (and forgotten after)."""
+    loaders = (compiled.load_default, compiled.default_knowledge_base, compiled._default_stamp)
+    for loader in loaders:
+        loader.cache_clear()
+    try:
+        yield
+    finally:
+        for loader in loaders:
+            loader.cache_clear()
+
+
 def test_the_default_uses_the_user_cache_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("AISCAN_CACHE_DIR", str(tmp_path / "cache"))
-    compiled.load_default.cache_clear()
-    try:
-        kb, _ = compiled.load_default()
+    with _fresh_defaults():
+        kb = compiled.default_knowledge_base()
+        assert not compiled.cache_file(SHIPPED, tmp_path / "cache").exists()  # not yet needed
         assert "apache-2.0" in kb
         assert compiled.cache_file(SHIPPED, tmp_path / "cache").is_file()
-    finally:
-        compiled.load_default.cache_clear()
 
 
 # --- answers of identify, kept between runs ----------------------------------------------
@@ -163,7 +175,7 @@ def test_the_default_uses_the_user_cache_folder(tmp_path, monkeypatch):
 
 def _kb_with_answers(cache, stamp="stamp"):
     kb, _ = compiled.load(SHIPPED, cache)
-    kb.answers = compiled.Answers(cache / "answers.sqlite3", stamp)
+    kb.answers = compiled.Answers(cache / "answers.sqlite3", lambda: stamp)
     return kb
 
 
@@ -264,12 +276,10 @@ def test_without_a_home_folder_the_sources_are_read(monkeypatch):
         raise RuntimeError("Could not determine home directory.")
 
     monkeypatch.setattr(compiled, "user_cache_dir", no_home)
-    compiled.load_default.cache_clear()
-    try:
-        kb, catalogue = compiled.load_default()
-        assert "mit" in kb and kb.answers is None and catalogue.families
-    finally:
-        compiled.load_default.cache_clear()
+    with _fresh_defaults():
+        kb, (_, catalogue) = compiled.default_knowledge_base(), compiled.load_default()
+        assert "mit" in kb and kb.answers is None and kb.references is None
+        assert catalogue.families
 
 
 def test_answers_are_kept_from_worker_threads(tmp_path, monkeypatch):
@@ -374,14 +384,11 @@ def test_damaged_references_are_prepared_again(tmp_path):
 
 def test_the_default_keeps_its_references_beside_the_compiled_file(tmp_path, monkeypatch):
     monkeypatch.setenv("AISCAN_CACHE_DIR", str(tmp_path))
-    compiled.load_default.cache_clear()
-    try:
-        kb, _ = compiled.load_default()
+    with _fresh_defaults():
+        kb = compiled.default_knowledge_base()
         assert kb.identify_text(
             (SHIPPED / "reference" / "mit.txt").read_text("utf-8").replace("{{", "")
         )
         kept = compiled.references_file(SHIPPED, tmp_path)
         assert kept.is_file()
         assert kept.parent == compiled.cache_file(SHIPPED, tmp_path).parent
-    finally:
-        compiled.load_default.cache_clear()
