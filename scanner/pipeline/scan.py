@@ -166,20 +166,20 @@ def run_scan(
         found, problems = _collect(target, context, services)
         components.extend(found)
         empty_targets.extend(problems)
-    catalogue = default_catalogue()
-    lookups: list[BaseModelLookup] = [HfCacheLookup(default_hub_cache(), kb)]
-    if client is not None:
-        from scanner.sources.lookups import HubLookup
-
-        lookups.append(HubLookup(client, kb))
-    lookups.append(CatalogueLookup(catalogue))
     unique = unique_components(components)
     # Models on disk, on the Hub and named in code go through one lineage resolution (a model
     # named in code by the id it is loaded by); packages are concluded from their metadata.
     libraries = [c for c in unique if c.type == "library"]
-    models = resolve_licenses(
-        [c for c in unique if c.type != "library"], kb, lookups, catalogue, on_lookup
-    )
+    models = [c for c in unique if c.type != "library"]
+    if models:  # the catalogue is read only for a run that has models to trace
+        catalogue = default_catalogue()
+        lookups: list[BaseModelLookup] = [HfCacheLookup(default_hub_cache(), kb)]
+        if client is not None:
+            from scanner.sources.lookups import HubLookup
+
+            lookups.append(HubLookup(client, kb))
+        lookups.append(CatalogueLookup(catalogue))
+        models = resolve_licenses(models, kb, lookups, catalogue, on_lookup)
     if any(c.type in ("model", "dataset") for c in models):  # a package-only run reads no card
         models = resolve_training_data(
             models, kb, _dataset_lookups(kb, client), default_dataset_catalogue()
