@@ -22,12 +22,15 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scanner.errors import SourceError
 from scanner.files import one_line, outside_problem, read_bounded
 from scanner.readers.python import dump_cache, env_dump
 from scanner.readers.python.lock_markers import host_markers
+
+if TYPE_CHECKING:
+    import subprocess
 
 DUMP_TIMEOUT = 300
 MAX_METADATA_BYTES = 4 * 1024 * 1024
@@ -169,6 +172,39 @@ def read_environment(
     return parse_dump(document)
 
 
+def _output(
+    process: subprocess.Popen[bytes], meanwhile: Callable[[], object] | None
+) -> tuple[bytes, bytes]:
+    """The dump's output and errors, with `meanwhile` called while it runs. The pipes are read
+    all along, on a thread of their own: a dump writes more than a pipe holds (~220 KB for 30
+    distributions), and one left unread stops until `meanwhile` is done, so the two would take
+    turns instead of overlapping."""
+    if meanwhile is None:
+        return process.communicate(timeout=DUMP_TIMEOUT)
+    import threading
+
+    outcome: list[tuple[bytes, bytes] | BaseException] = []
+
+    def drain() -> None:
+        try:
+            outcome.append(process.communicate(timeout=DUMP_TIMEOUT))
+        except BaseException as exc:  # the timeout: raised in the caller's thread below
+            outcome.append(exc)
+
+    reader = threading.Thread(target=drain, name="aiscan-dump-reader", daemon=True)
+    reader.start()
+    try:
+        meanwhile()
+    except BaseException:
+        process.kill()  # the reader then sees the pipes close, and is gone before this returns
+        reader.join()
+        raise
+    reader.join()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
 def _run_dump(interpreter: str, script: str, meanwhile: Callable[[], object] | None = None) -> Any:
     import subprocess
 
@@ -180,9 +216,7 @@ def _run_dump(interpreter: str, script: str, meanwhile: Callable[[], object] | N
             env=scrubbed_environment(),
         ) as process:
             try:
-                if meanwhile is not None:
-                    meanwhile()
-                stdout, stderr = process.communicate(timeout=DUMP_TIMEOUT)
+                stdout, stderr = _output(process, meanwhile)
             except BaseException:
                 process.kill()  # as `subprocess.run` does on a timeout or an interrupt
                 raise
