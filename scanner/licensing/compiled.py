@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import fields
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from scanner.inventory import TextMatch
 from scanner.licensing import catalogue as catalogue_module
@@ -157,16 +157,31 @@ def load_references(
 ) -> PreparedReferences:
     """The prepared reference texts and their shingle index from `target` when it holds this
     fingerprint's, else `parse()`'s with the index computed (and both are written there for
-    the next run). A damaged or foreign file only means they are prepared again."""
-    from scanner.licensing.matching import PreparedReferences, prepare
+    the next run). A damaged or foreign file only means they are prepared again. The kept
+    references are decoded one by one as the matcher first looks at each (`KeptReferences`)."""
+    from scanner.licensing.matching import PreparedReferences
 
     try:
         raw = json.loads(target.read_bytes())
         if raw.get("format") == FORMAT and raw.get("fingerprint") == stamp:
-            references = tuple(_decode_reference(item) for item in raw["references"])
-            return PreparedReferences(references, _decode_index(raw["shingles"], references))
+            items = raw["references"]
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                raise ValueError("references that are not a list of objects")
+            counts = [_word_count(item["words"]) for item in items]
+            index = _decode_index(raw["shingles"], counts)
+            again = cache(lambda: _prepare_and_keep(target, stamp, parse))
+            return PreparedReferences(KeptReferences(items, again), index)
     except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError):
         pass
+    return _prepare_and_keep(target, stamp, parse)
+
+
+def _prepare_and_keep(
+    target: Path, stamp: str, parse: Callable[[], list[Reference]]
+) -> PreparedReferences:
+    """`parse()`'s references prepared, and written to `target` for the next run."""
+    from scanner.licensing.matching import prepare
+
     prepared = prepare(parse())
     try:
         encoded = [_encode_reference(r) for r in prepared.references]
@@ -177,6 +192,56 @@ def load_references(
         document["shingles"] = _encode_index(prepared.index)
     write_cache_file(target, document)
     return prepared
+
+
+class KeptReferences(Sequence["Reference"]):
+    """The references of a kept file, each decoded when first looked at: a run aligns its
+    texts with the few candidates their shingles point to (~17 of the 85 for 30 packages), and
+    decoding every reference was half of reading the file, on the way of a first run's first
+    match. A reference found damaged only now (the index was checked on reading) has every
+    reference prepared again and the file written anew, as damage found on reading does: the
+    same fingerprint gives the same references, in the same order, so the index still fits."""
+
+    def __init__(
+        self, items: list[dict[str, Any]], again: Callable[[], PreparedReferences]
+    ) -> None:
+        self._items = items
+        self._decoded: list[Reference | None] = [None] * len(items)
+        self._again = again
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, number: int) -> Reference: ...
+
+    @overload
+    def __getitem__(self, number: slice) -> tuple[Reference, ...]: ...
+
+    def __getitem__(self, number: int | slice) -> Reference | tuple[Reference, ...]:
+        if isinstance(number, slice):
+            return tuple(self[n] for n in range(len(self))[number])
+        reference = self._decoded[number]
+        if reference is None:
+            try:
+                reference = _decode_reference(self._items[number])
+            except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+                reference = self._again().references[number]
+            self._decoded[number] = reference
+        return reference
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to any sequence of the same references (a tuple of them, as `prepare` gives)."""
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _word_count(words: Any) -> int:
+    """How many words a kept reference has (`_decode_reference` splits them so)."""
+    if not isinstance(words, str):
+        raise TypeError("words that are not a string")
+    return words.count(" ") + 1 if words else 0
 
 
 def _numbers(values: Sequence[int]) -> str:
@@ -283,26 +348,27 @@ def _encode_index(index: ShingleIndex) -> dict[str, Any]:
     }
 
 
-def _decode_index(raw: dict[str, Any], references: Sequence[Reference]) -> ShingleIndex:
-    """The kept shingle index, checked to fit `references` (a damaged one is computed again:
-    every id in range, every reference's shingles counted, the holder lists in order)."""
+def _decode_index(raw: dict[str, Any], counts: Sequence[int]) -> ShingleIndex:
+    """The kept shingle index, checked to fit references of `counts` words (a damaged one is
+    computed again: every id in range, every reference's shingles counted, the holder lists
+    in order)."""
     from scanner.licensing.matching import SHINGLE, ShingleIndex
 
     keys = raw["keys"]
     if not isinstance(keys, list) or not set(map(type, keys)) <= {str}:
         raise ValueError("shingle keys that are not strings")
     ids = dict(zip(keys, range(len(keys)), strict=True))
-    if len(ids) != len(keys) or len(raw["positions"]) != len(references):
+    if len(ids) != len(keys) or len(raw["positions"]) != len(counts):
         raise ValueError("a shingle index of other references")
     positions = tuple(
-        _unpack_array(text, max(0, len(r.words.words) - SHINGLE + 1))
-        for text, r in zip(raw["positions"], references, strict=True)
+        _unpack_array(text, max(0, count - SHINGLE + 1))
+        for text, count in zip(raw["positions"], counts, strict=True)
     )
     offsets = _unpack_array(raw["offsets"], len(keys) + 1)
     holders = _unpack_array(raw["holders"], offsets[-1])
     if offsets[0] != 0 or offsets.tolist() != sorted(offsets):
         raise ValueError("holder lists out of order")
-    if max(holders, default=0) >= max(1, len(references)) or any(
+    if max(holders, default=0) >= max(1, len(counts)) or any(
         max(grams, default=0) >= max(1, len(keys)) for grams in positions
     ):
         raise ValueError("a shingle or reference number out of range")

@@ -641,7 +641,7 @@ class PreparedReferences:
     """The references ready for matching: their texts and their shingle index (kept together
     in the user's cache folder, `compiled.load_references`)."""
 
-    references: tuple[Reference, ...]
+    references: Sequence[Reference]
     index: ShingleIndex | None
 
 
@@ -683,10 +683,10 @@ class LicenseMatcher:
     (`coverage_bound`), and the others are aligned only when no full match answers. The answers
     are those of aligning every candidate (`match_exhaustively`, which the tests compare)."""
 
-    def __init__(self, references: Iterable[Reference], index: ShingleIndex | None = None) -> None:
+    def __init__(self, references: Sequence[Reference], index: ShingleIndex | None = None) -> None:
         """`index`: the references' shingle index as kept with them (`index_shingles` when
-        None)."""
-        self.references = tuple(references)
+        None). `references` are looked at one by one, only as candidates need them."""
+        self.references = references
         self.index = index if index is not None else index_shingles(self.references)
         self._sets: dict[int, set[tuple[str, ...]]] = {}
         self._once: dict[int, dict[int, int]] = {}

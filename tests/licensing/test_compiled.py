@@ -382,6 +382,33 @@ def test_damaged_references_are_prepared_again(tmp_path):
         assert json.loads(target.read_text("utf-8")) == document  # and written whole again
 
 
+def test_a_reference_found_damaged_when_first_looked_at_is_prepared_again(tmp_path):
+    """The index checks out, so the file is used; its references are decoded as the matcher
+    needs them, and one that does not decode has them all prepared again and the file
+    written whole, as damage found on reading does."""
+    import json
+
+    kb = load_knowledge_base(SHIPPED)
+    target = tmp_path / "refs.references.json"
+    expected = compiled.load_references(target, "stamp", kb.parse_references)
+    document = json.loads(target.read_text("utf-8"))
+    first, *rest = document["references"]
+    for damaged in ({**first, "notice": "!!!"}, {**first, "starts": first["starts"][:-8]}):
+        target.write_text(json.dumps({**document, "references": [damaged, *rest]}), "utf-8")
+        calls: list[int] = []
+
+        def parse(calls=calls):
+            calls.append(1)
+            return kb.parse_references()
+
+        kept = compiled.load_references(target, "stamp", parse)
+        assert kept.references[1] == expected.references[1] and calls == []  # not yet needed
+        assert kept.references[0] == expected.references[0] and calls == [1]
+        assert tuple(kept.references) == tuple(expected.references) and calls == [1]
+        assert kept.index == expected.index
+        assert json.loads(target.read_text("utf-8")) == document
+
+
 def test_the_default_keeps_its_references_beside_the_compiled_file(tmp_path, monkeypatch):
     monkeypatch.setenv("AISCAN_CACHE_DIR", str(tmp_path))
     with _fresh_defaults():
