@@ -142,6 +142,28 @@ def test_meanwhile_runs_while_the_dump_does(venv, tmp_path):
         read_environment(waiting, cached=False, meanwhile=flag.touch)
 
 
+def test_the_dump_is_read_while_meanwhile_runs(tmp_path):
+    """A dump writes more than a pipe holds: its output is read all along, so it finishes
+    while `meanwhile` is still at work instead of waiting for it."""
+    import time
+
+    flag = tmp_path / "flag"
+    chatty = tmp_path / "python"
+    chatty.write_text(f"#!/bin/sh\nhead -c 1048576 /dev/zero\ntouch {flag}\nexit 5\n")
+    chatty.chmod(0o755)
+    seen = []
+
+    def meanwhile():
+        deadline = time.monotonic() + 20
+        while not flag.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.append(flag.exists())
+
+    with pytest.raises(SourceError, match="exit 5"):
+        read_environment(chatty, cached=False, meanwhile=meanwhile)
+    assert seen == [True]
+
+
 def test_a_failing_meanwhile_stops_the_dump(tmp_path):
     endless = tmp_path / "python"
     endless.write_text("#!/bin/sh\nsleep 60\n")
