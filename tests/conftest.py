@@ -610,6 +610,21 @@ def subprocess_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
 
 
+def aiscan_child(
+    *args: object, env: Mapping[str, str] | None = None, code: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """Run `aiscan ARGS` in a child Python after `code` (which may patch what the run uses)."""
+    program = f"{code}\nfrom scanner.cli.main import main\nmain()"
+    return subprocess.run(
+        [sys.executable, "-c", program, *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**subprocess_env(), **(env or {})},
+        timeout=120,
+        check=False,
+    )
+
+
 @functools.cache
 def _restriction() -> tuple[str, Any] | None:
     """How to run aiscan so that mode-000 files are unreadable, or None when impossible."""

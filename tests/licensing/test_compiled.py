@@ -421,17 +421,13 @@ def test_the_default_keeps_its_references_beside_the_compiled_file(tmp_path, mon
         assert kept.parent == compiled.cache_file(SHIPPED, tmp_path).parent
 
 
-_VERIFY_WITHOUT_LOADING = """
-import sys
+_REFUSE_LOADING = """
 from scanner.licensing import compiled
 
 def refuse(*_args):
     raise SystemExit("read the knowledge base")
 
 compiled.load = refuse
-from scanner.cli.main import main
-sys.argv = ["aiscan", *sys.argv[1:]]
-main()
 """
 
 
@@ -442,22 +438,13 @@ def test_a_verify_reads_the_knowledge_base_only_for_a_policy_naming_licenses(
     """Nothing of a verification names a license: the compiled file is not even read (a
     fifth of a cached re-verify's time) unless the policy lists licenses, which are then
     looked up in it."""
-    import subprocess
-    import sys
-
-    from tests.conftest import make_model_dir, subprocess_env
+    from tests.conftest import aiscan_child, make_model_dir
 
     folder = make_model_dir(tmp_path)
     args = ["verify", str(folder), "-f", "json", "--no-cache"]
     if policy is not None:
         (tmp_path / "policy.yaml").write_text(policy, "utf-8")
         args += ["--policy", str(tmp_path / "policy.yaml")]
-    run = subprocess.run(
-        [sys.executable, "-c", _VERIFY_WITHOUT_LOADING, *args],
-        capture_output=True,
-        text=True,
-        env=subprocess_env(),
-        timeout=120,
-    )
+    run = aiscan_child(*args, code=_REFUSE_LOADING)
     assert ("read the knowledge base" in run.stderr) is reads, run.stderr
     assert run.returncode == (1 if reads else 0), run.stderr

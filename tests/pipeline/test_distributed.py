@@ -22,7 +22,7 @@ import pytest
 from safetensors.numpy import save
 
 from scanner.pipeline import distributed
-from tests.conftest import make_hf_cache, run_cli, subprocess_env
+from tests.conftest import aiscan_child, make_hf_cache, run_cli, subprocess_env
 from tests.daskcluster import start_cluster, worker_pids
 
 
@@ -225,26 +225,12 @@ def _closed_port() -> int:
         return probe.getsockname()[1]
 
 
-def _aiscan(
-    *args: object, env: dict[str, str] | None = None, code: str = ""
-) -> subprocess.CompletedProcess[str]:
-    program = f"{code}\nfrom scanner.cli.main import main\nmain()"
-    return subprocess.run(
-        [sys.executable, "-c", program, *map(str, args)],
-        capture_output=True,
-        text=True,
-        env={**subprocess_env(), **(env or {})},
-        timeout=120,
-        check=False,
-    )
-
-
 def test_an_unreachable_scheduler_is_one_line_and_exit_3(tmp_path):
     folder = tmp_path / "m"
     folder.mkdir()
     (folder / "model.safetensors").write_bytes(weights(8))
     address = f"tcp://127.0.0.1:{_closed_port()}"
-    done = _aiscan("verify", folder, "--scheduler", address)
+    done = aiscan_child("verify", folder, "--scheduler", address)
     assert done.returncode == 3
     assert done.stdout == ""
     assert done.stderr.count("\n") == 1, done.stderr
@@ -261,7 +247,7 @@ def test_a_malformed_address_is_a_usage_error(tmp_path):
 def test_without_the_extra_the_error_says_how_to_install_it(tmp_path):
     (tmp_path / "m").mkdir()
     block = "import sys\nsys.modules['distributed'] = None\nsys.modules['dask'] = None"
-    done = _aiscan("verify", tmp_path / "m", "--scheduler", "tcp://127.0.0.1:1", code=block)
+    done = aiscan_child("verify", tmp_path / "m", "--scheduler", "tcp://127.0.0.1:1", code=block)
     assert done.returncode == 3
     assert done.stderr == (
         "aiscan: error: --scheduler needs Dask distributed; install the dask extra: "
@@ -276,7 +262,7 @@ def test_a_local_verify_never_imports_dask(tmp_path):
     probe = (
         "import atexit, sys\natexit.register(lambda: print('dask' in sys.modules, file=sys.stderr))"
     )
-    done = _aiscan("verify", folder, env={"AISCAN_CACHE_DIR": str(tmp_path / "c")}, code=probe)
+    done = aiscan_child("verify", folder, env={"AISCAN_CACHE_DIR": str(tmp_path / "c")}, code=probe)
     assert done.returncode == 0
     assert done.stderr.splitlines()[-1] == "False"
 
@@ -375,7 +361,7 @@ def test_the_address_can_come_from_dasks_own_configuration(tmp_path, cluster):
         "atexit.register(lambda: print('distributed' in sys.modules, file=sys.stderr))"
     )
     env = {"AISCAN_CACHE_DIR": str(tmp_path / "c"), "DASK_CONFIG": str(config)}
-    done = _aiscan("verify", folder, "--no-cache", "-f", "json", env=env, code=probe)
+    done = aiscan_child("verify", folder, "--no-cache", "-f", "json", env=env, code=probe)
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines()[-1] == "True"  # it went to the cluster
     local = verify(folder, "--no-cache", "-f", "json")
