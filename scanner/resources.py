@@ -57,6 +57,21 @@ def write_cache_file(target: Path, document: Any) -> None:
         Path(temporary).unlink(missing_ok=True)
 
 
+def read_cache_file(target: Path, layout: int, stamp: str) -> dict[str, Any] | None:
+    """The document kept at `target` (by `write_cache_file`, with its `format` and
+    `fingerprint`) when it is of `layout` and was made from what `stamp` fingerprints; None
+    when it is missing, unreadable, damaged, stale or of another layout: made again."""
+    try:
+        document = json.loads(target.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, dict):
+        return None
+    if document.get("format") != layout or document.get("fingerprint") != stamp:
+        return None
+    return document
+
+
 def fingerprint(layout: int, code: Iterable[Path], folder: Path) -> str:
     """What a cache file made from shipped data was made from: the file's `layout` version,
     aiscan's version, the `code` files that make it and every file under `folder`, each by

@@ -56,7 +56,13 @@ from scanner.licensing.knowledge_base import (
     LicenseKnowledgeBase,
     load_knowledge_base,
 )
-from scanner.resources import data_dir, installation_key, user_cache_dir, write_cache_file
+from scanner.resources import (
+    data_dir,
+    installation_key,
+    read_cache_file,
+    user_cache_dir,
+    write_cache_file,
+)
 from scanner.resources import fingerprint as stamp_of
 
 if TYPE_CHECKING:
@@ -161,9 +167,9 @@ def load_references(
     references are decoded one by one as the matcher first looks at each (`KeptReferences`)."""
     from scanner.licensing.matching import PreparedReferences
 
+    raw = read_cache_file(target, FORMAT, stamp)
     try:
-        raw = json.loads(target.read_bytes())
-        if raw.get("format") == FORMAT and raw.get("fingerprint") == stamp:
+        if raw is not None:
             items = raw["references"]
             if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
                 raise ValueError("references that are not a list of objects")
@@ -171,8 +177,8 @@ def load_references(
             index = _decode_index(raw["shingles"], counts)
             again = cache(lambda: _prepare_and_keep(target, stamp, parse))
             return PreparedReferences(KeptReferences(items, again), index)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError):
-        pass
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+        pass  # damaged: prepared again
     return _prepare_and_keep(target, stamp, parse)
 
 
@@ -484,13 +490,13 @@ class Answers:
 def _read(
     target: Path, stamp: str, directory: Path
 ) -> tuple[LicenseKnowledgeBase, ModelCatalogue] | None:
+    raw = read_cache_file(target, FORMAT, stamp)
+    if raw is None:
+        return None
     try:
-        raw = json.loads(target.read_bytes())
-        if raw.get("format") != FORMAT or raw.get("fingerprint") != stamp:
-            return None
         return _decode(raw, directory)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        return None  # unreadable, damaged or from another layout: compiled again
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None  # damaged or of another shape: compiled again
 
 
 def _encode(

@@ -26,6 +26,7 @@ from scanner.resources import (
     data_dir,
     fingerprint,
     installation_key,
+    read_cache_file,
     user_cache_dir,
     write_cache_file,
 )
@@ -51,14 +52,13 @@ def shipped_document(path: Path, read: Callable[[Path], Document]) -> Document:
         target = user_cache_dir() / "compiled" / f"policies-{installation_key(folder)}.json"
     except (OSError, RuntimeError, KeyError):
         return read(path)  # a folder that cannot be listed, no home folder: no cache
+    cached = read_cache_file(target, FORMAT, stamp)
     try:
-        cached = json.loads(target.read_bytes())
-        if cached["format"] == FORMAT and cached["fingerprint"] == stamp:
-            document = cached["documents"][path.name]
-            if isinstance(document, dict):
-                return document
-    except (OSError, ValueError, TypeError, KeyError):
-        pass  # missing, damaged, stale or from another layout: read the YAML again
+        document = cached["documents"][path.name] if cached is not None else None
+    except (TypeError, KeyError):
+        document = None  # damaged, or another set of files: read the YAML again
+    if isinstance(document, dict):
+        return document
     try:
         documents = {p.name: read(p) for p in sorted(folder.glob("*.yaml"))}
     except (OSError, UsageError):
