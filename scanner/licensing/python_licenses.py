@@ -244,6 +244,8 @@ _COMMERCIAL = re.compile(r"(?i)\b(?:commercial|proprietary)\b")
 
 
 _SCANCODE_INDEX = "scancode-licensedb-index.json"
+_KEPT_INDEX_FORMAT = 1
+"""Bumped when the layout of the kept index (`_scancode_index`) changes."""
 
 
 @cache
@@ -253,16 +255,58 @@ def _scancode_index() -> tuple[dict[str, str], dict[str, str]]:
     case) → aiscan category.
 
     A plain dictionary instead of license-expression's SPDX `Licensing`, which takes longer to
-    build than reading a whole environment's metadata.
+    build than reading a whole environment's metadata; kept in the user's cache folder as
+    the compiled knowledge base is (`resources.fingerprint`: the index's folder and this
+    file, by name, size and modification time), since reading ScanCode's 1 MB index and
+    folding it is ~10 ms of every run that concludes a package's license.
     """
     from importlib.util import find_spec
+
+    from scanner.resources import (
+        fingerprint,
+        installation_key,
+        read_cache_file,
+        user_cache_dir,
+        write_cache_file,
+    )
 
     # The package's folder from its import spec: importlib.resources would import the package
     # and its own machinery first (~5 ms) to find the same file.
     spec = find_spec("license_expression")
     if spec is None or spec.origin is None:
         raise ModuleNotFoundError("license_expression, a dependency of aiscan, is not installed")
-    index = json.loads(Path(spec.origin).with_name("data").joinpath(_SCANCODE_INDEX).read_bytes())
+    folder = Path(spec.origin).with_name("data")
+    try:
+        stamp = fingerprint(_KEPT_INDEX_FORMAT, (Path(__file__),), folder)
+        target = user_cache_dir() / "compiled" / f"scancode-{installation_key(folder)}.json"
+    except (OSError, RuntimeError, KeyError):
+        return _folded_index(folder)  # no home folder to keep it in
+    kept = read_cache_file(target, _KEPT_INDEX_FORMAT, stamp)
+    if kept is not None and _is_index(kept.get("canonical")) and _is_index(kept.get("categories")):
+        return kept["canonical"], kept["categories"]
+    index = _folded_index(folder)
+    canonical, categories = index
+    write_cache_file(
+        target,
+        {
+            "format": _KEPT_INDEX_FORMAT,
+            "fingerprint": stamp,
+            "canonical": canonical,
+            "categories": categories,
+        },
+    )
+    return index
+
+
+def _is_index(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    )
+
+
+def _folded_index(folder: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """`_scancode_index` computed from ScanCode's index in license-expression's `folder`."""
+    index = json.loads(folder.joinpath(_SCANCODE_INDEX).read_bytes())
     canonical: dict[str, str] = {ref.lower(): ref for ref in _FAMILIES}
     canonical.update({ref.lower(): ref for ref in _EXCEPTION_EFFECTS})
     canonical[_UNNAMED_EXCEPTION.lower()] = _UNNAMED_EXCEPTION

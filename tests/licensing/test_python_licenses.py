@@ -556,3 +556,45 @@ def test_a_file_that_opens_with_bundled_software_is_all_bundled():
     assert "LGPL" not in (facts.effective or "")
     bundled = [e.value for e in facts.evidence if e.source == "bundled in LICENSE_GEOS"]
     assert bundled[0].startswith("Geometry Engine Open Source (GEOS): LGPL-2.1-only")
+
+
+def test_scancode_index_is_kept_in_the_cache_folder_and_made_again_when_damaged(
+    tmp_path, monkeypatch
+):
+    """ScanCode's index is folded once and kept beside the compiled knowledge base; a kept
+    copy that is damaged or not of this fingerprint is folded again, never trusted."""
+    import json
+
+    from scanner.licensing import python_licenses
+
+    monkeypatch.setenv("AISCAN_CACHE_DIR", str(tmp_path))
+    fold = python_licenses._folded_index
+    folds = []
+
+    def counted(folder):
+        folds.append(folder)
+        return fold(folder)
+
+    monkeypatch.setattr(python_licenses, "_folded_index", counted)
+    python_licenses._scancode_index.cache_clear()
+    try:
+        first = python_licenses._scancode_index()
+        (kept,) = (tmp_path / "compiled").glob("scancode-*.json")
+        python_licenses._scancode_index.cache_clear()
+        assert python_licenses._scancode_index() == first and len(folds) == 1
+        document = json.loads(kept.read_text("utf-8"))
+        for damage in (
+            json.dumps({**document, "canonical": {"mit": 7}}),
+            json.dumps({**document, "categories": ["x"]}),
+            json.dumps({**document, "fingerprint": "another"}),
+            json.dumps({**document, "format": 0}),
+            "{",
+        ):
+            kept.write_text(damage, "utf-8")
+            python_licenses._scancode_index.cache_clear()
+            assert python_licenses._scancode_index() == first
+            assert json.loads(kept.read_text("utf-8")) == document  # written whole again
+        assert len(folds) == 6
+        assert first == fold(folds[0])
+    finally:
+        python_licenses._scancode_index.cache_clear()
