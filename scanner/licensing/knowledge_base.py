@@ -10,7 +10,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -98,8 +98,11 @@ _NON_WORD = re.compile(r"[^a-z0-9+]+")
 _URL_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?")
 
 
+@lru_cache(maxsize=16)
 def normalize_text(text: str) -> str:
-    """Fold case and punctuation so phrases match across formatting differences."""
+    """Fold case and punctuation so phrases match across formatting differences. The last few
+    are kept: a package's license file is looked at for its terms, the licenses it offers and
+    its exceptions, each wanting it folded."""
     return _NON_WORD.sub(" ", text.lower()).strip()
 
 
