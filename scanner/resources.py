@@ -57,6 +57,19 @@ def write_cache_file(target: Path, document: Any) -> None:
         Path(temporary).unlink(missing_ok=True)
 
 
+def kept_place(
+    name: str, layout: int, code: Iterable[Path], folder: Path
+) -> tuple[Path, str] | None:
+    """Where the cache file `name` made from the shipped-data `folder` is kept (one per
+    installation, beside the compiled knowledge base) and the `fingerprint` it must carry;
+    None when there is no cache folder to keep it in (no home folder)."""
+    try:
+        target = user_cache_dir() / "compiled" / f"{name}-{installation_key(folder)}.json"
+        return target, fingerprint(layout, code, folder)
+    except (OSError, RuntimeError, KeyError):
+        return None
+
+
 def read_cache_file(target: Path, layout: int, stamp: str) -> dict[str, Any] | None:
     """The document kept at `target` (by `write_cache_file`, with its `format` and
     `fingerprint`) when it is of `layout` and was made from what `stamp` fingerprints; None

@@ -262,13 +262,7 @@ def _scancode_index() -> tuple[dict[str, str], dict[str, str]]:
     """
     from importlib.util import find_spec
 
-    from scanner.resources import (
-        fingerprint,
-        installation_key,
-        read_cache_file,
-        user_cache_dir,
-        write_cache_file,
-    )
+    from scanner.resources import kept_place, read_cache_file, write_cache_file
 
     # The package's folder from its import spec: importlib.resources would import the package
     # and its own machinery first (~5 ms) to find the same file.
@@ -276,11 +270,10 @@ def _scancode_index() -> tuple[dict[str, str], dict[str, str]]:
     if spec is None or spec.origin is None:
         raise ModuleNotFoundError("license_expression, a dependency of aiscan, is not installed")
     folder = Path(spec.origin).with_name("data")
-    try:
-        stamp = fingerprint(_KEPT_INDEX_FORMAT, (Path(__file__),), folder)
-        target = user_cache_dir() / "compiled" / f"scancode-{installation_key(folder)}.json"
-    except (OSError, RuntimeError, KeyError):
+    place = kept_place("scancode", _KEPT_INDEX_FORMAT, (Path(__file__),), folder)
+    if place is None:
         return _folded_index(folder)  # no home folder to keep it in
+    target, stamp = place
     kept = read_cache_file(target, _KEPT_INDEX_FORMAT, stamp)
     if kept is not None and _is_index(kept.get("canonical")) and _is_index(kept.get("categories")):
         return kept["canonical"], kept["categories"]

@@ -22,14 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.errors import UsageError
-from scanner.resources import (
-    data_dir,
-    fingerprint,
-    installation_key,
-    read_cache_file,
-    user_cache_dir,
-    write_cache_file,
-)
+from scanner.resources import data_dir, kept_place, read_cache_file, write_cache_file
 
 FORMAT = 1
 """Bumped when the layout of the cache file changes."""
@@ -47,11 +40,12 @@ def shipped_document(path: Path, read: Callable[[Path], Document]) -> Document:
     shipped files, else `read` from its YAML (and every shipped policy cached for the next run).
     """
     folder = path.parent
-    try:
-        stamp = fingerprint(FORMAT, (Path(__file__), Path(__file__).with_name("load.py")), folder)
-        target = user_cache_dir() / "compiled" / f"policies-{installation_key(folder)}.json"
-    except (OSError, RuntimeError, KeyError):
-        return read(path)  # a folder that cannot be listed, no home folder: no cache
+    place = kept_place(
+        "policies", FORMAT, (Path(__file__), Path(__file__).with_name("load.py")), folder
+    )
+    if place is None:
+        return read(path)  # no home folder: no cache
+    target, stamp = place
     cached = read_cache_file(target, FORMAT, stamp)
     try:
         document = cached["documents"][path.name] if cached is not None else None

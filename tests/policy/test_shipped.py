@@ -114,3 +114,18 @@ def test_a_broken_sibling_keeps_nothing_and_blames_nothing(tmp_path, cache):
     reader = Reader()
     assert shipped_document(rules / "a.yaml", reader) == {"fail_on": "warning"}
     assert not (cache / "compiled").exists()
+
+
+def test_without_a_home_folder_the_yaml_is_read(tmp_path, monkeypatch):
+    """No cache folder to find (no $HOME, no AISCAN_CACHE_DIR): the YAML, every time."""
+    from scanner import resources
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(resources, "user_cache_dir", no_home)
+    folder = _rules(tmp_path)
+    read = Reader()
+    for _ in range(2):
+        assert shipped_document(folder / "a.yaml", read) == {"fail_on": "warning"}
+    assert read.calls == ["a.yaml", "a.yaml"]
