@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,15 @@ def user_cache_dir() -> Path:
     return base / "aiscan"
 
 
+def cache_folder() -> Path | None:
+    """`user_cache_dir()`, or None when there is no home folder to find it in: whatever is
+    kept there is then worked out again on every run."""
+    try:
+        return user_cache_dir()
+    except (RuntimeError, KeyError, OSError):
+        return None
+
+
 def write_cache_file(target: Path, document: Any) -> None:
     """Keep `document` as JSON at `target` in the cache folder, atomically (a temporary file and
     a rename), so a concurrent run never reads half a file. A cache is an optimisation: a folder
@@ -63,11 +72,11 @@ def kept_place(
     """Where the cache file `name` made from the shipped-data `folder` is kept (one per
     installation, beside the compiled knowledge base) and the `fingerprint` it must carry;
     None when there is no cache folder to keep it in (no home folder)."""
-    try:
-        target = user_cache_dir() / "compiled" / f"{name}-{installation_key(folder)}.json"
-        return target, fingerprint(layout, code, folder)
-    except (OSError, RuntimeError, KeyError):
+    cache = cache_folder()
+    if cache is None:
         return None
+    target = cache / "compiled" / f"{name}-{installation_key(folder)}.json"
+    return target, fingerprint(layout, code, folder)
 
 
 def read_cache_file(target: Path, layout: int, stamp: str) -> dict[str, Any] | None:
@@ -91,8 +100,10 @@ def fingerprint(layout: int, code: Iterable[Path], folder: Path) -> str:
     name, size and modification time. A file added, edited or removed changes it."""
     digest = hashlib.sha256(f"{layout}\0{__version__}\0".encode())
     for path in code:
-        digest.update(_stamp(path))
-    _stamp_tree(digest, str(folder), "")
+        digest.update(_stamp(file_status(path)))
+    for name, status in tree_files(str(folder)):
+        digest.update(name.encode("utf-8", "surrogateescape"))
+        digest.update(_stamp(status))
     return digest.hexdigest()
 
 
@@ -103,32 +114,38 @@ def installation_key(folder: Path) -> str:
     return where.hexdigest()[:16]
 
 
-def _stamp_tree(digest: Any, folder: str, prefix: str) -> None:
-    """Every file's relative name and `_stamp` below `folder`, in name order (a link to a
-    folder is not followed). `os.scandir`, not `Path`: this runs at every start."""
+def tree_files(folder: str, prefix: str = "") -> Iterator[tuple[str, tuple[int, int] | None]]:
+    """Every file below `folder` as `prefix` + its relative name, in name order, with its size
+    and modification time (None: it vanished or cannot be looked at); a folder that cannot be
+    listed is given as `prefix` + "/" with None (a link to a folder is not followed).
+    `os.scandir`, not `Path`: this runs at every start."""
     try:
         with os.scandir(folder) as found:
             entries = sorted(found, key=lambda entry: entry.name)
-    except OSError:
-        digest.update(f"\0unreadable {prefix}\0".encode("utf-8", "surrogateescape"))
+    except (OSError, ValueError):
+        yield f"{prefix}/", None
         return
     for entry in entries:
         name = prefix + entry.name
         if entry.is_dir(follow_symlinks=False):
-            _stamp_tree(digest, entry.path, name + "/")
+            yield from tree_files(entry.path, name + "/")
             continue
-        digest.update(name.encode("utf-8", "surrogateescape"))
         try:
             status = entry.stat()
         except OSError:
-            digest.update(b"\0missing\0")
+            yield name, None
             continue
-        digest.update(f"\0{status.st_size}\0{status.st_mtime_ns}\0".encode())
+        yield name, (status.st_size, status.st_mtime_ns)
 
 
-def _stamp(path: Path) -> bytes:
+def file_status(path: str | Path) -> tuple[int, int] | None:
+    """A file's size and modification time (nanoseconds); None when it cannot be looked at."""
     try:
-        status = path.stat()
-    except OSError:
-        return b"\0missing\0"
-    return f"\0{status.st_size}\0{status.st_mtime_ns}\0".encode()
+        status = Path(path).stat()
+    except (OSError, ValueError):  # ValueError: a path with a NUL in it
+        return None
+    return status.st_size, status.st_mtime_ns
+
+
+def _stamp(status: tuple[int, int] | None) -> bytes:
+    return b"\0missing\0" if status is None else f"\0{status[0]}\0{status[1]}\0".encode()

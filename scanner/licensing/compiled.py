@@ -57,10 +57,10 @@ from scanner.licensing.knowledge_base import (
     load_knowledge_base,
 )
 from scanner.resources import (
+    cache_folder,
     data_dir,
     installation_key,
     read_cache_file,
-    user_cache_dir,
     write_cache_file,
 )
 from scanner.resources import fingerprint as stamp_of
@@ -118,11 +118,7 @@ def load(
 def _default_folders() -> tuple[Path, Path | None]:
     """The shipped knowledge base's folder, and the cache folder its compiled copy is kept in
     (None: no home folder to find one in, so the sources are read, as before)."""
-    try:
-        cache_dir: Path | None = user_cache_dir()
-    except (RuntimeError, KeyError, OSError):
-        cache_dir = None
-    return data_dir("licenses"), cache_dir
+    return data_dir("licenses"), cache_folder()
 
 
 @cache

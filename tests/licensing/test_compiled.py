@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 
+from scanner import resources
 from scanner.licensing import compiled
 from scanner.licensing.catalogue import load_catalogue
 from scanner.licensing.knowledge_base import load_knowledge_base
@@ -275,7 +276,7 @@ def test_without_a_home_folder_the_sources_are_read(monkeypatch):
     def no_home():
         raise RuntimeError("Could not determine home directory.")
 
-    monkeypatch.setattr(compiled, "user_cache_dir", no_home)
+    monkeypatch.setattr(resources, "user_cache_dir", no_home)
     with _fresh_defaults():
         kb, (_, catalogue) = compiled.default_knowledge_base(), compiled.load_default()
         assert "mit" in kb and kb.answers is None and kb.references is None

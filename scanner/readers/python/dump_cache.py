@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner import __version__
-from scanner.resources import user_cache_dir, write_cache_file
+from scanner.resources import cache_folder, file_status, tree_files, write_cache_file
 
 FORMAT = 1
 """Bumped when the layout of a kept dump changes."""
@@ -43,48 +43,22 @@ def cache_file(interpreter: str, cache_dir: Path) -> Path:
     return cache_dir / "environments" / f"{where}.json"
 
 
-def _stat(path: str) -> tuple[int, int] | None:
-    try:
-        status = Path(path).stat()
-    except (OSError, ValueError):
-        return None
-    return status.st_size, status.st_mtime_ns
-
-
-def _folder_files(folder: str, found: list[tuple[str, tuple[int, int] | None]]) -> None:
-    """Every file below `folder` with its size and time (links to folders not followed)."""
-    try:
-        with os.scandir(folder) as entries:
-            listed = sorted(entries, key=lambda entry: entry.name)
-    except (OSError, ValueError):
-        return
-    for entry in listed:
-        if entry.is_dir(follow_symlinks=False):
-            _folder_files(entry.path, found)
-            continue
-        try:
-            status = entry.stat()
-            found.append((entry.path, (status.st_size, status.st_mtime_ns)))
-        except OSError:
-            found.append((entry.path, None))
-
-
 def stamp(interpreter: str, code: str, document: Mapping[str, Any]) -> tuple[str, int]:
     """The digest of what the dump `document` was read from, and the latest time it holds."""
-    seen: list[tuple[str, tuple[int, int] | None]] = [(interpreter, _stat(interpreter))]
+    seen: list[tuple[str, tuple[int, int] | None]] = [(interpreter, file_status(interpreter))]
     for folder in document.get("paths") or ():
-        seen.append((folder, _stat(folder)))
+        seen.append((folder, file_status(folder)))
         try:
             with os.scandir(folder) as entries:
                 pth = sorted(e.path for e in entries if e.name.endswith(".pth"))
         except (OSError, ValueError):
             pth = []
-        seen.extend((path, _stat(path)) for path in pth)
+        seen.extend((path, file_status(path)) for path in pth)
     for raw in document.get("distributions") or ():
         path = raw.get("path")
         if isinstance(path, str):
-            seen.append((path, _stat(path)))
-            _folder_files(path, seen)
+            seen.append((path, file_status(path)))
+            seen.extend(tree_files(path, path + os.sep))
     digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0{code}\0".encode("utf-8", "replace"))
     latest = 0
     for path, status in seen:
@@ -95,17 +69,10 @@ def stamp(interpreter: str, code: str, document: Mapping[str, Any]) -> tuple[str
     return digest.hexdigest(), latest
 
 
-def _folder() -> Path | None:
-    try:
-        return user_cache_dir()
-    except (RuntimeError, KeyError, OSError):
-        return None  # no home folder to find one in: the dump runs every time
-
-
 def load(interpreter: str, code: str) -> dict[str, Any] | None:
     """The kept dump of `interpreter` when nothing it was read from has changed; None when
     there is none, it is damaged, stale or too recent to be sure of."""
-    folder = _folder()
+    folder = cache_folder()
     if folder is None:
         return None
     try:
@@ -131,7 +98,7 @@ def store(interpreter: str, code: str, document: Mapping[str, Any], started: int
     """Keep `document`, the dump run at `started` (`time.time_ns()` before it ran), with the
     stamp of what it was read from. Atomically (a temporary file and a rename); a cache
     folder that cannot be written is no error."""
-    folder = _folder()
+    folder = cache_folder()
     if folder is None:
         return
     target = cache_file(interpreter, folder)
