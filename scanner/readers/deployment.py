@@ -31,7 +31,7 @@ from scanner.files import (
 from scanner.inventory import CodeReference, Problem, Service
 from scanner.readers.code_references import FoundReference
 from scanner.readers.model_names import NamedModel, ollama_model, setting_model
-from scanner.readers.project_files import SKIPPED_DIRS
+from scanner.readers.project_files import YAML_SUFFIXES, project_files
 
 MAX_DEPLOYMENT_BYTES = 4 * 1024 * 1024
 """Deployment files are kilobytes; a rendered Helm chart or a manifest bundle may reach a few
@@ -55,7 +55,6 @@ _LIST_ITEM = re.compile(r"^\s*- ")
 
 _NAMED = ("Dockerfile", "Containerfile", "Makefile", "GNUmakefile", "makefile")
 _SUFFIXES = (".dockerfile", ".containerfile", ".sh", ".bash", ".mk", ".env")
-_YAML = (".yaml", ".yml")
 _VISITED_HIDDEN = frozenset({".github"})
 """Hidden folders read: GitHub workflows live in `.github/workflows`."""
 
@@ -96,13 +95,13 @@ def is_deployment_file(path: Path) -> bool:
     name = path.name
     if name in _NAMED or name.startswith(("Dockerfile.", "Containerfile.", ".env")):
         return True
-    return name.lower().endswith(_SUFFIXES) or name.endswith(_YAML)
+    return name.lower().endswith(_SUFFIXES) or name.endswith(YAML_SUFFIXES)
 
 
 def _named_deployment(path: Path) -> bool:
     """A file whose name alone says it is a deployment file (not just any YAML)."""
     name = path.name
-    if name.endswith(_YAML):
+    if name.endswith(YAML_SUFFIXES):
         return (
             "compose" in name
             or name.startswith("values")
@@ -112,20 +111,8 @@ def _named_deployment(path: Path) -> bool:
 
 
 def deployment_files(root: Path, exclude: Excludes = NO_EXCLUDES) -> Iterator[Path]:
-    """Deployment files below root, skipping environments, caches, hidden folders other than
-    `.github` and what `exclude` matches."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(
-            d
-            for d in dirnames
-            if d not in SKIPPED_DIRS
-            and (not d.startswith(".") or d in _VISITED_HIDDEN)
-            and not exclude.skips(Path(dirpath, d), folder=True)
-        )
-        for filename in sorted(filenames):
-            path = Path(dirpath, filename)
-            if is_deployment_file(path) and not exclude.skips(path, folder=False):
-                yield path
+    """Deployment files below root (`project_files`; of hidden folders, `.github` only)."""
+    return project_files(root, is_deployment_file, exclude, _VISITED_HIDDEN)
 
 
 def _tokens(text: str) -> list[tuple[str, int]] | None:
@@ -340,7 +327,7 @@ def scan_deployment_file(path: Path, display: str) -> Iterator[Found]:
         )
         return
     scan = _Scan(display)
-    scan.words(words, path.name.endswith(_YAML))
+    scan.words(words, path.name.endswith(YAML_SUFFIXES))
     if scan.full:
         yield Problem(
             display,

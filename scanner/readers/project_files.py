@@ -10,7 +10,7 @@ project (they cost ~10 ms of start-up, a tenth of a model-folder scan).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from scanner.files import NO_EXCLUDES, Excludes
@@ -20,7 +20,7 @@ SKIPPED_DIRS = frozenset(
 )
 """Folders of a project whose code and deployment files are not the project's own."""
 LOCK_FILE_NAMES = ("uv.lock", "poetry.lock", "pylock.toml", "Pipfile.lock")
-_YAML = (".yaml", ".yml")
+YAML_SUFFIXES = (".yaml", ".yml")
 
 
 def is_lock_file(path: Path) -> bool:
@@ -47,24 +47,34 @@ def is_container_definition(path: Path) -> bool:
         (".dockerfile", ".containerfile")
     ):
         return True
-    return name.endswith(_YAML) and name.startswith(("docker-compose", "compose"))
+    return name.endswith(YAML_SUFFIXES) and name.startswith(("docker-compose", "compose"))
 
 
-def source_files(root: Path, exclude: Excludes = NO_EXCLUDES) -> Iterator[Path]:
-    """`.py` and `.ipynb` files below root, skipping environments, caches, hidden folders and
-    what `exclude` matches."""
+def project_files(
+    root: Path,
+    wanted: Callable[[Path], bool],
+    exclude: Excludes = NO_EXCLUDES,
+    hidden: frozenset[str] = frozenset(),
+) -> Iterator[Path]:
+    """The files below root that are `wanted`, in name order, skipping environments, caches,
+    hidden folders other than `hidden` and what `exclude` matches."""
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(
             d
             for d in dirnames
             if d not in SKIPPED_DIRS
-            and not d.startswith(".")
+            and (not d.startswith(".") or d in hidden)
             and not exclude.skips(Path(dirpath, d), folder=True)
         )
         for filename in sorted(filenames):
             path = Path(dirpath, filename)
-            if filename.endswith((".py", ".ipynb")) and not exclude.skips(path, folder=False):
+            if wanted(path) and not exclude.skips(path, folder=False):
                 yield path
+
+
+def source_files(root: Path, exclude: Excludes = NO_EXCLUDES) -> Iterator[Path]:
+    """`.py` and `.ipynb` files below root (`project_files`)."""
+    return project_files(root, lambda path: path.name.endswith((".py", ".ipynb")), exclude)
 
 
 def is_project(folder: Path, exclude: Excludes = NO_EXCLUDES) -> bool:
