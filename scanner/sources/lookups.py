@@ -30,12 +30,11 @@ class HfCacheLookup(BaseModelLookup):
 
     name = "hfcache"
 
-    def __init__(self, root: Path, kb: LicenseKnowledgeBase) -> None:
+    def __init__(self, root: Path, kb: LicenseKnowledgeBase, prefix: str = "models") -> None:
         self.root = root
         self.kb = kb
-
-    prefix = "models"
-    """The cache folder prefix of the repos this lookup reads (`models--org--name`)."""
+        self.prefix = prefix
+        """The cache folder prefix of the repos this lookup reads (`models--org--name`)."""
 
     def _revision(self, repo_id: str) -> CachedRevision | None:
         repo_dir = self.root / f"{self.prefix}--{repo_id.replace('/', '--')}"
@@ -76,8 +75,7 @@ class HfCacheDatasetLookup(DatasetLookup):
     name = "hfcache"
 
     def __init__(self, root: Path, kb: LicenseKnowledgeBase) -> None:
-        self.models = HfCacheLookup(root, kb)
-        self.models.prefix = "datasets"
+        self.models = HfCacheLookup(root, kb, prefix="datasets")
 
     def lookup(self, dataset_id: str) -> DatasetAnswer | None:
         if not is_repo_id(dataset_id):
