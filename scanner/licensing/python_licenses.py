@@ -484,13 +484,18 @@ def _with_exceptions(terms: list[str], exceptions: list[str]) -> list[str]:
 _SEPARATOR = re.compile(r"^[ \t]*[-=_*]{10,}[ \t]*$", re.MULTILINE)
 
 
+def matched_parts(text: str) -> list[str]:
+    """The texts a license file is matched as: the whole file and, when a rule of dashes
+    sets parts apart (pygit2's COPYING puts a notice and an exception before the full
+    license text), each part on its own as well."""
+    parts = [part for part in _SEPARATOR.split(text) if part.strip()]
+    return [text, *parts] if len(parts) > 1 else [text]
+
+
 def _text_terms(text: str, kb: LicenseKnowledgeBase) -> list[str]:
     """The licenses a text (or one part of it) is recognised as, each an SPDX term."""
     found: list[str] = []
-    # A file may put a notice and an exception before the full license text, set apart by a
-    # rule of dashes (pygit2's COPYING): each part is matched on its own as well.
-    parts = [part for part in _SEPARATOR.split(text) if part.strip()]
-    for part in [text, *parts] if len(parts) > 1 else [text]:
+    for part in matched_parts(text):
         for key in kb.identify_text(part):
             spdx = kb[key].spdx_ref
             if spdx not in found:
@@ -621,10 +626,7 @@ def _read_texts(texts: Sequence[tuple[str, str]], kb: LicenseKnowledgeBase, sour
     evidence: list[Evidence] = []
     for name, text in texts:
         label = f"{source} {name}" if source == "license file" else source
-        if package_texts.is_bundled_path(name):
-            parts = package_texts.TextParts("", "", text)
-        else:
-            parts = package_texts.split_text(text)
+        parts = _split(name, text)
         terms = _text_terms(parts.own, kb) if parts.own.strip() else []
         offered = _offered(parts.own, kb)
         terms = [t for t in terms if t not in offered]
@@ -657,6 +659,36 @@ def _read_texts(texts: Sequence[tuple[str, str]], kb: LicenseKnowledgeBase, sour
                 )
             )
     return _Texts(readings, own, evidence)
+
+
+def _split(name: str, text: str) -> package_texts.TextParts:
+    """A license file's own terms, alternatives and bundled licenses (all bundled in a file
+    whose path says it is a vendored package's)."""
+    if package_texts.is_bundled_path(name):
+        return package_texts.TextParts("", "", text)
+    return package_texts.split_text(text)
+
+
+def texts_to_match(
+    license_field: str | None, license_files: Sequence[tuple[str, str]]
+) -> list[str]:
+    """The texts `resolve_package_license` may match for a distribution, and each whole
+    license file (a source asks whether aiscan has its text), for
+    `LicenseKnowledgeBase.identify_all` to answer ahead of them: the License field when it
+    may be a pasted text, and every part of a license file that is matched on its own."""
+    field = (license_field or "").strip()
+    files = (
+        [("License field", _dedent_field(field))]
+        if "\n" in field or len(field) > _LONG_NAME
+        else []
+    )
+    texts = [text for _, text in license_files]
+    for name, text in [*files, *license_files]:
+        parts = _split(name, text)
+        bundled = [component.text for component in package_texts.bundled_components(parts.bundled)]
+        for piece in (parts.own, parts.alternative, *bundled):
+            texts.extend(matched_parts(piece) if piece.strip() else ())
+    return texts
 
 
 def _offered(text: str, kb: LicenseKnowledgeBase) -> list[str]:

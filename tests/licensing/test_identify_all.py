@@ -1,0 +1,121 @@
+"""`LicenseKnowledgeBase.identify_all`: many texts matched at once by forked workers give the
+answers `identify` gives one by one, and a worker that dies costs speed, never answers."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from scanner.licensing import knowledge_base
+from scanner.licensing.knowledge_base import load_knowledge_base, parallel_workers
+
+LICENSES = Path(__file__).resolve().parents[2] / "licenses"
+NOTICE = "Copyright (c) 2024 Example Corp.\n\n"
+ADDED = "\n\nThe Software shall be used for Good, not Evil.\n"
+
+fork_only = pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
+
+
+def _texts() -> list[str]:
+    """Reference texts as shipped, under a copyright notice, with a clause added, and cut in
+    half: full matches, similar texts and fragments."""
+    kb = load_knowledge_base(LICENSES)
+    references = [
+        entry.reference_file.read_text(encoding="utf-8")
+        for entry in kb.entries.values()
+        if entry.reference_file is not None
+    ][:8]
+    assert len(references) == 8
+    return [
+        *references,
+        *(NOTICE + text for text in references),
+        *(text + ADDED for text in references),
+        *(text[: len(text) // 2] for text in references),
+    ]
+
+
+class _ParentMatcher:
+    """Stands for the prepared matcher once `identify_all` is done: any text still matched in
+    this process (not answered by a worker) is counted."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+        self.pid = os.getpid()
+        self.calls = 0
+
+    def match(self, text, *, sections=False):
+        if os.getpid() == self.pid:
+            self.calls += 1
+        return self.real.match(text, sections=sections)
+
+
+@fork_only
+def test_workers_answer_as_identify_does(monkeypatch):
+    texts = _texts()
+    expected = load_knowledge_base(LICENSES)
+    wanted = [expected.identify(text) for text in texts]
+    assert {keys for keys, _ in wanted} - {()}, "the texts are recognised"
+    assert any(m.verdict == "similar" for _, found in wanted for m in found)
+
+    monkeypatch.setattr(knowledge_base, "parallel_workers", lambda texts: 2)
+    kb = load_knowledge_base(LICENSES)
+    counted = _ParentMatcher(kb._matcher)
+    kb.__dict__["_matcher"] = counted
+    kb.identify_all([*texts, *texts])  # a text given twice is matched once
+    assert counted.calls == 0, "every text was matched by a worker"
+    assert [kb.identify(text) for text in texts] == wanted
+    assert counted.calls == 0, "identify found the workers' answers"
+
+
+@fork_only
+def test_a_dead_worker_leaves_its_texts_to_identify(monkeypatch):
+    texts = _texts()
+
+    def die(kb):
+        os._exit(3)
+
+    monkeypatch.setattr(knowledge_base, "parallel_workers", lambda texts: 2)
+    monkeypatch.setattr(knowledge_base, "_adopt", die)
+    kb = load_knowledge_base(LICENSES)
+    kb.identify_all(texts)
+    assert not kb._identified
+    expected = load_knowledge_base(LICENSES)
+    assert [kb.identify(text) for text in texts] == [expected.identify(text) for text in texts]
+
+
+def test_texts_already_answered_fork_nothing(monkeypatch):
+    kb = load_knowledge_base(LICENSES)
+    texts = _texts()
+    for text in texts:
+        kb.identify(text)
+    asked: list[int] = []
+    monkeypatch.setattr(knowledge_base, "parallel_workers", lambda n: asked.append(n) or 1)
+    kb.identify_all(texts)
+    assert asked == [0]
+
+
+@fork_only
+def test_workers_one_per_core_while_each_has_enough_texts(monkeypatch):
+    monkeypatch.setattr(threading, "active_count", lambda: 1)  # a server an earlier test left
+    cores = len(os.sched_getaffinity(0))
+    assert parallel_workers(0) == 1
+    assert parallel_workers(knowledge_base.MIN_TEXTS_PER_WORKER - 1) == 1
+    assert parallel_workers(10_000) == cores
+    if cores > 1:
+        assert parallel_workers(2 * knowledge_base.MIN_TEXTS_PER_WORKER) == 2
+
+
+@fork_only
+def test_no_fork_while_another_thread_runs():
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert parallel_workers(10_000) == 1
+    finally:
+        release.set()
+        other.join()
