@@ -4,7 +4,9 @@ answers `identify` gives one by one, and a worker that dies costs speed, never a
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import textwrap
 import threading
 from pathlib import Path
 
@@ -119,3 +121,28 @@ def test_no_fork_while_another_thread_runs():
     finally:
         release.set()
         other.join()
+
+
+@fork_only
+def test_output_written_before_the_workers_is_written_once():
+    """A forked worker ends by flushing its copy of this process's output buffers: what was
+    not yet written when it was forked would be written again (multiprocessing flushes them
+    before it forks; a plain `os.fork` would not)."""
+    program = textwrap.dedent(
+        f"""
+        import sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from scanner.licensing import knowledge_base
+        from test_identify_all import LICENSES, _texts
+
+        knowledge_base.parallel_workers = lambda texts: 2
+        print("written before")
+        sys.stderr.write("also on stderr")
+        knowledge_base.load_knowledge_base(LICENSES).identify_all(_texts())
+        """
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert run.stdout == "written before\n"
+    assert run.stderr == "also on stderr"
