@@ -16,7 +16,7 @@ import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from scanner.inventory import Evidence, LicenseFacts
@@ -484,12 +484,13 @@ def _with_exceptions(terms: list[str], exceptions: list[str]) -> list[str]:
 _SEPARATOR = re.compile(r"^[ \t]*[-=_*]{10,}[ \t]*$", re.MULTILINE)
 
 
-def matched_parts(text: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def matched_parts(text: str) -> tuple[str, ...]:
     """The texts a license file is matched as: the whole file and, when a rule of dashes
     sets parts apart (pygit2's COPYING puts a notice and an exception before the full
-    license text), each part on its own as well."""
+    license text), each part on its own as well. Kept for the run, as `_split` is."""
     parts = [part for part in _SEPARATOR.split(text) if part.strip()]
-    return [text, *parts] if len(parts) > 1 else [text]
+    return (text, *parts) if len(parts) > 1 else (text,)
 
 
 def _text_terms(text: str, kb: LicenseKnowledgeBase) -> list[str]:
@@ -661,9 +662,11 @@ def _read_texts(texts: Sequence[tuple[str, str]], kb: LicenseKnowledgeBase, sour
     return _Texts(readings, own, evidence)
 
 
+@lru_cache(maxsize=4096)
 def _split(name: str, text: str) -> package_texts.TextParts:
     """A license file's own terms, alternatives and bundled licenses (all bundled in a file
-    whose path says it is a vendored package's)."""
+    whose path says it is a vendored package's). Kept for the run: the texts are split once
+    to be matched ahead (`texts_to_match`) and once more to be concluded."""
     if package_texts.is_bundled_path(name):
         return package_texts.TextParts("", "", text)
     return package_texts.split_text(text)

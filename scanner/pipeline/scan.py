@@ -39,6 +39,7 @@ from scanner.sources.lookups import HfCacheDatasetLookup, HfCacheLookup
 from scanner.sources.registry import collect, shown_target
 
 if TYPE_CHECKING:
+    from scanner.readers.python.environment import InstalledDistribution
     from scanner.remote.hub import HubClient
 
 CHECKS: tuple[Check, ...] = (
@@ -157,9 +158,18 @@ def run_scan(
         client = HubClient(default_cache_dir())
     environment = None
     if project is not None and (project.env == "on" or project.python is not None):
+        from scanner.licensing.python_licenses import texts_to_match
         from scanner.readers.python.environment import read_environment
 
-        environment = read_environment(project.python, meanwhile=kb.prepare_matching)
+        def match_texts(dist: InstalledDistribution) -> None:
+            for text in texts_to_match(dist.license, dist.license_files):
+                kb.identify(text)
+
+        # While the dump runs in the other process: the matcher prepared, then the license
+        # texts of each distribution matched as the dump writes it.
+        environment = read_environment(
+            project.python, meanwhile=kb.prepare_matching, as_read=match_texts
+        )
     context = SourceContext(kb, client, project, environment, exclude=exclude)
     services: list[Service] = []
     for target in targets:

@@ -1,4 +1,4 @@
-"""Prints the metadata of every distribution of the interpreter running it, as JSON.
+"""Prints the metadata of every distribution of the interpreter running it, as JSON lines.
 
 aiscan runs this file's source with another interpreter (`python -I -c`), so it must work on
 any Python 3.8+ with the standard library alone, and it must never import the packages it
@@ -240,20 +240,21 @@ def regular_files_only(dist):
 
 
 def main():
+    """One JSON object per line: the interpreter first, then each distribution as soon as it
+    is read, so that aiscan matches the license texts of the first while the rest are read.
+    (JSON escapes every line break inside a string: a line is one object.)"""
     from importlib import metadata  # here, not above: aiscan imports `describe` on every run
 
-    json.dump(
-        {
-            "python": sys.executable,
-            "version": platform.python_version(),
-            "markers": marker_environment(),
-            "paths": sys.path,
-            "distributions": [
-                describe(regular_files_only(dist)) for dist in metadata.distributions()
-            ],
-        },
-        sys.stdout,
-    )
+    interpreter = {
+        "python": sys.executable,
+        "version": platform.python_version(),
+        "markers": marker_environment(),
+        "paths": sys.path,
+    }
+    sys.stdout.write(json.dumps(interpreter) + "\n")
+    for dist in metadata.distributions():
+        sys.stdout.write(json.dumps(describe(regular_files_only(dist))) + "\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":

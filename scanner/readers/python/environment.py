@@ -13,13 +13,14 @@ Two ways, by who chose the environment:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import re
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -148,14 +149,17 @@ def read_environment(
     *,
     cached: bool = True,
     meanwhile: Callable[[], object] | None = None,
+    as_read: Callable[[InstalledDistribution], object] | None = None,
 ) -> Environment:
     """Run the metadata dump in `python` (default: the interpreter running aiscan), or reuse
     the one kept from an earlier run while the environment is unchanged (`dump_cache`; not
     with `cached` False).
 
-    `meanwhile` is called while the dump runs, and only then: work the caller needs next
-    (preparing the license matcher for the texts a first run reads) is done on another core
-    instead of after the dump, which is another process.
+    While the dump runs, which is another process on another core, this one works on what the
+    caller needs next instead of waiting: `meanwhile` is called first (preparing the license
+    matcher), then `as_read` with each distribution the dump writes, for as long as the dump
+    still runs (matching its license texts). Neither is called for a kept dump; a
+    distribution read after the dump ended is left to the caller.
 
     Only for an interpreter the user named: `-I` keeps the user's PYTHONPATH, user site and
     current directory out, so nothing but the environment's own site-packages is read, and the
@@ -166,46 +170,143 @@ def read_environment(
     document = dump_cache.load(interpreter, script) if cached else None
     if document is None:
         started = time.time_ns()
-        document = _run_dump(interpreter, script, meanwhile)
+        document = _run_dump(interpreter, script, meanwhile, as_read)
         if cached:
             dump_cache.store(interpreter, script, document, started)
     return parse_dump(document)
 
 
-def _output(
-    process: subprocess.Popen[bytes], meanwhile: Callable[[], object] | None
-) -> tuple[bytes, bytes]:
-    """The dump's output and errors, with `meanwhile` called while it runs. The pipes are read
-    all along, on a thread of their own: a dump writes more than a pipe holds (~220 KB for 30
-    distributions), and one left unread stops until `meanwhile` is done, so the two would take
-    turns instead of overlapping."""
-    if meanwhile is None:
-        return process.communicate(timeout=DUMP_TIMEOUT)
-    import threading
+PIPE_BYTES = 1 << 20
+"""The dump's output pipe is asked to hold this much (Linux): the dump then seldom waits
+for this process, whose reading thread takes turns with the matching one."""
 
-    outcome: list[tuple[bytes, bytes] | BaseException] = []
 
-    def drain() -> None:
+class _DumpReader:
+    """The dump's output, read all along on threads of its own while this thread works: a
+    dump writes more than a pipe holds (~220 KB for 30 distributions), and one left unread
+    stops until this thread is done, so the two would take turns instead of overlapping.
+    Output is read in large chunks (each read waits for the thread that matches texts to let
+    go of the interpreter) and split into lines by `lines`."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        import queue
+        import threading
+
+        assert process.stdout is not None and process.stderr is not None
+        self._chunks: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+        """What the dump wrote, as read; an empty chunk at its end."""
+        self._errors: list[bytes] = []
+        output, errors = process.stdout.fileno(), process.stderr.fileno()
+        with contextlib.suppress(ImportError, OSError, AttributeError):  # Linux only
+            import fcntl
+
+            fcntl.fcntl(output, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        self._threads = [
+            threading.Thread(target=self._read_output, args=(output,), daemon=True),
+            threading.Thread(target=self._read_errors, args=(errors,), daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _read_output(self, output: int) -> None:
         try:
-            outcome.append(process.communicate(timeout=DUMP_TIMEOUT))
-        except BaseException as exc:  # the timeout: raised in the caller's thread below
-            outcome.append(exc)
+            while chunk := os.read(output, PIPE_BYTES):
+                self._chunks.put(chunk)
+        finally:
+            self._chunks.put(b"")
 
-    reader = threading.Thread(target=drain, name="aiscan-dump-reader", daemon=True)
-    reader.start()
+    def _read_errors(self, errors: int) -> None:
+        parts = []
+        with contextlib.suppress(OSError):
+            while part := os.read(errors, 65536):
+                parts.append(part)
+        self._errors.append(b"".join(parts))
+
+    def lines(self, deadline: float) -> Iterator[bytes]:
+        """Each line of output as it comes; `TimeoutError` at `deadline`."""
+        import queue
+
+        pending = b""
+        while True:
+            try:
+                chunk = self._chunks.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise TimeoutError from None
+            if not chunk:
+                break
+            *complete, pending = (pending + chunk).split(b"\n")
+            yield from complete
+        if pending:
+            yield pending
+
+    def errors(self) -> bytes:
+        """What the dump wrote on stderr (once both pipes are closed: after `join`)."""
+        return self._errors[0] if self._errors else b""
+
+    def join(self) -> None:
+        for thread in self._threads:
+            thread.join()
+
+
+def _output(
+    process: subprocess.Popen[bytes],
+    meanwhile: Callable[[], object] | None,
+    as_read: Callable[[InstalledDistribution], object] | None,
+) -> tuple[list[bytes], bytes]:
+    """The dump's lines of output and its errors, with `meanwhile` called while it runs, then
+    `as_read` with each distribution it writes until it ends (`read_environment`)."""
+    import subprocess
+
+    reader = _DumpReader(process)
+    deadline = time.monotonic() + DUMP_TIMEOUT
+    lines: list[bytes] = []
     try:
-        meanwhile()
+        if meanwhile is not None:
+            meanwhile()
+        for line in reader.lines(deadline):
+            lines.append(line)
+            if as_read is not None and len(lines) > 1 and process.poll() is None:
+                dist = _early_distribution(line)
+                if dist is not None and not dist.error:
+                    as_read(dist)
+        process.wait(max(0.0, deadline - time.monotonic()))
+    except TimeoutError:
+        process.kill()
+        reader.join()
+        raise subprocess.TimeoutExpired(process.args, DUMP_TIMEOUT) from None
     except BaseException:
-        process.kill()  # the reader then sees the pipes close, and is gone before this returns
+        process.kill()  # the readers then see the pipes close, and are gone before this returns
         reader.join()
         raise
     reader.join()
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    return outcome[0]
+    return lines, reader.errors()
 
 
-def _run_dump(interpreter: str, script: str, meanwhile: Callable[[], object] | None = None) -> Any:
+def _early_distribution(line: bytes) -> InstalledDistribution | None:
+    """A distribution's line read while the dump runs, or None when it is not one: such a
+    line is left to `parse_dump`, which judges the whole dump once it has ended."""
+    try:
+        return _distribution(_line_object(line))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def _line_object(line: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(line)
+    except RecursionError:
+        raise ValueError("a line nested too deeply") from None
+    if not isinstance(document, dict):
+        raise ValueError("a line that is not a JSON object")
+    return document
+
+
+def _run_dump(
+    interpreter: str,
+    script: str,
+    meanwhile: Callable[[], object] | None = None,
+    as_read: Callable[[InstalledDistribution], object] | None = None,
+) -> Any:
     import subprocess
 
     try:
@@ -216,7 +317,10 @@ def _run_dump(interpreter: str, script: str, meanwhile: Callable[[], object] | N
             env=scrubbed_environment(),
         ) as process:
             try:
-                stdout, stderr = _output(process, meanwhile)
+                lines, stderr = _output(process, meanwhile, as_read)
+            except ValueError as exc:
+                process.kill()
+                raise SourceError(f"{interpreter} printed no metadata dump: {exc}") from exc
             except BaseException:
                 process.kill()  # as `subprocess.run` does on a timeout or an interrupt
                 raise
@@ -228,11 +332,12 @@ def _run_dump(interpreter: str, script: str, meanwhile: Callable[[], object] | N
             f"cannot read the environment of {interpreter} (exit {process.returncode}): {last}"
         )
     try:
-        document = json.loads(stdout)
+        if not lines:
+            raise ValueError("no output")
+        document = _line_object(lines[0])
+        document["distributions"] = [_line_object(line) for line in lines[1:]]
     except ValueError as exc:
         raise SourceError(f"{interpreter} printed no metadata dump: {exc}") from exc
-    if not isinstance(document, dict):
-        raise SourceError(f"{interpreter} printed no metadata dump: not a JSON object")
     return document
 
 

@@ -42,9 +42,9 @@ def dumps(monkeypatch) -> list[str]:
     runs: list[str] = []
     run = environment._run_dump
 
-    def counted(interpreter, script, meanwhile=None):
+    def counted(interpreter, script, *callbacks):
         runs.append(interpreter)
-        return run(interpreter, script, meanwhile)
+        return run(interpreter, script, *callbacks)
 
     monkeypatch.setattr(environment, "_run_dump", counted)
     return runs
@@ -166,7 +166,7 @@ def dump_cache_script() -> str:
 def test_a_kept_dump_calls_no_meanwhile(venv, dumps):
     python, _ = venv
     read_environment(python)
-    calls = []
-    read_environment(python, meanwhile=lambda: calls.append(1))
+    calls: list[object] = []
+    read_environment(python, meanwhile=lambda: calls.append(1), as_read=calls.append)
     assert calls == []
     assert len(dumps) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -162,6 +163,84 @@ def test_the_dump_is_read_while_meanwhile_runs(tmp_path):
     with pytest.raises(SourceError, match="exit 5"):
         read_environment(chatty, cached=False, meanwhile=meanwhile)
     assert seen == [True]
+
+
+def _scripted(tmp_path: Path, body: str) -> Path:
+    """An "interpreter" that ignores its arguments and runs the shell `body`."""
+    script = tmp_path / "python"
+    script.write_text(f"#!/bin/sh\n{body}\n")
+    script.chmod(0o755)
+    return script
+
+
+HEADER = '{"python": "/x/python", "version": "3.11.7", "markers": {}, "paths": []}'
+
+
+def _dist_line(name: str) -> str:
+    return json.dumps({"name": name, "version": "1.0", "license_files": [["LICENSE", "text"]]})
+
+
+def test_each_distribution_is_handed_over_while_the_dump_still_runs(tmp_path):
+    """The dump writes a line per distribution as it reads it: `as_read` gets the first
+    while the dump waits for it (a dump that was read only at its end would wait in vain)."""
+    flag = tmp_path / "flag"
+    dump = _scripted(
+        tmp_path,
+        f"echo '{HEADER}'\necho '{_dist_line('first')}'\n"
+        f"for i in $(seq 1000); do [ -f {flag} ] && break; sleep 0.01; done\n"
+        f"[ -f {flag} ] || exit 4\necho '{_dist_line('second')}'",
+    )
+    seen = []
+
+    def as_read(dist):
+        seen.append(dist.name)
+        flag.touch()
+
+    environment = read_environment(dump, cached=False, as_read=as_read)
+    assert seen[0] == "first"
+    assert [d.name for d in environment.distributions] == ["first", "second"]
+    assert environment.distributions[0].license_files == (("LICENSE", "text"),)
+    assert read_environment(dump, cached=False) == environment
+
+
+def test_nothing_is_handed_over_after_the_dump_ended(tmp_path):
+    """Distributions still unread when the dump has ended are the caller's to take from the
+    environment (all at once), not `as_read`'s one by one."""
+    lines = "\n".join([HEADER, *(_dist_line(f"d{n}") for n in range(50))])
+    dump = _scripted(tmp_path, f"cat <<'EOF'\n{lines}\nEOF")
+    seen = []
+    environment = read_environment(
+        dump, cached=False, meanwhile=lambda: __import__("time").sleep(0.5), as_read=seen.append
+    )
+    assert seen == []
+    assert len(environment.distributions) == 50
+
+
+@pytest.mark.parametrize(
+    ("line", "complaint"),
+    [
+        ("not json", "printed no metadata dump"),
+        ("[1, 2]", "not a JSON object"),
+        ("[" * 100_000 + "]" * 100_000, "printed no metadata dump"),
+    ],
+)
+def test_a_dump_line_that_is_no_distribution_is_a_one_line_error(tmp_path, line, complaint):
+    (tmp_path / "line").write_text(line + "\n")
+    dump = _scripted(tmp_path, f"echo '{HEADER}'\ncat {tmp_path / 'line'}")
+    seen = []
+    with pytest.raises(SourceError, match=complaint) as raised:
+        read_environment(dump, cached=False, as_read=seen.append)
+    assert "\n" not in str(raised.value)
+    assert seen == []
+
+
+def test_a_dump_that_never_ends_is_stopped_at_the_timeout(tmp_path, monkeypatch):
+    from scanner.readers.python import environment as environment_module
+
+    monkeypatch.setattr(environment_module, "DUMP_TIMEOUT", 0.5)
+    dump = _scripted(tmp_path, f"echo '{HEADER}'\nexec sleep 60")
+    with pytest.raises(SourceError, match=r"cannot run .*timed out"):
+        read_environment(dump, cached=False)
 
 
 def test_a_failing_meanwhile_stops_the_dump(tmp_path):
