@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -41,52 +42,83 @@ def _texts() -> list[str]:
 
 
 class _ParentMatcher:
-    """Stands for the prepared matcher once `identify_all` is done: any text still matched in
-    this process (not answered by a worker) is counted."""
+    """Stands for the prepared matcher: counts the texts matched in this process (not by a
+    worker), each taking `pause` seconds more here so that the workers surely take some, and
+    raises `KeyboardInterrupt` at the `interrupt_at`-th."""
 
-    def __init__(self, real) -> None:
+    def __init__(self, real, pause: float = 0.0, interrupt_at: int | None = None) -> None:
         self.real = real
         self.pid = os.getpid()
         self.calls = 0
+        self.pause = pause
+        self.interrupt_at = interrupt_at
 
     def match(self, text, *, sections=False):
         if os.getpid() == self.pid:
             self.calls += 1
+            if self.calls == self.interrupt_at:
+                raise KeyboardInterrupt
+            time.sleep(self.pause)
         return self.real.match(text, sections=sections)
 
 
-@fork_only
-def test_workers_answer_as_identify_does(monkeypatch):
-    texts = _texts()
+def _expected(texts):
     expected = load_knowledge_base(LICENSES)
-    wanted = [expected.identify(text) for text in texts]
+    return [expected.identify(text) for text in texts]
+
+
+@fork_only
+def test_workers_and_this_process_answer_as_identify_does(monkeypatch):
+    texts = _texts()
+    wanted = _expected(texts)
     assert {keys for keys, _ in wanted} - {()}, "the texts are recognised"
     assert any(m.verdict == "similar" for _, found in wanted for m in found)
 
     monkeypatch.setattr(knowledge_base, "parallel_workers", lambda texts: 2)
     kb = load_knowledge_base(LICENSES)
-    counted = _ParentMatcher(kb._matcher)
+    counted = _ParentMatcher(kb._matcher, pause=0.02)
     kb.__dict__["_matcher"] = counted
     kb.identify_all([*texts, *texts])  # a text given twice is matched once
-    assert counted.calls == 0, "every text was matched by a worker"
+    matched_here = counted.calls
+    assert 0 < matched_here < len(texts), "this process and a worker shared the texts"
     assert [kb.identify(text) for text in texts] == wanted
-    assert counted.calls == 0, "identify found the workers' answers"
+    assert counted.calls == matched_here, "identify found every answer made"
 
 
 @fork_only
-def test_a_dead_worker_leaves_its_texts_to_identify(monkeypatch):
+def test_texts_a_dead_worker_leaves_are_matched_here(monkeypatch):
     texts = _texts()
 
-    def die(kb):
+    def die(batches):
         os._exit(3)
 
     monkeypatch.setattr(knowledge_base, "parallel_workers", lambda texts: 2)
     monkeypatch.setattr(knowledge_base, "_adopt", die)
     kb = load_knowledge_base(LICENSES)
     kb.identify_all(texts)
+    assert [kb.identify(text) for text in texts] == _expected(texts)
+
+
+@fork_only
+def test_an_interrupt_stops_the_workers_after_their_batch(monkeypatch):
+    made = []
+
+    class Recorded(knowledge_base._Batches):
+        def __init__(self, *args):
+            super().__init__(*args)
+            made.append(self)
+
+    many = [f"{text}\n{n}" for n in range(20) for text in _texts()]  # ~1 s of work
+    monkeypatch.setattr(knowledge_base, "parallel_workers", lambda texts: 2)
+    monkeypatch.setattr(knowledge_base, "_Batches", Recorded)
+    kb = load_knowledge_base(LICENSES)
+    kb.__dict__["_matcher"] = _ParentMatcher(kb._matcher, pause=0.02, interrupt_at=2)
+    with pytest.raises(KeyboardInterrupt):
+        kb.identify_all(many)
     assert not kb._identified
-    expected = load_knowledge_base(LICENSES)
-    assert [kb.identify(text) for text in texts] == [expected.identify(text) for text in texts]
+    (batches,) = made
+    taken = batches._front.value  # by the worker: shared memory
+    assert taken < len(batches.spans) // 2, "the worker went on after the interrupt"
 
 
 def test_texts_already_answered_fork_nothing(monkeypatch):
