@@ -510,11 +510,14 @@ class LicenseKnowledgeBase:
 
         _ = self._matcher  # built once, here: every worker inherits it
         context = get_context("fork")
-        batches = _Batches(self, list(pending.values()), processes, context)
+        try:
+            batches = _Batches(self, list(pending.values()), processes, context)
+            pool = ProcessPoolExecutor(
+                processes - 1, mp_context=context, initializer=_adopt, initargs=(batches,)
+            )
+        except OSError:
+            return  # no shared-memory semaphores here (a container without /dev/shm)
         answers: dict[int, list[Identified]] = {}
-        pool = ProcessPoolExecutor(
-            processes - 1, mp_context=context, initializer=_adopt, initargs=(batches,)
-        )
         try:
             workers = [pool.submit(_match_batches) for _ in range(processes - 1)]
             answers.update(batches.match(from_last=True))

@@ -121,6 +121,22 @@ def test_an_interrupt_stops_the_workers_after_their_batch(monkeypatch):
     assert taken < len(batches.spans) // 2, "the worker went on after the interrupt"
 
 
+@fork_only
+def test_no_shared_memory_leaves_the_texts_to_identify(monkeypatch):
+    from multiprocessing import context
+
+    def no_semaphores(*args, **kwargs):
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(knowledge_base, "parallel_workers", lambda texts: 2)
+    monkeypatch.setattr(context.ForkContext, "Lock", no_semaphores)
+    kb = load_knowledge_base(LICENSES)
+    texts = _texts()
+    kb.identify_all(texts)
+    assert not kb._identified
+    assert [kb.identify(text) for text in texts] == _expected(texts)
+
+
 def test_texts_already_answered_fork_nothing(monkeypatch):
     kb = load_knowledge_base(LICENSES)
     texts = _texts()
