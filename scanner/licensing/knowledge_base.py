@@ -643,9 +643,9 @@ def _text_key(text: str, sections: bool) -> bytes:
 
 
 class _Batches:
-    """The texts `identify_all` shares out, cut into batches, with the next batch from the
-    front and the one after the last left from the back in memory the forked workers share,
-    so that each batch is taken once, by whoever is free first."""
+    """The texts `identify_all` shares out, cut into batches, and two counters in memory the
+    forked workers share: the first batch not taken yet and the end of those left. Each batch
+    is taken once, by whoever is free first, workers from the front, aiscan from the back."""
 
     def __init__(self, kb: LicenseKnowledgeBase, texts: list[str], processes: int, context: Any):
         size = max(1, len(texts) // (processes * TEXT_CHUNKS_PER_WORKER))

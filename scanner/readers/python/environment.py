@@ -210,8 +210,9 @@ class _DumpReader:
 
     def _read_output(self, output: int) -> None:
         try:
-            while chunk := os.read(output, PIPE_BYTES):
-                self._chunks.put(chunk)
+            with contextlib.suppress(OSError):
+                while chunk := os.read(output, PIPE_BYTES):
+                    self._chunks.put(chunk)
         finally:
             self._chunks.put(b"")
 
@@ -318,9 +319,6 @@ def _run_dump(
         ) as process:
             try:
                 lines, stderr = _output(process, meanwhile, as_read)
-            except ValueError as exc:
-                process.kill()
-                raise SourceError(f"{interpreter} printed no metadata dump: {exc}") from exc
             except BaseException:
                 process.kill()  # as `subprocess.run` does on a timeout or an interrupt
                 raise
