@@ -488,7 +488,7 @@ class LicenseKnowledgeBase:
 
     def identify_all(self, texts: Iterable[str]) -> None:
         """Answer many license texts ahead of their `identify` calls, on every core when
-        enough of them are new (`parallel_workers`): a first run over an environment matches
+        enough of them are new (`parallel_processes`): a first run over an environment matches
         hundreds of texts, each independent of the others, and matching them one by one leaves
         every core but one idle.
 
@@ -501,7 +501,7 @@ class LicenseKnowledgeBase:
             key = _text_key(text, False)
             if key not in pending and self._known(key) is None:
                 pending[key] = text
-        processes = parallel_workers(len(pending))
+        processes = parallel_processes(len(pending))
         if processes < 2:
             return
         from concurrent.futures import ProcessPoolExecutor
@@ -605,21 +605,21 @@ class LicenseKnowledgeBase:
         return LicenseMatcher(prepared.references, prepared.index)
 
 
-MIN_TEXTS_PER_WORKER = 24
+MIN_TEXTS_PER_PROCESS = 24
 """New texts each process must have for `identify_all` to fork a worker. A text takes ~1.5 ms
 to match, and a worker's first texts ~20 ms more than they would here: it decodes the kept
 references and builds the matcher's tables again for itself, which this process has done
 for the texts matched so far. Measured on 2 cores, a worker takes ~18 of 71 texts (the run
 is ~4 % faster) and ~45 % of 280."""
-TEXT_CHUNKS_PER_WORKER = 16
+BATCHES_PER_PROCESS = 16
 """Texts are shared out in this many batches per process: few enough that taking one and
 sending its answers back costs little, enough that the process that takes the long texts
 (the GPL) does not finish last alone."""
 
 
-def parallel_workers(texts: int) -> int:
+def parallel_processes(texts: int) -> int:
     """How many processes `identify_all` matches `texts` new texts in, this one included: one
-    per core it may run on, while each has `MIN_TEXTS_PER_WORKER` texts; 1 (only this one,
+    per core it may run on, while each has `MIN_TEXTS_PER_PROCESS` texts; 1 (only this one,
     no worker forked) elsewhere.
 
     Only on Linux, and only while this process runs no other thread: workers are forked, so
@@ -632,7 +632,7 @@ def parallel_workers(texts: int) -> int:
     if sys.platform != "linux" or threading.active_count() > 1:
         return 1
     cores = len(os.sched_getaffinity(0))
-    return max(1, min(cores, texts // MIN_TEXTS_PER_WORKER))
+    return max(1, min(cores, texts // MIN_TEXTS_PER_PROCESS))
 
 
 def _text_key(text: str, sections: bool) -> bytes:
@@ -648,7 +648,7 @@ class _Batches:
     is taken once, by whoever is free first, workers from the front, aiscan from the back."""
 
     def __init__(self, kb: LicenseKnowledgeBase, texts: list[str], processes: int, context: Any):
-        size = max(1, len(texts) // (processes * TEXT_CHUNKS_PER_WORKER))
+        size = max(1, len(texts) // (processes * BATCHES_PER_PROCESS))
         self.kb = kb
         self.texts = texts
         self.spans = [range(at, min(at + size, len(texts))) for at in range(0, len(texts), size)]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from scanner.licensing import knowledge_base
-from scanner.licensing.knowledge_base import load_knowledge_base, parallel_workers
+from scanner.licensing.knowledge_base import load_knowledge_base, parallel_processes
 
 LICENSES = Path(__file__).resolve().parents[2] / "licenses"
 NOTICE = "Copyright (c) 2024 Example Corp.\n\n"
@@ -74,7 +74,7 @@ def test_workers_and_this_process_answer_as_identify_does(monkeypatch):
     assert {keys for keys, _ in wanted} - {()}, "the texts are recognised"
     assert any(m.verdict == "similar" for _, found in wanted for m in found)
 
-    monkeypatch.setattr(knowledge_base, "parallel_workers", lambda texts: 2)
+    monkeypatch.setattr(knowledge_base, "parallel_processes", lambda texts: 2)
     kb = load_knowledge_base(LICENSES)
     counted = _ParentMatcher(kb._matcher, pause=0.02)
     kb.__dict__["_matcher"] = counted
@@ -92,7 +92,7 @@ def test_texts_a_dead_worker_leaves_are_matched_here(monkeypatch):
     def die(batches):
         os._exit(3)
 
-    monkeypatch.setattr(knowledge_base, "parallel_workers", lambda texts: 2)
+    monkeypatch.setattr(knowledge_base, "parallel_processes", lambda texts: 2)
     monkeypatch.setattr(knowledge_base, "_adopt", die)
     kb = load_knowledge_base(LICENSES)
     kb.identify_all(texts)
@@ -109,7 +109,7 @@ def test_an_interrupt_stops_the_workers_after_their_batch(monkeypatch):
             made.append(self)
 
     many = [f"{text}\n{n}" for n in range(20) for text in _texts()]  # ~1 s of work
-    monkeypatch.setattr(knowledge_base, "parallel_workers", lambda texts: 2)
+    monkeypatch.setattr(knowledge_base, "parallel_processes", lambda texts: 2)
     monkeypatch.setattr(knowledge_base, "_Batches", Recorded)
     kb = load_knowledge_base(LICENSES)
     kb.__dict__["_matcher"] = _ParentMatcher(kb._matcher, pause=0.02, interrupt_at=2)
@@ -128,7 +128,7 @@ def test_no_shared_memory_leaves_the_texts_to_identify(monkeypatch):
     def no_semaphores(*args, **kwargs):
         raise OSError(38, "Function not implemented")
 
-    monkeypatch.setattr(knowledge_base, "parallel_workers", lambda texts: 2)
+    monkeypatch.setattr(knowledge_base, "parallel_processes", lambda texts: 2)
     monkeypatch.setattr(context.ForkContext, "Lock", no_semaphores)
     kb = load_knowledge_base(LICENSES)
     texts = _texts()
@@ -143,7 +143,7 @@ def test_texts_already_answered_fork_nothing(monkeypatch):
     for text in texts:
         kb.identify(text)
     asked: list[int] = []
-    monkeypatch.setattr(knowledge_base, "parallel_workers", lambda n: asked.append(n) or 1)
+    monkeypatch.setattr(knowledge_base, "parallel_processes", lambda n: asked.append(n) or 1)
     kb.identify_all(texts)
     assert asked == [0]
 
@@ -152,11 +152,11 @@ def test_texts_already_answered_fork_nothing(monkeypatch):
 def test_workers_one_per_core_while_each_has_enough_texts(monkeypatch):
     monkeypatch.setattr(threading, "active_count", lambda: 1)  # a server an earlier test left
     cores = len(os.sched_getaffinity(0))
-    assert parallel_workers(0) == 1
-    assert parallel_workers(knowledge_base.MIN_TEXTS_PER_WORKER - 1) == 1
-    assert parallel_workers(10_000) == cores
+    assert parallel_processes(0) == 1
+    assert parallel_processes(knowledge_base.MIN_TEXTS_PER_PROCESS - 1) == 1
+    assert parallel_processes(10_000) == cores
     if cores > 1:
-        assert parallel_workers(2 * knowledge_base.MIN_TEXTS_PER_WORKER) == 2
+        assert parallel_processes(2 * knowledge_base.MIN_TEXTS_PER_PROCESS) == 2
 
 
 @fork_only
@@ -165,7 +165,7 @@ def test_no_fork_while_another_thread_runs():
     other = threading.Thread(target=release.wait)
     other.start()
     try:
-        assert parallel_workers(10_000) == 1
+        assert parallel_processes(10_000) == 1
     finally:
         release.set()
         other.join()
@@ -183,7 +183,7 @@ def test_output_written_before_the_workers_is_written_once():
         from scanner.licensing import knowledge_base
         from test_identify_all import LICENSES, _texts
 
-        knowledge_base.parallel_workers = lambda texts: 2
+        knowledge_base.parallel_processes = lambda texts: 2
         print("written before")
         sys.stderr.write("also on stderr")
         knowledge_base.load_knowledge_base(LICENSES).identify_all(_texts())
