@@ -224,10 +224,13 @@ class _DumpReader:
         self._errors.append(b"".join(parts))
 
     def lines(self, deadline: float) -> Iterator[bytes]:
-        """Each line of output as it comes; `TimeoutError` at `deadline`."""
+        """Each line of output as it comes; `TimeoutError` at `deadline`. The chunks of a line
+        are joined once its end is read (joining them as they come would copy a long line
+        over again with every chunk)."""
         import queue
 
-        pending = b""
+        started: list[bytes] = []
+        """The chunks of the line read so far, none holding its end."""
         while True:
             try:
                 chunk = self._chunks.get(timeout=max(0.0, deadline - time.monotonic()))
@@ -235,10 +238,15 @@ class _DumpReader:
                 raise TimeoutError from None
             if not chunk:
                 break
-            *complete, pending = (pending + chunk).split(b"\n")
+            if b"\n" not in chunk:
+                started.append(chunk)
+                continue
+            end, *complete, rest = chunk.split(b"\n")
+            yield b"".join([*started, end])
             yield from complete
-        if pending:
-            yield pending
+            started = [rest] if rest else []
+        if started:
+            yield b"".join(started)
 
     def errors(self) -> bytes:
         """What the dump wrote on stderr (once both pipes are closed: after `join`)."""

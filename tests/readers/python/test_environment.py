@@ -234,6 +234,28 @@ def test_a_dump_line_that_is_no_distribution_is_a_one_line_error(tmp_path, line,
     assert seen == []
 
 
+@pytest.mark.parametrize(
+    ("chunks", "lines"),
+    [
+        ([b'{"a": 1}\n{"b"', b": 2}\n"], [b'{"a": 1}', b'{"b": 2}']),
+        ([b"x" * 5, b"y" * 5, b"z\nw", b""], [b"xxxxxyyyyyz", b"w"]),
+        ([b"one\n\ntwo", b"\n"], [b"one", b"", b"two"]),
+        ([b"no end at all"], [b"no end at all"]),
+    ],
+)
+def test_dump_output_is_cut_into_lines_whatever_its_chunks(chunks, lines):
+    import queue
+    import time
+
+    from scanner.readers.python.environment import _DumpReader
+
+    reader = object.__new__(_DumpReader)
+    reader._chunks = queue.SimpleQueue()
+    for chunk in [*chunks, b""]:
+        reader._chunks.put(chunk)
+    assert list(reader.lines(time.monotonic() + 10)) == lines
+
+
 def test_a_dump_that_never_ends_is_stopped_at_the_timeout(tmp_path, monkeypatch):
     from scanner.readers.python import environment as environment_module
 
